@@ -1,0 +1,38 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck contract venv clean examples
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## demo: install, process the example Maildir once, print the status table
+demo: $(STAMP)
+	cd examples && ../$(BIN)/intake --config ../config.example.toml run --once
+	cd examples && ../$(BIN)/intake --config ../config.example.toml status
+
+## test: install system and Python dependencies, lint, type-check, run every test
+test: $(STAMP)
+	./scripts/setup-system.sh
+	$(BIN)/ruff check processor parsers store tests bench scripts
+	$(BIN)/mypy parsers store processor
+	$(BIN)/pytest -q
+	$(MAKE) contract
+
+## contract: SPEC's contract check on a scratch copy of the examples, against a non-editable install
+contract: $(STAMP)
+	./scripts/contract-check.sh
+
+examples: $(STAMP)
+	$(BIN)/python scripts/make_examples.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info
