@@ -1,0 +1,466 @@
+"""Vietnamese text: display cleanup, matching keys, numbering, legacy encodings.
+
+Pure functions, no I/O. Legacy-font text (TCVN3/ABC `.Vn*` fonts, VNI `VNI-*`
+fonts) arrives as Latin-1 look-alike characters; `detect_encoding` decides by
+the characters themselves whether a piece of text is legacy, because real files
+name legacy fonts over plain Unicode text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Final
+
+from .vietnamese_encode import unicode_to_tcvn3, unicode_to_vni
+from .vn_tables import TCVN3_DECODE, TONES, all_vietnamese_letters
+
+__all__ = [
+    "Encoding",
+    "clean",
+    "detect_encoding",
+    "fold",
+    "font_encoding_hint",
+    "normalize_tone_placement",
+    "strip_numbering",
+    "tcvn3_to_unicode",
+    "to_unicode",
+    "unicode_to_tcvn3",
+    "unicode_to_vni",
+    "vni_to_unicode",
+]
+
+
+class Encoding(StrEnum):
+    """How the characters of a piece of text are to be read."""
+
+    UNICODE = "unicode"
+    TCVN3 = "tcvn3"
+    VNI = "vni"
+
+
+# ------------------------------------------------------------------- clean()
+
+_ZERO_WIDTH: Final = frozenset("\u200b\u200c\u200d\u2060\ufeff\u200e\u200f")
+_SOFT_HYPHEN: Final = "\u00ad"
+# Spaces other than U+0020, plus the tab: headings are aligned with tabs as often as with spaces.
+_SPACES: Final = frozenset("\t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+                           "\u2009\u200a\u202f\u205f\u3000")
+_LINE_BREAKS: Final = frozenset("\r\n\v\f\u0085\u2028\u2029")
+_DASHES: Final = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d")
+_QUOTES: Final = {
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+}
+# Word's own control characters that leak out of .doc text extraction.
+_WORD_CONTROLS: Final = {"\x1e": "-", "\x1f": "", "\x07": " "}
+_LINE_SPACES_RE: Final = re.compile(r" *\n[ \n]*")
+_SPACE_RUN_RE: Final = re.compile(r" {2,}")
+
+
+def clean(text: str) -> str:
+    """Display form of a piece of Vietnamese text.
+
+    NFC (which also composes Windows-1258 style base + combining tone and UniKey's
+    precomposed-plus-combining output); Icelandic eth Ð/ð, used in Vietnamese
+    Unicode text as a look-alike of Đ/đ, becomes Đ/đ; zero-width characters go;
+    other spaces and tabs become a space; dashes become '-' and curly quotes
+    straight ones; runs of spaces collapse; line breaks are kept as single '\\n'
+    because they carry structure (a heading broken over two lines). Case,
+    diacritics and tone placement are kept as written.
+
+    Text that still looks legacy-encoded keeps its soft hyphens and eth letters,
+    because there they are the letters ư (TCVN3) and é (TCVN3 Ð).
+    """
+    if not text:
+        return ""
+    legacy = _has_latin1_high(text) and detect_encoding(text) is not Encoding.UNICODE
+    out: list[str] = []
+    for char in text:
+        if char in _ZERO_WIDTH:
+            continue
+        if char == _SOFT_HYPHEN:
+            if legacy:
+                out.append(char)
+            continue
+        if char in _SPACES:
+            out.append(" ")
+        elif char in _LINE_BREAKS:
+            out.append("\n")
+        elif char in _DASHES:
+            out.append("-")
+        elif char in _QUOTES:
+            out.append(_QUOTES[char])
+        elif char in _WORD_CONTROLS:
+            out.append(_WORD_CONTROLS[char])
+        elif not legacy and char == "\u00d0":
+            out.append("Đ")
+        elif not legacy and char == "\u00f0":
+            out.append("đ")
+        elif unicodedata.category(char) == "Cc":
+            continue
+        else:
+            out.append(char)
+    result = unicodedata.normalize("NFC", "".join(out).replace("\r\n", "\n"))
+    result = _SPACE_RUN_RE.sub(" ", result)
+    result = _LINE_SPACES_RE.sub("\n", result)
+    return result.strip(" \n")
+
+
+# -------------------------------------------------------------------- fold()
+
+_VOWEL_BASES: Final = frozenset("aeiouy")
+
+
+def _syllable_tone(nfd_syllable: str) -> tuple[str, str | None]:
+    """Remove the tone mark from a decomposed syllable, returning it separately."""
+    tone = next((m for m in nfd_syllable if m in TONES), None)
+    if tone is None:
+        return nfd_syllable, None
+    return nfd_syllable.replace(tone, "", 1), tone
+
+
+_SYLLABLE_RE: Final = re.compile(r"\w+")
+
+
+def _place_tone(syllable: str) -> str:
+    """Put the tone of one NFC syllable where the "new" (orthographic) rule puts it."""
+    nfd = unicodedata.normalize("NFD", syllable)
+    bare, tone = _syllable_tone(nfd)
+    if tone is None:
+        return syllable
+    # Positions (in `bare`) of vowel base letters, with the following modifier.
+    letters: list[tuple[int, str]] = []  # (index of base char, base+modifier)
+    i = 0
+    while i < len(bare):
+        j = i + 1
+        while j < len(bare) and unicodedata.combining(bare[j]):
+            j += 1
+        letters.append((i, bare[i:j]))
+        i = j
+    lowered = [(idx, s.lower()) for idx, s in letters]
+    vowel_pos = [k for k, (_, s) in enumerate(lowered) if s[0] in _VOWEL_BASES]
+    if not vowel_pos:
+        return syllable
+    # The nucleus is the first run of vowel letters; qu / gi onsets own their u / i.
+    first = vowel_pos[0]
+    run = [first]
+    while run[-1] + 1 < len(lowered) and lowered[run[-1] + 1][1][0] in _VOWEL_BASES:
+        run.append(run[-1] + 1)
+    if len(run) > 1 and first > 0:
+        onset = lowered[first - 1][1]
+        if (onset == "q" and lowered[first][1] == "u") or (
+            onset == "g" and lowered[first][1] == "i"
+        ):
+            run = run[1:]
+    has_coda = run[-1] + 1 < len(lowered)
+    modified = [k for k in run if len(lowered[k][1]) > 1]
+    if modified:
+        # ươ carries the tone on ơ; otherwise the one modified vowel does.
+        target = modified[-1]
+    elif has_coda or len(run) == 1:
+        target = run[-1]
+    elif len(run) >= 3 or lowered[run[0]][1] + lowered[run[1]][1] in ("oa", "oe", "uy"):
+        target = run[1]
+    else:
+        target = run[0]
+    insert_at = letters[target][0] + len(letters[target][1])
+    placed = bare[:insert_at] + tone + bare[insert_at:]
+    return unicodedata.normalize("NFC", placed)
+
+
+def normalize_tone_placement(text: str) -> str:
+    """Move each syllable's tone to where the modern rule puts it (hoà -> hòa, thuý -> thúy).
+
+    Only for building comparison keys: display text keeps the writer's placement.
+    """
+    nfc = unicodedata.normalize("NFC", text)
+    return _SYLLABLE_RE.sub(lambda m: _place_tone(m.group(0)), nfc)
+
+
+# Letters with no ASCII form (other scripts) are content too, so only
+# non-word characters and the underscore turn into spaces.
+_NON_ALNUM_RE: Final = re.compile(r"[\W_]+")
+
+
+def fold(text: str) -> str:
+    """Matching key: no case, no diacritics, đ -> d, punctuation to single spaces.
+
+    Old and new tone placement (hoà/hòa, thuý/thúy, uỷ/ủy) fold equal.
+    """
+    placed = normalize_tone_placement(clean(text))
+    stripped = "".join(c for c in unicodedata.normalize("NFD", placed) if not unicodedata.combining(c))
+    folded = stripped.replace("đ", "d").replace("Đ", "d").casefold()
+    return _NON_ALNUM_RE.sub(" ", folded).strip()
+
+
+# ---------------------------------------------------------- strip_numbering()
+
+_ROMAN: Final = r"(?:M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3}))"
+_ROMAN_LOWER: Final = r"(?:x{0,3}(?:ix|iv|v?i{0,3}))"
+_ORDINALS: Final = (
+    r"(?:nhất|hai|ba|tư|bốn|năm|sáu|bảy|bẩy|tám|chín|mười(?:\s+(?:một|hai|ba|bốn|lăm|năm))?)"
+)
+_LABEL_WORDS: Final = r"(?:phần|mục|chương|điều|tiết)"
+_DELIM: Final = r"[.:)/\-]"
+_NUMBERING_RES: Final[tuple[re.Pattern[str], ...]] = (
+    # "Phần I:", "Mục 2.", "Chương III -", "PHẦN THỨ HAI", "Phần A."
+    re.compile(
+        rf"{_LABEL_WORDS}\s+(?:thứ\s+{_ORDINALS}|{_ROMAN}(?![\w])|\d{{1,3}}(?:\.\d{{1,3}})*|[A-Z](?![\w]))"
+        rf"(?:\s*[.:\-)])?(?=\s|$|[^\w])",
+        re.IGNORECASE,
+    ),
+    # "(1)", "(a)", "(IV)"
+    re.compile(r"\((?:\d{1,2}|[a-zđ]|" + _ROMAN + r"(?<!\()|" + _ROMAN_LOWER + r"(?<!\())\)"),
+    # Roman numerals, optionally multilevel: "III.", "II-", "IV/", "XII.", "I.2.", "II -"
+    re.compile(rf"(?=[IVXLCDM]){_ROMAN}(?:\.\d{{1,2}})*\s?{_DELIM}(?![\w/.-]*\d)(?=\s|$|[^\w\d])"
+               rf"|(?=[IVXLCDM]){_ROMAN}(?:\.\d{{1,2}})*{_DELIM}(?=\w)(?!\d)"
+               rf"|(?=[IVXLCDM]){_ROMAN}(?=\t)"),
+    # Lower-case Roman numerals: "ii)", "iv."
+    re.compile(rf"(?=[ivx]){_ROMAN_LOWER}[.)](?=\s|$)"),
+    # Arabic, multilevel: "2.", "2.1.", "2.1.3", "2-", "2/", "2)"
+    re.compile(r"\d{1,2}(?:\.\d{1,2})+\.?(?![\d,])(?=\s|$|[^\w]|[^\W\d])"
+               r"|\d{1,2}[.)/\-](?![\d.,/\-])"),
+    # Letters: "a)", "b.", "đ)", "A." -- a full stop or slash needs a space after it
+    # so that abbreviations ("T.Ư", "Đ/c") survive.
+    re.compile(r"[a-zA-ZđĐ]\)|[a-zA-ZđĐ][./](?=\s|$)"),
+    # Bullets; a dash or plus before a digit is a sign, not a bullet.
+    re.compile(r"[-+*•·▪▫●○◦■□♦◆❖➢➤►✓✔–—](?![\d])"),
+)
+_LEADING_SPACE: Final = " \t\u00a0\u200b\ufeff\u3000\u202f"
+
+
+def strip_numbering(text: str) -> tuple[str, str]:
+    """Split a leading item number or bullet from a heading.
+
+    Returns ``(number, rest)``, e.g. ``('III.', 'Đánh giá ...')``; ``('', text)``
+    when there is none. The number is returned as written (NFC, trimmed); the
+    rest has its leading spaces removed.
+    """
+    nfc = unicodedata.normalize("NFC", text)
+    body = nfc.lstrip(_LEADING_SPACE)
+    for pattern in _NUMBERING_RES:
+        match = pattern.match(body)
+        if match is None or not match.group(0).strip():
+            continue
+        number = match.group(0).strip()
+        rest = body[match.end():].lstrip(_LEADING_SPACE)
+        return number, rest
+    return "", text
+
+
+# ----------------------------------------------------------- legacy decoding
+
+def _build_vni_decode() -> dict[str, str]:
+    """VNI sequence -> Unicode letter, every letter's encoding plus mixed-case variants."""
+    table: dict[str, str] = {}
+    for letter in all_vietnamese_letters():
+        seq = unicode_to_vni(letter)
+        if seq != letter:
+            table[seq] = letter
+    # Typists' mixed case ("Aù" for Á after a case change): the base decides case.
+    for seq, letter in list(table.items()):
+        if len(seq) == 2:
+            for variant in (seq[0] + seq[1].lower(), seq[0] + seq[1].upper()):
+                if variant not in table:
+                    table[variant] = letter
+    return table
+
+
+# Built from the same row data as the encoder; the tests check both directions
+# against an independent oracle, so a single table cannot hide a shared mistake.
+_VNI_DECODE: Final = _build_vni_decode()
+_VNI_FIRST_CHARS: Final = frozenset(seq[0] for seq in _VNI_DECODE)
+
+
+def tcvn3_to_unicode(text: str, *, capitals_font: bool = False) -> str:
+    """TCVN3 (ABC) text to Unicode NFC.
+
+    ``capitals_font=True`` for ``.VnTimeH``-style fonts (name ends in "H"), which
+    store toned capitals as small-letter codes and draw everything as capitals:
+    the result is upper-cased.
+    """
+    decoded = "".join(TCVN3_DECODE.get(char, char) for char in text)
+    if capitals_font:
+        decoded = decoded.upper()
+    return unicodedata.normalize("NFC", decoded)
+
+
+def vni_to_unicode(text: str) -> str:
+    """VNI (VNI-Times etc.) text to Unicode NFC; longest sequence first."""
+    out: list[str] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        char = text[i]
+        if char in _VNI_FIRST_CHARS:
+            pair = text[i:i + 2]
+            if len(pair) == 2 and pair in _VNI_DECODE:
+                out.append(_VNI_DECODE[pair])
+                i += 2
+                continue
+            if char in _VNI_DECODE:
+                out.append(_VNI_DECODE[char])
+                i += 1
+                continue
+        out.append(char)
+        i += 1
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+def to_unicode(text: str, encoding: Encoding, *, capitals_font: bool = False) -> str:
+    """Decode `text` from `encoding`; UNICODE text is only NFC-normalised."""
+    if encoding is Encoding.TCVN3:
+        return tcvn3_to_unicode(text, capitals_font=capitals_font)
+    if encoding is Encoding.VNI:
+        return vni_to_unicode(text)
+    return unicodedata.normalize("NFC", text)
+
+
+_VNI_FONT_RE: Final = re.compile(r"^vni[-_ ]", re.IGNORECASE)
+_TCVN3_FONT_RE: Final = re.compile(r"^\.?vn[a-z0-9]", re.IGNORECASE)
+
+
+def font_encoding_hint(font_name: str | None) -> tuple[Encoding | None, bool]:
+    """What a font name suggests: ``(encoding or None, is a capitals-only font)``.
+
+    Only a hint: `detect_encoding` confirms by the characters.
+    """
+    if not font_name:
+        return None, False
+    name = font_name.strip()
+    if _VNI_FONT_RE.match(name):
+        return Encoding.VNI, False
+    if name.startswith(".") and _TCVN3_FONT_RE.match(name):
+        # .VnTimeH, .VnArialH, .VnAvantH: the capitals fonts end in H.
+        return Encoding.TCVN3, name.endswith("H")
+    return None, False
+
+
+# ----------------------------------------------------------- detect_encoding()
+
+def _is_unicode_only(char: str) -> bool:
+    """A Vietnamese letter or mark that no legacy 8-bit font text can contain."""
+    code = ord(char)
+    return (
+        0x1EA0 <= code <= 0x1EF9
+        or 0x0300 <= code <= 0x0323
+        or char in "ăĂđĐơƠưƯĩĨũŨ"
+    )
+
+
+def _has_latin1_high(text: str) -> bool:
+    return any("\u00a1" <= c <= "\u00ff" for c in text)
+
+
+def detect_encoding(text: str, fonts: Iterable[str] = ()) -> Encoding:
+    """Decide how `text` is encoded, by its characters; font names only lower the bar."""
+    if text.isascii():
+        return Encoding.UNICODE
+    if any(_is_unicode_only(c) for c in text):
+        return Encoding.UNICODE
+    hints = {font_encoding_hint(f)[0] for f in fonts}
+    return _legacy_by_statistics(text, hints)
+
+
+# Untoned Vietnamese rhymes (vowel nucleus + final), NFC. Used to tell a real
+# syllable from Latin-1 look-alike bytes; loanword rhymes (oong, ooc) included.
+_RHYME_TEXT: Final = """
+a ac ach ai am an ang anh ao ap at au ay
+ăc ăm ăn ăng ăp ăt
+âc âm ân âng âp ât âu ây
+e ec em en eng eo ep et
+ê êch êm ên ênh êp êt êu
+i ia ich im in inh ip it iu iêc iêm iên iêng iêp iêt iêu
+o oa oac oach oai oam oan oang oanh oao oap oat oay oăc oăm oăn oăng oăt
+oc oe oen oeo oet oi om on ong ooc oong op ot
+ô ôc ôi ôm ôn ông ôp ôt
+ơ ơi ơm ơn ơp ơt
+u ua uân uâng uât uây uc uê uêch uênh uơ ui um un ung uôc uôi uôm uôn uông uôt up ut
+uy uya uych uyên uyêt uynh uyt uyu uyn
+ư ưa ưc ưi ưm ưn ưng ưt ưu ươc ươi ươm ươn ương ươp ươt ươu
+y yêm yên yêt yêu
+"""
+_RHYMES: Final = frozenset(_RHYME_TEXT.split())
+_ONSETS: Final[tuple[str, ...]] = (
+    "ngh", "ch", "gh", "gi", "kh", "ng", "nh", "ph", "qu", "th", "tr",
+    "b", "c", "d", "đ", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "x", "",
+)
+_STOP_FINALS: Final = ("c", "ch", "p", "t")
+# Tones a syllable ending in a stop consonant cannot carry.
+_OPEN_ONLY_TONES: Final = frozenset(TONES[:3])
+
+
+def is_vietnamese_syllable(word: str) -> bool:
+    """Whether `word` is spelled like one Vietnamese syllable (any case, any tone placement)."""
+    nfd = unicodedata.normalize("NFD", word.lower())
+    tones = [c for c in nfd if c in TONES]
+    if len(tones) > 1:
+        return False
+    bare = unicodedata.normalize("NFC", "".join(c for c in nfd if c not in TONES))
+    for onset in _ONSETS:
+        if not bare.startswith(onset):
+            continue
+        rhyme = bare[len(onset):]
+        if rhyme not in _RHYMES:
+            continue
+        if tones and tones[0] in _OPEN_ONLY_TONES and rhyme.endswith(_STOP_FINALS):
+            continue
+        return True
+    return False
+
+
+_TOKEN_SPLIT_RE: Final = re.compile(r"[\s0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~\u2010-\u201f\u2026]+")
+# Latin-1 characters that are symbols in Unicode but letters in TCVN3: inside a
+# word they are next to proof of TCVN3 (c¬ = cơ, n¨m = năm).
+_TCVN3_SYMBOL_LETTERS: Final = frozenset("¡¢£¤¥¦§¨©ª«¬\u00ad®µ¶·¸¹»¼½¾×÷")
+_VNI_MARK_CHARS: Final = frozenset("øûõùïØÛÕÙÏàåãáäÀÅÃÁÄâÂèúüéëÈÚÜÉËêÊôÔöÖæÆóÓòÒîÎñÑ")
+# Enough words to decide; keeps detection linear and cheap on long documents.
+_MAX_DECIDING_WORDS: Final = 400
+
+
+def _score_encodings(text: str) -> dict[Encoding, tuple[int, int, bool]]:
+    """Per legacy encoding: (words only it makes Vietnamese, words only Unicode
+    reading makes Vietnamese, whether some word is strong evidence)."""
+    votes = {Encoding.TCVN3: 0, Encoding.VNI: 0}
+    against = {Encoding.TCVN3: 0, Encoding.VNI: 0}
+    strong = {Encoding.TCVN3: False, Encoding.VNI: False}
+    seen = 0
+    for token in _TOKEN_SPLIT_RE.split(text):
+        if not token or token.isascii():
+            continue
+        if len(token) == 1 and not token.isalpha():
+            continue  # a lone symbol (×, ©, ·) says nothing
+        seen += 1
+        if seen > _MAX_DECIDING_WORDS:
+            break
+        as_is = is_vietnamese_syllable(token)
+        tcvn = tcvn3_to_unicode(token)
+        vni = vni_to_unicode(token)
+        t_ok = tcvn != token and is_vietnamese_syllable(tcvn)
+        v_ok = vni != token and is_vietnamese_syllable(vni)
+        for encoding, ok in ((Encoding.TCVN3, t_ok), (Encoding.VNI, v_ok)):
+            if ok and not as_is:
+                votes[encoding] += 1
+            elif as_is and not ok:
+                against[encoding] += 1
+        if t_ok and not as_is and any(c in _TCVN3_SYMBOL_LETTERS for c in token):
+            strong[Encoding.TCVN3] = True
+        if v_ok and not as_is and sum(c in _VNI_MARK_CHARS for c in token) >= 2:
+            strong[Encoding.VNI] = True
+    return {e: (votes[e], against[e], strong[e]) for e in votes}
+
+
+def _legacy_by_statistics(text: str, hints: set[Encoding | None]) -> Encoding:
+    scores = _score_encodings(text)
+    best = Encoding.UNICODE
+    best_votes = 0
+    for encoding in (Encoding.TCVN3, Encoding.VNI):
+        votes, against, strong = scores[encoding]
+        hinted = encoding in hints
+        needed = 1 if hinted or strong else 2
+        if votes >= needed and votes > against and votes > best_votes:
+            best, best_votes = encoding, votes
+    return best
