@@ -23,6 +23,7 @@ __all__ = [
     "detect_encoding",
     "fold",
     "font_encoding_hint",
+    "is_vietnamese_syllable",
     "normalize_tone_placement",
     "strip_numbering",
     "tcvn3_to_unicode",
@@ -126,7 +127,7 @@ _SYLLABLE_RE: Final = re.compile(r"\w+")
 
 
 def _place_tone(syllable: str) -> str:
-    """Put the tone of one NFC syllable where the "new" (orthographic) rule puts it."""
+    """Put the tone of one NFC syllable where the traditional rule puts it (hòa, thúy, ủy)."""
     nfd = unicodedata.normalize("NFD", syllable)
     bare, tone = _syllable_tone(nfd)
     if tone is None:
@@ -162,9 +163,10 @@ def _place_tone(syllable: str) -> str:
         target = modified[-1]
     elif has_coda or len(run) == 1:
         target = run[-1]
-    elif len(run) >= 3 or lowered[run[0]][1] + lowered[run[1]][1] in ("oa", "oe", "uy"):
+    elif len(run) >= 3:
         target = run[1]
     else:
+        # Open oa/oe/uy included: the traditional hòa/khỏe/thủy placement.
         target = run[0]
     insert_at = letters[target][0] + len(letters[target][1])
     placed = bare[:insert_at] + tone + bare[insert_at:]
@@ -172,7 +174,10 @@ def _place_tone(syllable: str) -> str:
 
 
 def normalize_tone_placement(text: str) -> str:
-    """Move each syllable's tone to where the modern rule puts it (hoà -> hòa, thuý -> thúy).
+    """Move each syllable's tone to the traditional place: hoà -> hòa, thuý -> thúy, uỷ -> ủy.
+
+    The traditional placement is the one the national header uses ("CỘNG HÒA");
+    either choice would do for a key, as long as it is one.
 
     Only for building comparison keys: display text keeps the writer's placement.
     """
@@ -441,10 +446,14 @@ def _score_encodings(text: str) -> dict[Encoding, tuple[int, int, bool]]:
         vni = vni_to_unicode(token)
         t_ok = tcvn != token and is_vietnamese_syllable(tcvn)
         v_ok = vni != token and is_vietnamese_syllable(vni)
-        for encoding, ok in ((Encoding.TCVN3, t_ok), (Encoding.VNI, v_ok)):
+        for encoding, decoded, ok in ((Encoding.TCVN3, tcvn, t_ok), (Encoding.VNI, vni, v_ok)):
             if ok and not as_is:
                 votes[encoding] += 1
             elif as_is and not ok:
+                against[encoding] += 1
+            elif decoded != token and not ok:
+                # Decoding changed the word into nothing Vietnamese (ACME® -> ACMEđ):
+                # real legacy text rarely does that, symbol-rich Unicode text does.
                 against[encoding] += 1
         if t_ok and not as_is and any(c in _TCVN3_SYMBOL_LETTERS for c in token):
             strong[Encoding.TCVN3] = True
