@@ -1,0 +1,169 @@
+"""Email bytes in, `ParsedEmail` out (mail-parser underneath; no I/O).
+
+Also the header rules that make a message an auto-reply, bulk mail or a
+delivery report, which intake records but never acknowledges or counts.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable
+from email.message import Message
+from typing import Any
+
+import mailparser
+from mailparser.exceptions import MailParserError
+from mailparser.utils import decode_base64_payload
+
+from intake.parsers.errors import EmailParseError
+from intake.parsers.model import Attachment, ParsedEmail
+
+NO_REPLY_LOCALPART = re.compile(
+    r"^(mailer-daemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.]?reply|bounces?|noreply-[\w.-]*)$",
+    re.IGNORECASE)
+ADDRESS_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
+
+
+def parse_email(raw: bytes) -> ParsedEmail:
+    """Parse one message. Broken structure yields what can be read, with
+    defects listed; only input that is not an email at all raises."""
+    if not raw.strip():
+        raise EmailParseError("empty message")
+    try:
+        parsed = mailparser.parse_from_bytes(raw)
+    except (MailParserError, RecursionError, ValueError, LookupError) as exc:
+        raise EmailParseError(f"cannot parse message: {exc}") from exc
+    msg: Message = parsed.message
+    name, address = _sender(parsed.from_)
+    return ParsedEmail(
+        message_id=_message_id(msg, raw),
+        from_address=address,
+        from_name=name,
+        subject=_one_line(parsed.subject or ""),
+        date_header=_header_date(msg.get("Date")),
+        received_header_at=topmost_received_at(msg),
+        references=_references(msg),
+        return_path=_return_path(msg),
+        never_acknowledge=never_acknowledge_reason(msg),
+        attachments=tuple(_attachments(parsed.attachments)),
+        body_text=(parsed.text_plain[0] if parsed.text_plain else "")[:20000],
+        defects=tuple(sorted(str(c) for c in parsed.defects_categories)),
+    )
+
+
+def _one_line(text: str) -> str:
+    return unicodedata.normalize("NFC", " ".join(text.split()))
+
+
+def _sender(from_: Any) -> tuple[str, str]:
+    if not from_:
+        return "", ""
+    name, address = from_[0]
+    return _one_line(str(name or "")), str(address or "").strip()
+
+
+def _message_id(msg: Message, raw: bytes) -> str:
+    value = " ".join(str(msg.get("Message-ID", "")).split())
+    if value:
+        return value if value.startswith("<") else f"<{value}>"
+    # Without one, the content hash names the message, so a re-fetch dedupes.
+    return f"<{hashlib.sha256(raw).hexdigest()[:32]}@no-message-id.intake.invalid>"
+
+
+def _header_date(value: object) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(str(value))
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        # RFC 5322 "-0000": the time is UTC with no claim about local time.
+        when = when.replace(tzinfo=dt.UTC)
+    return when
+
+
+def topmost_received_at(msg: Message) -> dt.datetime | None:
+    """Date of the topmost `Received:` header (the last hop: our server's)."""
+    for header in msg.get_all("Received") or []:
+        text = str(header)
+        if ";" in text:
+            when = _header_date(text.rsplit(";", 1)[1].strip())
+            if when is not None:
+                return when
+    return None
+
+
+def _references(msg: Message) -> tuple[str, ...]:
+    ids: list[str] = []
+    for name in ("References", "In-Reply-To"):
+        for found in re.findall(r"<[^<>\s]+>", str(msg.get(name, ""))):
+            if found not in ids:
+                ids.append(found)
+    return tuple(ids)
+
+
+def _return_path(msg: Message) -> str | None:
+    if "Return-Path" not in msg:
+        return None
+    value = str(msg.get("Return-Path", "")).strip()
+    return value.strip("<>").strip()
+
+
+def _attachments(items: Iterable[dict[str, Any]]) -> Iterable[Attachment]:
+    for item in items:
+        payload = item.get("payload") or ""
+        if item.get("binary"):
+            data = decode_base64_payload(payload)
+        else:
+            data = str(payload).encode(item.get("charset") or "utf-8", errors="replace")
+        filename = unicodedata.normalize("NFC", str(item.get("filename") or "")).strip()
+        yield Attachment(filename=filename, content_type=str(item.get("mail_content_type") or ""), data=data)
+
+
+def never_acknowledge_reason(msg: Message) -> str | None:
+    """Why this message must never be acknowledged nor counted, else None.
+
+    RFC 3834 plus what helpdesks (RT, Zammad, FreeScout, osTicket) check.
+    """
+    def header(name: str) -> str:
+        return " ".join(str(msg.get(name, "")).split()).lower()
+
+    auto = header("Auto-Submitted")
+    if auto and auto != "no":
+        return f"Auto-Submitted: {auto}"
+    precedence = header("Precedence")
+    if precedence in ("bulk", "list", "junk", "auto_reply"):
+        return f"Precedence: {precedence}"
+    for name in ("List-Id", "List-Unsubscribe", "X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress",
+                 "X-Autogenerated", "X-AutoReply-From", "X-Mail-Autoreply", "X-FC-MachineGenerated"):
+        if name in msg:
+            return f"{name} present"
+    content_type = msg.get_content_type()
+    if content_type == "multipart/report":
+        return "delivery or read report (multipart/report)"
+    if msg.get_content_type() == "message/delivery-status":
+        return "delivery status notification"
+    if "Return-Path" in msg:
+        rp = str(msg.get("Return-Path", "")).strip().strip("<>").strip()
+        if not rp:
+            return "empty Return-Path (bounce)"
+        if is_robot_address(rp):
+            return f"Return-Path {rp}"
+    from_addr = email.utils.parseaddr(str(msg.get("From", "")))[1]
+    if from_addr and is_robot_address(from_addr):
+        return f"From {from_addr}"
+    return None
+
+
+def is_robot_address(address: str) -> bool:
+    local = address.split("@", 1)[0]
+    return bool(NO_REPLY_LOCALPART.match(local))
+
+
+def normalise_address(address: str) -> str:
+    """Lower-cased address for comparisons."""
+    return address.strip().strip("<>").lower()

@@ -1,0 +1,71 @@
+"""Wiring: the objects one command needs, built from the config and nothing else."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from intake.processor.acknowledge import Acknowledger
+from intake.processor.config import Config
+from intake.processor.documents import DocumentReader, ReaderLimits
+from intake.processor.mailbox import Mailbox, open_mailbox
+from intake.processor.pipeline import Pipeline, RunCounts
+from intake.processor.sending import DeliveryCounts, Transport, deliver_pending, open_transport
+from intake.store.models import utcnow
+from intake.store.repository import CampaignRecord, RosterUnit, Store
+from intake.store.status import CampaignStatus, campaign_status
+
+log = logging.getLogger(__name__)
+
+
+def open_store(cfg: Config) -> Store:
+    store = Store(cfg.store.url, cfg.store.files_dir)
+    store.sync_roster(
+        [RosterUnit(u.id, u.name, u.group, u.aliases, u.emails) for u in cfg.units],
+        [CampaignRecord(c.id, c.title, c.opens, c.deadline, c.section_title) for c in cfg.campaigns])
+    return store
+
+
+@dataclass
+class App:
+    cfg: Config
+    store: Store
+    clock: Callable[[], dt.datetime] = utcnow
+    mailbox_factory: Callable[[], Mailbox] | None = None
+    transport_factory: Callable[[], Transport] | None = None
+    reader: DocumentReader = field(init=False)
+    pipeline: Pipeline = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reader = DocumentReader(ReaderLimits())
+        read = self.reader.read_isolated if self.cfg.isolate_parsing else self.reader.read
+        acknowledger = Acknowledger(self.cfg.acknowledge, self.cfg.sending, self.store, self.cfg.timezone)
+        self.pipeline = Pipeline(self.cfg, self.store, read, acknowledger, clock=self.clock)
+
+    def open_mailbox(self) -> Mailbox:
+        return self.mailbox_factory() if self.mailbox_factory else open_mailbox(self.cfg.mailbox)
+
+    def open_transport(self) -> Transport:
+        return self.transport_factory() if self.transport_factory else open_transport(self.cfg.sending)
+
+    def run_once(self) -> tuple[RunCounts, RunCounts, DeliveryCounts]:
+        """Process what an earlier run left, fetch everything new, send what is due."""
+        leftover = self.pipeline.process_stored()
+        mailbox = self.open_mailbox()
+        try:
+            fetched = self.pipeline.fetch(mailbox)
+        finally:
+            mailbox.close()
+        return leftover, fetched, self.send_pending()
+
+    def send_pending(self) -> DeliveryCounts:
+        transport = self.open_transport()
+        try:
+            return deliver_pending(self.store, transport, self.clock())
+        finally:
+            transport.close()
+
+    def status(self, campaign_id: str | None) -> CampaignStatus:
+        camp = self.cfg.campaign(campaign_id)
+        return campaign_status(self.store, camp.id, camp.title, camp.deadline, camp.unit_ids(self.cfg.units))

@@ -1,0 +1,42 @@
+"""`intake check-config`: the config is valid (it loaded); now try the mailbox and mail-out."""
+from __future__ import annotations
+
+from rich.console import Console
+
+from intake.parsers.errors import IntakeError
+from intake.processor.config import Config
+from intake.processor.mailbox import open_mailbox
+from intake.processor.sending import open_transport
+
+
+def check_config(cfg: Config, console: Console) -> int:
+    console.print(f"config {cfg.path}: valid ({len(cfg.units)} units, {len(cfg.campaigns)} campaigns)",
+                  highlight=False)
+    failures = 0
+    for label, probe in (("mailbox", lambda: _probe_mailbox(cfg)), ("sending", lambda: _probe_sending(cfg))):
+        try:
+            console.print(f"{label}: {probe()}", highlight=False)
+        except IntakeError as exc:
+            failures += 1
+            console.print(f"{label}: FAILED: {exc}", highlight=False)
+    return 1 if failures else 0
+
+
+def _probe_mailbox(cfg: Config) -> str:
+    mailbox = open_mailbox(cfg.mailbox)
+    try:
+        probe = getattr(mailbox, "probe", None)
+        if probe is not None:
+            return str(probe())
+        return f"{mailbox.identity}: reachable"
+    finally:
+        mailbox.close()
+
+
+def _probe_sending(cfg: Config) -> str:
+    transport = open_transport(cfg.sending)
+    try:
+        probe = getattr(transport, "probe", None)
+        return str(probe()) if probe is not None else "ready"
+    finally:
+        transport.close()

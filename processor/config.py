@@ -1,0 +1,500 @@
+"""Configuration: TOML parsed once into frozen, typed objects.
+
+Every problem is a `ConfigError` naming the file, the key and what is wrong
+(`[mailbox] security: expected one of ssl, starttls, none, got "tls"`); the
+CLI turns it into exit status 2. Relative paths (Maildir, files, outbox,
+units file) are taken from the working directory, as SQLite URLs are.
+Secrets are read here, from the environment mapping or a file handed in,
+and kept in `Secret`, whose repr never shows the value.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import ipaddress
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from intake.parsers.errors import ConfigError
+
+T = TypeVar("T")
+
+SECURITY_CHOICES = ("ssl", "starttls", "none")
+LANGUAGES = ("vi", "en")
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A password or token; `source` says where it came from, for messages."""
+
+    source: str
+    value: str | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        return f"Secret({self.source!r}, {'set' if self.value else 'unset'})"
+
+    def require(self, key: str) -> str:
+        if not self.value:
+            raise ConfigError(f"no secret found in {self.source}", key=key)
+        return self.value
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    url: str
+    files_dir: Path
+
+
+@dataclass(frozen=True)
+class MailboxConfig:
+    kind: str  # "imap" | "maildir"
+    path: Path | None = None
+    host: str = ""
+    port: int = 993
+    security: str = "ssl"
+    username: str = ""
+    password: Secret = Secret("unset")
+    oauth2_token_command: str | None = None
+    oauth2_token_file: Path | None = None
+    folder: str = "INBOX"
+    after: str = "flag"
+    move_to: str = "Intake/Processed"
+    poll_every: int = 60
+    idle: bool = True
+    ca_file: Path | None = None
+    timeout: int = 60
+
+
+@dataclass(frozen=True)
+class SendingConfig:
+    kind: str  # "smtp" | "outbox"
+    from_address: str
+    from_name: str = ""
+    outbox_dir: Path = Path("outbox")
+    host: str = ""
+    port: int = 465
+    security: str = "ssl"
+    username: str = ""
+    password: Secret = Secret("unset")
+    oauth2_token_command: str | None = None
+    oauth2_token_file: Path | None = None
+    ca_file: Path | None = None
+    timeout: int = 60
+
+
+@dataclass(frozen=True)
+class AcknowledgeConfig:
+    enabled: bool = True
+    language: str = "vi"
+    max_age_days: int = 14
+    max_per_hour: int = 5
+
+
+@dataclass(frozen=True)
+class UnitConfig:
+    id: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    group: str = ""
+
+
+@dataclass(frozen=True)
+class CampaignConfig:
+    id: str
+    title: str
+    opens: dt.datetime
+    deadline: dt.datetime
+    section_title: str
+    units: tuple[str, ...] = ("*",)
+    section_keywords: tuple[str, ...] = ()
+    remind: tuple[str, ...] = ()
+
+    def unit_ids(self, roster: tuple[UnitConfig, ...]) -> tuple[str, ...]:
+        """The roster ids this campaign expects, in roster order."""
+        wanted: set[str] = set()
+        for ref in self.units:
+            if ref == "*":
+                return tuple(u.id for u in roster)
+            if ref.startswith("group:"):
+                wanted.update(u.id for u in roster if u.group == ref[6:])
+            else:
+                wanted.add(ref)
+        return tuple(u.id for u in roster if u.id in wanted)
+
+
+@dataclass(frozen=True)
+class StaffConfig:
+    emails: tuple[str, ...] = ()
+    digest_at: str | None = None
+    language: str = "vi"
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    timezone: ZoneInfo
+    store: StoreConfig
+    mailbox: MailboxConfig
+    sending: SendingConfig
+    acknowledge: AcknowledgeConfig
+    units: tuple[UnitConfig, ...]
+    campaigns: tuple[CampaignConfig, ...]
+    staff: StaffConfig
+    isolate_parsing: bool = True
+
+    def campaign(self, campaign_id: str | None) -> CampaignConfig:
+        """The campaign named, or the only one; ConfigError otherwise."""
+        if campaign_id is None:
+            if len(self.campaigns) == 1:
+                return self.campaigns[0]
+            ids = ", ".join(c.id for c in self.campaigns)
+            raise ConfigError(f"several campaigns configured ({ids}): name one", key="--campaign")
+        for camp in self.campaigns:
+            if camp.id == campaign_id:
+                return camp
+        raise ConfigError(f"no campaign {campaign_id!r}", key="--campaign")
+
+
+class _Section:
+    """Typed reads from one TOML table, each failure naming its key."""
+
+    def __init__(self, data: Mapping[str, Any], name: str, path: str) -> None:
+        self.data, self.name, self.path = data, name, path
+        self.known: set[str] = set()
+
+    def _key(self, key: str) -> str:
+        return f"[{self.name}] {key}" if self.name else key
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(problem, key=self._key(key), path=self.path)
+
+    def get(self, key: str, kind: type[T], default: T | None = None, *, required: bool = False) -> T:
+        self.known.add(key)
+        if key not in self.data:
+            if required:
+                raise self.fail(key, "missing")
+            return default  # type: ignore[return-value]
+        value = self.data[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if kind is int and isinstance(value, bool):
+            raise self.fail(key, f"expected an integer, got {value!r}")
+        if not isinstance(value, kind):
+            raise self.fail(key, f"expected {_kind_name(kind)}, got {type(value).__name__} {value!r}")
+        return value
+
+    def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
+        value = self.get(key, str, default)
+        if value not in choices:
+            raise self.fail(key, f"expected one of {', '.join(choices)}, got \"{value}\"")
+        return value
+
+    def positive(self, key: str, default: int) -> int:
+        value = self.get(key, int, default)
+        if value <= 0:
+            raise self.fail(key, f"expected a positive integer, got {value}")
+        return value
+
+    def strings(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        value = self.get(key, list, list(default))
+        if not all(isinstance(v, str) for v in value):
+            raise self.fail(key, "expected a list of strings")
+        return tuple(value)
+
+    def path_(self, key: str, default: str | None = None) -> Path | None:
+        value = self.get(key, str, default)
+        return Path(value) if value else None
+
+    def sub(self, key: str) -> _Section:
+        self.known.add(key)
+        value = self.data.get(key, {})
+        if not isinstance(value, dict):
+            raise self.fail(key, f"expected a table, got {type(value).__name__}")
+        return _Section(value, key, self.path)
+
+    def reject_unknown(self) -> None:
+        unknown = sorted(set(self.data) - self.known)
+        if unknown:
+            raise self.fail(unknown[0], "unknown key")
+
+
+def _kind_name(kind: type) -> str:
+    names = {str: "a string", int: "an integer", bool: "true or false", list: "a list",
+             float: "a number", dict: "a table"}
+    return names.get(kind, kind.__name__)
+
+
+def load_config(path: Path, environ: Mapping[str, str]) -> Config:
+    """Read and validate the TOML file at `path`."""
+    shown = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError("file not found", path=shown) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read: {exc}", path=shown) from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", path=shown) from exc
+    return parse_config(data, path, environ)
+
+
+def parse_config(data: Mapping[str, Any], path: Path, environ: Mapping[str, str]) -> Config:
+    top = _Section(data, "", str(path))
+    tz_name = top.get("timezone", str, "Asia/Ho_Chi_Minh")
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise top.fail("timezone", f"unknown time zone \"{tz_name}\"") from exc
+    store = _store(top.sub("store"))
+    mailbox = _mailbox(top.sub("mailbox"), environ)
+    sending = _sending(top.sub("sending"), environ)
+    ack = _acknowledge(top.sub("acknowledge"))
+    staff = _staff(top.sub("staff"))
+    units = _units(top, path)
+    campaigns = _campaigns(top, tz, units)
+    isolate = top.get("isolate_parsing", bool, True)
+    top.reject_unknown()
+    return Config(path=path, timezone=tz, store=store, mailbox=mailbox, sending=sending,
+                  acknowledge=ack, units=units, campaigns=campaigns, staff=staff,
+                  isolate_parsing=isolate)
+
+
+def _store(sec: _Section) -> StoreConfig:
+    url = sec.get("url", str, "sqlite:///intake.db")
+    if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", url):
+        raise sec.fail("url", f"expected a sqlite:// or postgresql:// URL, got \"{url}\"")
+    files = sec.path_("files_dir", "files")
+    sec.reject_unknown()
+    assert files is not None
+    return StoreConfig(url=url, files_dir=files)
+
+
+def _secret(sec: _Section, environ: Mapping[str, str], default_env: str) -> Secret:
+    if "password" in sec.data:
+        raise sec.fail("password", "passwords are never written in the config: use password_env or password_file")
+    file_ = sec.path_("password_file")
+    if file_ is not None:
+        try:
+            return Secret(f"file {file_}", file_.read_text(encoding="utf-8").strip())
+        except OSError as exc:
+            raise sec.fail("password_file", f"cannot read {file_}: {exc.strerror}") from exc
+    env = sec.get("password_env", str, default_env)
+    return Secret(f"environment variable {env}", environ.get(env))
+
+
+def _security(sec: _Section, host: str) -> str:
+    security = sec.choice("security", SECURITY_CHOICES, "ssl")
+    if security == "none" and host and not _is_loopback(host):
+        raise sec.fail("security", f"\"none\" is allowed only for a loopback host, not \"{host}\"")
+    return security
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _mailbox(sec: _Section, environ: Mapping[str, str]) -> MailboxConfig:
+    kind = sec.choice("kind", ("imap", "maildir"), "maildir")
+    poll = sec.positive("poll_every", 60)
+    after = sec.choice("after", ("flag", "move", "none"), "flag")
+    move_to = sec.get("move_to", str, "Intake/Processed")
+    timeout = sec.positive("timeout", 60)
+    if kind == "maildir":
+        path = sec.path_("path", None)
+        if path is None:
+            raise sec.fail("path", "missing (kind = \"maildir\" needs the Maildir's path)")
+        for key in ("host", "port", "security", "username", "password_env", "password_file", "folder",
+                    "idle", "ca_file", "oauth2_token_command", "oauth2_token_file"):
+            sec.known.add(key)
+        sec.reject_unknown()
+        return MailboxConfig(kind=kind, path=path, poll_every=poll, after=after, move_to=move_to)
+    host = sec.get("host", str, required=True)
+    cfg = MailboxConfig(
+        kind=kind, host=host, port=sec.positive("port", 993), security=_security(sec, host),
+        username=sec.get("username", str, required=True), password=_secret(sec, environ, "INTAKE_IMAP_PASSWORD"),
+        oauth2_token_command=sec.get("oauth2_token_command", str, None),
+        oauth2_token_file=sec.path_("oauth2_token_file"), folder=sec.get("folder", str, "INBOX"),
+        after=after, move_to=move_to, poll_every=poll, idle=sec.get("idle", bool, True),
+        ca_file=sec.path_("ca_file"), timeout=timeout)
+    sec.known.add("path")
+    sec.reject_unknown()
+    return cfg
+
+
+def _sending(sec: _Section, environ: Mapping[str, str]) -> SendingConfig:
+    kind = sec.choice("kind", ("smtp", "outbox"), "outbox")
+    from_address = sec.get("from_address", str, required=True)
+    if "@" not in from_address:
+        raise sec.fail("from_address", f"expected an email address, got \"{from_address}\"")
+    common: dict[str, Any] = {
+        "kind": kind, "from_address": from_address, "from_name": sec.get("from_name", str, ""),
+        "outbox_dir": sec.path_("outbox_dir", "outbox"), "timeout": sec.positive("timeout", 60)}
+    if kind == "outbox":
+        for key in ("host", "port", "security", "username", "password_env", "password_file", "ca_file",
+                    "oauth2_token_command", "oauth2_token_file"):
+            sec.known.add(key)
+        sec.reject_unknown()
+        return SendingConfig(**common)
+    host = sec.get("host", str, required=True)
+    cfg = SendingConfig(
+        **common, host=host, port=sec.positive("port", 465), security=_security(sec, host),
+        username=sec.get("username", str, ""), password=_secret(sec, environ, "INTAKE_SMTP_PASSWORD"),
+        oauth2_token_command=sec.get("oauth2_token_command", str, None),
+        oauth2_token_file=sec.path_("oauth2_token_file"), ca_file=sec.path_("ca_file"))
+    sec.reject_unknown()
+    return cfg
+
+
+def _acknowledge(sec: _Section) -> AcknowledgeConfig:
+    cfg = AcknowledgeConfig(
+        enabled=sec.get("enabled", bool, True), language=sec.choice("language", LANGUAGES, "vi"),
+        max_age_days=sec.positive("max_age_days", 14), max_per_hour=sec.positive("max_per_hour", 5))
+    sec.reject_unknown()
+    return cfg
+
+
+def _staff(sec: _Section) -> StaffConfig:
+    digest_at = sec.get("digest_at", str, None)
+    if digest_at is not None and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", digest_at):
+        raise sec.fail("digest_at", f"expected HH:MM, got \"{digest_at}\"")
+    cfg = StaffConfig(emails=sec.strings("emails"), digest_at=digest_at,
+                      language=sec.choice("language", LANGUAGES, "vi"))
+    sec.reject_unknown()
+    return cfg
+
+
+def _units(top: _Section, path: Path) -> tuple[UnitConfig, ...]:
+    inline = top.get("units", list, [])
+    file_ = top.path_("units_file")
+    if inline and file_:
+        raise top.fail("units_file", "give either [[units]] or units_file, not both")
+    units = _units_from_csv(file_, str(path)) if file_ else _units_from_toml(inline, str(path))
+    seen: set[str] = set()
+    for unit in units:
+        if unit.id in seen:
+            raise ConfigError(f"duplicate unit id \"{unit.id}\"", key="[[units]] id", path=str(path))
+        seen.add(unit.id)
+    return tuple(units)
+
+
+def _units_from_toml(items: list[Any], path: str) -> list[UnitConfig]:
+    units = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ConfigError("expected a table", key=f"[[units]] #{i + 1}", path=path)
+        sec = _Section(item, f"[units #{i + 1}]", path)
+        units.append(UnitConfig(
+            id=sec.get("id", str, required=True), name=sec.get("name", str, required=True),
+            aliases=sec.strings("aliases"), emails=tuple(e.strip() for e in sec.strings("emails")),
+            group=sec.get("group", str, "")))
+        sec.reject_unknown()
+    return units
+
+
+def _units_from_csv(file_: Path, path: str) -> list[UnitConfig]:
+    try:
+        text = file_.read_bytes().decode("utf-8-sig")  # Excel writes a BOM
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {file_}: {exc}", key="units_file", path=path) from exc
+    reader = csv.DictReader(io.StringIO(text))
+    required = {"id", "name"}
+    if not reader.fieldnames or not required <= {f.strip() for f in reader.fieldnames}:
+        raise ConfigError(f"{file_}: header must name id,name,aliases,emails,group", key="units_file", path=path)
+
+    def cell(row: Mapping[str, str | None], name: str) -> str:
+        return (row.get(name) or "").strip()
+
+    def split(value: str) -> tuple[str, ...]:
+        return tuple(p.strip() for p in value.split(";") if p.strip())
+
+    units = []
+    for line, row in enumerate(reader, start=2):
+        row = {k.strip(): v for k, v in row.items() if k}
+        if not cell(row, "id") or not cell(row, "name"):
+            raise ConfigError(f"{file_} line {line}: id and name are required", key="units_file", path=path)
+        units.append(UnitConfig(id=cell(row, "id"), name=cell(row, "name"), aliases=split(cell(row, "aliases")),
+                                emails=split(cell(row, "emails")), group=cell(row, "group")))
+    return units
+
+
+def _when(sec: _Section, key: str, tz: ZoneInfo) -> dt.datetime:
+    sec.known.add(key)
+    if key not in sec.data:
+        raise sec.fail(key, "missing")
+    value = sec.data[key]
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise sec.fail(key, f"expected a date-time such as 2024-02-29T00:00:00+07:00, got \"{value}\"") from exc
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=tz)
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time(), tzinfo=tz)
+    raise sec.fail(key, f"expected a date-time, got {value!r}")
+
+
+REMIND_RE = re.compile(r"^[+-]\d+[dh]$")
+
+
+def _campaigns(top: _Section, tz: ZoneInfo, units: tuple[UnitConfig, ...]) -> tuple[CampaignConfig, ...]:
+    items = top.get("campaigns", list, [])
+    if not items:
+        raise top.fail("campaigns", "missing: configure at least one [[campaigns]]")
+    ids = {u.id for u in units}
+    groups = {u.group for u in units}
+    out = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise top.fail(f"campaigns #{i + 1}", "expected a table")
+        sec = _Section(item, f"campaigns #{i + 1}", top.path)
+        camp = CampaignConfig(
+            id=sec.get("id", str, required=True), title=sec.get("title", str, required=True),
+            opens=_when(sec, "opens", tz), deadline=_when(sec, "deadline", tz),
+            section_title=sec.get("section_title", str, required=True), units=sec.strings("units", ("*",)),
+            section_keywords=sec.strings("section_keywords"), remind=sec.strings("remind"))
+        sec.reject_unknown()
+        if camp.deadline <= camp.opens:
+            raise sec.fail("deadline", "must be after opens")
+        _check_refs(sec, camp.units, ids, groups)
+        bad = [r for r in camp.remind if not REMIND_RE.match(r)]
+        if bad:
+            raise sec.fail("remind", f"expected offsets such as \"-3d\", \"+1d\", \"-12h\", got \"{bad[0]}\"")
+        out.append(camp)
+    if len({c.id for c in out}) != len(out):
+        raise top.fail("campaigns", "duplicate campaign id")
+    return tuple(out)
+
+
+def _check_refs(sec: _Section, refs: tuple[str, ...], ids: set[str], groups: set[str]) -> None:
+    for ref in refs:
+        if ref == "*":
+            continue
+        if ref.startswith("group:"):
+            if ref[6:] not in groups:
+                raise sec.fail("units", f"no unit has group \"{ref[6:]}\"")
+        elif ref not in ids:
+            raise sec.fail("units", f"no unit with id \"{ref}\"")
+
+
+def remind_offset(spec: str) -> dt.timedelta:
+    """'-3d' -> -3 days; '+12h' -> 12 hours (validated by the loader)."""
+    sign = -1 if spec[0] == "-" else 1
+    amount = int(spec[1:-1])
+    unit: Callable[[int], dt.timedelta] = (lambda n: dt.timedelta(days=n)) if spec[-1] == "d" \
+        else (lambda n: dt.timedelta(hours=n))
+    return sign * unit(amount)

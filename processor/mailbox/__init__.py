@@ -1,0 +1,19 @@
+"""Mailbox adapters: where raw messages come from (Maildir, IMAP)."""
+from __future__ import annotations
+
+from intake.processor.config import MailboxConfig
+from intake.processor.mailbox.base import Ledger, Mailbox, MailboxItem
+
+__all__ = ["Ledger", "Mailbox", "MailboxItem", "open_mailbox"]
+
+
+def open_mailbox(cfg: MailboxConfig) -> Mailbox:
+    """The one factory for mailbox adapters, so tests can swap it."""
+    if cfg.kind == "maildir":
+        from intake.processor.mailbox.maildir import MaildirMailbox
+
+        assert cfg.path is not None
+        return MaildirMailbox(cfg.path)
+    from intake.processor.mailbox.imap import ImapMailbox
+
+    return ImapMailbox(cfg)

@@ -1,0 +1,77 @@
+"""A Maildir read-only: every message in new/ and cur/, whatever its flags.
+
+Staff may read the same Maildir with a mail client, which moves files from
+new/ to cur/ and appends flags to their names; the part of the name before
+':' stays, so that is the key. intake never moves, renames or flags a file.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import email.parser
+import email.policy
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+from intake.parsers.email import topmost_received_at
+from intake.parsers.errors import MailboxError
+from intake.processor.mailbox.base import Ledger, MailboxItem
+
+log = logging.getLogger(__name__)
+FOLDER = "INBOX"
+
+
+def received_time(raw: bytes, mtime: float) -> dt.datetime:
+    """SPEC: the topmost Received: date, else the file's mtime."""
+    headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+    when = topmost_received_at(headers)
+    return when if when is not None else dt.datetime.fromtimestamp(mtime, dt.UTC)
+
+
+class MaildirMailbox:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.identity = f"maildir:{path.resolve()}"
+
+    def _files(self) -> Iterator[Path]:
+        if not (self.path / "cur").is_dir() and not (self.path / "new").is_dir():
+            raise MailboxError(f"{self.path} is not a Maildir (no cur/ or new/ folder)")
+        for sub in ("new", "cur"):
+            folder = self.path / sub
+            if folder.is_dir():
+                yield from sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+    def fetch_new(self, ledger: Ledger) -> Iterator[MailboxItem]:
+        seen = ledger.seen_keys(self.identity, FOLDER, 0)
+        for file_ in self._files():
+            key = file_.name.split(":", 1)[0]
+            if key in seen:
+                continue
+            try:
+                raw = file_.read_bytes()
+                mtime = file_.stat().st_mtime
+            except FileNotFoundError:
+                # A mail client renamed it between listing and reading: find it again.
+                moved = self._find(key)
+                if moved is None:
+                    log.warning("maildir message %s vanished before it was read", key)
+                    continue
+                raw, mtime = moved.read_bytes(), moved.stat().st_mtime
+            seen.add(key)
+            yield MailboxItem(folder=FOLDER, uidvalidity=0, key=key, received_at=received_time(raw, mtime), raw=raw)
+
+    def _find(self, key: str) -> Path | None:
+        for file_ in self._files():
+            if file_.name.split(":", 1)[0] == key:
+                return file_
+        return None
+
+    def probe(self) -> str:
+        """For check-config: the Maildir exists and how many messages it holds."""
+        return f"Maildir {self.path}: {sum(1 for _ in self._files())} messages"
+
+    def after_stored(self, item: MailboxItem) -> None:
+        """A Maildir is never changed: the ledger alone remembers."""
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,44 @@
+"""Transport that writes each message as an .eml file into a folder (the demo's default)."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from intake.parsers.errors import SendError
+from intake.store.models import Outgoing
+
+
+class OutboxTransport:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def path_for(self, row: Outgoing) -> Path:
+        # Named by our row id: writing it again after a crash replaces it, never duplicates it.
+        return self.folder / f"{row.id:06d}-{row.kind.value}.eml"
+
+    def send(self, row: Outgoing) -> None:
+        target = self.path_for(row)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(row.raw)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise SendError(f"cannot write {target}: {exc.strerror}") from exc
+
+    def probe(self) -> str:
+        """For check-config: the outbox folder can be written."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.folder, prefix=".probe-"):
+                pass
+        except OSError as exc:
+            raise SendError(f"outbox {self.folder} is not writable: {exc.strerror}") from exc
+        return f"outbox folder {self.folder}: writable"
+
+    def close(self) -> None:
+        """Nothing to release."""

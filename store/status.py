@@ -1,0 +1,185 @@
+"""Who has sent what for one campaign: SPEC's status rules over the store.
+
+`compute_unit_status` is the rule itself (pure); `campaign_status` gathers
+its inputs with a handful of queries.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+
+from intake.store.models import (
+    AttachmentRow,
+    Decision,
+    DecisionKind,
+    Message,
+    MessageState,
+    SectionRow,
+    Unit,
+)
+from intake.store.repository import Store
+
+COUNTED_STATES = (MessageState.PROCESSED, MessageState.FAILED)
+
+
+class UnitState(StrEnum):
+    MISSING = "missing"
+    ON_TIME = "on_time"
+    LATE = "late"
+    EXCUSED = "excused"
+
+
+@dataclass(frozen=True)
+class SectionView:
+    found: bool
+    heading: str | None
+    text: str
+    figures: dict[str, Any]
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class MessageView:
+    pk: int
+    message_id: str
+    from_address: str
+    from_name: str
+    subject: str
+    received_at: dt.datetime
+    attachments: tuple[str, ...]
+    report_attachment: str | None
+    has_report: bool
+    problems: tuple[str, ...]
+    section: SectionView | None
+    reference: str | None
+    match: str
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    excused: bool = False
+    excuse_reason: str = ""
+    extended_until: dt.datetime | None = None
+    decided_by: str = ""
+
+
+@dataclass(frozen=True)
+class UnitStatus:
+    id: str
+    name: str
+    group: str
+    status: UnitState
+    deadline: dt.datetime
+    received_at: dt.datetime | None
+    submissions: int
+    latest: MessageView | None
+    decision: DecisionView = field(default_factory=DecisionView)
+
+
+@dataclass(frozen=True)
+class CampaignStatus:
+    campaign_id: str
+    title: str
+    deadline: dt.datetime
+    units: tuple[UnitStatus, ...]
+    unmatched: tuple[MessageView, ...]
+
+    def counts(self) -> dict[UnitState, int]:
+        out = {state: 0 for state in UnitState}
+        for unit in self.units:
+            out[unit.status] += 1
+        return out
+
+
+def compute_unit_status(messages: Sequence[MessageView], deadline: dt.datetime,
+                        decision: DecisionView) -> tuple[UnitState, dt.datetime | None, MessageView | None]:
+    """SPEC: excused if excused; missing until a readable report; then on time
+    or late by the earliest readable report; `latest` is the latest readable
+    report's message, else the latest message."""
+    ordered = sorted(messages, key=lambda m: (m.received_at, m.pk))
+    reports = [m for m in ordered if m.has_report]
+    latest = reports[-1] if reports else (ordered[-1] if ordered else None)
+    if decision.excused:
+        return UnitState.EXCUSED, (reports[0].received_at if reports else None), latest
+    if not reports:
+        return UnitState.MISSING, None, latest
+    first = reports[0].received_at
+    effective = decision.extended_until or deadline
+    return (UnitState.ON_TIME if first < effective else UnitState.LATE), first, latest
+
+
+def campaign_status(store: Store, campaign_id: str, title: str, deadline: dt.datetime,
+                    expected: Sequence[str]) -> CampaignStatus:
+    with store.db.transaction() as s:
+        units = {u.id: u for u in s.scalars(select(Unit).where(Unit.id.in_(expected))).all()}
+        msgs = s.scalars(select(Message).where(
+            Message.campaign_id == campaign_id, Message.state.in_(COUNTED_STATES))).all()
+        pks = [m.id for m in msgs]
+        atts: dict[int, list[AttachmentRow]] = defaultdict(list)
+        secs: dict[int, SectionRow] = {}
+        if pks:
+            for att in s.scalars(select(AttachmentRow).where(AttachmentRow.message_pk.in_(pks))
+                                 .order_by(AttachmentRow.position)).all():
+                atts[att.message_pk].append(att)
+            secs = {sec.message_pk: sec for sec in s.scalars(
+                select(SectionRow).where(SectionRow.message_pk.in_(pks))).all()}
+        decisions = s.scalars(select(Decision).where(Decision.campaign_id == campaign_id)
+                              .order_by(Decision.decided_at, Decision.id)).all()
+        views = [_view(m, atts[m.id], secs.get(m.id)) for m in msgs]
+        unit_of = {m.id: m.unit_id for m in msgs}
+        per_decision = _decisions(decisions)
+
+    by_unit: dict[str, list[MessageView]] = defaultdict(list)
+    unmatched: list[MessageView] = []
+    for view in views:
+        unit_id = unit_of[view.pk]
+        if unit_id is None:
+            unmatched.append(view)
+        else:
+            by_unit[unit_id].append(view)
+    rows = []
+    for unit_id in expected:
+        unit = units.get(unit_id)
+        if unit is None:
+            continue
+        decision = per_decision.get(unit_id, DecisionView())
+        state, first, latest = compute_unit_status(by_unit[unit_id], deadline, decision)
+        rows.append(UnitStatus(id=unit.id, name=unit.name, group=unit.group, status=state,
+                               deadline=decision.extended_until or deadline, received_at=first,
+                               submissions=len(by_unit[unit_id]), latest=latest, decision=decision))
+    unmatched.sort(key=lambda m: (m.received_at, m.pk))
+    return CampaignStatus(campaign_id=campaign_id, title=title, deadline=deadline, units=tuple(rows),
+                          unmatched=tuple(unmatched))
+
+
+def _decisions(rows: Sequence[Decision]) -> dict[str, DecisionView]:
+    out: dict[str, DecisionView] = {}
+    for row in rows:  # in decision order: the latest of each kind wins
+        cur = out.get(row.unit_id, DecisionView())
+        if row.kind == DecisionKind.EXCUSE:
+            cur = DecisionView(excused=True, excuse_reason=row.reason, extended_until=cur.extended_until,
+                               decided_by=row.decided_by)
+        else:
+            cur = DecisionView(excused=cur.excused, excuse_reason=cur.excuse_reason, extended_until=row.until,
+                               decided_by=row.decided_by)
+        out[row.unit_id] = cur
+    return out
+
+
+def _view(m: Message, atts: Sequence[AttachmentRow], sec: SectionRow | None) -> MessageView:
+    report = next((a.filename for a in atts if a.is_report), None)
+    section = None
+    if sec is not None:
+        section = SectionView(found=sec.found, heading=sec.heading, text=sec.text, figures=dict(sec.figures or {}),
+                              score=sec.score, reason=sec.reason)
+    return MessageView(pk=m.id, message_id=m.message_id, from_address=m.from_address, from_name=m.from_name,
+                       subject=m.subject, received_at=m.received_at, attachments=tuple(a.filename for a in atts),
+                       report_attachment=report, has_report=m.has_report, problems=tuple(m.problems or ()),
+                       section=section, reference=m.reference, match=str(m.match))

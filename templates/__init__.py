@@ -1,0 +1,1 @@
+"""Package marker so Jinja2 templates install with the code."""
