@@ -1,0 +1,393 @@
+"""find_section on hand-built outlines: wording variants, near misses, boundaries."""
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from intake.parsers.model import Block, BlockKind, Outline
+from intake.parsers.section import THRESHOLD, find_section, numbering_rank
+
+TITLE = "Đánh giá kết quả tổ chức học tập, quán triệt và triển khai Chuyên đề năm 2024"
+
+
+def h(text: str, level: int | None = 1, numbering: str = "", bold: bool = True) -> Block:
+    return Block(BlockKind.PARAGRAPH, text, numbering=numbering, level=level, bold=bold)
+
+
+def p(text: str, numbering: str = "") -> Block:
+    return Block(BlockKind.PARAGRAPH, text, numbering=numbering)
+
+
+def table(*rows: tuple[str, ...]) -> Block:
+    return Block(BlockKind.TABLE, "\n".join("\t".join(r) for r in rows), rows=tuple(rows))
+
+
+PREAMBLE = (
+    p("LIÊN ĐOÀN LAO ĐỘNG HUYỆN BẢO THẮNG"),
+    p("BÁO CÁO"),
+    p("Kết quả học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh năm 2024"),
+    p("Thực hiện Hướng dẫn của Liên đoàn Lao động tỉnh, LĐLĐ huyện báo cáo kết quả như sau:"),
+)
+CLOSING = (
+    p("Trên đây là báo cáo kết quả học tập chuyên đề năm 2024 của LĐLĐ huyện Bảo Thắng./."),
+    p("Nơi nhận:"),
+    p("- LĐLĐ tỉnh;"),
+)
+BODY = ("Ban Thường vụ tổ chức 01 hội nghị quán triệt cho cán bộ chủ chốt.",
+        "Có 1.234/1.250 đoàn viên tham gia học tập, đạt 98,7%.")
+
+
+def report(*middle: Block, closing: bool = True) -> Outline:
+    blocks = PREAMBLE + middle + (CLOSING if closing else ())
+    return Outline(blocks=blocks, closing_start=len(PREAMBLE) + len(middle) if closing else None)
+
+
+def section_with(heading: Block) -> tuple[Block, ...]:
+    return (
+        h("KẾT QUẢ CÔNG TÁC TUYÊN TRUYỀN", numbering="I."),
+        p("Công tác tuyên truyền được quan tâm."),
+        heading,
+        p(BODY[0]),
+        p(BODY[1]),
+        h("PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM 2025", numbering="III."),
+        p("Tiếp tục triển khai."),
+    )
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "Kết quả tổ chức học tập, quán triệt và triển khai thực hiện Chuyên đề năm 2024",
+        "Đánh giá riêng về kết quả học tập chuyên đề 2024",
+        "ĐÁNH GIÁ VIỆC TỔ CHỨC HỌC TẬP, QUÁN TRIỆT CHUYÊN ĐỀ NĂM 2024",
+        "Việc tổ chức học tập, quán triệt và triển khai Chuyên đề",
+        "Kết quả học tập, quán triệt Chuyên đề năm 2024",
+        "Kết quả học tập chuyên đề",
+        "Kết quả tổ chức học tập, quán triệt và triển khai thực hiện Chuyên đề năm 2024 "
+        "“Dám nghĩ; dám nói; dám làm; dám chịu trách nhiệm; dám đổi mới, sáng tạo”",
+        "Kêt qua hoc tâp, quan triêt chuyen đê năm 2024",  # diacritics dropped or wrong
+    ],
+)
+@pytest.mark.parametrize("styled", [True, False], ids=["heading", "typed"])
+def test_wording_variants_are_found(heading: str, styled: bool) -> None:
+    block = h(heading, numbering="II.") if styled else p("II. " + heading)
+    result = find_section(report(*section_with(block)), TITLE)
+    assert result.found, result.reason
+    assert result.heading == "II. " + heading
+    assert result.text == "\n".join(BODY)
+    assert result.score >= THRESHOLD
+    assert result.reason.startswith("matched 'II.")
+
+
+def test_automatic_numbering_is_displayed_and_reason_names_it() -> None:
+    block = h("ĐÁNH GIÁ VIỆC TỔ CHỨC HỌC TẬP, QUÁN TRIỆT CHUYÊN ĐỀ NĂM 2024", numbering="III.")
+    result = find_section(report(*section_with(block)), TITLE)
+    assert result.heading == "III. ĐÁNH GIÁ VIỆC TỔ CHỨC HỌC TẬP, QUÁN TRIỆT CHUYÊN ĐỀ NĂM 2024"
+    assert "year 2024" in result.reason
+    assert "title words" in result.reason
+
+
+def test_boldless_numbered_paragraph_counts_as_heading() -> None:
+    outline = report(
+        p("1. Công tác tuyên truyền"),
+        p("Nội dung tuyên truyền."),
+        p("3. Kết quả học tập chuyên đề"),
+        p(BODY[1]),
+        p("4. Phương hướng năm 2025"),
+    )
+    result = find_section(outline, TITLE)
+    assert result.found, result.reason
+    assert result.heading == "3. Kết quả học tập chuyên đề"
+    assert result.text == BODY[1]
+
+
+NEAR_MISSES = [
+    ("Kết quả học tập, quán triệt Chuyên đề năm 2023", "year 2023"),
+    ("Phương hướng, nhiệm vụ năm 2025", "below 70"),
+    ("Kết quả học tập, quán triệt và triển khai Chuyên đề năm 2025", "year 2025"),
+    ("Phương hướng triển khai học tập Chuyên đề trong thời gian tới", "phương hướng"),
+    ("Kết quả làm theo Chuyên đề năm 2024", "làm theo"),
+    ("Kết quả học tập, quán triệt Nghị quyết Đại hội XIII Công đoàn Việt Nam", "nghị quyết"),
+    ("Tồn tại, hạn chế trong học tập chuyên đề năm 2024", "tồn tại"),
+    ("Đề xuất, kiến nghị về học tập chuyên đề", "đề xuất"),
+    ("Kế hoạch học tập Chuyên đề năm 2024", "kế hoạch"),
+    ("Kết quả học tập", "below"),
+]
+
+
+@pytest.mark.parametrize(("heading", "why"), NEAR_MISSES)
+def test_near_miss_alone_is_not_found_with_reason(heading: str, why: str) -> None:
+    outline = report(
+        h("Công tác tuyên truyền", numbering="I."),
+        p("Nội dung."),
+        h(heading, numbering="II."),
+        p(BODY[1]),
+    )
+    result = find_section(outline, TITLE)
+    assert not result.found
+    assert result.heading is None and result.text == ""
+    assert why in result.reason
+    assert result.reason.startswith(("closest:", "rejected"))
+
+
+@pytest.mark.parametrize(("heading", "_why"), NEAR_MISSES)
+@pytest.mark.parametrize("real_first", [True, False])
+def test_near_miss_beside_the_real_one_loses(heading: str, _why: str, real_first: bool) -> None:
+    real = (h("Đánh giá riêng về kết quả học tập chuyên đề 2024", level=2, numbering="2."), p(BODY[1]))
+    miss = (h(heading, level=2, numbering="3."), p("Nội dung khác."))
+    pair = real + miss if real_first else miss + real
+    outline = report(h("KẾT QUẢ THỰC HIỆN", numbering="I."), *pair)
+    result = find_section(outline, TITLE)
+    assert result.found, result.reason
+    assert result.heading == "2. Đánh giá riêng về kết quả học tập chuyên đề 2024"
+    assert result.text == BODY[1]
+
+
+def test_empty_outline_and_no_candidates() -> None:
+    assert not find_section(Outline(blocks=()), TITLE).found
+    only_table = Outline(blocks=(table(("a", "b")),))
+    result = find_section(only_table, TITLE)
+    assert not result.found and result.reason
+
+
+# ---------------------------------------------------------------- boundaries
+
+
+def test_stops_at_same_level_and_keeps_sub_levels_with_their_numbers() -> None:
+    outline = report(
+        h("KẾT QUẢ HỌC TẬP, QUÁN TRIỆT CHUYÊN ĐỀ NĂM 2024", level=1, numbering="II."),
+        p("Mở đầu."),
+        h("Công tác tổ chức", level=2, numbering="1."),
+        p("Tổ chức 15 hội nghị."),
+        h("Ưu điểm", level=3, numbering="a)"),
+        p("Nghiêm túc."),
+        h("PHƯƠNG HƯỚNG NĂM 2025", level=1, numbering="III."),
+        p("Tiếp tục."),
+    )
+    result = find_section(outline, TITLE)
+    assert result.text == "Mở đầu.\n1. Công tác tổ chức\nTổ chức 15 hội nghị.\na) Ưu điểm\nNghiêm túc."
+    assert result.figures.sessions == 15
+
+
+def test_stops_at_higher_level() -> None:
+    outline = report(
+        h("KẾT QUẢ CÔNG TÁC", level=1, numbering="I."),
+        h("Kết quả học tập, quán triệt Chuyên đề năm 2024", level=2, numbering="2."),
+        p(BODY[0]),
+        h("Phương hướng", level=1, numbering="II."),
+        p("Không thuộc mục."),
+    )
+    result = find_section(outline, TITLE)
+    assert result.text == BODY[0]
+
+
+def test_typed_levels_are_inferred_from_numbering() -> None:
+    outline = report(
+        p("I. KẾT QUẢ CÔNG TÁC"),
+        p("1. Công tác tuyên truyền"),
+        p("Nội dung."),
+        p("2. Kết quả học tập, quán triệt Chuyên đề năm 2024"),
+        p("2.1. Tổ chức học tập"),
+        p(BODY[1]),
+        p("a) Ưu điểm: nghiêm túc."),
+        p("3. Công tác khác"),
+        p("Không thuộc mục."),
+    )
+    result = find_section(outline, TITLE)
+    assert result.heading == "2. Kết quả học tập, quán triệt Chuyên đề năm 2024"
+    assert result.text == f"2.1. Tổ chức học tập\n{BODY[1]}\na) Ưu điểm: nghiêm túc."
+
+
+def test_typed_roman_ends_styled_section() -> None:
+    outline = report(
+        h("KẾT QUẢ HỌC TẬP, QUÁN TRIỆT CHUYÊN ĐỀ NĂM 2024", level=1, numbering="II."),
+        p(BODY[0]),
+        p("III. PHƯƠNG HƯỚNG NĂM 2025"),
+        p("Không thuộc mục."),
+    )
+    assert find_section(outline, TITLE).text == BODY[0]
+
+
+def test_stops_at_closing_block() -> None:
+    outline = report(
+        h("Công tác tuyên truyền", numbering="I."),
+        p("Nội dung."),
+        h("Kết quả học tập, quán triệt Chuyên đề năm 2024", numbering="II."),
+        p(BODY[0]),
+        p(BODY[1]),
+    )
+    result = find_section(outline, TITLE)
+    assert result.text == "\n".join(BODY)
+    assert "Trên đây" not in result.text and "Nơi nhận" not in result.text
+
+
+def test_closing_found_by_wording_when_outline_does_not_say() -> None:
+    heading = h("Kết quả học tập, quán triệt Chuyên đề năm 2024", numbering="II.")
+    blocks = (*PREAMBLE, heading, p(BODY[0]), *CLOSING)
+    result = find_section(Outline(blocks=blocks), TITLE)
+    assert result.text == BODY[0]
+
+
+def test_runs_to_end_of_document() -> None:
+    outline = report(
+        h("Công tác tuyên truyền", numbering="I."),
+        p("Nội dung."),
+        h("Kết quả học tập, quán triệt Chuyên đề năm 2024", numbering="II."),
+        p(BODY[0]),
+        p(BODY[1]),
+        closing=False,
+    )
+    assert find_section(outline, TITLE).text == "\n".join(BODY)
+
+
+def test_heading_inside_closing_block_is_ignored() -> None:
+    outline = Outline(
+        blocks=(h("Công tác tuyên truyền", numbering="I."), p("Nội dung."),
+                p("Trên đây là báo cáo kết quả học tập, quán triệt Chuyên đề năm 2024.")),
+        closing_start=2,
+    )
+    assert not find_section(outline, TITLE).found
+
+
+def test_section_as_a_single_table() -> None:
+    stats = table(
+        ("STT", "Đơn vị", "Tổng số đoàn viên", "Số tham gia học tập", "Tỷ lệ (%)"),
+        ("1", "CĐCS A", "100", "95", "95,0"),
+        ("", "Tổng cộng", "1.250", "1.234", "98,7"),
+    )
+    outline = report(
+        h("Công tác tuyên truyền", numbering="I."),
+        p("Nội dung."),
+        h("Kết quả học tập, quán triệt Chuyên đề năm 2024", numbering="II."),
+        stats,
+        h("Phương hướng năm 2025", numbering="III."),
+    )
+    result = find_section(outline, TITLE)
+    assert result.text == stats.text
+    assert result.figures.as_dict() == {"participants": 1234, "members": 1250, "rate_percent": 98.7}
+
+
+def test_table_of_contents_mention_loses_to_section_with_body() -> None:
+    outline = report(
+        p("I. Kết quả công tác tuyên truyền"),
+        p("II. Kết quả học tập, quán triệt Chuyên đề năm 2024"),
+        p("III. Phương hướng năm 2025"),
+        h("KẾT QUẢ CÔNG TÁC TUYÊN TRUYỀN", numbering="I."),
+        p("Nội dung."),
+        h("KẾT QUẢ HỌC TẬP, QUÁN TRIỆT CHUYÊN ĐỀ NĂM 2024", numbering="II."),
+        p(BODY[1]),
+        h("PHƯƠNG HƯỚNG NĂM 2025", numbering="III."),
+    )
+    result = find_section(outline, TITLE)
+    assert result.heading == "II. KẾT QUẢ HỌC TẬP, QUÁN TRIỆT CHUYÊN ĐỀ NĂM 2024"
+    assert result.text == BODY[1]
+
+
+def test_document_title_under_bao_cao_is_not_the_section() -> None:
+    outline = Outline(
+        blocks=(
+            p("BÁO CÁO"),
+            p("Kết quả học tập, quán triệt và triển khai thực hiện Chuyên đề năm 2024"),
+            h("Công tác tuyên truyền", numbering="I."),
+            p("Nội dung."),
+            h("Đánh giá riêng về kết quả học tập chuyên đề 2024", numbering="II."),
+            p(BODY[1]),
+        ),
+    )
+    result = find_section(outline, TITLE)
+    assert result.heading == "II. Đánh giá riêng về kết quả học tập chuyên đề 2024"
+
+
+def test_enclosing_part_wins_over_its_own_sub_point() -> None:
+    outline = report(
+        h("KẾT QUẢ HỌC TẬP CHUYÊN ĐỀ NĂM 2024", level=1, numbering="II."),
+        h("Công tác tổ chức học tập, quán triệt và triển khai Chuyên đề năm 2024", level=2, numbering="1."),
+        p(BODY[0]),
+        h("Kết quả cụ thể", level=2, numbering="2."),
+        p(BODY[1]),
+        h("PHƯƠNG HƯỚNG", level=1, numbering="III."),
+    )
+    result = find_section(outline, TITLE)
+    assert result.heading == "II. KẾT QUẢ HỌC TẬP CHUYÊN ĐỀ NĂM 2024"
+    assert BODY[1] in result.text
+
+
+def test_keywords_help_but_are_not_required() -> None:
+    block = h("Kết quả học tập chuyên đề", numbering="II.")
+    outline = report(*section_with(block))
+    plain = find_section(outline, TITLE)
+    helped = find_section(outline, TITLE, keywords=["chuyên đề", "quán triệt"])
+    assert plain.found and helped.found
+    assert helped.score > plain.score
+    assert find_section(outline, TITLE, keywords=["không có ở đâu"]).found
+
+
+def test_figures_come_from_the_section_only() -> None:
+    outline = report(
+        h("Công tác tuyên truyền", numbering="I."),
+        p("Có 999 đoàn viên tham gia hội thi."),
+        h("Kết quả học tập, quán triệt Chuyên đề năm 2024", numbering="II."),
+        p(BODY[0]),
+        p(BODY[1]),
+    )
+    assert find_section(outline, TITLE).figures.as_dict() == {
+        "participants": 1234, "members": 1250, "rate_percent": 98.7, "sessions": 1}
+
+
+def test_title_with_its_own_numbering_and_no_year() -> None:
+    outline = report(*section_with(h("Kết quả học tập, quán triệt Chuyên đề năm 2024", numbering="II.")))
+    assert find_section(outline, "III. Kết quả học tập, quán triệt Chuyên đề").found
+
+
+@pytest.mark.parametrize(
+    ("number", "rank"),
+    [("Phần I.", 0), ("A.", 0), ("III.", 1), ("IV -", 1), ("2.", 2), ("2-", 2), ("2/", 2), ("2)", 2),
+     ("2.1.", 3), ("II.1.", 3), ("2.1.3", 4), ("a)", 5), ("đ)", 5), ("-", None), ("", None)],
+)
+def test_numbering_rank(number: str, rank: int | None) -> None:
+    assert numbering_rank(number) == rank
+
+
+# --------------------------------------------------------------- properties
+
+
+def _renormalise(outline: Outline, form: str) -> Outline:
+    def conv(block: Block) -> Block:
+        return Block(block.kind, unicodedata.normalize(form, block.text), numbering=block.numbering,
+                     level=block.level, style=block.style, bold=block.bold, rows=block.rows)
+    return Outline(blocks=tuple(conv(b) for b in outline.blocks), closing_start=outline.closing_start)
+
+
+VARIANTS = [
+    h("Đánh giá riêng về kết quả học tập chuyên đề 2024", numbering="II."),
+    h("Kết quả học tập, quán triệt Chuyên đề năm 2023", numbering="II."),
+    p("II. Việc tổ chức học tập, quán triệt và triển khai Chuyên đề"),
+    h("Kết quả làm theo Chuyên đề năm 2024", numbering="II."),
+]
+
+
+@given(st.sampled_from(VARIANTS), st.sampled_from(["NFD", "NFC"]), st.booleans())
+@settings(max_examples=40, deadline=None)
+def test_result_does_not_depend_on_normal_form_or_case(heading: Block, form: str, upper: bool) -> None:
+    reference = find_section(report(*section_with(heading)), TITLE)
+    changed = Block(heading.kind, heading.text.upper() if upper else heading.text,
+                    numbering=heading.numbering, level=heading.level, bold=heading.bold)
+    result = find_section(_renormalise(report(*section_with(changed)), form), TITLE)
+    assert result.found == reference.found
+    assert result.score == pytest.approx(reference.score, abs=2.5)  # caps count as styled
+    if result.found:
+        assert unicodedata.is_normalized("NFC", result.text)
+        assert result.text == reference.text
+
+
+@given(st.lists(st.sampled_from([p("Nội dung."), h("Mục khác", level=2), p("- gạch đầu dòng"),
+                                 table(("a", "1"))]), max_size=6))
+@settings(max_examples=50, deadline=None)
+def test_body_never_holds_the_heading_or_the_closing(filler: list[Block]) -> None:
+    heading = h("Kết quả học tập, quán triệt Chuyên đề năm 2024", level=1, numbering="II.")
+    result = find_section(report(h("Công tác tuyên truyền", numbering="I."), heading, *filler), TITLE)
+    assert result.found
+    assert "Kết quả học tập, quán triệt" not in result.text
+    assert "Trên đây" not in result.text
