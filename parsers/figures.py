@@ -111,7 +111,8 @@ def parse_count(token: str) -> int | None:
 def parse_percent(token: str) -> float | None:
     """A percentage ("98,5", "98.5%", "100") as a float in 0..100, else None."""
     token = token.strip().rstrip("%").strip()
-    if not re.fullmatch(r"\d{1,3}(?:[.,]\d+)?", token):
+    # Three digits after the mark would be Vietnamese thousands grouping, not a decimal.
+    if not re.fullmatch(r"\d{1,3}(?:[.,]\d{1,2})?", token):
         return None
     value = float(token.replace(",", "."))
     return value if 0.0 <= value <= 100.0 else None
