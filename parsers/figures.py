@@ -20,7 +20,9 @@ above and a wrong number is worse than a missing one:
   học tập", "Tỷ lệ (%)", "Số buổi") is read before the prose, because its
   labels are unambiguous; its "Tổng"/"Cộng" row wins, a single data row is
   accepted, and several unit rows without a total row are not summed.
-  Figures the table lacks are taken from the prose.
+  Figures the table lacks are taken from the prose. A table whose columns
+  name no figure is read row by row as "label: value" sentences (the
+  "Nội dung | Số lượng" layout).
 * Vietnamese number format: "." groups thousands ("1.234" = 1234), ","
   is the decimal mark ("98,5%" = 98.5). A count written "1,234" (English
   grouping) is read as 1234 since a head count cannot be fractional.
@@ -307,13 +309,29 @@ def _table_figures(rows: list[list[str]]) -> dict[str, int | float]:
     return out
 
 
+def _row_sentence(row: Sequence[str]) -> str:
+    cells = [cell for cell in row if cell]
+    if cells and re.fullmatch(r"\d{1,3}[.)]?|[IVX]+\.?|[a-z]\)", cells[0]):
+        cells = cells[1:]  # the row's ordinal, not a figure
+    if not cells:
+        return ""
+    return cells[0].rstrip(":") + ": " + " ".join(cells[1:]) + "."
+
+
 def extract_figures(text: str) -> Figures:
     """The participation figures `text` states; keys not stated stay None."""
     found: dict[str, int | float] = {}
+    row_sentences: list[str] = []
     for rows in _table_runs(text):
-        for key, value in _table_figures(rows).items():
+        from_columns = _table_figures(rows)
+        for key, value in from_columns.items():
             found.setdefault(key, value)
-    prose = "\n".join(_fold_words(line) for line in text.split("\n") if "\t" not in line)
+        if not from_columns:
+            # A label/value table ("Số đoàn viên tham gia học tập | 2.205 | đạt 95,5%")
+            # says in each row what a prose sentence would.
+            row_sentences.extend(_row_sentence(row) for row in rows)
+    lines = [line for line in text.split("\n") if "\t" not in line] + row_sentences
+    prose = "\n".join(_fold_words(line) for line in lines)
     for key, value in _prose_figures(_neutralise(prose)).items():
         found.setdefault(key, value)
     participants = found.get("participants")

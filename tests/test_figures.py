@@ -127,6 +127,18 @@ def test_unrelated_table_is_ignored() -> None:
     assert extract_figures(text).as_dict() == {}
 
 
+def test_label_value_table() -> None:
+    text = "\n".join([
+        "TT\tNội dung\tSố lượng\tGhi chú",
+        "1\tTổng số đoàn viên\t2.310\t",
+        "2\tSố đoàn viên tham gia học tập\t2.205\tđạt 95,5%",
+        "3\tSố buổi/hội nghị đã tổ chức\t18\t",
+        "4\tSố CĐCS tổ chức học tập\t36\tCộng dồn",
+    ])
+    assert extract_figures(text).as_dict() == {
+        "participants": 2205, "members": 2310, "rate_percent": 95.5, "sessions": 18}
+
+
 @given(st.integers(min_value=1000, max_value=999_999), st.integers(min_value=0, max_value=1000))
 def test_thousands_and_decimal_roundtrip(count: int, tenths: int) -> None:
     written = f"{count:,}".replace(",", ".")
