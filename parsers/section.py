@@ -23,8 +23,9 @@ Score (0..100), on `fold()`ed text with the numbering stripped:
   topic's slogan) are left out of it. A title word missing verbatim is
   looked up with rapidfuzz (`fuzz.ratio` >= 88, words of 5+ letters: typos) for 0.7 credit.
 * Years must agree: a candidate naming a year the title does not is
-  rejected; one naming none loses 3. Other numbers the title lacks
-  ("Chỉ thị 05") cost 10.
+  rejected; one naming none loses 3. Other numbers likewise: when the title
+  names one ("Chỉ thị 05") a candidate naming only others is rejected; numbers
+  the title lacks cost 10.
 * Negative cues, each only when the title lacks it: the plan part
   ("phương hướng", "nhiệm vụ", "giải pháp", a heading starting with "kế
   hoạch"), proposals ("đề xuất", "kiến nghị"), shortcomings ("tồn tại",
@@ -322,6 +323,11 @@ def _score(title: _Title, blocks: Sequence[Block], infos: Sequence[_Info], index
     if title.years and cand_years - title.years:
         result.rejected = "year " + ", ".join(sorted(cand_years - title.years))
         return result
+    cand_numbers = {_number_key(w) for w in words if w.isdigit() and not _YEAR.match(w)}
+    if title.numbers and cand_numbers and not cand_numbers & title.numbers:
+        # "Chỉ thị 03" when the title says "Chỉ thị 05": another document.
+        result.rejected = "number " + ", ".join(sorted(cand_numbers))
+        return result
 
     if title.years:
         if cand_years:
@@ -352,7 +358,7 @@ def _score(title: _Title, blocks: Sequence[Block], infos: Sequence[_Info], index
         score -= _OTHER_TOPIC_PENALTY if coverage < 0.9 else _OTHER_TOPIC_IN_PASSING
         result.notes.append(other_topic[1])
     else:
-        other_numbers = {_number_key(w) for w in words if w.isdigit() and not _YEAR.match(w)} - title.numbers
+        other_numbers = cand_numbers - title.numbers
         if other_numbers:
             score -= _OTHER_NUMBER_PENALTY
             result.notes.append("names " + ", ".join(sorted(other_numbers)))

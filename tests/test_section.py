@@ -342,6 +342,21 @@ def test_title_with_its_own_numbering_and_no_year() -> None:
 
 
 @pytest.mark.parametrize(
+    ("heading", "found"),
+    [("KẾT QUẢ THỰC HIỆN CHỈ THỊ 05-CT/TW NĂM 2024", True),
+     ("Kết quả thực hiện Chỉ thị 05", True),
+     ("Kết quả thực hiện Chỉ thị 03 năm 2024", False),
+     ("Kết quả thực hiện Chỉ thị 05 năm 2023", False)],
+)
+def test_other_titles_numbers_must_agree(heading: str, found: bool) -> None:
+    outline = report(*section_with(h(heading, numbering="II.")))
+    result = find_section(outline, "Kết quả thực hiện Chỉ thị 05-CT/TW năm 2024")
+    assert result.found is found, result.reason
+    if not found:
+        assert "rejected 'II. Kết quả thực hiện Chỉ thị 0" in result.reason
+
+
+@pytest.mark.parametrize(
     ("number", "rank"),
     [("Phần I.", 0), ("A.", 0), ("III.", 1), ("IV -", 1), ("2.", 2), ("2-", 2), ("2/", 2), ("2)", 2),
      ("2.1.", 3), ("II.1.", 3), ("2.1.3", 4), ("a)", 5), ("đ)", 5), ("-", None), ("", None)],
