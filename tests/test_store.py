@@ -1,0 +1,62 @@
+"""The store on SQLite and on a private PostgreSQL: same code, same results."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from intake.store.models import Message, MessageState
+from intake.store.repository import CampaignRecord, RosterUnit, Store
+from intake.store.status import UnitState, campaign_status
+
+T0 = dt.datetime(2024, 2, 20, 2, 0, tzinfo=dt.UTC)
+RAW = b"From: a@x.vn\r\nMessage-ID: <one@x.vn>\r\nSubject: s\r\n\r\nbody\r\n"
+
+
+def make_store(url: str, tmp_path: Path) -> Store:
+    store = Store(url, tmp_path / "files")
+    store.sync_roster([RosterUnit("u1", "LĐLĐ huyện Bảo Thắng", "huyen", (), ("A@X.vn",))],
+                      [CampaignRecord("c", "Chuyên đề", T0, T0 + dt.timedelta(days=9), "Đánh giá")])
+    return store
+
+
+def test_ingest_is_idempotent_by_mailbox_key_and_by_identity(store_url: str, tmp_path: Path) -> None:
+    store = make_store(store_url, tmp_path)
+    first = store.ingest("imap:x", "INBOX", 7, "1", RAW, T0)
+    again = store.ingest("imap:x", "INBOX", 7, "1", RAW, T0)
+    moved = store.ingest("imap:x", "INBOX", 8, "1", RAW, T0)  # UIDVALIDITY changed: same message
+    assert first.new and not again.new and not moved.new
+    assert first.message_pk == again.message_pk == moved.message_pk
+    assert store.seen_keys("imap:x", "INBOX", 8) == {"1"}
+    row, raw = store.raw_of(first.message_pk)
+    assert raw == RAW and row.state == MessageState.STORED
+    assert (tmp_path / "files" / row.raw_path).read_bytes() == RAW
+    other = store.ingest("imap:x", "INBOX", 8, "2", RAW + b"changed", T0)
+    assert other.new and other.message_pk != first.message_pk
+    store.close()
+
+
+def test_times_round_trip_as_utc_and_status_counts(store_url: str, tmp_path: Path) -> None:
+    store = make_store(store_url, tmp_path)
+    pk = store.ingest("m", "INBOX", 0, "k", RAW, T0.astimezone(dt.timezone(dt.timedelta(hours=7)))).message_pk
+    with store.session() as s:
+        msg = s.get(Message, pk)
+        assert msg is not None
+        msg.state, msg.unit_id, msg.campaign_id, msg.has_report = MessageState.PROCESSED, "u1", "c", True
+    row, _ = store.raw_of(pk)
+    assert row.received_at == T0 and row.received_at.tzinfo is not None
+    status = campaign_status(store, "c", "Chuyên đề", T0 + dt.timedelta(days=9), ["u1"])
+    assert [(u.id, u.status, u.submissions) for u in status.units] == [("u1", UnitState.ON_TIME, 1)]
+    assert store.registered_addresses() == {"a@x.vn": "u1"}
+    store.close()
+
+
+def test_folder_state_and_ledger(store_url: str, tmp_path: Path) -> None:
+    store = make_store(store_url, tmp_path)
+    assert store.folder_state("imap:x", "INBOX") is None
+    store.set_folder_state("imap:x", "INBOX", 5, 10)
+    store.set_folder_state("imap:x", "INBOX", 5, 12)
+    assert store.folder_state("imap:x", "INBOX") == (5, 12)
+    store.record_seen("imap:x", "INBOX", 5, "11")
+    store.record_seen("imap:x", "INBOX", 5, "11")
+    assert store.seen_keys("imap:x", "INBOX", 5) == {"11"}
+    store.close()
