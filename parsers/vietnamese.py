@@ -371,7 +371,8 @@ def detect_encoding(text: str, fonts: Iterable[str] = ()) -> Encoding:
 
 
 # Untoned Vietnamese rhymes (vowel nucleus + final), NFC. Used to tell a real
-# syllable from Latin-1 look-alike bytes; loanword rhymes (oong, ooc) included.
+# syllable from Latin-1 look-alike bytes. The loanword rhymes oong/ooc (boong,
+# soóc) are left out: VNI's oâ (ô) would read as TCVN3 "oõ" + ng and pass.
 _RHYME_TEXT: Final = """
 a ac ach ai am an ang anh ao ap at au ay
 ăc ăm ăn ăng ăp ăt
@@ -380,7 +381,7 @@ e ec em en eng eo ep et
 ê êch êm ên ênh êp êt êu
 i ia ich im in inh ip it iu iêc iêm iên iêng iêp iêt iêu
 o oa oac oach oai oam oan oang oanh oao oap oat oay oăc oăm oăn oăng oăt
-oc oe oen oeo oet oi om on ong ooc oong op ot
+oc oe oen oeo oet oi om on ong op ot
 ô ôc ôi ôm ôn ông ôp ôt
 ơ ơi ơm ơn ơp ơt
 u ua uân uâng uât uây uc uê uêch uênh uơ ui um un ung uôc uôi uôm uôn uông uôt up ut
@@ -421,14 +422,50 @@ _TOKEN_SPLIT_RE: Final = re.compile(r"[\s0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}
 # Latin-1 characters that are symbols in Unicode but letters in TCVN3: inside a
 # word they are next to proof of TCVN3 (c¬ = cơ, n¨m = năm).
 _TCVN3_SYMBOL_LETTERS: Final = frozenset("¡¢£¤¥¦§¨©ª«¬\u00ad®µ¶·¸¹»¼½¾×÷")
-_VNI_MARK_CHARS: Final = frozenset("øûõùïØÛÕÙÏàåãáäÀÅÃÁÄâÂèúüéëÈÚÜÉËêÊôÔöÖæÆóÓòÒîÎñÑ")
 # Enough words to decide; keeps detection linear and cheap on long documents.
 _MAX_DECIDING_WORDS: Final = 400
 
 
+def _plain_case(token: str) -> bool:
+    """lower, UPPER or Title case: how real words are written."""
+    return token in (token.lower(), token.upper()) or (
+        token[0].isupper() and token[1:] == token[1:].lower()
+    )
+
+
+def _case_anomaly(token: str) -> bool:
+    """Case no language writes, but TCVN3 produces: its small toned vowels sit on
+    Latin-1 capitals (chÊp = chấp) and small letters (CùC = CỰC in capitals)."""
+    upper_run = 0
+    seen_lower = False
+    for index, char in enumerate(token):
+        if char.isupper():
+            if seen_lower and (not char.isascii() or not token[index - 1].isascii()):
+                return True
+            upper_run += 1
+        elif char.islower():
+            if not char.isascii() and upper_run >= 2:
+                return True
+            seen_lower = True
+    return False
+
+
+# VNI sequences that also occur in French, Spanish, German... (où, goût, naïve,
+# maïs, Noël, Israël): decoding them to a valid syllable proves little.
+_LATIN_SAFE_VNI: Final = frozenset({"où", "oû", "aï", "oï", "uï", "eï", "aë", "eë", "oë", "uë"})
+
+
+def _vni_strong(token: str) -> bool:
+    """Whether a token holds a VNI spelling that no Latin-script language uses."""
+    if token[0] in "ñÑ":
+        return True
+    pairs = (token[i:i + 2] for i in range(len(token) - 1))
+    return any(p in _VNI_DECODE and p.lower() not in _LATIN_SAFE_VNI for p in pairs)
+
+
 def _score_encodings(text: str) -> dict[Encoding, tuple[int, int, bool]]:
-    """Per legacy encoding: (words only it makes Vietnamese, words only Unicode
-    reading makes Vietnamese, whether some word is strong evidence)."""
+    """Per legacy encoding: (words only it makes Vietnamese, words it cannot
+    explain, whether some word is evidence no Unicode text would produce)."""
     votes = {Encoding.TCVN3: 0, Encoding.VNI: 0}
     against = {Encoding.TCVN3: 0, Encoding.VNI: 0}
     strong = {Encoding.TCVN3: False, Encoding.VNI: False}
@@ -441,23 +478,25 @@ def _score_encodings(text: str) -> dict[Encoding, tuple[int, int, bool]]:
         seen += 1
         if seen > _MAX_DECIDING_WORDS:
             break
-        as_is = is_vietnamese_syllable(token)
-        tcvn = tcvn3_to_unicode(token)
-        vni = vni_to_unicode(token)
-        t_ok = tcvn != token and is_vietnamese_syllable(tcvn)
-        v_ok = vni != token and is_vietnamese_syllable(vni)
-        for encoding, decoded, ok in ((Encoding.TCVN3, tcvn, t_ok), (Encoding.VNI, vni, v_ok)):
+        as_is = _plain_case(token) and is_vietnamese_syllable(token)
+        decodings = ((Encoding.TCVN3, tcvn3_to_unicode(token)), (Encoding.VNI, vni_to_unicode(token)))
+        for encoding, decoded in decodings:
+            changed = decoded != token
+            ok = changed and is_vietnamese_syllable(decoded)
             if ok and not as_is:
                 votes[encoding] += 1
-            elif as_is and not ok:
+            elif (changed and not ok) or (not changed and not as_is):
+                # Decoding made nothing Vietnamese of it (ACME® -> ACMEđ), or left
+                # a non-Vietnamese word as it was (café): this encoding does not
+                # explain the word. Words it leaves valid (VNI chính) are neutral.
                 against[encoding] += 1
-            elif decoded != token and not ok:
-                # Decoding changed the word into nothing Vietnamese (ACME® -> ACMEđ):
-                # real legacy text rarely does that, symbol-rich Unicode text does.
-                against[encoding] += 1
-        if t_ok and not as_is and any(c in _TCVN3_SYMBOL_LETTERS for c in token):
+        if votes[Encoding.TCVN3] and not as_is and is_vietnamese_syllable(decodings[0][1]) and (
+            _case_anomaly(token) or any(c in _TCVN3_SYMBOL_LETTERS for c in token)
+        ):
             strong[Encoding.TCVN3] = True
-        if v_ok and not as_is and sum(c in _VNI_MARK_CHARS for c in token) >= 2:
+        if not as_is and is_vietnamese_syllable(decodings[1][1]) and decodings[1][1] != token and (
+            _vni_strong(token)
+        ):
             strong[Encoding.VNI] = True
     return {e: (votes[e], against[e], strong[e]) for e in votes}
 
@@ -465,11 +504,20 @@ def _score_encodings(text: str) -> dict[Encoding, tuple[int, int, bool]]:
 def _legacy_by_statistics(text: str, hints: set[Encoding | None]) -> Encoding:
     scores = _score_encodings(text)
     best = Encoding.UNICODE
-    best_votes = 0
+    best_rank = (0, False)
     for encoding in (Encoding.TCVN3, Encoding.VNI):
         votes, against, strong = scores[encoding]
-        hinted = encoding in hints
-        needed = 1 if hinted or strong else 2
-        if votes >= needed and votes > against and votes > best_votes:
-            best, best_votes = encoding, votes
+        if encoding in hints:
+            # The font says so: a tie between readings goes to the font.
+            decided = votes >= 1 and votes >= against
+        elif strong:
+            decided = votes > against
+        else:
+            decided = votes >= 2 and votes > against
+        # Some words read as both encodings (VNI cuûa is TCVN3 cuỷa): the
+        # encoding that leaves fewer words unexplained wins, then the one with
+        # spellings only it produces.
+        rank = (votes - against, strong)
+        if decided and rank > best_rank:
+            best, best_rank = encoding, rank
     return best

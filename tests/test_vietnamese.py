@@ -275,6 +275,11 @@ def test_detects_each_encoding_without_font_hint(sentence: str) -> None:
         "ô",
         "ñ",
         "Té",
+        "où",
+        "Loïc",
+        "mãe",
+        "Zoë et Loïc à Montréal",
+        "São João, Malmö, Ærø, Björk",
     ],
 )
 def test_not_legacy(text: str) -> None:
@@ -287,11 +292,18 @@ def test_font_name_alone_never_makes_unicode_legacy(font: str) -> None:
         assert detect_encoding(text, [font]) is Encoding.UNICODE, text
 
 
-def test_font_hint_lowers_the_threshold() -> None:
-    weak_vni = "Coâng"  # one VNI sequence: not enough on its own
-    assert detect_encoding(weak_vni) is Encoding.UNICODE
-    assert detect_encoding(weak_vni, ["VNI-Times"]) is Encoding.VNI
-    assert detect_encoding("c«ng", [".VnTime"]) is Encoding.TCVN3
+@pytest.mark.parametrize(
+    ("text", "font", "encoding"),
+    [
+        ("vuï", "VNI-Times", Encoding.VNI),  # vụ; "uï" also spells French ambiguïté
+        ("häc", ".VnTime", Encoding.TCVN3),  # học
+        ("thêi gian", ".VnTime", Encoding.TCVN3),  # thời gian
+        ("HIÖN", ".VnTimeH", Encoding.TCVN3),  # HIỆN
+    ],
+)
+def test_font_hint_lowers_the_threshold(text: str, font: str, encoding: Encoding) -> None:
+    assert detect_encoding(text) is Encoding.UNICODE
+    assert detect_encoding(text, [font]) is encoding
 
 
 def test_short_legacy_strings() -> None:
@@ -299,6 +311,11 @@ def test_short_legacy_strings() -> None:
     assert detect_encoding("B¸o c¸o") is Encoding.TCVN3
     assert detect_encoding("Ñoaøn") is Encoding.VNI
     assert detect_encoding("Baùo caùo") is Encoding.VNI
+    assert detect_encoding("Coâng") is Encoding.VNI  # oâ is no Latin-script spelling
+    assert detect_encoding("chÊp") is Encoding.TCVN3  # chấp: case no language writes
+    assert detect_encoding("CùC") is Encoding.TCVN3  # CỰC in a capitals font
+    # Reads as TCVN3 "chửa chuỷ" too; VNI's uû is a spelling only VNI makes.
+    assert detect_encoding("chöa chuû") is Encoding.VNI
 
 
 def test_unicode_only_letters_win() -> None:
