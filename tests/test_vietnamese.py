@@ -12,6 +12,8 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from intake.parsers.vietnamese import (
     Encoding,
     clean,
@@ -472,3 +474,27 @@ def test_strip_numbering_nfd_input() -> None:
 )
 def test_strip_numbering_leaves_real_words(text: str) -> None:
     assert strip_numbering(text) == ("", text)
+
+
+# ------------------------------------------------------------------ properties
+
+_ALPHABET = "".join(VIETNAMESE_LETTERS) + "abcdeghiklmnopqrstuvxyABCDEGHIKLMNOPQRSTUVXY0123456789 ,.;:-()"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=40))
+def test_any_vietnamese_text_round_trips(text: str) -> None:
+    assert vni_to_unicode(unicode_to_vni(text)) == text
+    assert tcvn3_to_unicode(unicode_to_tcvn3(text)).lower() == text.lower()
+    assert tcvn3_to_unicode(unicode_to_tcvn3(text, capitals_font=True), capitals_font=True) == text.upper()
+    assert unicode_to_vni(text) == oracle_encode(text, ORACLE_VNI)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=30))
+def test_clean_and_fold_are_total_and_idempotent(text: str) -> None:
+    once = clean(text)
+    assert clean(once) == once
+    assert fold(fold(text)) == fold(text)
+    assert isinstance(strip_numbering(text), tuple)
+    detect_encoding(text)
