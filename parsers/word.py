@@ -682,7 +682,8 @@ def _header_line_kept(line: str) -> bool:
     key = fold(line)
     if not any(c.isalpha() for c in key):
         return False
-    if re.match(r"^so\s*[:.]", key) or key.startswith(("v/v", "ve viec")):
+    raw = clean(line).casefold()
+    if re.match(r"^s[ốô]\s*[:.]|^s[ốô]\s*\d", raw) or raw.startswith(("v/v", "về việc")):
         return False
     return not ("cong hoa" in key or "doc lap" in key or "hanh phuc" in key)
 

@@ -32,7 +32,6 @@ from docx.oxml.ns import nsdecls, qn
 from docx.shared import Pt
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
-
 from intake.parsers.vietnamese import unicode_to_tcvn3, unicode_to_vni
 
 DOCS = Path(__file__).resolve().parent / "docs"
@@ -406,7 +405,7 @@ def f05_auto_numbering() -> None:
     num_id = add_numbering(doc)
 
     def heading(d: DocxDocument, s: Section) -> None:
-        number, text = s.heading.split(" ", 1)
+        _number, text = s.heading.split(" ", 1)
         par = add_par(d, text, bold=True)
         set_num(par, num_id, 0)
     save(build(r, heading, doc=doc), r.name, expected(r))
