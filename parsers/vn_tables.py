@@ -9,10 +9,10 @@ row's pattern and is caught by the round-trip tests against an independent oracl
 Sources: the TCVN 5712:1993 "VN3" byte layout (0xA1-0xA7 untoned capitals,
 0xA8-0xAE untoned small letters, 0xB5-0xFE toned small letters in the order
 grave, hook, tilde, acute, dot) and the VNI-Windows layout (base letter + mark
-character). Cross-checked row by row against the MIT-licensed tables of
-viparse 0.1.31 (`viparse/normalize/tcvn3.py`, `vni.py`) and
-duydev/vietnamese-conversion `src/charsets.ts`, and tested against UniKey's
-`data.cpp` (GPL, used only as a test oracle, not copied).
+character). Compared with the MIT-licensed tables of viparse 0.1.31
+(`viparse/normalize/tcvn3.py` agrees; its `vni.py` lacks ẳ/Ẳ and spells ỵ as
+"yï" where VNI uses the single character "î"), and tested letter by letter
+against UniKey's `data.cpp` (GPL, used only as a test oracle, not copied).
 """
 
 from __future__ import annotations
