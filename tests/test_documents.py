@@ -151,7 +151,7 @@ def test_doc_without_name_and_misnamed_docx(reader: DocumentReader) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["html-saved-as.doc", "mhtml-saved-as.doc", "sample.rtf", "sample.odt"]
+    "name", ["html-saved-as.doc", "mhtml-saved-as.doc", "wordml2003-saved-as.doc", "sample.rtf", "sample.odt"]
 )
 def test_wordlike_formats_convert(reader: DocumentReader, name: str) -> None:
     assert_report_text(reader.read(Attachment(name.upper(), OCTET, fixture(name))))

@@ -140,6 +140,7 @@ def test_rtf_odt_html_are_wordlike() -> None:
     assert classify("bc.odt", OCTET, fixture("sample.odt")) is FileKind.OTHER_WORDLIKE
     assert classify("bc.doc", OCTET, fixture("html-saved-as.doc")) is FileKind.OTHER_WORDLIKE
     assert classify("BC.DOC", OCTET, fixture("mhtml-saved-as.doc")) is FileKind.OTHER_WORDLIKE
+    assert classify("bc.doc", OCTET, fixture("wordml2003-saved-as.doc")) is FileKind.OTHER_WORDLIKE
 
 
 @pytest.mark.parametrize(
