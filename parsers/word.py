@@ -715,7 +715,7 @@ def _para_lines(para: _Para) -> list[tuple[str, bool]]:
 
 
 def _is_national(text: str) -> bool:
-    key = fold(text)
+    key = fold(text[:300])
     return "cong hoa xa hoi" in key or "doc lap - tu do" in key or "doc lap tu do" in key
 
 
@@ -770,6 +770,8 @@ _SIGNATURE = re.compile(
 
 
 def _is_signature_text(text: str) -> bool:
+    if _words(text) > 8:
+        return False
     key = fold(text).strip()
     return bool(_SIGNATURE.match(key)) and _words(key) <= 8
 
@@ -782,7 +784,8 @@ def _find_closing(blocks: Sequence[Block], body_start: int) -> int | None:
     for index, block in enumerate(blocks):
         if index < body_start:
             continue
-        key = fold(block.text)
+        # fold() is costly on long text and only the start matters here.
+        key = fold(block.text[:60])
         if block.kind == BlockKind.PARAGRAPH and key.startswith(_CONCLUSION):
             candidates.append(index)
             break
@@ -792,7 +795,7 @@ def _find_closing(blocks: Sequence[Block], body_start: int) -> int | None:
         first = block.text
         if block.kind == BlockKind.TABLE and block.rows and block.rows[0]:
             first = block.rows[0][0]
-        if fold(first).startswith("noi nhan"):
+        if fold(first[:20]).startswith("noi nhan"):
             candidates.append(index)
             break
     tail_start = max(body_start, len(blocks) - max(10, len(blocks) // 5))
@@ -844,10 +847,11 @@ def parse_docx(data: bytes, limits: DocxLimits = DocxLimits()) -> Outline:
         if index >= header_items and not (isinstance(item, _Para) and "\t" in item.text.strip()
                                          and number_level(cand.text) is None):
             _classify(cand)
-        if cand.formatting and (fold(cand.text) == "bao cao" or after_title):
+        is_title = len(cand.text) < 20 and fold(cand.text) == "bao cao"
+        if cand.formatting and (is_title or after_title):
             # The document title ("BÁO CÁO" and its subject line) is no section heading.
             cand.formatting = False
-        after_title = fold(cand.text) == "bao cao"
+        after_title = is_title
         if isinstance(item, _Table) and cand.explicit is None and not cand.formatting:
             cands.append(None)  # a boxed note, not a heading: keep it a table
             continue
