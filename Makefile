@@ -16,14 +16,14 @@ venv: $(STAMP)
 
 ## demo: install, process the example Maildir once, print the status table
 demo: $(STAMP)
-	cd examples && ../$(BIN)/intake --config ../config.example.toml run --once
-	cd examples && ../$(BIN)/intake --config ../config.example.toml status
+	$(BIN)/intake --config config.example.toml run --once
+	$(BIN)/intake --config config.example.toml status
 
 ## test: install system and Python dependencies, lint, type-check, run every test
 test: $(STAMP)
 	./scripts/setup-system.sh
 	$(BIN)/ruff check processor parsers store tests bench scripts
-	$(BIN)/mypy parsers store processor
+	./scripts/typecheck.sh
 	$(BIN)/pytest -q
 	$(MAKE) contract
 

@@ -1,21 +1,24 @@
 """`intake check-config`: the config is valid (it loaded); now try the mailbox and mail-out."""
 from __future__ import annotations
 
-from rich.console import Console
+from collections.abc import Callable
 
 from intake.parsers.errors import IntakeError
 from intake.processor.config import Config
 from intake.processor.mailbox import open_mailbox
 from intake.processor.sending import open_transport
+from rich.console import Console
 
 
 def check_config(cfg: Config, console: Console) -> int:
     console.print(f"config {cfg.path}: valid ({len(cfg.units)} units, {len(cfg.campaigns)} campaigns)",
                   highlight=False)
     failures = 0
-    for label, probe in (("mailbox", lambda: _probe_mailbox(cfg)), ("sending", lambda: _probe_sending(cfg))):
+    probes: tuple[tuple[str, Callable[[Config], str]], ...] = (
+        ("mailbox", _probe_mailbox), ("sending", _probe_sending))
+    for label, probe in probes:
         try:
-            console.print(f"{label}: {probe()}", highlight=False)
+            console.print(f"{label}: {probe(cfg)}", highlight=False)
         except IntakeError as exc:
             failures += 1
             console.print(f"{label}: FAILED: {exc}", highlight=False)
