@@ -23,12 +23,6 @@ from servers.dovecot import DovecotServer  # noqa: E402
 from servers.postgres import PostgresServer  # noqa: E402
 from servers.smtp import SmtpServer  # noqa: E402
 
-
-def pytest_configure(config: pytest.Config) -> None:
-    # aiosmtpd itself sets the deprecated Session.login_data after every successful AUTH.
-    config.addinivalue_line("filterwarnings", "ignore:Session.login_data is deprecated:DeprecationWarning")
-
-
 # --------------------------------------------------------------------- IMAP
 
 
