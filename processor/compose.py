@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import re
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
-from typing import Any
-
 from importlib.resources import files
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -21,21 +21,28 @@ class Composed:
     raw: bytes
 
 
+VN_DATETIME = "{:%H} giờ {:%M} phút ngày {:%d/%m/%Y}"
+# Reply prefixes mail programs put before a subject: English, Outlook in Vietnamese
+# ("TL:" trả lời), German, Nordic; with Outlook's counters ("Re[2]:") and odd spacing.
+REPLY_PREFIX = re.compile(r"^\s*(re|tl|aw|sv|vs|antw)\s*(\[\d+\]|\(\d+\))?\s*:\s*", re.IGNORECASE)
+NO_SUBJECT = {"vi": "(không có tiêu đề)", "en": "(no subject)"}
+
+
 def template_env() -> Environment:
     env = Environment(loader=FileSystemLoader(str(files("intake.templates"))), undefined=StrictUndefined,
                       autoescape=select_autoescape(["html", "html.j2"]), trim_blocks=True, lstrip_blocks=True,
                       keep_trailing_newline=True)
-    env.filters["vn_datetime"] = lambda d: f"{d:%H:%M} ngày {d:%d/%m/%Y}"
-    env.filters["en_datetime"] = lambda d: f"{d:%d %B %Y, %H:%M}"
+    env.filters["vn_datetime"] = lambda d: VN_DATETIME.format(d, d, d)
+    env.filters["en_datetime"] = lambda d: f"{d:%d %B %Y, %H:%M}".lstrip("0")
     return env
 
 
-def reply_subject(original: str) -> str:
-    """'Re: ' once, however many the original carried (Re:, RE:, Fwd: kept)."""
-    subject = original.strip()
-    while subject[:3].lower() == "re:":
-        subject = subject[3:].strip()
-    return f"Re: {subject}" if subject else "Re: (không có tiêu đề)"
+def reply_subject(original: str, language: str = "vi") -> str:
+    """'Re: ' once, however many reply prefixes the original carried (Fwd: is kept)."""
+    subject = " ".join(original.split())
+    while (found := REPLY_PREFIX.match(subject)) is not None:
+        subject = subject[found.end():]
+    return f"Re: {subject or NO_SUBJECT.get(language, NO_SUBJECT['vi'])}"
 
 
 def compose(env: Environment, template: str, context: dict[str, Any], *, from_address: str, from_name: str,
@@ -48,15 +55,17 @@ def compose(env: Environment, template: str, context: dict[str, Any], *, from_ad
     html = env.get_template("mail.html.j2").render(text=text, lang=lang)
     domain = from_address.rpartition("@")[2] or "intake.invalid"
     msg = EmailMessage(policy=SMTP)
-    msg["From"] = Address(display_name=from_name, addr_spec=from_address) if from_name else from_address
-    msg["To"] = Address(display_name=to_name, addr_spec=to_address) if to_name else to_address
+    msg["From"] = _address(from_name, from_address)
+    msg["To"] = _address(to_name, to_address)
     msg["Subject"] = subject
     msg["Date"] = email.utils.format_datetime(now)
     message_id = email.utils.make_msgid(idstring="intake", domain=domain)
     msg["Message-ID"] = message_id
     if in_reply_to:
         msg["In-Reply-To"] = in_reply_to
-        refs = [r for r in references if r != in_reply_to][-10:] + [in_reply_to]
+        earlier = [r for r in references if r != in_reply_to]
+        # RFC 5322 3.6.4: keep the thread's first id when trimming a long chain.
+        refs = [*earlier[:1], *earlier[1:][-9:], in_reply_to]
         msg["References"] = " ".join(refs)
     if auto_reply:
         msg["Auto-Submitted"] = "auto-replied"
@@ -66,3 +75,13 @@ def compose(env: Environment, template: str, context: dict[str, Any], *, from_ad
     msg.set_content(text, cte="quoted-printable")
     msg.add_alternative(html, subtype="html", cte="quoted-printable")
     return Composed(subject=subject, message_id=message_id, raw=msg.as_bytes())
+
+
+def _address(name: str, address: str) -> Address | str:
+    """A display name encoded per RFC 2047 by the policy; a bare address if the pair does not parse."""
+    if not name:
+        return address
+    try:
+        return Address(display_name=name, addr_spec=address)
+    except (ValueError, IndexError):
+        return address

@@ -49,10 +49,26 @@ def backoff(attempts: int, rng: Callable[[], float] = random.random) -> dt.timed
     return min(base, MAX_BACKOFF) * (0.5 + rng())
 
 
+# A row is SENDING from just before the transport is called until it is marked; a sender
+# killed in between (after the server's 250, before the mark) leaves it SENDING. Past
+# the lease it is resent once with the same bytes and Message-ID (Gmail and most
+# clients collapse a second copy with the same Message-ID); interrupted again, it is
+# taken as delivered. At most one duplicate, never a lost acknowledgement.
+LEASE = dt.timedelta(minutes=10)
+RESEND_NOTE = "delivery interrupted (possibly delivered): sending once more with the same Message-ID"
+GIVE_UP_NOTE = "delivery interrupted twice (possibly delivered): not sent again"
+
+
 def deliver_pending(store: Store, transport: Transport, now: dt.datetime) -> DeliveryCounts:
     """Send every due pending row once; a row is marked sent right after the server accepted it."""
+    resent, given_up = store.recover_interrupted(now, RESEND_NOTE, GIVE_UP_NOTE)
+    if resent or given_up:
+        log.warning("%s interrupted deliveries found: %s to resend once, %s taken as delivered",
+                    resent + given_up, resent, given_up)
     sent = retry = failed = 0
     for row in store.pending_outgoing(now):
+        if not store.claim_outgoing(row.id, now + LEASE):
+            continue  # another sender (e.g. `intake remind` beside the daemon) has it
         try:
             transport.send(row)
         except PermanentSendError as exc:
