@@ -5,11 +5,11 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from intake.store.status import CampaignStatus, MessageView, UnitState, UnitStatus
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
-
-from intake.store.status import CampaignStatus, MessageView, UnitState, UnitStatus
 
 STATE_VI = {UnitState.MISSING: "Chưa gửi", UnitState.ON_TIME: "Đúng hạn", UnitState.LATE: "Quá hạn",
             UnitState.EXCUSED: "Miễn nộp"}
@@ -73,6 +73,45 @@ def _message_json(m: MessageView, tz: ZoneInfo) -> dict[str, Any]:
     }
 
 
+def local_time(when: dt.datetime | None, tz: ZoneInfo) -> str:
+    """How staff read a time: 09:12 26/02/2024, in the configured zone."""
+    return when.astimezone(tz).strftime("%H:%M %d/%m/%Y") if when else ""
+
+
+def problems_in_words(unit: UnitStatus) -> str:
+    return "; ".join(PROBLEM_VI.get(p, p) for p in unit.latest.problems) if unit.latest else ""
+
+
+def shorten(text: str, width: int) -> str:
+    """Cut at a word boundary, with an ellipsis, for a table cell."""
+    if len(text) <= width:
+        return text
+    return text[:width].rsplit(" ", 1)[0].rstrip(",;:") + " …"
+
+
+def section_label(unit: UnitStatus) -> str:
+    """The heading of the section found, or why there is none."""
+    if unit.latest is None or not unit.latest.has_report:
+        return ""
+    section = unit.latest.section
+    if section is None or not section.found:
+        return "không tìm thấy"
+    return section.heading or ""
+
+
+def decision_note(unit: UnitStatus, tz: ZoneInfo) -> str:
+    """Staff decisions in words: the excuse's reason, the extension's date, and who decided."""
+    parts = []
+    if unit.decision.excused:
+        parts.append(f"Lý do miễn nộp: {unit.decision.excuse_reason}." if unit.decision.excuse_reason
+                     else "Được miễn nộp.")
+    if unit.decision.extended_until is not None:
+        parts.append(f"Gia hạn đến {local_time(unit.decision.extended_until, tz)}.")
+    if parts and unit.decision.decided_by:
+        parts.append(f"Người quyết định: {unit.decision.decided_by}.")
+    return " ".join(parts)
+
+
 def staff_console() -> Console:
     """A console wide enough for the table when output goes to a file or pipe."""
     console = Console()
@@ -82,8 +121,8 @@ def staff_console() -> Console:
 def print_status_table(status: CampaignStatus, tz: ZoneInfo, console: Console, *, only_owing: bool = False) -> None:
     units = [u for u in status.units if owes_something(u)] if only_owing else list(status.units)
     deadline = status.deadline.astimezone(tz)
-    table = Table(title=f"{status.title}\nHạn gửi: {deadline:%H:%M %d/%m/%Y}", box=box.SIMPLE_HEAVY,
-                  title_justify="left")
+    table = Table(title=escape(f"{status.title} [{status.campaign_id}]") + f"\nHạn gửi: {deadline:%H:%M %d/%m/%Y}",
+                  box=box.SIMPLE_HEAVY, title_justify="left")
     table.add_column("STT", justify="right")
     table.add_column("Đơn vị", min_width=20)
     table.add_column("Tình trạng", no_wrap=True)
@@ -91,20 +130,19 @@ def print_status_table(status: CampaignStatus, tz: ZoneInfo, console: Console, *
     table.add_column("Số lần gửi", justify="right")
     table.add_column("Mục đánh giá riêng", min_width=24)
     table.add_column("Vấn đề")
+    table.add_column("Ghi chú")
     for i, unit in enumerate(units, start=1):
-        received = unit.received_at.astimezone(tz).strftime("%H:%M %d/%m/%Y") if unit.received_at else ""
-        section = ""
-        if unit.latest and unit.latest.section:
-            section = (unit.latest.section.heading or "")[:60] if unit.latest.section.found else "không tìm thấy"
-        problems = ", ".join(PROBLEM_VI.get(p, p) for p in unit.latest.problems) if unit.latest else ""
         colour = STATE_COLOUR[unit.status]
-        table.add_row(str(i), unit.name, f"[{colour}]{STATE_VI[unit.status]}[/{colour}]", received,
-                      str(unit.submissions), section, problems)
+        table.add_row(str(i), escape(unit.name), f"[{colour}]{STATE_VI[unit.status]}[/{colour}]",
+                      local_time(unit.received_at, tz), str(unit.submissions),
+                      escape(shorten(section_label(unit), 60)), problems_in_words(unit),
+                      escape(decision_note(unit, tz)))
     console.print(table)
     counts = status.counts()
-    console.print("  ".join(f"{STATE_VI[s]}: {counts[s]}" for s in UnitState) + f"  (tổng {len(status.units)})")
+    console.print("  ".join(f"[{STATE_COLOUR[s]}]{STATE_VI[s]}: {counts[s]}[/{STATE_COLOUR[s]}]" for s in UnitState)
+                  + f"  (tổng {len(status.units)})")
     if status.unmatched and not only_owing:
         console.print(f"Thư chưa xác định được đơn vị: {len(status.unmatched)}")
         for m in status.unmatched:
-            when = m.received_at.astimezone(tz).strftime("%H:%M %d/%m/%Y")
-            console.print(f"  - {m.from_address} ({when}): {', '.join(m.attachments) or 'không có tệp'}")
+            console.print(f"  - {m.from_address} ({local_time(m.received_at, tz)}): "
+                          f"{', '.join(m.attachments) or 'không có tệp'}", highlight=False)
