@@ -104,8 +104,9 @@ def report(issuer: str, with_section: bool = True) -> bytes:
         sections.append(("II. ĐÁNH GIÁ RIÊNG VỀ KẾT QUẢ HỌC TẬP, QUÁN TRIỆT CHUYÊN ĐỀ NĂM 2024",
                          EX.body_study("1.250", "1.234", "98,7", "12")))
     sections.append(("III. PHƯƠNG HƯỚNG, NHIỆM VỤ THỜI GIAN TỚI", ["Tiếp tục đưa Chuyên đề vào sinh hoạt."]))
-    return bytes(EX.build_docx(EX.Report(issuer=issuer, number="15/BC-LĐLĐ", place_date="Lào Cai, ngày 26 tháng 02 năm 2024",
-                                         sections=sections)))
+    rep = EX.Report(issuer=issuer, number="15/BC-LĐLĐ", place_date="Lào Cai, ngày 26 tháng 02 năm 2024",
+                    sections=sections)
+    return bytes(EX.build_docx(rep))
 
 
 @dataclass(frozen=True)
