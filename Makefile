@@ -14,10 +14,12 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## demo: install, process the example Maildir once, print the status table
+## demo: install, process the example Maildir once, print the status table, write the exports to examples/output/
 demo: $(STAMP)
 	$(BIN)/intake --config config.example.toml run --once
 	$(BIN)/intake --config config.example.toml status
+	for f in csv xlsx html docx; do \
+		$(BIN)/intake -q --config config.example.toml export --format $$f -o examples/output/chuyen-de-2024.$$f; done
 
 ## test: install system and Python dependencies, lint, type-check, run every test
 test: $(STAMP)

@@ -177,21 +177,25 @@ class Reminders:
         camps = [c for c in self.cfg.campaigns if c.opens <= now <= c.deadline + DIGEST_KEEPS]
         if not camps:
             return 0
-        queued = 0
-        context: dict[str, Any] | None = None
+        keys = {address: f"digest:{today}:{address.strip().lower()}" for address in self.cfg.staff.emails}
         with self.store.session() as s:
-            for address in self.cfg.staff.emails:
-                key = f"digest:{today}:{address.strip().lower()}"
-                if s.scalar(select(Outgoing.id).where(Outgoing.dedupe_key == key)) is not None:
-                    continue
-                context = context or self._digest_context(camps, now)
-                lang = self.cfg.staff.language
-                subject = (f"Tình hình nhận báo cáo ngày {now.astimezone(self.tz):%d/%m/%Y}" if lang == "vi"
-                           else f"Reports received: {now.astimezone(self.tz):%d %B %Y}")
+            due = [a for a, key in keys.items()
+                   if s.scalar(select(Outgoing.id).where(Outgoing.dedupe_key == key)) is None]
+        if not due:
+            return 0
+        context = self._digest_context(camps, now)  # its own transactions: never inside another one
+        lang = self.cfg.staff.language
+        subject = (f"Tình hình nhận báo cáo ngày {now.astimezone(self.tz):%d/%m/%Y}" if lang == "vi"
+                   else f"Reports received: {now.astimezone(self.tz):%d %B %Y}")
+        queued = 0
+        with self.store.session() as s:
+            for address in due:
+                if s.scalar(select(Outgoing.id).where(Outgoing.dedupe_key == keys[address])) is not None:
+                    continue  # queued meanwhile by another process (`intake remind` beside the daemon)
                 composed = compose(self.env, f"digest_{lang}", context, from_address=self.cfg.sending.from_address,
                                    from_name=self.cfg.sending.from_name, to_address=address, to_name="",
                                    subject=subject, now=now, auto_reply=False)
-                s.add(Outgoing(kind=OutgoingKind.DIGEST, dedupe_key=key, to_address=address,
+                s.add(Outgoing(kind=OutgoingKind.DIGEST, dedupe_key=keys[address], to_address=address,
                                subject=composed.subject, our_message_id=composed.message_id, raw=composed.raw,
                                state=OutgoingState.PENDING, created_at=now, next_attempt_at=now))
                 queued += 1
