@@ -18,8 +18,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from intake.parsers.vietnamese import fold
 from rapidfuzz import fuzz
+
+from intake.parsers.vietnamese import fold
 
 # Applied in order on the folded key, word-bounded; longer forms first.
 ABBREVIATIONS: Final[tuple[tuple[re.Pattern[str], str], ...]] = tuple(

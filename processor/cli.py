@@ -15,6 +15,7 @@ from pathlib import Path
 from rich.console import Console
 
 from intake.parsers.errors import ConfigError, IntakeError
+from intake.parsers.unit import address_key
 from intake.processor.app import App, open_store
 from intake.processor.config import Config, load_config
 from intake.processor.report import print_status_table, staff_console, status_json
@@ -58,6 +59,13 @@ def build_parser() -> argparse.ArgumentParser:
     extend.add_argument("unit_id")
     extend.add_argument("--campaign")
     extend.add_argument("--until", required=True, help="e.g. 2024-03-05T17:00 (local time) or with an offset")
+    export = sub.add_parser("export", help="the status table (csv, xlsx, html) or the compiled report (docx)")
+    export.add_argument("--campaign")
+    export.add_argument("--format", required=True, choices=("csv", "xlsx", "html", "docx"))
+    export.add_argument("-o", "--output", required=True, help="file to write")
+    remind = sub.add_parser("remind", help="email the units still missing, now")
+    remind.add_argument("--campaign")
+    remind.add_argument("--dry-run", action="store_true", help="list who would be reminded; send nothing")
     sub.add_parser("check-config", help="validate the config and try the mailbox and SMTP logins")
     return p
 
@@ -143,7 +151,7 @@ def cmd_units(app: App, args: argparse.Namespace) -> int:
         raise UsageError(f"unit_id: no unit \"{args.unit_id}\" in the roster")
     if "@" not in args.address:
         raise UsageError(f"address: not an email address: \"{args.address}\"")
-    pks = app.store.link_address(args.address, args.unit_id)
+    pks = app.store.link_address(args.address, args.unit_id, same_sender=address_key)
     for pk in pks:
         app.pipeline.reprocess(pk)
     log.info("linked %s to %s; re-evaluated %s message(s)", args.address, args.unit_id, len(pks))
@@ -165,6 +173,27 @@ def _decision(kind: DecisionKind) -> Callable[[App, argparse.Namespace], int]:
     return handler
 
 
+def cmd_export(app: App, args: argparse.Namespace) -> int:
+    from intake.processor.export import export
+
+    export(app.status(args.campaign), args.format, Path(args.output), app.cfg.timezone,
+           generated_at=app.clock(), office=app.cfg.sending.from_name)
+    log.info("wrote %s", args.output)
+    return 0
+
+
+def cmd_remind(app: App, args: argparse.Namespace) -> int:
+    from intake.processor.reminders import print_plan
+
+    camp = app.cfg.campaign(args.campaign)
+    plan = app.reminders.remind_now(camp, dry_run=args.dry_run)
+    print_plan(plan, Console(), dry_run=args.dry_run)
+    if not args.dry_run:
+        sent = app.send_pending()
+        log.info("reminders queued %s, sent %s", len(plan.queued), sent.sent)
+    return 0
+
+
 def parse_when(text: str, cfg: Config) -> dt.datetime:
     try:
         when = dt.datetime.fromisoformat(text)
@@ -180,6 +209,8 @@ COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
     "units": cmd_units,
     "excuse": _decision(DecisionKind.EXCUSE),
     "extend": _decision(DecisionKind.EXTEND),
+    "export": cmd_export,
+    "remind": cmd_remind,
 }
 
 

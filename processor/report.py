@@ -5,11 +5,12 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from intake.store.status import CampaignStatus, MessageView, UnitState, UnitStatus
 from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+from intake.store.status import CampaignStatus, MessageView, UnitState, UnitStatus
 
 STATE_VI = {UnitState.MISSING: "Chưa gửi", UnitState.ON_TIME: "Đúng hạn", UnitState.LATE: "Quá hạn",
             UnitState.EXCUSED: "Miễn nộp"}

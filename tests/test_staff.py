@@ -90,7 +90,7 @@ def test_units_link_re_evaluates_without_a_second_acknowledgement(tmp_path: Path
     anonymous = report_docx("", "II. ĐÁNH GIÁ KẾT QUẢ HỌC TẬP CHUYÊN ĐỀ NĂM 2024", STUDY)
     drop(tmp_path, message("Van.Thu.BaoYen@gmail.com", at("2024-02-21 08:00"), docx=anonymous), "1")
     assert _cli(tmp_path, "run", "--once")[0] == 0
-    code, out = _cli(tmp_path, "status", "--json")
+    _code, out = _cli(tmp_path, "status", "--json")
     data = json.loads(out)
     assert [u["status"] for u in data["units"] if u["id"] == "ldld-bao-yen"] == ["missing"]
     assert [m["from"] for m in data["unmatched"]] == ["Van.Thu.BaoYen@gmail.com"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+
 from intake.parsers.unit import UnitName, address_key, identify_unit, match_name, name_key, name_score
 
 ROSTER = (
