@@ -12,6 +12,7 @@ stage can raise and catch the same classes.
     ├── StoreError                   the database or files directory failed
     ├── MailboxError                 IMAP/Maildir failure (network, login, folder)
     │   └── MailboxAuthError         credentials rejected: retrying will not help
+    ├── CredentialError              no OAuth2 token could be obtained (command, file)
     └── SendError                    SMTP or outbox failure
         └── PermanentSendError       the server refused for good (5xx)
 
@@ -73,6 +74,10 @@ class MailboxError(IntakeError):
 
 class MailboxAuthError(MailboxError):
     """The mailbox rejected the credentials; retrying will not help."""
+
+
+class CredentialError(IntakeError):
+    """No OAuth2 access token could be obtained from the configured command or file."""
 
 
 class SendError(IntakeError):

@@ -1,0 +1,376 @@
+"""IMAP mailbox (Gmail is the common case) with imapclient.
+
+Staff read the same mailbox in Gmail or a phone app, so `\\Seen` says nothing
+about what intake has processed: messages are never selected by UNSEEN and
+always fetched with BODY.PEEK[], which leaves `\\Seen` alone. What intake has
+looked at lives in the store's ledger: (folder, UIDVALIDITY, UID) of every
+message, stored or skipped, plus the highest UID handled. A changed
+UIDVALIDITY means a full rescan; the store recognises messages it already has
+by Message-ID + content hash, so nothing is submitted or acknowledged twice.
+
+Bodies are fetched in batches bounded by total size, and a batch is fully read
+before its messages are handed out, so the caller may send commands (the
+`after` action) between messages.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
+
+from intake.parsers.errors import CredentialError, MailboxAuthError, MailboxError
+from intake.processor.config import MailboxConfig
+from intake.processor.credentials import oauth2_token
+from intake.processor.mailbox.base import Ledger, MailboxItem
+
+log = logging.getLogger(__name__)
+
+KEYWORD = b"$IntakeProcessed"
+FLAGGED = b"\\Flagged"
+DELETED = b"\\Deleted"
+BODY_ITEMS = [b"BODY.PEEK[]", b"INTERNALDATE"]
+BATCH_BYTES = 16 * 1024 * 1024  # bodies held in memory at once (one message may exceed it alone)
+BATCH_COUNT = 100
+SIZE_CHUNK = 2000  # UIDs per RFC822.SIZE fetch: keeps command lines and responses small
+MAX_MESSAGE_BYTES = 60 * 1024 * 1024  # larger messages are recorded as seen and skipped
+IDLE_TICK = 1.0  # seconds between looks at the stop event while in IDLE
+
+TokenSource = Callable[[MailboxConfig], str]
+
+
+@dataclass(frozen=True)
+class Selected:
+    uidvalidity: int
+    uidnext: int | None
+    exists: int
+    keywords: bool  # PERMANENTFLAGS has \* : the server stores keywords such as $IntakeProcessed
+
+
+def _token(cfg: MailboxConfig) -> str:
+    return str(oauth2_token(cfg.oauth2_token_command, cfg.oauth2_token_file))
+
+
+class ImapMailbox:
+    def __init__(self, cfg: MailboxConfig, *, token_source: TokenSource = _token,
+                 ignore_capabilities: Sequence[str] = (), keyword: bytes | None = KEYWORD) -> None:
+        """`ignore_capabilities` hides extensions a server advertises but gets wrong; `keyword=None`
+        flags with \\Flagged even where keywords are allowed. Both also let tests drive the
+        fallbacks against a real server."""
+        self.cfg = cfg
+        self.identity = f"imap:{cfg.username}@{cfg.host}:{cfg.port}"
+        self._token_source = token_source
+        self._ignored = {c.upper().encode() for c in ignore_capabilities}
+        self._client: IMAPClient | None = None
+        self._caps: frozenset[bytes] = frozenset()
+        self._selected: Selected | None = None
+        self._target_ready = False
+        self._keyword = keyword
+
+    # -- connection -------------------------------------------------------------
+
+    def _connect(self) -> IMAPClient:
+        if self._client is not None:
+            return self._client
+        cfg = self.cfg
+        where = f"{cfg.host}:{cfg.port}"
+        with _translated(f"connecting to {where}", cfg):
+            context = ssl.create_default_context(cafile=str(cfg.ca_file) if cfg.ca_file else None)
+            client = IMAPClient(cfg.host, port=cfg.port, ssl=cfg.security == "ssl", ssl_context=context,
+                                timeout=cfg.timeout)
+        try:
+            with _translated(f"STARTTLS with {where}", cfg):
+                if cfg.security == "starttls":
+                    client.starttls(context)
+            # INTERNALDATE keeps its offset instead of becoming naive local time.
+            client.normalise_times = False
+            self._login(client)
+            with _translated(f"CAPABILITY of {where}", cfg):
+                self._caps = frozenset(c.upper() for c in client.capabilities()) - self._ignored
+        except BaseException:
+            _drop(client)
+            raise
+        self._client = client
+        log.debug("connected to %s as %s", where, cfg.username)
+        return client
+
+    def _login(self, client: IMAPClient) -> None:
+        cfg = self.cfg
+        oauth = bool(cfg.oauth2_token_command or cfg.oauth2_token_file)
+        try:
+            secret = self._token_source(cfg) if oauth else cfg.password.value
+        except CredentialError as exc:
+            raise MailboxError(f"no OAuth2 token for {cfg.username}: {exc}") from exc
+        if not secret:
+            raise MailboxAuthError(f"no password for {cfg.username}: nothing found in {cfg.password.source}")
+        try:
+            with _translated(f"login to {cfg.host}", cfg):
+                if oauth:
+                    client.oauth2_login(cfg.username, secret)
+                else:
+                    client.login(cfg.username, secret)
+        except LoginError as exc:
+            how = "XOAUTH2 token" if oauth else "user name or password"
+            raise MailboxAuthError(
+                f"{cfg.host} refused the login of {cfg.username} ({how}): {_text(exc)}") from exc
+
+    def _has(self, capability: bytes) -> bool:
+        return capability in self._caps
+
+    @property
+    def idle_supported(self) -> bool:
+        """IDLE is configured and the server offers it (connects if needed)."""
+        self._connect()
+        return self.cfg.idle and self._has(b"IDLE")
+
+    def _select(self) -> Selected:
+        client = self._connect()
+        with _translated(f"selecting folder {self.cfg.folder!r}", self.cfg):
+            info = client.select_folder(self.cfg.folder)
+        uidnext = info.get(b"UIDNEXT")
+        perm = info.get(b"PERMANENTFLAGS", ())
+        self._selected = Selected(uidvalidity=int(info[b"UIDVALIDITY"]),
+                                  uidnext=int(uidnext) if uidnext is not None else None,
+                                  exists=int(info.get(b"EXISTS", 0)),
+                                  keywords=b"\\*" in perm)
+        return self._selected
+
+    # -- fetching ---------------------------------------------------------------
+
+    def fetch_new(self, ledger: Ledger) -> Iterator[MailboxItem]:
+        folder = self.cfg.folder
+        sel = self._select()
+        state = ledger.folder_state(self.identity, folder)
+        if state is not None and state[0] != sel.uidvalidity:
+            log.warning("UIDVALIDITY of %s changed from %s to %s: rescanning the folder; messages already "
+                        "stored are recognised by Message-ID and content", folder, state[0], sel.uidvalidity)
+        last = state[1] if state is not None and state[0] == sel.uidvalidity else 0
+        if state is not None and sel.uidnext is not None and sel.uidnext <= last + 1:
+            return  # UIDNEXT unchanged: nothing new, no further command needed
+        if sel.exists == 0:
+            ledger.set_folder_state(self.identity, folder, sel.uidvalidity, last)
+            return
+        seen = ledger.seen_keys(self.identity, folder, sel.uidvalidity)
+        sizes = self._sizes(last)
+        todo = [(uid, size) for uid, size in sizes if str(uid) not in seen]
+        highest = max((uid for uid, _ in sizes), default=last)
+        for batch in _batches(todo):
+            yield from self._fetch_batch(ledger, sel, batch)
+        if state != (sel.uidvalidity, highest):
+            ledger.set_folder_state(self.identity, folder, sel.uidvalidity, highest)
+
+    def _sizes(self, last: int) -> list[tuple[int, int]]:
+        """(uid, RFC822.SIZE) of every message above `last`, by UID."""
+        client = self._connect()
+        with _translated("listing new messages", self.cfg):
+            # imapclient's fetch() cannot take a range ("n:*"): search for the UIDs first.
+            # "n:*" also matches the highest message when its UID is below n.
+            uids = sorted(int(u) for u in client.search(["UID", f"{last + 1}:*"]) if int(u) > last)
+            sizes: list[tuple[int, int]] = []
+            for start in range(0, len(uids), SIZE_CHUNK):
+                data = client.fetch(uids[start:start + SIZE_CHUNK], [b"RFC822.SIZE"])
+                sizes.extend((int(uid), int(d.get(b"RFC822.SIZE", 0))) for uid, d in data.items())
+        return sorted(sizes)
+
+    def _fetch_batch(self, ledger: Ledger, sel: Selected,
+                     batch: list[tuple[int, int]]) -> Iterator[MailboxItem]:
+        folder, client = self.cfg.folder, self._connect()
+        wanted = []
+        for uid, size in batch:
+            if size > MAX_MESSAGE_BYTES:
+                log.warning("message UID %s in %s is %s bytes, over the %s-byte limit: skipped", uid, folder, size,
+                            MAX_MESSAGE_BYTES)
+                ledger.record_seen(self.identity, folder, sel.uidvalidity, str(uid))
+            else:
+                wanted.append(uid)
+        if not wanted:
+            return
+        with _translated(f"fetching {len(wanted)} messages", self.cfg):
+            data = client.fetch(wanted, BODY_ITEMS)
+        for uid in wanted:
+            got = data.pop(uid, None)  # popped: the batch's memory shrinks as items are handed out
+            if got is None or b"BODY[]" not in got:
+                log.info("message UID %s left %s before it was fetched", uid, folder)
+                continue
+            yield MailboxItem(folder=folder, uidvalidity=sel.uidvalidity, key=str(uid),
+                              received_at=_aware(got.get(b"INTERNALDATE")), raw=bytes(got[b"BODY[]"]))
+            ledger.set_folder_state(self.identity, folder, sel.uidvalidity, uid)
+
+    # -- after the raw is stored -------------------------------------------------
+
+    def after_stored(self, item: MailboxItem) -> None:
+        if self.cfg.after == "none":
+            return
+        sel = self._selected or self._select()
+        if item.folder != self.cfg.folder or item.uidvalidity != sel.uidvalidity:
+            log.warning("cannot apply %r to UID %s of %s: UIDVALIDITY %s is gone (now %s)", self.cfg.after,
+                        item.key, item.folder, item.uidvalidity, sel.uidvalidity)
+            return
+        uid = int(item.key)
+        if self.cfg.after == "flag":
+            flag = self._keyword if self._keyword and sel.keywords else FLAGGED
+            with _translated(f"flagging UID {uid}", self.cfg):
+                self._connect().add_flags([uid], [flag], silent=True)
+        else:
+            self._move(uid)
+
+    def _move(self, uid: int) -> None:
+        client, target = self._connect(), self.cfg.move_to
+        with _translated(f"moving UID {uid} to {target!r}", self.cfg):
+            if not self._target_ready:
+                if not client.folder_exists(target):
+                    log.info("creating folder %r for processed messages", target)
+                    client.create_folder(target)
+                    with contextlib.suppress(IMAPClientError):  # subscribing only helps mail apps show it
+                        client.subscribe_folder(target)
+                self._target_ready = True
+            if self._has(b"MOVE"):
+                client.move([uid], target)
+                return
+            client.copy([uid], target)
+            client.add_flags([uid], [DELETED], silent=True)
+            if self._has(b"UIDPLUS"):
+                client.uid_expunge([uid])  # that UID only: staff's own \Deleted messages stay
+            else:
+                log.warning("server has no UIDPLUS: UID %s copied to %r and marked \\Deleted, not expunged",
+                            uid, target)
+
+    # -- waiting ------------------------------------------------------------------
+
+    def idle_wait(self, seconds: float, stop: threading.Event) -> bool:
+        """Wait in IDLE up to `seconds` (or until `stop`) for new mail; True when the server announced some.
+
+        imapclient's idle_check() returns [] at once, forever, once the server has
+        closed the socket: an empty answer well before its timeout means a dead connection.
+        """
+        client = self._connect()
+        if self._selected is None:
+            self._select()
+        with _translated("starting IDLE", self.cfg):
+            client.idle()
+        news = False
+        deadline = time.monotonic() + seconds
+        try:
+            while not news and not stop.is_set():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                tick = min(IDLE_TICK, left)
+                began = time.monotonic()
+                with _translated("waiting in IDLE", self.cfg):
+                    responses = client.idle_check(timeout=tick)
+                if not responses and time.monotonic() - began < tick / 2:
+                    raise MailboxError(f"{self.cfg.host} closed the connection during IDLE")
+                news = _announces_mail(responses)
+        except BaseException:
+            _drop(client)
+            self._client = None
+            raise
+        with _translated("ending IDLE", self.cfg):
+            _done, responses = client.idle_done()
+        return news or _announces_mail(responses)
+
+    # -- check-config and shutdown --------------------------------------------------
+
+    def probe(self) -> str:
+        """Log in, find the folder, count its messages; MailboxError with the exact reason otherwise."""
+        client, folder = self._connect(), self.cfg.folder
+        with _translated(f"looking up folder {folder!r}", self.cfg):
+            if not client.folder_exists(folder):
+                names = sorted(str(name) for _flags, _sep, name in client.list_folders())
+                raise MailboxError(f"folder {folder!r} does not exist on {self.cfg.host}; "
+                                   f"folders there: {', '.join(names) or '(none)'}")
+            status = client.folder_status(folder, [b"MESSAGES"])
+        count = int(status[b"MESSAGES"])
+        return f"{self.identity} folder {folder!r}: {count} message{'s' if count != 1 else ''}"
+
+    def close(self) -> None:
+        client, self._client, self._selected = self._client, None, None
+        self._target_ready = False
+        if client is None:
+            return
+        try:
+            client.logout()
+        except (IMAPClientError, OSError) as exc:
+            log.debug("logout failed, connection dropped: %s", exc)
+            _drop(client)
+
+
+def _batches(todo: list[tuple[int, int]]) -> Iterator[list[tuple[int, int]]]:
+    """Consecutive runs of (uid, size) whose sizes add up to at most BATCH_BYTES (at least one each)."""
+    batch: list[tuple[int, int]] = []
+    total = 0
+    for uid, size in todo:
+        if batch and (total + size > BATCH_BYTES or len(batch) >= BATCH_COUNT):
+            yield batch
+            batch, total = [], 0
+        batch.append((uid, size))
+        total += size
+    if batch:
+        yield batch
+
+
+def _announces_mail(responses: list[Any]) -> bool:
+    for resp in responses:
+        if isinstance(resp, tuple) and len(resp) >= 2:
+            if resp[0] == b"BYE":
+                raise MailboxError(f"server ended the session: {_text(resp[1])}")
+            if resp[1] in (b"EXISTS", b"RECENT"):
+                return True
+    return False
+
+
+def _aware(value: object) -> dt.datetime:
+    if not isinstance(value, dt.datetime):
+        raise MailboxError(f"server sent no usable INTERNALDATE ({value!r})")
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _text(value: object) -> str:
+    if isinstance(value, Exception) and value.args:
+        value = value.args[0]
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _drop(client: IMAPClient) -> None:
+    """Close a connection that cannot be logged out politely."""
+    with contextlib.suppress(OSError, IMAPClientError):
+        client.shutdown()
+
+
+@contextlib.contextmanager
+def _translated(doing: str, cfg: MailboxConfig) -> Iterator[None]:
+    """Turn what imapclient, ssl and socket raise into MailboxError naming the cause."""
+    where = f"{cfg.host}:{cfg.port}"
+    try:
+        yield
+    except LoginError:
+        raise
+    except socket.gaierror as exc:
+        raise MailboxError(f"DNS: cannot resolve {cfg.host}: {exc.strerror}") from exc
+    except ssl.SSLCertVerificationError as exc:
+        raise MailboxError(f"TLS: certificate of {where} not accepted: {exc.verify_message}"
+                           f" (set ca_file for a private CA)") from exc
+    except ssl.SSLError as exc:
+        raise MailboxError(f"TLS: {doing} failed: {exc.reason or exc}") from exc
+    except ConnectionRefusedError as exc:
+        raise MailboxError(f"{doing}: connection refused (is an IMAP server listening on {where}?)") from exc
+    except TimeoutError as exc:
+        raise MailboxError(f"{doing}: no answer within {cfg.timeout} s") from exc
+    except IMAPClientAbortError as exc:
+        raise MailboxError(f"{doing}: connection lost: {_text(exc)}") from exc
+    except IMAPClientError as exc:
+        raise MailboxError(f"{doing}: server said: {_text(exc)}") from exc
+    except OSError as exc:
+        raise MailboxError(f"{doing}: {exc.strerror or exc}") from exc

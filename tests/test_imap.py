@@ -1,0 +1,455 @@
+"""The IMAP mailbox and the daemon against a real, private Dovecot (tests/servers/dovecot.py)."""
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import logging
+import os
+import shlex
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import tomllib
+from collections.abc import Iterator
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from servers.dovecot import DovecotServer
+from sqlalchemy import func, select
+
+from intake.parsers.email import topmost_received_at
+from intake.parsers.errors import ConfigError, CredentialError, MailboxAuthError, MailboxError
+from intake.processor.app import App, open_store
+from intake.processor.cli import main
+from intake.processor.config import Config, parse_config
+from intake.processor.credentials import oauth2_token
+from intake.processor.daemon import Backoff, run_daemon
+from intake.processor.mailbox.imap import KEYWORD, ImapMailbox
+from intake.store.models import MailboxEntry, Message
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples" / "maildir"
+USER = "intake"
+REGISTERED = "ldldbaothang@gmail.com"  # a unit's address in config.example.toml
+NOW = dt.datetime.now(dt.UTC)
+
+
+# -- helpers --------------------------------------------------------------------
+
+
+def build_config(tmp: Path, server: DovecotServer, **mailbox: Any) -> Config:
+    example = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
+    box = {"kind": "imap", "host": server.host, "port": server.port, "security": "none", "username": USER,
+           "password_env": "TEST_IMAP_PASSWORD", "folder": "INBOX", "after": "flag", "poll_every": 1,
+           "timeout": 10, **mailbox}
+    data = {"timezone": "Asia/Ho_Chi_Minh",
+            "store": {"url": f"sqlite:///{tmp / 'intake.db'}", "files_dir": str(tmp / "files")},
+            "mailbox": box,
+            "sending": {"kind": "outbox", "from_address": "bantuyengiaonuconglc@gmail.com",
+                        "outbox_dir": str(tmp / "outbox")},
+            "acknowledge": {"max_age_days": 3650}, "units": example["units"], "campaigns": example["campaigns"],
+            "isolate_parsing": False}
+    return parse_config(data, tmp / "intake.toml", {"TEST_IMAP_PASSWORD": server.users[USER]})
+
+
+def make_app(cfg: Config, **mailbox_kw: Any) -> App:
+    factory = (lambda: ImapMailbox(cfg.mailbox, **mailbox_kw)) if mailbox_kw else None
+    return App(cfg, open_store(cfg), mailbox_factory=factory)
+
+
+def note(n: int, sender: str = REGISTERED, tag: str = "") -> bytes:
+    msg = EmailMessage()
+    msg["From"] = f"LĐLĐ huyện Bảo Thắng <{sender}>"
+    msg["To"] = "bantuyengiaonuconglc@gmail.com"
+    msg["Subject"] = f"Báo cáo số {n}{tag}"
+    msg["Date"] = email.utils.format_datetime(NOW)
+    msg["Message-ID"] = f"<note-{n}{tag}@test.invalid>"
+    msg.set_content(f"Kính gửi Ban Tuyên giáo, xin gửi báo cáo số {n}.")
+    return bytes(msg)
+
+
+def load_examples(server: DovecotServer) -> list[int]:
+    """APPEND the example Maildir, each with its Received: time as INTERNALDATE and its Maildir flags."""
+    import email.parser
+    import email.policy
+
+    uids = []
+    for path in sorted([*EXAMPLES.glob("cur/*"), *EXAMPLES.glob("new/*")], key=lambda p: p.name):
+        raw = path.read_bytes()
+        headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+        when = topmost_received_at(headers)
+        assert when is not None
+        flags = [b"\\Seen"] if path.name.endswith(",S") else []
+        uids.append(server.append(USER, "INBOX", raw, when, flags=flags))
+    return uids
+
+
+def outbox(cfg: Config) -> list[Path]:
+    return sorted(cfg.sending.outbox_dir.glob("*.eml")) if cfg.sending.outbox_dir.is_dir() else []
+
+
+def flags_by_uid(server: DovecotServer, folder: str = "INBOX") -> dict[int, set[bytes]]:
+    return {uid: set(flags) for uid, flags in server.list_messages(USER, folder)}
+
+
+def count(app: App, model: Any) -> int:
+    with app.store.session() as s:
+        return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+@pytest.fixture
+def daemon() -> Iterator[Any]:
+    """Start `run_daemon` in a thread; stopped and joined at the end of the test."""
+    running: list[tuple[threading.Thread, threading.Event]] = []
+
+    def start(app: App, backoff: Backoff | None = None) -> threading.Event:
+        stop = threading.Event()
+        thread = threading.Thread(target=run_daemon, args=(app, stop, backoff), daemon=True)
+        thread.start()
+        running.append((thread, stop))
+        return stop
+
+    yield start
+    for thread, stop in running:
+        stop.set()
+        thread.join(10)
+        assert not thread.is_alive(), "the daemon did not stop within 10 s"
+
+
+def wait_for(predicate: Any, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return bool(predicate())
+
+
+# -- run --once -----------------------------------------------------------------
+
+
+def test_run_once_over_loaded_mailbox_then_rerun_fetches_nothing(dovecot: DovecotServer, tmp_path: Path) -> None:
+    uids = load_examples(dovecot)
+    before = flags_by_uid(dovecot)
+    cfg = build_config(tmp_path, dovecot)
+    app = make_app(cfg)
+
+    _leftover, fetched, sent = app.run_once()
+    assert (fetched.fetched, fetched.new, fetched.failed) == (8, 8, 0)
+    assert sent.sent == 7 == len(outbox(cfg))  # the auto-reply is never acknowledged
+    units = {u.id: u for u in app.status(None).units}
+    assert units["ldld-bao-thang"].status.value == "on_time"
+    assert units["ldld-bat-xat"].status.value == "late"  # decided by INTERNALDATE
+    after = flags_by_uid(dovecot)
+    for uid in uids:
+        assert after[uid] == before[uid] | {KEYWORD}  # \Seen neither added nor removed
+    assert sum(b"\\Seen" in f for f in after.values()) == 3
+
+    again = make_app(cfg).run_once()
+    assert again[1].fetched == 0 and again[2].sent == 0
+    assert len(outbox(cfg)) == 7 and count(app, Message) == 8
+    assert flags_by_uid(dovecot) == after
+
+
+def test_received_time_is_internaldate_with_its_offset(dovecot: DovecotServer, tmp_path: Path) -> None:
+    when = dt.datetime(2024, 2, 28, 23, 59, 30, tzinfo=dt.timezone(dt.timedelta(hours=7)))
+    dovecot.append(USER, "INBOX", note(1), when)
+    cfg = build_config(tmp_path, dovecot, after="none")
+    app = make_app(cfg)
+    app.run_once()
+    with app.store.session() as s:
+        stored = s.scalars(select(Message.received_at)).one()
+    assert stored == when and stored.utcoffset() == dt.timedelta(0)
+
+
+def test_crash_between_store_and_after_is_finished_next_run(dovecot: DovecotServer, tmp_path: Path) -> None:
+    uid = dovecot.append(USER, "INBOX", note(1), NOW)
+    cfg = build_config(tmp_path, dovecot)
+    app = make_app(cfg)
+    box = ImapMailbox(cfg.mailbox)
+    item = next(box.fetch_new(app.store))
+    app.store.ingest(box.identity, item.folder, item.uidvalidity, item.key, item.raw, item.received_at)
+    box.close()  # "crash": stored, never flagged, never processed
+    assert KEYWORD not in flags_by_uid(dovecot)[uid]
+
+    leftover, fetched, sent = app.run_once()
+    assert leftover.processed == 1 and fetched.fetched == 0 and sent.sent == 1
+    assert KEYWORD in flags_by_uid(dovecot)[uid]
+    with app.store.session() as s:
+        assert s.scalars(select(MailboxEntry.after_done)).all() == [True]
+    assert make_app(cfg).run_once()[2].sent == 0
+
+
+# -- after modes ------------------------------------------------------------------
+
+
+def test_after_flag_falls_back_to_flagged(dovecot: DovecotServer, tmp_path: Path) -> None:
+    uid = dovecot.append(USER, "INBOX", note(1), NOW, flags=[b"\\Seen"])
+    cfg = build_config(tmp_path, dovecot, after="flag")
+    make_app(cfg, keyword=None).run_once()
+    assert flags_by_uid(dovecot)[uid] == {b"\\Seen", b"\\Flagged"}
+
+
+def test_after_none_changes_nothing(dovecot: DovecotServer, tmp_path: Path) -> None:
+    dovecot.append(USER, "INBOX", note(1), NOW)
+    dovecot.append(USER, "INBOX", note(2), NOW, flags=[b"\\Seen", b"\\Answered"])
+    before = flags_by_uid(dovecot)
+    cfg = build_config(tmp_path, dovecot, after="none")
+    assert make_app(cfg).run_once()[1].new == 2
+    assert flags_by_uid(dovecot) == before
+
+
+def test_after_move_creates_the_folder_and_keeps_flags(dovecot: DovecotServer, tmp_path: Path) -> None:
+    dovecot.append(USER, "INBOX", note(1), NOW, flags=[b"\\Seen"])
+    dovecot.append(USER, "INBOX", note(2), NOW)
+    cfg = build_config(tmp_path, dovecot, after="move", move_to="Intake/Processed")
+    with dovecot.client(USER) as c:
+        assert not c.folder_exists("Intake/Processed")
+    app = make_app(cfg)
+    assert app.run_once()[1].new == 2
+    assert flags_by_uid(dovecot) == {}
+    moved = sorted(flags_by_uid(dovecot, "Intake/Processed").values(), key=len)
+    assert moved == [set(), {b"\\Seen"}]
+    assert make_app(cfg).run_once()[1].fetched == 0
+    assert len(outbox(cfg)) == 2
+
+
+def test_after_move_without_move_extension_expunges_only_that_uid(dovecot: DovecotServer, tmp_path: Path) -> None:
+    kept = dovecot.append(USER, "INBOX", note(1), NOW)
+    staff_deleted = dovecot.append(USER, "INBOX", note(2), NOW, flags=[b"\\Deleted"])
+    make_app(build_config(tmp_path, dovecot, after="none")).run_once()  # both known, left alone
+    dovecot.append(USER, "INBOX", note(3), NOW, flags=[b"\\Seen"])
+
+    cfg = build_config(tmp_path, dovecot, after="move", move_to="Processed")
+    assert make_app(cfg, ignore_capabilities=("MOVE",)).run_once()[1].new == 1
+    assert flags_by_uid(dovecot) == {kept: set(), staff_deleted: {b"\\Deleted"}}
+    assert list(flags_by_uid(dovecot, "Processed").values()) == [{b"\\Seen"}]
+
+
+# -- UIDVALIDITY -------------------------------------------------------------------
+
+
+def test_uidvalidity_reset_rescans_without_duplicates(dovecot: DovecotServer, tmp_path: Path) -> None:
+    for n in range(3):
+        dovecot.append(USER, "INBOX", note(n), NOW)
+    cfg = build_config(tmp_path, dovecot)
+    assert make_app(cfg).run_once()[2].sent == 3
+    _old, new = dovecot.reset_uidvalidity(USER)
+    dovecot.append(USER, "INBOX", note(9), NOW)
+
+    app = make_app(cfg)
+    _leftover, fetched, sent = app.run_once()
+    assert (fetched.fetched, fetched.new, sent.sent) == (4, 1, 1)  # rescanned; only the new one counts
+    assert len(outbox(cfg)) == 4 and count(app, Message) == 4
+    assert all(KEYWORD in f for f in flags_by_uid(dovecot).values())
+    assert app.store.folder_state(f"imap:{USER}@{dovecot.host}:{dovecot.port}", "INBOX") == (new, 4)
+    assert make_app(cfg).run_once()[1].fetched == 0
+
+
+# -- daemon --------------------------------------------------------------------------
+
+
+def test_idle_delivers_and_acknowledges_within_seconds(dovecot: DovecotServer, tmp_path: Path, daemon: Any,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = build_config(tmp_path, dovecot)
+    app = make_app(cfg)
+    box = ImapMailbox(cfg.mailbox)
+    assert box.idle_supported
+    box.close()
+    daemon(app)
+    time.sleep(0.5)  # first round done, waiting in IDLE
+    latencies = []
+    for n in range(5):
+        began = time.monotonic()
+        dovecot.append(USER, "INBOX", note(n), NOW)
+        assert wait_for(lambda n=n: len(outbox(cfg)) == n + 1, 5.0), f"message {n} not acknowledged within 5 s"
+        latencies.append(time.monotonic() - began)
+        time.sleep(0.2)
+    median = statistics.median(latencies)
+    with capsys.disabled():
+        print(f"\nIDLE: APPEND -> acknowledgement file, median {median * 1000:.0f} ms "
+              f"(all: {', '.join(f'{x * 1000:.0f}' for x in latencies)} ms)")
+    assert median < 3.0
+
+
+def test_polling_when_idle_is_off(dovecot: DovecotServer, tmp_path: Path, daemon: Any) -> None:
+    cfg = build_config(tmp_path, dovecot, idle=False, poll_every=1)
+    daemon(make_app(cfg))
+    time.sleep(0.3)
+    dovecot.append(USER, "INBOX", note(1), NOW)
+    assert wait_for(lambda: len(outbox(cfg)) == 1, 5.0)
+
+
+def test_daemon_survives_dovecot_restart(dovecot: DovecotServer, tmp_path: Path, daemon: Any,
+                                         caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="intake.processor.daemon")
+    cfg = build_config(tmp_path, dovecot)
+    daemon(make_app(cfg), Backoff(first=0.2, cap=1.0))
+    dovecot.append(USER, "INBOX", note(1), NOW)
+    assert wait_for(lambda: len(outbox(cfg)) == 1, 5.0)
+
+    dovecot.stop()
+    time.sleep(1.5)  # the daemon notices, fails to reconnect, backs off
+    dovecot.start()
+    dovecot.append(USER, "INBOX", note(2), NOW)
+    assert wait_for(lambda: len(outbox(cfg)) == 2, 10.0), "no acknowledgement after the restart"
+    assert wait_for(lambda: any("reachable again" in r.getMessage() for r in caplog.records), 2.0)
+    failures = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert failures and all("reconnecting in" in m for m in failures)
+    assert any("closed the connection during IDLE" in m or "connection lost" in m for m in failures)
+    assert any("connection refused" in m for m in failures)  # while it was down
+
+
+def test_daemon_stops_on_sigterm_within_seconds(dovecot: DovecotServer, tmp_path: Path) -> None:
+    config = tmp_path / "intake.toml"
+    example = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    head, rest = example.split("[mailbox]", 1)
+    rest = rest.split("[sending]", 1)[1]
+    config.write_text(
+        head.replace('url = "sqlite:///intake.db"', f'url = "sqlite:///{tmp_path / "intake.db"}"')
+        + f'[mailbox]\nkind = "imap"\nhost = "{dovecot.host}"\nport = {dovecot.port}\nsecurity = "none"\n'
+        f'username = "{USER}"\npassword_env = "TEST_IMAP_PASSWORD"\n\n[sending]' + rest, encoding="utf-8")
+    env = {**os.environ, "TEST_IMAP_PASSWORD": dovecot.users[USER]}
+    proc = subprocess.Popen([sys.executable, "-m", "intake.processor.cli", "--config", str(config), "run"],
+                            cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        dovecot.append(USER, "INBOX", note(1), NOW)
+        assert wait_for(lambda: len(list((tmp_path / "outbox").glob("*.eml"))) == 1, 20.0)
+        began = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+        assert time.monotonic() - began < 3.0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+# -- check-config and connection errors ----------------------------------------------
+
+
+def write_toml(tmp: Path, server: DovecotServer, **mailbox: Any) -> Path:
+    example = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    head, rest = example.split("[mailbox]", 1)
+    rest = rest.split("[sending]", 1)[1]
+    box = {"kind": "imap", "host": server.host, "port": server.port, "security": "none", "username": USER,
+           "password_env": "TEST_IMAP_PASSWORD", **mailbox}
+    lines = "".join(f"{k} = {v!r}\n".replace("'", '"') if isinstance(v, str) else f"{k} = {v}\n"
+                    for k, v in box.items())
+    path = tmp / "intake.toml"
+    path.write_text(f"{head}[mailbox]\n{lines}\n[sending]{rest}", encoding="utf-8")
+    return path
+
+
+def check_config(path: Path, password: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    capsys.readouterr()
+    status = main(["--config", str(path), "-q", "check-config"], environ={"TEST_IMAP_PASSWORD": password})
+    return status, " ".join(capsys.readouterr().out.split())  # rich wraps long lines
+
+
+def test_check_config_counts_the_folder(dovecot: DovecotServer, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    for n in range(3):
+        dovecot.append(USER, "INBOX", note(n), NOW)
+    status, out = check_config(write_toml(tmp_path, dovecot), dovecot.users[USER], capsys)
+    assert status == 0, out
+    assert "folder 'INBOX': 3 messages" in out
+
+
+def test_check_config_wrong_password(dovecot: DovecotServer, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    status, out = check_config(write_toml(tmp_path, dovecot), "not-the-password", capsys)
+    assert status == 1
+    assert f"mailbox: FAILED: {dovecot.host} refused the login of intake (user name or password)" in out
+    assert "not-the-password" not in out
+
+
+def test_check_config_missing_folder_lists_folders(dovecot: DovecotServer, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    dovecot.create_folder(USER, "Reports/2024")
+    status, out = check_config(write_toml(tmp_path, dovecot, folder="Reprots"), dovecot.users[USER], capsys)
+    assert status == 1
+    assert "folder 'Reprots' does not exist" in out and "folders there: INBOX, Reports, Reports/2024" in out
+
+
+def test_missing_folder_stops_a_run_with_the_same_reason(dovecot: DovecotServer, tmp_path: Path) -> None:
+    cfg = build_config(tmp_path, dovecot, folder="Nowhere")
+    with pytest.raises(MailboxError, match="selecting folder 'Nowhere'"):
+        make_app(cfg).run_once()
+
+
+def test_daemon_gives_up_on_rejected_credentials(dovecot: DovecotServer, tmp_path: Path) -> None:
+    cfg = build_config(tmp_path, dovecot)
+    dovecot.add_user(USER, "changed-meanwhile")
+    with pytest.raises(MailboxAuthError):
+        run_daemon(make_app(cfg), threading.Event(), Backoff(first=0.01))
+
+
+def test_tls_modes_and_verification(dovecot_tls: DovecotServer, tmp_path: Path) -> None:
+    assert dovecot_tls.ca_pem is not None and dovecot_tls.ssl_port is not None
+    common = {"ca_file": str(dovecot_tls.ca_pem)}
+    ssl_box = ImapMailbox(build_config(tmp_path, dovecot_tls, security="ssl", port=dovecot_tls.ssl_port,
+                                       **common).mailbox)
+    starttls_box = ImapMailbox(build_config(tmp_path, dovecot_tls, security="starttls", **common).mailbox)
+    for box in (ssl_box, starttls_box):
+        assert box.probe().endswith("folder 'INBOX': 0 messages")
+        box.close()
+    untrusted = ImapMailbox(build_config(tmp_path, dovecot_tls, security="ssl", port=dovecot_tls.ssl_port).mailbox)
+    with pytest.raises(MailboxError, match=r"TLS: certificate of 127\.0\.0\.2:\d+ not accepted"):
+        untrusted.probe()
+    plain = ImapMailbox(build_config(tmp_path, dovecot_tls, security="starttls", host="localhost",
+                                     **common).mailbox)
+    with pytest.raises(MailboxError, match=r"connection refused|TLS"):
+        plain.probe()  # localhost is 127.0.0.1; this server listens on 127.0.0.2 only
+
+
+def test_dns_failure_is_named(dovecot: DovecotServer, tmp_path: Path) -> None:
+    box = ImapMailbox(build_config(tmp_path, dovecot, host="imap.does-not-exist.invalid", security="ssl").mailbox)
+    with pytest.raises(MailboxError, match=r"DNS: cannot resolve imap\.does-not-exist\.invalid"):
+        box.probe()
+
+
+def test_none_security_refused_for_remote_host(dovecot: DovecotServer, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="loopback"):
+        build_config(tmp_path, dovecot, host="imap.gmail.com", security="none")
+
+
+# -- XOAUTH2 tokens ---------------------------------------------------------------------
+
+
+def test_oauth2_token_from_command_and_file(tmp_path: Path) -> None:
+    script = tmp_path / "token.sh"
+    script.write_text("#!/bin/sh\necho \"$1-token\"\n")
+    script.chmod(0o755)
+    assert oauth2_token(f"{shlex.quote(str(script))} 'ya29 x'", None) == "ya29 x-token"
+    token_file = tmp_path / "token"
+    token_file.write_text("\n  ya29.file-token  \n")
+    assert oauth2_token(None, token_file) == "ya29.file-token"
+
+
+def test_oauth2_token_failures_do_not_show_the_token(tmp_path: Path) -> None:
+    with pytest.raises(CredentialError, match=r"status 3: bad refresh token$") as failed:
+        oauth2_token("sh -c 'echo secret-token; echo bad refresh token >&2; exit 3'", None)
+    assert "secret-token" not in str(failed.value)
+    with pytest.raises(CredentialError, match="did not finish within 1 s"):
+        oauth2_token("sleep 5", None, timeout=1)
+    with pytest.raises(CredentialError, match="not found: /no/such/tool"):
+        oauth2_token("/no/such/tool", None)
+    with pytest.raises(CredentialError, match="printed no token"):
+        oauth2_token("true", None)
+    with pytest.raises(ConfigError):
+        oauth2_token(None, None)
+
+
+def test_xoauth2_refusal_is_an_auth_error(dovecot: DovecotServer, tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("ya29.not-valid-here\n")
+    box = ImapMailbox(build_config(tmp_path, dovecot, oauth2_token_file=str(token_file)).mailbox)
+    with pytest.raises(MailboxAuthError, match="XOAUTH2 token") as refused:
+        box.probe()
+    assert "ya29" not in str(refused.value)
