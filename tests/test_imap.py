@@ -106,19 +106,30 @@ def count(app: App, model: Any) -> int:
 def daemon() -> Iterator[Any]:
     """Start `run_daemon` in a thread; stopped and joined at the end of the test."""
     running: list[tuple[threading.Thread, threading.Event]] = []
+    crashed: list[BaseException] = []
+
+    def serve(app: App, stop: threading.Event, backoff: Backoff | None) -> None:
+        try:
+            run_daemon(app, stop, backoff)
+        except BaseException as exc:  # reported by the fixture: a dead daemon thread must fail the test
+            crashed.append(exc)
+            raise
 
     def start(app: App, backoff: Backoff | None = None) -> threading.Event:
         stop = threading.Event()
-        thread = threading.Thread(target=run_daemon, args=(app, stop, backoff), daemon=True)
+        thread = threading.Thread(target=serve, args=(app, stop, backoff), daemon=True)
         thread.start()
         running.append((thread, stop))
         return stop
 
     yield start
     for thread, stop in running:
+        began = time.monotonic()
         stop.set()
         thread.join(10)
         assert not thread.is_alive(), "the daemon did not stop within 10 s"
+        assert time.monotonic() - began < 3.0, "the daemon took more than 3 s to stop"
+    assert not crashed, f"the daemon died: {crashed[0]!r}"
 
 
 def wait_for(predicate: Any, timeout: float) -> bool:
