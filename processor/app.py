@@ -6,11 +6,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import schedule
+
 from intake.processor.acknowledge import Acknowledger
 from intake.processor.config import Config
 from intake.processor.documents import DocumentReader, ReaderLimits
 from intake.processor.mailbox import Mailbox, open_mailbox
 from intake.processor.pipeline import Pipeline, RunCounts
+from intake.processor.reminders import Reminders
+from intake.processor.scheduler import build_scheduler
 from intake.processor.sending import DeliveryCounts, Transport, deliver_pending, open_transport
 from intake.store.models import utcnow
 from intake.store.repository import CampaignRecord, RosterUnit, Store
@@ -36,12 +40,16 @@ class App:
     transport_factory: Callable[[], Transport] | None = None
     reader: DocumentReader = field(init=False)
     pipeline: Pipeline = field(init=False)
+    reminders: Reminders = field(init=False)
+    scheduler: schedule.Scheduler = field(init=False)  # the daemon calls run_pending() / idle_seconds
 
     def __post_init__(self) -> None:
         self.reader = DocumentReader(ReaderLimits())
         read = self.reader.read_isolated if self.cfg.isolate_parsing else self.reader.read
         acknowledger = Acknowledger(self.cfg.acknowledge, self.cfg.sending, self.store, self.cfg.timezone)
         self.pipeline = Pipeline(self.cfg, self.store, read, acknowledger, clock=self.clock)
+        self.reminders = Reminders(self.cfg, self.store, self.clock)
+        self.scheduler = build_scheduler(self.reminders, self.send_pending)
 
     def open_mailbox(self) -> Mailbox:
         return self.mailbox_factory() if self.mailbox_factory else open_mailbox(self.cfg.mailbox)
@@ -49,14 +57,20 @@ class App:
     def open_transport(self) -> Transport:
         return self.transport_factory() if self.transport_factory else open_transport(self.cfg.sending)
 
-    def run_once(self) -> tuple[RunCounts, RunCounts, DeliveryCounts]:
-        """Process what an earlier run left, fetch everything new, send what is due."""
+    def run_once(self, mailbox: Mailbox | None = None,
+                 stop: Callable[[], bool] | None = None) -> tuple[RunCounts, RunCounts, DeliveryCounts]:
+        """Process what an earlier run left, fetch everything new, send what is due.
+
+        The daemon passes its open `mailbox` (kept for IDLE) and a `stop` test
+        asked between messages; otherwise a mailbox is opened and closed here."""
         leftover = self.pipeline.process_stored()
-        mailbox = self.open_mailbox()
+        own = mailbox is None
+        box = self.open_mailbox() if mailbox is None else mailbox
         try:
-            fetched = self.pipeline.fetch(mailbox)
+            fetched = self.pipeline.fetch(box, stop)
         finally:
-            mailbox.close()
+            if own:
+                box.close()
         return leftover, fetched, self.send_pending()
 
     def send_pending(self) -> DeliveryCounts:

@@ -25,9 +25,9 @@ from intake.parsers.filetype import classify, is_word_candidate
 from intake.parsers.model import Attachment, FileKind, Outline, ParsedEmail, Problem, SectionResult
 from intake.parsers.section import find_section
 from intake.parsers.unit import UnitName, address_key, identify_unit
-from intake.processor.acknowledge import AckPolicy, Acknowledger
+from intake.processor.acknowledge import Acknowledger, AckPolicy
 from intake.processor.config import CampaignConfig, Config
-from intake.processor.mailbox import Mailbox
+from intake.processor.mailbox import Mailbox, MailboxItem
 from intake.store.models import (
     AttachmentRow,
     MatchMethod,
@@ -72,12 +72,15 @@ class Pipeline:
         self.acknowledger = acknowledger
         self.clock = clock
         self.units = tuple(UnitName(u.id, (u.name, *u.aliases)) for u in cfg.units)
-        self.policy = AckPolicy(cfg.acknowledge, own_addresses=(cfg.sending.from_address,))
+        self.policy = AckPolicy.for_config(cfg)
 
     # -- fetching -----------------------------------------------------------------
 
-    def fetch(self, mailbox: Mailbox) -> RunCounts:
-        """Store every new item of the mailbox and process the new messages."""
+    def fetch(self, mailbox: Mailbox, stop: Callable[[], bool] | None = None) -> RunCounts:
+        """Store every new item of the mailbox and process the new messages.
+
+        `stop` is asked after each message: when it says so the rest waits for the next run."""
+        self.finish_after(mailbox)
         fetched = new = processed = failed = 0
         for item in mailbox.fetch_new(self.store):
             fetched += 1
@@ -90,7 +93,16 @@ class Pipeline:
                 ok = self.process(got.message_pk)
                 processed += ok
                 failed += not ok
+            if stop is not None and stop():
+                break
         return RunCounts(fetched=fetched, new=new, processed=processed, failed=failed)
+
+    def finish_after(self, mailbox: Mailbox) -> None:
+        """Apply `after` to items an earlier run stored but stopped before flagging or moving."""
+        for folder, uidvalidity, key, received_at in self.store.entries_awaiting_after(mailbox.identity):
+            mailbox.after_stored(MailboxItem(folder=folder, uidvalidity=uidvalidity, key=key,
+                                             received_at=received_at, raw=b""))
+            self.store.mark_after_done(mailbox.identity, folder, uidvalidity, key)
 
     def process_stored(self) -> RunCounts:
         """Process messages stored by an earlier run that stopped before processing them."""

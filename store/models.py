@@ -76,6 +76,7 @@ class OutgoingKind(StrEnum):
 
 class OutgoingState(StrEnum):
     PENDING = "pending"
+    SENDING = "sending"    # handed to the transport; next_attempt_at is the lease's end (see deliver_pending)
     SENT = "sent"
     FAILED = "failed"      # permanent failure, with the server's reply
     SKIPPED = "skipped"    # recorded, deliberately not sent (rate limit, too old)
@@ -87,7 +88,7 @@ class DecisionKind(StrEnum):
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON}
+    pass
 
 
 class Unit(Base):

@@ -8,12 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import email.parser
 import email.policy
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -108,8 +108,10 @@ class Store:
             rows = s.execute(select(UnitAddress.address, UnitAddress.unit_id)).all()
         return {address: unit_id for address, unit_id in rows}
 
-    def link_address(self, address: str, unit_id: str) -> list[int]:
-        """Register `address` for `unit_id`; return that sender's message pks."""
+    def link_address(self, address: str, unit_id: str,
+                     same_sender: Callable[[str], str] = str.lower) -> list[int]:
+        """Register `address` for `unit_id`; return the pks of messages whose sender has the same
+        `same_sender` key (e.g. Gmail without dots and +tags)."""
         key = address.strip().lower()
         with self.db.transaction() as s:
             row = s.get(UnitAddress, key)
@@ -117,8 +119,9 @@ class Store:
                 s.add(UnitAddress(address=key, unit_id=unit_id, source="link"))
             else:
                 row.unit_id, row.source = unit_id, "link"
-            pks = s.scalars(select(Message.id).where(func.lower(Message.from_address) == key)).all()
-        return list(pks)
+            wanted = same_sender(key)
+            senders = s.execute(select(Message.id, Message.from_address).order_by(Message.id)).all()
+        return [pk for pk, sender in senders if sender and same_sender(sender) == wanted]
 
     # -- mailbox ledger (implements processor.mailbox.Ledger) ---------------
 
@@ -182,6 +185,17 @@ class Store:
                 MailboxEntry.mailbox == mailbox, MailboxEntry.folder == folder,
                 MailboxEntry.uidvalidity == uidvalidity, MailboxEntry.item_key == key).values(after_done=True))
 
+    def entries_awaiting_after(self, mailbox: str) -> list[tuple[str, int, str, dt.datetime]]:
+        """(folder, uidvalidity, key, received_at) of stored items whose `after` action was never
+        confirmed: a run stopped between `ingest` and `mark_after_done`."""
+        with self.db.transaction() as s:
+            rows = s.execute(select(MailboxEntry.folder, MailboxEntry.uidvalidity, MailboxEntry.item_key,
+                                    Message.received_at)
+                             .join(Message, Message.id == MailboxEntry.message_pk)
+                             .where(MailboxEntry.mailbox == mailbox, MailboxEntry.after_done.is_(False))
+                             .order_by(MailboxEntry.id)).all()
+        return [(folder, int(uv), key, when) for folder, uv, key, when in rows]
+
     def messages_in_state(self, state: MessageState) -> list[int]:
         with self.db.transaction() as s:
             return list(s.scalars(select(Message.id).where(Message.state == state).order_by(Message.id)).all())
@@ -232,6 +246,42 @@ class Store:
         with self.db.transaction() as s:
             s.execute(update(Outgoing).where(Outgoing.id == pk).values(**values))
 
+    def claim_outgoing(self, pk: int, lease_until: dt.datetime) -> bool:
+        """PENDING -> SENDING, committed before the transport is called; False if another sender took it.
+
+        While SENDING, `next_attempt_at` is the lease's end: a row still SENDING
+        after it was abandoned by a sender that died (see `recover_interrupted`).
+        """
+        with self.db.transaction() as s:
+            done = s.execute(update(Outgoing).where(Outgoing.id == pk, Outgoing.state == OutgoingState.PENDING)
+                             .values(state=OutgoingState.SENDING, next_attempt_at=lease_until))
+        return bool(getattr(done, "rowcount", 0))
+
+    def recover_interrupted(self, now: dt.datetime, resend_note: str, give_up_note: str) -> tuple[int, int]:
+        """Rows left SENDING past their lease: possibly delivered. Resend each once (same bytes, same
+        Message-ID), marked with `resend_note`; a row interrupted again while carrying that note is
+        marked SENT with `give_up_note`, so a crash at that point costs at most one duplicate.
+        Returns (resent, given_up)."""
+        resent = given_up = 0
+        with self.db.transaction() as s:
+            rows = s.scalars(select(Outgoing).where(
+                Outgoing.state == OutgoingState.SENDING, Outgoing.next_attempt_at <= now)).all()
+            for row in rows:
+                if row.last_error == resend_note:
+                    row.state, row.last_error, row.sent_at = OutgoingState.SENT, give_up_note, now
+                    given_up += 1
+                else:
+                    row.state, row.last_error, row.next_attempt_at = OutgoingState.PENDING, resend_note, now
+                    resent += 1
+        return resent, given_up
+
+    def extended_until(self, session: Session, unit_id: str, campaign_id: str) -> dt.datetime | None:
+        """The unit's extended deadline for the campaign (the latest `extend` decision), if any."""
+        row = session.scalars(select(Decision).where(
+            Decision.kind == DecisionKind.EXTEND, Decision.unit_id == unit_id, Decision.campaign_id == campaign_id)
+            .order_by(Decision.decided_at.desc(), Decision.id.desc()).limit(1)).first()
+        return row.until if row is not None else None
+
     def outgoing_count_since(self, to_address: str, since: dt.datetime, session: Session) -> int:
         return int(session.scalar(select(func.count(Outgoing.id)).where(
             func.lower(Outgoing.to_address) == to_address.lower(), Outgoing.created_at >= since,
@@ -244,10 +294,3 @@ def _insert_ignore(s: Session, model: Any, keys: list[str], values: dict[str, An
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     s.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=keys))
 
-
-def select_where(model: Any, *conditions: Any) -> Select[Any]:
-    return select(model).where(and_(*conditions))
-
-
-def ids(rows: Iterable[Any]) -> list[Any]:
-    return [r.id for r in rows]
