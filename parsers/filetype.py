@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 
 import olefile
+
 from intake.parsers.model import FileKind
 
 __all__ = [

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.console import Console
+
 from intake.parsers.errors import IntakeError
 from intake.processor.config import Config
 from intake.processor.mailbox import open_mailbox
 from intake.processor.sending import open_transport
-from rich.console import Console
 
 
 def check_config(cfg: Config, console: Console) -> int:

@@ -5,6 +5,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+
 from intake.parsers.errors import ConfigError
 from intake.processor.cli import main
 from intake.processor.config import load_config, parse_config, remind_offset

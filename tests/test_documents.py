@@ -18,6 +18,8 @@ from pathlib import Path
 
 import docx
 import pytest
+from msoffcrypto.format.ooxml import OOXMLFile
+
 from intake.parsers.errors import EncryptedDocument, UnreadableDocument, UnsupportedDocument
 from intake.parsers.model import Attachment, Outline
 from intake.parsers.word import DocxLimits
@@ -29,7 +31,6 @@ from intake.processor.documents import (
     outline_from_json,
     outline_to_json,
 )
-from msoffcrypto.format.ooxml import OOXMLFile
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "documents"
 OCTET = "application/octet-stream"

@@ -6,6 +6,7 @@ import unicodedata
 from email.message import EmailMessage
 
 import pytest
+
 from intake.parsers.email import parse_email
 
 NAME = "Báo cáo chuyên đề năm 2024 - LĐLĐ Bảo Thắng.docx"

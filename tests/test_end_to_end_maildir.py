@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from intake.processor.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,6 +6,7 @@ import unicodedata
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from intake.parsers.figures import extract_figures, parse_count, parse_percent
 
 

@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+
 from intake.parsers.filetype import classify, html_from_mhtml, is_word_candidate, sniff, suffix_of
 from intake.parsers.model import FileKind
 

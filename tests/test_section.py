@@ -6,6 +6,7 @@ import unicodedata
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from intake.parsers.model import Block, BlockKind, Outline
 from intake.parsers.section import THRESHOLD, find_section, numbering_rank
 

@@ -14,6 +14,7 @@ import unicodedata
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from intake.parsers.vietnamese import (
     Encoding,
     clean,

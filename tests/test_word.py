@@ -12,6 +12,7 @@ import pytest
 from docx.document import Document as DocxDocument
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
+
 from intake.parsers.errors import EncryptedDocument, UnreadableDocument, UnsupportedDocument
 from intake.parsers.model import Block, BlockKind, Outline
 from intake.parsers.vietnamese import unicode_to_tcvn3, unicode_to_vni

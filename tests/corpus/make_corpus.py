@@ -32,6 +32,7 @@ from docx.oxml.ns import nsdecls, qn
 from docx.shared import Pt
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
+
 from intake.parsers.vietnamese import unicode_to_tcvn3, unicode_to_vni
 
 DOCS = Path(__file__).resolve().parent / "docs"
