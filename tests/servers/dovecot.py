@@ -37,12 +37,11 @@ import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
 
 from imapclient import IMAPClient
 from imapclient.imap_utf7 import encode as imap_utf7_encode
 
-from ._util import ServerStartError, free_port, log_tail, make_cert, require_binary, wait_until
+from ._util import ManagedServer, ServerStartError, free_port, log_tail, make_cert, require_binary, wait_until
 
 DOVECOT_BINARY = "/usr/sbin/dovecot"
 DEFAULT_USERS: dict[str, str] = {
@@ -64,7 +63,7 @@ def _system_user(name: str) -> pwd.struct_passwd:
         raise ServerStartError(f"system user {name!r} needed by the test Dovecot does not exist") from exc
 
 
-class DovecotServer:
+class DovecotServer(ManagedServer):
     """A Dovecot master process (`dovecot -F -c CONF`) with its own data."""
 
     def __init__(
@@ -318,17 +317,6 @@ service imap-login {{
         self.kill()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def __enter__(self) -> DovecotServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.cleanup()
 
     # ------------------------------------------------------------------- users
 

@@ -27,12 +27,11 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 
 import psycopg
 from psycopg import sql
 
-from ._util import ServerStartError, free_port, log_tail, process_running, require_binary
+from ._util import ManagedServer, ServerStartError, free_port, log_tail, process_running, require_binary
 
 START_TIMEOUT = 15.0
 SUPERUSER = "postgres"
@@ -59,7 +58,7 @@ def find_bindir() -> Path:
     )
 
 
-class PostgresServer:
+class PostgresServer(ManagedServer):
     """One throw-away PostgreSQL cluster."""
 
     def __init__(self, *, host: str = "127.0.0.1", bindir: Path | None = None) -> None:
@@ -202,17 +201,6 @@ class PostgresServer:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def __enter__(self) -> PostgresServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.cleanup()
 
     # --------------------------------------------------------------- databases
 

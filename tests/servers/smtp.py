@@ -29,13 +29,12 @@ import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Literal
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from ._util import ServerStartError, free_port, make_cert
+from ._util import ManagedServer, ServerStartError, free_port, make_cert
 
 Security = Literal["none", "starttls", "ssl"]
 AuthMode = Literal["none", "optional", "required"]
@@ -131,7 +130,7 @@ class _Handler:
         return "250 Message accepted for delivery"
 
 
-class SmtpServer:
+class SmtpServer(ManagedServer):
     """aiosmtpd on 127.0.0.1 and a free port, in its own thread."""
 
     def __init__(
@@ -223,17 +222,6 @@ class SmtpServer:
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
 
-    def __enter__(self) -> SmtpServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.cleanup()
 
     # ------------------------------------------------------------------ script
 
