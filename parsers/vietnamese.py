@@ -190,6 +190,9 @@ def normalize_tone_placement(text: str) -> str:
 _NON_ALNUM_RE: Final = re.compile(r"[\W_]+")
 
 
+_D_STROKES: Final = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "Ð": "d"})
+
+
 def fold(text: str) -> str:
     """Matching key: no case, no diacritics, đ -> d, punctuation to single spaces.
 
@@ -197,7 +200,9 @@ def fold(text: str) -> str:
     """
     placed = normalize_tone_placement(clean(text))
     stripped = "".join(c for c in unicodedata.normalize("NFD", placed) if not unicodedata.combining(c))
-    folded = stripped.replace("đ", "d").replace("Đ", "d").casefold()
+    # Ð/ð look-alikes too: clean() keeps them in text that still looks legacy,
+    # and the key must not depend on that guess (fold(fold(x)) == fold(x)).
+    folded = stripped.translate(_D_STROKES).casefold()
     return _NON_ALNUM_RE.sub(" ", folded).strip()
 
 

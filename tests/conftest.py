@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 # pytest runs with --import-mode=importlib, which puts nothing on sys.path:
 # make tests/servers importable as `servers` for this file and the tests.
@@ -22,6 +23,12 @@ if _TESTS_DIR not in sys.path:
 from servers.dovecot import DovecotServer  # noqa: E402
 from servers.postgres import PostgresServer  # noqa: E402
 from servers.smtp import SmtpServer  # noqa: E402
+
+# Property tests draw the same examples on every run, so CI's verdict repeats;
+# `--hypothesis-profile=explore` draws new ones when looking for bugs.
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile("repeatable")
 
 # --------------------------------------------------------------------- IMAP
 
