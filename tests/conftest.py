@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from hypothesis import settings
@@ -20,15 +21,27 @@ _TESTS_DIR = str(Path(__file__).resolve().parent)
 if _TESTS_DIR not in sys.path:
     sys.path.insert(0, _TESTS_DIR)
 
+from servers._util import ManagedServer  # noqa: E402
 from servers.dovecot import DovecotServer  # noqa: E402
 from servers.postgres import PostgresServer  # noqa: E402
 from servers.smtp import SmtpServer  # noqa: E402
+
+ServerT = TypeVar("ServerT", bound=ManagedServer)
 
 # Property tests draw the same examples on every run, so CI's verdict repeats;
 # `--hypothesis-profile=explore` draws new ones when looking for bugs.
 settings.register_profile("repeatable", derandomize=True)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile("repeatable")
+
+def _serve(server: ServerT) -> Iterator[ServerT]:
+    """Start a test server for a fixture; clean it up even when start() failed half-way."""
+    try:
+        server.start()
+        yield server
+    finally:
+        server.cleanup()
+
 
 # --------------------------------------------------------------------- IMAP
 
@@ -39,12 +52,7 @@ def dovecot() -> Iterator[DovecotServer]:
 
     Users: see `DovecotServer.users` ("intake", "alice", "bob"); `new_user()` adds one.
     """
-    server = DovecotServer(tls=False)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.cleanup()
+    yield from _serve(DovecotServer(tls=False))
 
 
 @pytest.fixture
@@ -56,47 +64,34 @@ def dovecot_tls() -> Iterator[DovecotServer]:
     through before STARTTLS; from 127.0.0.1 to 127.0.0.2 it really refuses.
     The certificate (CA at `ca_pem`) names 127.0.0.2, 127.0.0.1 and localhost.
     """
-    server = DovecotServer(tls=True, host="127.0.0.2")
-    try:
-        server.start()
-        yield server
-    finally:
-        server.cleanup()
+    yield from _serve(DovecotServer(tls=True, host="127.0.0.2"))
 
 
 # --------------------------------------------------------------------- SMTP
 
 
-def _smtp(server: SmtpServer) -> Iterator[SmtpServer]:
-    try:
-        server.start()
-        yield server
-    finally:
-        server.cleanup()
-
-
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
     """Plain SMTP, no TLS, no AUTH."""
-    yield from _smtp(SmtpServer(security="none"))
+    yield from _serve(SmtpServer(security="none"))
 
 
 @pytest.fixture
 def smtp_starttls() -> Iterator[SmtpServer]:
     """STARTTLS offered (not required); AUTH PLAIN/LOGIN offered once TLS is on, optional."""
-    yield from _smtp(SmtpServer(security="starttls", auth="optional"))
+    yield from _serve(SmtpServer(security="starttls", auth="optional"))
 
 
 @pytest.fixture
 def smtp_auth_tls() -> Iterator[SmtpServer]:
     """STARTTLS and AUTH both required (`require_starttls`, `auth_required`, `auth_require_tls`)."""
-    yield from _smtp(SmtpServer(security="starttls", auth="required"))
+    yield from _serve(SmtpServer(security="starttls", auth="required"))
 
 
 @pytest.fixture
 def smtp_ssl() -> Iterator[SmtpServer]:
     """Implicit TLS (port-465 style); AUTH PLAIN/LOGIN offered, optional."""
-    yield from _smtp(SmtpServer(security="ssl", auth="optional"))
+    yield from _serve(SmtpServer(security="ssl", auth="optional"))
 
 
 # --------------------------------------------------------------- PostgreSQL
@@ -105,12 +100,7 @@ def smtp_ssl() -> Iterator[SmtpServer]:
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """One private PostgreSQL cluster for the whole session (initdb + start ~1 s)."""
-    server = PostgresServer()
-    try:
-        server.start()
-        yield server
-    finally:
-        server.cleanup()
+    yield from _serve(PostgresServer())
 
 
 @pytest.fixture
