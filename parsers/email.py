@@ -6,6 +6,8 @@ delivery report, which intake records but never acknowledges or counts.
 from __future__ import annotations
 
 import datetime as dt
+import email.parser
+import email.policy
 import email.utils
 import hashlib
 import re
@@ -39,7 +41,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
     msg: Message = parsed.message
     name, address = _sender(parsed.from_)
     return ParsedEmail(
-        message_id=_message_id(msg, raw),
+        message_id=message_id(msg, raw),
         from_address=address,
         from_name=name,
         subject=_one_line(parsed.subject or ""),
@@ -65,12 +67,25 @@ def _sender(from_: Any) -> tuple[str, str]:
     return _one_line(str(name or "")), str(address or "").strip()
 
 
-def _message_id(msg: Message, raw: bytes) -> str:
+SYNTHETIC_ID_DOMAIN = "no-message-id.intake.invalid"
+
+
+def message_id(msg: Message, raw: bytes) -> str:
+    """The Message-ID header in angle brackets, or a stand-in named by the content hash,
+    so that a message without one still dedupes when fetched again."""
     value = " ".join(str(msg.get("Message-ID", "")).split())
     if value:
         return value if value.startswith("<") else f"<{value}>"
-    # Without one, the content hash names the message, so a re-fetch dedupes.
-    return f"<{hashlib.sha256(raw).hexdigest()[:32]}@no-message-id.intake.invalid>"
+    return f"<{hashlib.sha256(raw).hexdigest()[:32]}@{SYNTHETIC_ID_DOMAIN}>"
+
+
+def message_id_of(raw: bytes) -> str:
+    """`message_id` from the header block alone: cheap enough to run before the message is stored."""
+    return message_id(email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw), raw)
+
+
+def is_synthetic_message_id(value: str) -> bool:
+    return value.endswith(f"@{SYNTHETIC_ID_DOMAIN}>")
 
 
 def _header_date(value: object) -> dt.datetime | None:

@@ -13,14 +13,12 @@ from jinja2 import Environment
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake.parsers.email import normalise_address
+from intake.parsers.email import is_synthetic_message_id, normalise_address
 from intake.parsers.model import ParsedEmail, Problem, SectionResult
 from intake.processor.compose import compose, reply_subject, template_env
 from intake.processor.config import AcknowledgeConfig, CampaignConfig, Config, SendingConfig
 from intake.store.models import Message, Outgoing, OutgoingKind, OutgoingState, Unit
 from intake.store.repository import Store
-
-SYNTHETIC_ID_DOMAIN = ".intake.invalid>"  # parse_email's stand-in for a missing Message-ID
 
 
 @dataclass(frozen=True)
@@ -100,7 +98,7 @@ class Acknowledger:
         unit = s.get(Unit, msg.unit_id) if msg.unit_id else None
         context = self.context(s, msg, parsed, campaign, attachments, section, unit)
         template = f"ack_{self.ack.language}" if unit else f"ack_unknown_{self.ack.language}"
-        original_id = parsed.message_id if not parsed.message_id.endswith(SYNTHETIC_ID_DOMAIN) else None
+        original_id = None if is_synthetic_message_id(parsed.message_id) else parsed.message_id
         composed = compose(self.env, template, context,
                            from_address=self.sending.from_address, from_name=self.sending.from_name,
                            to_address=parsed.from_address, to_name=parsed.from_name,

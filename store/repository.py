@@ -6,9 +6,8 @@ or a document parse.
 from __future__ import annotations
 
 import datetime as dt
-import email.parser
-import email.policy
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from intake.parsers.email import message_id_of
 from intake.store.db import Database
-from intake.store.files import FileStore, sha256_hex
+from intake.store.files import FileStore
 from intake.store.models import (
     Campaign,
     Decision,
@@ -57,15 +57,6 @@ class CampaignRecord:
 class Ingested:
     message_pk: int
     new: bool  # False: the same message (Message-ID + content) was stored before
-
-
-def message_id_of(raw: bytes) -> str:
-    """The Message-ID header, or a stand-in derived from the content."""
-    headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
-    value = " ".join(str(headers.get("Message-ID", "")).split())
-    if value:
-        return value if value.startswith("<") else f"<{value}>"
-    return f"<{sha256_hex(raw)[:32]}@no-message-id.intake.invalid>"
 
 
 class Store:
@@ -213,7 +204,7 @@ class Store:
             s.execute(update(Message).where(Message.id == message_pk).values(
                 state=MessageState.FAILED, error=error[:4000], processed_at=utcnow()))
 
-    def session(self) -> Any:
+    def session(self) -> AbstractContextManager[Session]:
         """A transaction for callers that write several rows at once."""
         return self.db.transaction()
 
