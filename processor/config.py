@@ -51,41 +51,45 @@ class StoreConfig:
     files_dir: Path
 
 
-@dataclass(frozen=True)
-class MailboxConfig:
-    kind: str  # "imap" | "maildir"
-    path: Path | None = None
+@dataclass(frozen=True, kw_only=True)
+class ServerConfig:
+    """How to reach and log in to a mail server (IMAP or SMTP)."""
+
     host: str = ""
-    port: int = 993
+    port: int = 0
     security: str = "ssl"
     username: str = ""
     password: Secret = Secret("unset")
     oauth2_token_command: str | None = None
     oauth2_token_file: Path | None = None
+    ca_file: Path | None = None
+    timeout: int = 60
+
+
+# Keys of a server's login, accepted (and unused) beside kind = "maildir" / "outbox".
+SERVER_KEYS = ("host", "port", "security", "username", "password_env", "password_file", "ca_file",
+               "oauth2_token_command", "oauth2_token_file")
+
+
+@dataclass(frozen=True, kw_only=True)
+class MailboxConfig(ServerConfig):
+    kind: str  # "imap" | "maildir"
+    path: Path | None = None
+    port: int = 993
     folder: str = "INBOX"
     after: str = "flag"
     move_to: str = "Intake/Processed"
     poll_every: int = 60
     idle: bool = True
-    ca_file: Path | None = None
-    timeout: int = 60
 
 
-@dataclass(frozen=True)
-class SendingConfig:
+@dataclass(frozen=True, kw_only=True)
+class SendingConfig(ServerConfig):
     kind: str  # "smtp" | "outbox"
     from_address: str
     from_name: str = ""
     outbox_dir: Path = Path("outbox")
-    host: str = ""
     port: int = 465
-    security: str = "ssl"
-    username: str = ""
-    password: Secret = Secret("unset")
-    oauth2_token_command: str | None = None
-    oauth2_token_file: Path | None = None
-    ca_file: Path | None = None
-    timeout: int = 60
 
 
 @dataclass(frozen=True)
@@ -307,29 +311,36 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _server(sec: _Section, environ: Mapping[str, str], *, port: int, password_env: str,
+            username_required: bool) -> dict[str, Any]:
+    """The login keys shared by [mailbox] (IMAP) and [sending] (SMTP)."""
+    host = sec.get("host", str, required=True)
+    return {
+        "host": host, "port": sec.positive("port", port), "security": _security(sec, host),
+        "username": sec.get("username", str, "", required=username_required),
+        "password": _secret(sec, environ, password_env),
+        "oauth2_token_command": sec.get("oauth2_token_command", str, None),
+        "oauth2_token_file": sec.path_("oauth2_token_file"), "ca_file": sec.path_("ca_file"),
+        "timeout": sec.positive("timeout", 60)}
+
+
 def _mailbox(sec: _Section, environ: Mapping[str, str]) -> MailboxConfig:
     kind = sec.choice("kind", ("imap", "maildir"), "maildir")
-    poll = sec.positive("poll_every", 60)
-    after = sec.choice("after", ("flag", "move", "none"), "flag")
-    move_to = sec.get("move_to", str, "Intake/Processed")
-    timeout = sec.positive("timeout", 60)
+    common: dict[str, Any] = {
+        "kind": kind, "poll_every": sec.positive("poll_every", 60),
+        "after": sec.choice("after", ("flag", "move", "none"), "flag"),
+        "move_to": sec.get("move_to", str, "Intake/Processed"), "folder": sec.get("folder", str, "INBOX"),
+        "idle": sec.get("idle", bool, True)}
     if kind == "maildir":
         path = sec.path_("path", None)
         if path is None:
             raise sec.fail("path", "missing (kind = \"maildir\" needs the Maildir's path)")
-        for key in ("host", "port", "security", "username", "password_env", "password_file", "folder",
-                    "idle", "ca_file", "oauth2_token_command", "oauth2_token_file"):
-            sec.known.add(key)
+        timeout = sec.positive("timeout", 60)
+        sec.known.update(SERVER_KEYS)
         sec.reject_unknown()
-        return MailboxConfig(kind=kind, path=path, poll_every=poll, after=after, move_to=move_to)
-    host = sec.get("host", str, required=True)
-    cfg = MailboxConfig(
-        kind=kind, host=host, port=sec.positive("port", 993), security=_security(sec, host),
-        username=sec.get("username", str, required=True), password=_secret(sec, environ, "INTAKE_IMAP_PASSWORD"),
-        oauth2_token_command=sec.get("oauth2_token_command", str, None),
-        oauth2_token_file=sec.path_("oauth2_token_file"), folder=sec.get("folder", str, "INBOX"),
-        after=after, move_to=move_to, poll_every=poll, idle=sec.get("idle", bool, True),
-        ca_file=sec.path_("ca_file"), timeout=timeout)
+        return MailboxConfig(**common, path=path, timeout=timeout)
+    cfg = MailboxConfig(**common, **_server(sec, environ, port=993, password_env="INTAKE_IMAP_PASSWORD",
+                                            username_required=True))
     sec.known.add("path")
     sec.reject_unknown()
     return cfg
@@ -342,19 +353,14 @@ def _sending(sec: _Section, environ: Mapping[str, str]) -> SendingConfig:
         raise sec.fail("from_address", f"expected an email address, got \"{from_address}\"")
     common: dict[str, Any] = {
         "kind": kind, "from_address": from_address, "from_name": sec.get("from_name", str, ""),
-        "outbox_dir": sec.path_("outbox_dir", "outbox"), "timeout": sec.positive("timeout", 60)}
+        "outbox_dir": sec.path_("outbox_dir", "outbox")}
     if kind == "outbox":
-        for key in ("host", "port", "security", "username", "password_env", "password_file", "ca_file",
-                    "oauth2_token_command", "oauth2_token_file"):
-            sec.known.add(key)
+        timeout = sec.positive("timeout", 60)
+        sec.known.update(SERVER_KEYS)
         sec.reject_unknown()
-        return SendingConfig(**common)
-    host = sec.get("host", str, required=True)
-    cfg = SendingConfig(
-        **common, host=host, port=sec.positive("port", 465), security=_security(sec, host),
-        username=sec.get("username", str, ""), password=_secret(sec, environ, "INTAKE_SMTP_PASSWORD"),
-        oauth2_token_command=sec.get("oauth2_token_command", str, None),
-        oauth2_token_file=sec.path_("oauth2_token_file"), ca_file=sec.path_("ca_file"))
+        return SendingConfig(**common, timeout=timeout)
+    cfg = SendingConfig(**common, **_server(sec, environ, port=465, password_env="INTAKE_SMTP_PASSWORD",
+                                            username_required=False))
     sec.reject_unknown()
     return cfg
 

@@ -142,3 +142,11 @@ def test_cli_exits_2_on_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["--config", str(broken), "status"], environ={}) == 2
     assert main(["--config", str(tmp_path / "absent.toml"), "status"], environ={}) == 2
     assert "file not found" in capsys.readouterr().err
+
+
+def test_maildir_and_outbox_accept_timeout_and_ignore_server_keys() -> None:
+    text = SPEC_EXAMPLE.replace('kind = "imap"', 'kind = "maildir"\npath = "inbox"\ntimeout = 30', 1)
+    text = text.replace('kind = "smtp"', 'kind = "outbox"\ntimeout = 30', 1)
+    cfg = load(text)
+    assert cfg.mailbox.kind == "maildir" and cfg.mailbox.timeout == 30  # type: ignore[attr-defined]
+    assert cfg.sending.kind == "outbox" and cfg.sending.timeout == 30  # type: ignore[attr-defined]
