@@ -146,7 +146,8 @@ class Pipeline:
             self._record_unparseable(message_pk)
             return
         ignore = self.policy.never_acknowledge(parsed)
-        reads = [self._read(i, att) for i, att in enumerate(parsed.attachments)]
+        # Auto-replies and bulk mail are recorded, never counted: their files are kept, not parsed.
+        reads = [self._read(i, att, parse=ignore is None) for i, att in enumerate(parsed.attachments)]
         if ignore is not None:
             self._record(message_pk, row, parsed, reads, ignore=ignore)
             return
@@ -156,11 +157,11 @@ class Pipeline:
                     read.sections[camp.id] = find_section(read.outline, camp.section_title, camp.section_keywords)
         self._record(message_pk, row, parsed, reads, ignore=None)
 
-    def _read(self, position: int, att: Attachment) -> ReadAttachment:
+    def _read(self, position: int, att: Attachment, *, parse: bool) -> ReadAttachment:
         kind = classify(att.filename, att.content_type, att.data)
         read = ReadAttachment(position=position, attachment=att, kind=kind,
                               word=is_word_candidate(att.filename, kind))
-        if not read.word:
+        if not read.word or not parse:
             return read
         try:
             read.outline = self.read_document(att)
@@ -183,8 +184,9 @@ class Pipeline:
     def _record(self, message_pk: int, row: Message, parsed: ParsedEmail, reads: Sequence[ReadAttachment],
                 ignore: str | None) -> None:
         report, campaign = self._choose_report(reads, row.received_at)
-        issuer = next((r.outline.issuer for r in ([report] if report else []) + list(reads)
-                       if r.outline is not None and r.outline.issuer), None)
+        # The report's header names the sender best; another Word file's (a cover letter) will do.
+        issuer = next((r.outline.issuer for r in (report, *reads)
+                       if r is not None and r.outline is not None and r.outline.issuer), None)
         registered = {address_key(a): u for a, u in self.store.registered_addresses().items()}
         match = identify_unit(registered, self.units, parsed.from_address, parsed.from_name, issuer)
         if campaign is None:
@@ -200,12 +202,12 @@ class Pipeline:
             msg.processed_at = utcnow()
             msg.has_word_file = any(r.word for r in reads)
             msg.reference = f"TN{row.received_at:%y}-{message_pk:05d}"
-            for r, (digest, _rel) in stored:
-                s.add(AttachmentRow(message_pk=message_pk, position=r.position, filename=r.attachment.filename,
-                                    content_type=r.attachment.content_type, sha256=digest,
-                                    size=len(r.attachment.data), kind=r.kind.value,
-                                    problem=r.problem.value if r.problem else None, detail=r.detail,
-                                    is_report=r is report))
+            rows = {r.position: AttachmentRow(
+                message_pk=message_pk, position=r.position, filename=r.attachment.filename,
+                content_type=r.attachment.content_type, sha256=digest, size=len(r.attachment.data),
+                kind=r.kind.value, problem=r.problem.value if r.problem else None, detail=r.detail,
+                is_report=r is report) for r, (digest, _rel) in stored}
+            s.add_all(rows.values())
             if ignore is not None:
                 msg.state, msg.ignore_reason = MessageState.IGNORED, ignore[:200]
                 return
@@ -217,8 +219,7 @@ class Pipeline:
             msg.has_report = report is not None
             if report is not None and section is not None:
                 s.flush()
-                att_id = s.query(AttachmentRow.id).filter_by(message_pk=message_pk, position=report.position).scalar()
-                s.add(SectionRow(message_pk=message_pk, attachment_id=att_id, found=section.found,
+                s.add(SectionRow(message_pk=message_pk, attachment_id=rows[report.position].id, found=section.found,
                                  heading=section.heading, text=section.text if section.found else "",
                                  score=section.score, reason=section.reason, figures=section.figures.as_dict(),
                                  issuer=report.outline.issuer if report.outline else None))
