@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 
 import schedule
 
-from intake.processor.acknowledge import Acknowledger
 from intake.processor.config import Config
 from intake.processor.documents import DocumentReader, ReaderLimits
+from intake.processor.ingest.pipeline import Pipeline, RunCounts
 from intake.processor.mailbox import Mailbox, open_mailbox
-from intake.processor.pipeline import Pipeline, RunCounts
-from intake.processor.reminders import Reminders
 from intake.processor.scheduler import build_scheduler
 from intake.processor.sending import DeliveryCounts, Transport, deliver_pending, open_transport
+from intake.processor.sending.acknowledge import Acknowledger
+from intake.processor.sending.reminders import Reminders
 from intake.store.models import utcnow
 from intake.store.repository import CampaignRecord, RosterUnit, Store
 from intake.store.status import CampaignStatus, campaign_status

@@ -18,7 +18,7 @@ from intake.parsers.errors import ConfigError, IntakeError
 from intake.parsers.unit import address_key
 from intake.processor.app import App, open_store
 from intake.processor.config import Config, load_config
-from intake.processor.report import print_status_table, staff_console, status_json
+from intake.processor.staff.report import print_status_table, staff_console, status_json
 from intake.store.models import DecisionKind
 
 log = logging.getLogger("intake")
@@ -174,7 +174,7 @@ def _decision(kind: DecisionKind) -> Callable[[App, argparse.Namespace], int]:
 
 
 def cmd_export(app: App, args: argparse.Namespace) -> int:
-    from intake.processor.export import export
+    from intake.processor.staff.export import export
 
     export(app.status(args.campaign), args.format, Path(args.output), app.cfg.timezone,
            generated_at=app.clock(), office=app.cfg.sending.from_name)
@@ -183,7 +183,7 @@ def cmd_export(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_remind(app: App, args: argparse.Namespace) -> int:
-    from intake.processor.reminders import print_plan
+    from intake.processor.sending.reminders import print_plan
 
     camp = app.cfg.campaign(args.campaign)
     plan = app.reminders.remind_now(camp, dry_run=args.dry_run)

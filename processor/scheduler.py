@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import schedule
 
-from intake.processor.reminders import Reminders
+from intake.processor.sending.reminders import Reminders
 
 log = logging.getLogger(__name__)
 CHECK_EVERY_SECONDS = 60

@@ -28,7 +28,7 @@ from golden.make_acks import (
 from servers.smtp import SmtpServer
 from sqlalchemy import select
 
-from intake.processor.compose import reply_subject
+from intake.processor.sending.compose import reply_subject
 from intake.store.models import DecisionKind, Outgoing, OutgoingState
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

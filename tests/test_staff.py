@@ -11,7 +11,7 @@ from staffkit import SECTION_A, SECTION_B, STUDY, at, campaign, drop, make_app, 
 
 from intake.processor import cli
 from intake.processor.config import load_config
-from intake.processor.report import print_status_table
+from intake.processor.staff.report import print_status_table
 from intake.store.models import Outgoing, OutgoingKind
 
 

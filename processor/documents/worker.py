@@ -1,6 +1,6 @@
 """Child process of `DocumentReader.read_isolated`.
 
-    python -I -m intake.processor.documents_worker --memory-mb N --cpu-seconds N
+    python -I -m intake.processor.documents.worker --memory-mb N --cpu-seconds N
 
 Sets its own resource limits before reading anything, reads a pickled
 `(Attachment, ReaderLimits)` on stdin (from the parent, trusted), runs

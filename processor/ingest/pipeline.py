@@ -25,9 +25,9 @@ from intake.parsers.filetype import classify, is_word_candidate
 from intake.parsers.model import Attachment, FileKind, Outline, ParsedEmail, Problem, SectionResult
 from intake.parsers.section import find_section
 from intake.parsers.unit import UnitName, address_key, identify_unit
-from intake.processor.acknowledge import Acknowledger, AckPolicy
 from intake.processor.config import CampaignConfig, Config
 from intake.processor.mailbox import Mailbox, MailboxItem
+from intake.processor.sending.acknowledge import Acknowledger, AckPolicy
 from intake.store.models import (
     AttachmentRow,
     MatchMethod,

@@ -22,7 +22,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 from docx.table import Table
 
-from intake.processor.report import STATE_VI, decision_note, local_time
+from intake.processor.staff.report import STATE_VI, decision_note, local_time
 from intake.store.status import CampaignStatus, UnitState, UnitStatus
 
 FONT = "Times New Roman"

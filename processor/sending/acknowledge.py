@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from intake.parsers.email import is_synthetic_message_id, normalise_address
 from intake.parsers.model import ParsedEmail, Problem, SectionResult
-from intake.processor.compose import compose, reply_subject, template_env
 from intake.processor.config import AcknowledgeConfig, CampaignConfig, Config, SendingConfig
+from intake.processor.sending.compose import compose, reply_subject, template_env
 from intake.store.models import Message, Outgoing, OutgoingKind, OutgoingState, Unit
 from intake.store.repository import Store
 

@@ -21,8 +21,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from intake.parsers.errors import IntakeError
-from intake.processor.compose import template_env
-from intake.processor.report import (
+from intake.processor.sending.compose import template_env
+from intake.processor.staff.report import (
     STATE_VI,
     decision_note,
     local_time,
@@ -182,7 +182,7 @@ def export(status: CampaignStatus, fmt: str, path: Path, tz: ZoneInfo, *, genera
     elif fmt == "html":
         data = export_html(status, tz, generated_at=generated_at)
     elif fmt == "docx":
-        from intake.processor.export_docx import compile_report
+        from intake.processor.staff.export_docx import compile_report
 
         data = compile_report(status, tz, generated_at=generated_at, office=office)
     else:

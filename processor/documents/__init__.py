@@ -3,7 +3,7 @@
 `DocumentReader.read` works in-process: it classifies the attachment by its
 bytes, parses a .docx directly, and converts .doc/.rtf/.odt/HTML-as-.doc to
 .docx with LibreOffice first. `DocumentReader.read_isolated` runs the same
-`read` in a child process (`python -m intake.processor.documents_worker`) under
+`read` in a child process (`python -m intake.processor.documents.worker`) under
 an address-space limit, a CPU limit and a wall-clock timeout, because the bytes
 come from strangers (zip bombs, pathological XML, converter hangs).
 
@@ -66,7 +66,7 @@ log = logging.getLogger(__name__)
 
 NO_LIBREOFFICE = "LibreOffice is not installed: cannot convert legacy .doc"
 LIMIT_EXCEEDED = "exceeded memory/time limit"
-WORKER_MODULE = "intake.processor.documents_worker"
+WORKER_MODULE = "intake.processor.documents.worker"
 
 # Input suffix and LibreOffice import filter per sniffed format. The suffix is
 # fixed by the format, never taken from the sender's file name.

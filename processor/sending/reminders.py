@@ -35,9 +35,9 @@ from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake.processor.compose import compose, template_env
 from intake.processor.config import CampaignConfig, Config, remind_offset
-from intake.processor.report import PROBLEM_VI, STATE_VI, local_time
+from intake.processor.sending.compose import compose, template_env
+from intake.processor.staff.report import PROBLEM_VI, STATE_VI, local_time
 from intake.store.models import Outgoing, OutgoingKind, OutgoingState
 from intake.store.repository import Store
 from intake.store.status import CampaignStatus, UnitState, UnitStatus, campaign_status

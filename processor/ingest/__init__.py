@@ -1,0 +1,1 @@
+"""Mail in to verdict: store each message, read it, decide, record."""

@@ -1,0 +1,1 @@
+"""What staff read and download: the status table, exports, the compiled report."""
