@@ -2,6 +2,15 @@
 
 Also the header rules that make a message an auto-reply, bulk mail or a
 delivery report, which intake records but never acknowledges or counts.
+
+`parse_email` never raises: whatever the bytes (duplicate headers, broken
+MIME, undecodable text, nesting a thousand levels deep, no headers at all) it
+returns a `ParsedEmail` with what could be read and the trouble listed in
+`defects`; a message whose sender cannot be answered says why in
+`sender_problem`. The header fields are read by the standard library's
+header-only parser (cheap, flat); mail-parser reads the body and the
+attachments, and when it fails the standard library's parser takes over,
+walking the parts without recursion.
 """
 from __future__ import annotations
 
@@ -12,7 +21,7 @@ import email.utils
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from email.message import Message
 from typing import Any
 
@@ -20,60 +29,113 @@ import mailparser
 from mailparser.exceptions import MailParserError
 from mailparser.utils import decode_base64_payload
 
-from intake.parsers.errors import EmailParseError
+from intake.parsers.headers import clean_text, decode_words, no_reply_reason, usable_address
 from intake.parsers.model import Attachment, ParsedEmail
 
-NO_REPLY_LOCALPART = re.compile(
-    r"^(mailer[-_.]?daemon|postmaster|(do[-_.]?)?not?[-_.]?reply|bounces?)([-+_.][\w.+=-]*)?$",
-    re.IGNORECASE)
-ADDRESS_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
+# More MIME boundaries than this and the structure is not parsed at all: the
+# standard library needs seconds and then the recursion limit for ~1,000 levels.
+MAX_BOUNDARIES = 200
+MAX_DEPTH = 50          # parts nested deeper than this are not looked at
+MAX_BODY_CHARS = 20000
+# Headers a message carries once (RFC 5322 3.6); a second one is recorded as a defect.
+SINGLE_HEADERS = ("From", "Sender", "Reply-To", "To", "Subject", "Date", "Message-ID", "In-Reply-To",
+                  "References", "Return-Path")
+_BOUNDARY = re.compile(rb"boundary\s*=", re.IGNORECASE)
+# The From line of a header block whose display name holds a raw line break.
+_FROM_SALVAGE = re.compile(rb"^From:[^\n]{0,400}?(?:\n[^\n]{0,400}?){0,3}?<([^<>\s@]{1,200}@[^<>\s@]{1,200})>",
+                           re.IGNORECASE | re.MULTILINE)
+
+# mail-parser and the stdlib raise these on hostile structure (a second Subject header makes
+# mail-parser call .split on a list); each is recorded as a defect, never raised.
+_STRUCTURE_ERRORS = (MailParserError, RecursionError, ValueError, LookupError, AttributeError, TypeError,
+                     IndexError, AssertionError, UnicodeError)
 
 
 def parse_email(raw: bytes) -> ParsedEmail:
-    """Parse one message. Broken structure yields what can be read, with
-    defects listed; only input that is not an email at all raises."""
+    """Parse one message; never raises. Trouble is listed in `defects`."""
+    defects: list[str] = []
     if not raw.strip():
-        raise EmailParseError("empty message")
-    try:
-        parsed = mailparser.parse_from_bytes(raw)
-    except (MailParserError, RecursionError, ValueError, LookupError) as exc:
-        raise EmailParseError(f"cannot parse message: {exc}") from exc
-    msg: Message = parsed.message
-    name, address = _sender(parsed.from_)
+        defects.append("empty message")
+    msg = _header_block(raw, defects)
+    for name in SINGLE_HEADERS:
+        if len(msg.get_all(name) or []) > 1:
+            defects.append(f"duplicate {name} header")
+    name, address, sender_problem = _sender(msg, raw, defects)
+    attachments, body = _content(raw, defects)
     return ParsedEmail(
         message_id=message_id(msg, raw),
         from_address=address,
         from_name=name,
-        subject=_one_line(parsed.subject or ""),
-        date_header=_header_date(msg.get("Date")),
+        subject=clean_text(decode_words(header_text(msg, "Subject"))),
+        date_header=_header_date(header_text(msg, "Date")),
         received_header_at=topmost_received_at(msg),
         references=_references(msg),
         return_path=_return_path(msg),
         never_acknowledge=never_acknowledge_reason(msg),
-        attachments=tuple(_attachments(parsed.attachments)),
-        body_text=(parsed.text_plain[0] if parsed.text_plain else "")[:20000],
-        defects=tuple(sorted(str(c) for c in parsed.defects_categories)),
+        attachments=tuple(attachments),
+        body_text=body[:MAX_BODY_CHARS],
+        defects=tuple(sorted(set(defects))),
+        sender_problem=sender_problem,
     )
 
 
-def _one_line(text: str) -> str:
-    return unicodedata.normalize("NFC", " ".join(text.split()))
+def _header_block(raw: bytes, defects: list[str]) -> Message:
+    msg = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+    defects.extend(type(d).__name__ for d in msg.defects)
+    return msg
 
 
-def _sender(from_: Any) -> tuple[str, str]:
-    if not from_:
-        return "", ""
-    name, address = from_[0]
-    return _one_line(str(name or "")), str(address or "").strip()
+def header_text(msg: Message, name: str) -> str:
+    """The first `name` header as text: raw 8-bit bytes read as UTF-8 (bad bytes replaced), unfolded;
+    encoded words are left for the caller (`decode_words`)."""
+    wanted = name.lower()
+    for key, value in msg.raw_items():
+        if key.lower() == wanted:
+            text = str(value)
+            if any("\udc80" <= ch <= "\udcff" for ch in text):
+                text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            return " ".join(text.split())
+    return ""
+
+
+def _sender(msg: Message, raw: bytes, defects: list[str]) -> tuple[str, str, str]:
+    """(display name, address, why the sender cannot be answered or "")."""
+    value = header_text(msg, "From")
+    if not value:
+        salvaged = _salvage_from(raw)
+        if salvaged:
+            defects.append("From header broken by a line break: address recovered")
+            return "", salvaged, ""
+        return "", "", "no From header"
+    # Addresses are read from the raw value, where an encoded word is one atom:
+    # a display name that decodes to CR LF cannot take the address with it.
+    for name, addr in email.utils.getaddresses([value]):
+        address = usable_address(addr)
+        if address is not None:
+            return clean_text(decode_words(name)), address, ""
+    salvaged = _salvage_from(raw)
+    if salvaged:
+        defects.append("From header broken by a line break: address recovered")
+        return "", salvaged, ""
+    return clean_text(decode_words(value)), "", f"no usable address in From: {clean_text(value, 120)}"
+
+
+def _salvage_from(raw: bytes) -> str | None:
+    """The angle-bracketed address of a From header split by a raw line break inside its display name."""
+    head = raw[: raw.find(b"\r\n\r\n") if b"\r\n\r\n" in raw else 64 * 1024][: 64 * 1024].replace(b"\r", b"\n")
+    found = _FROM_SALVAGE.search(head)
+    if found is None:
+        return None
+    return usable_address(found.group(1).decode("utf-8", "replace"))
 
 
 SYNTHETIC_ID_DOMAIN = "no-message-id.intake.invalid"
 
 
 def message_id(msg: Message, raw: bytes) -> str:
-    """The Message-ID header in angle brackets, or a stand-in named by the content hash,
-    so that a message without one still dedupes when fetched again."""
-    value = " ".join(str(msg.get("Message-ID", "")).split())
+    """The Message-ID header in angle brackets (control characters removed), or a stand-in named by
+    the content hash, so that a message without one still dedupes when fetched again."""
+    value = clean_text(header_text(msg, "Message-ID"), 990).replace(" ", "")
     if value:
         return value if value.startswith("<") else f"<{value}>"
     return f"<{hashlib.sha256(raw).hexdigest()[:32]}@{SYNTHETIC_ID_DOMAIN}>"
@@ -93,7 +155,7 @@ def _header_date(value: object) -> dt.datetime | None:
         return None
     try:
         when = email.utils.parsedate_to_datetime(str(value))
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         # RFC 5322 "-0000": the time is UTC with no claim about local time.
@@ -115,7 +177,7 @@ def topmost_received_at(msg: Message) -> dt.datetime | None:
 def _references(msg: Message) -> tuple[str, ...]:
     ids: list[str] = []
     for name in ("References", "In-Reply-To"):
-        for found in re.findall(r"<[^<>\s]+>", str(msg.get(name, ""))):
+        for found in re.findall(r"<[^<>\s]+>", header_text(msg, name)):
             if found not in ids:
                 ids.append(found)
     return tuple(ids)
@@ -124,8 +186,31 @@ def _references(msg: Message) -> tuple[str, ...]:
 def _return_path(msg: Message) -> str | None:
     if "Return-Path" not in msg:
         return None
-    value = str(msg.get("Return-Path", "")).strip()
-    return value.strip("<>").strip()
+    return clean_text(header_text(msg, "Return-Path")).strip("<>").strip()
+
+
+# -- body and attachments ----------------------------------------------------------
+
+
+def _content(raw: bytes, defects: list[str]) -> tuple[list[Attachment], str]:
+    """Attachments and the first plain-text body: mail-parser, else the stdlib walked flat."""
+    boundaries = len(_BOUNDARY.findall(raw))
+    if boundaries > MAX_BOUNDARIES:
+        defects.append(f"multipart structure too deep or too wide ({boundaries} boundaries): not parsed")
+        return [], ""
+    try:
+        parsed = mailparser.parse_from_bytes(raw)
+        attachments = list(_attachments(parsed.attachments))
+        body = parsed.text_plain[0] if parsed.text_plain else ""
+        defects.extend(str(c) for c in parsed.defects_categories)
+        return attachments, str(body)
+    except _STRUCTURE_ERRORS as exc:
+        defects.append(f"mail-parser failed ({type(exc).__name__}): read with the standard library")
+    try:
+        return _stdlib_content(raw, defects)
+    except _STRUCTURE_ERRORS as exc:
+        defects.append(f"structure unreadable ({type(exc).__name__})")
+        return [], ""
 
 
 def _attachments(items: Iterable[dict[str, Any]]) -> Iterable[Attachment]:
@@ -135,8 +220,46 @@ def _attachments(items: Iterable[dict[str, Any]]) -> Iterable[Attachment]:
             data = decode_base64_payload(payload)
         else:
             data = str(payload).encode(item.get("charset") or "utf-8", errors="replace")
-        filename = unicodedata.normalize("NFC", str(item.get("filename") or "")).strip()
-        yield Attachment(filename=filename, content_type=str(item.get("mail_content_type") or ""), data=data)
+        yield Attachment(filename=_filename(str(item.get("filename") or "")),
+                         content_type=clean_text(str(item.get("mail_content_type") or ""), 200), data=data)
+
+
+def _filename(name: str) -> str:
+    """The sender's file name for display: NFC, no control characters."""
+    return clean_text(unicodedata.normalize("NFC", name), 300).strip()
+
+
+def _walk(msg: Message, defects: list[str]) -> Iterator[Message]:
+    """Every part, depth first, without recursion; parts deeper than MAX_DEPTH are skipped."""
+    stack: list[tuple[Message, int]] = [(msg, 0)]
+    while stack:
+        part, depth = stack.pop()
+        yield part
+        if part.is_multipart():
+            if depth >= MAX_DEPTH:
+                defects.append(f"parts nested deeper than {MAX_DEPTH} levels skipped")
+                continue
+            children = part.get_payload()
+            if isinstance(children, list):
+                stack.extend((child, depth + 1) for child in reversed(children) if isinstance(child, Message))
+
+
+def _stdlib_content(raw: bytes, defects: list[str]) -> tuple[list[Attachment], str]:
+    msg = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(raw)
+    attachments: list[Attachment] = []
+    body = ""
+    for part in _walk(msg, defects):
+        if part.is_multipart():
+            continue
+        filename = part.get_filename()
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        if filename or part.get_content_disposition() == "attachment":
+            attachments.append(Attachment(filename=_filename(decode_words(str(filename or ""))),
+                                          content_type=clean_text(part.get_content_type(), 200), data=data))
+        elif not body and part.get_content_type() == "text/plain":
+            body = data.decode(part.get_content_charset() or "utf-8", errors="replace")
+    return attachments, body
 
 
 # Headers whose mere presence marks machine mail (auto-responders, lists, cron):
@@ -156,7 +279,7 @@ def never_acknowledge_reason(msg: Message) -> str | None:
     RFC 3834 plus what helpdesks (RT, Zammad, FreeScout, osTicket) check.
     """
     def header(name: str) -> str:
-        return " ".join(str(msg.get(name, "")).split()).lower()
+        return clean_text(header_text(msg, name)).lower()
 
     auto = header("Auto-Submitted").split(";", 1)[0].strip()
     if "Auto-Submitted" in msg and auto != "no":
@@ -176,20 +299,20 @@ def never_acknowledge_reason(msg: Message) -> str | None:
 
 def _robot_sender_reason(msg: Message) -> str | None:
     if "Return-Path" in msg:
-        rp = str(msg.get("Return-Path", "")).strip().strip("<>").strip()
+        rp = clean_text(header_text(msg, "Return-Path")).strip("<>").strip()
         if not rp:
             return "empty Return-Path (bounce)"
         if is_robot_address(rp):
             return f"Return-Path {rp}"
-    from_addr = email.utils.parseaddr(str(msg.get("From", "")))[1]
-    if from_addr and is_robot_address(from_addr):
-        return f"From {from_addr}"
+    for _name, from_addr in email.utils.getaddresses([header_text(msg, "From")]):
+        if from_addr and is_robot_address(from_addr):
+            return f"From {clean_text(from_addr, 200)}"
     return None
 
 
 def is_robot_address(address: str) -> bool:
-    local = address.split("@", 1)[0]
-    return bool(NO_REPLY_LOCALPART.match(local))
+    """mailer-daemon, postmaster, bounces and every spelling of no-reply (see `parsers.headers`)."""
+    return no_reply_reason(address) is not None
 
 
 def normalise_address(address: str) -> str:

@@ -13,6 +13,7 @@ stage can raise and catch the same classes.
     ├── MailboxError                 IMAP/Maildir failure (network, login, folder)
     │   └── MailboxAuthError         credentials rejected: retrying will not help
     ├── CredentialError              no OAuth2 token could be obtained (command, file)
+    ├── HeaderError                  a header we were about to write failed validation
     └── SendError                    SMTP or outbox failure
         └── PermanentSendError       the server refused for good (5xx)
 
@@ -78,6 +79,10 @@ class MailboxAuthError(MailboxError):
 
 class CredentialError(IntakeError):
     """No OAuth2 access token could be obtained from the configured command or file."""
+
+
+class HeaderError(IntakeError):
+    """Mail we composed would carry an unsafe header (injected line, control character); not sent."""
 
 
 class SendError(IntakeError):

@@ -53,7 +53,8 @@ class ParsedEmail:
     never_acknowledge: str | None  # why the message is an auto-reply/bulk/DSN, else None
     attachments: tuple[Attachment, ...]
     body_text: str = ""
-    defects: tuple[str, ...] = ()
+    defects: tuple[str, ...] = ()   # what was wrong with the message's structure, for staff and logs
+    sender_problem: str = ""        # why the sender cannot be answered ("" when it can)
 
 
 class BlockKind(StrEnum):

@@ -60,6 +60,7 @@ class MessageView:
     section: SectionView | None
     reference: str | None
     match: str
+    note: str = ""  # e.g. why the sender cannot be answered
 
 
 @dataclass(frozen=True)
@@ -182,4 +183,5 @@ def _view(m: Message, atts: Sequence[AttachmentRow], sec: SectionRow | None) -> 
     return MessageView(pk=m.id, message_id=m.message_id, from_address=m.from_address, from_name=m.from_name,
                        subject=m.subject, received_at=m.received_at, attachments=tuple(a.filename for a in atts),
                        report_attachment=report, has_report=m.has_report, problems=tuple(m.problems or ()),
-                       section=section, reference=m.reference, match=str(m.match))
+                       section=section, reference=m.reference, match=str(m.match),
+                       note=m.error or "")

@@ -199,6 +199,7 @@ class Pipeline:
             assert msg is not None
             msg.from_address, msg.from_name, msg.subject = parsed.from_address, parsed.from_name, parsed.subject
             msg.date_header = parsed.date_header
+            msg.error = parsed.sender_problem or None  # shown to staff beside the unmatched message
             msg.processed_at = utcnow()
             msg.has_word_file = any(r.word for r in reads)
             msg.reference = f"TN{row.received_at:%y}-{message_pk:05d}"

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.parsers.email import is_synthetic_message_id, normalise_address
+from intake.parsers.headers import usable_address
 from intake.parsers.model import ParsedEmail, Problem, SectionResult
 from intake.processor.config import AcknowledgeConfig, CampaignConfig, Config, SendingConfig
 from intake.processor.sending.compose import compose, reply_subject, template_env
@@ -37,8 +38,7 @@ class AckPolicy:
         if parsed.never_acknowledge:
             return parsed.never_acknowledge
         sender = normalise_address(parsed.from_address)
-        if not sender or "@" not in sender:
-            return "no sender address"
+        # No usable sender is no reason to ignore: the message is listed for staff (unmatched).
         own = {normalise_address(a) for a in self.own_addresses}
         if sender in own:
             return "our own address"
@@ -93,6 +93,8 @@ class Acknowledger:
             return
         if msg.unit_id is None and not msg.has_word_file:
             return  # an unknown sender without a Word file: nothing to confirm
+        if parsed.sender_problem or usable_address(parsed.from_address) is None:
+            return  # nobody to answer; staff see the message and the reason
         if s.scalar(select(Outgoing.id).where(Outgoing.dedupe_key == f"ack:{msg.id}")) is not None:
             return  # re-evaluated (e.g. after `units link`): acknowledged once already
         unit = s.get(Unit, msg.unit_id) if msg.unit_id else None

@@ -1,4 +1,11 @@
-"""Outgoing mail built from the Jinja2 templates: plain text plus an HTML alternative."""
+"""Outgoing mail built from the Jinja2 templates: plain text plus an HTML alternative.
+
+Every header value is validated before it is set (`intake.parsers.headers`):
+ids that are not RFC 5322 msg-ids are dropped, subjects and display names lose
+their control characters, the recipient must be a plain addr-spec. The bytes
+produced are then parsed again and checked (`check_headers`), so a mail
+library that writes a decoded line break does not get to send it.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,6 +19,9 @@ from importlib.resources import files
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from intake.parsers.errors import HeaderError
+from intake.parsers.headers import clean_text, decode_words, has_control, usable_address, valid_msg_id, valid_msg_ids
 
 
 @dataclass(frozen=True)
@@ -54,16 +64,21 @@ def compose(env: Environment, template: str, context: dict[str, Any], *, from_ad
     lang = template.rsplit("_", 1)[-1]
     html = env.get_template("mail.html.j2").render(text=text, lang=lang)
     domain = from_address.rpartition("@")[2] or "intake.invalid"
+    recipient = usable_address(to_address)
+    if recipient is None:
+        raise HeaderError(f"not an address we write into To: {clean_text(to_address, 100)!r}")
+    subject = clean_text(subject)
     msg = EmailMessage(policy=SMTP)
     msg["From"] = _address(from_name, from_address)
-    msg["To"] = _address(to_name, to_address)
+    msg["To"] = _address(to_name, recipient)
     msg["Subject"] = subject
     msg["Date"] = email.utils.format_datetime(now)
     message_id = email.utils.make_msgid(idstring="intake", domain=domain)
     msg["Message-ID"] = message_id
+    in_reply_to = valid_msg_id(in_reply_to)
     if in_reply_to:
         msg["In-Reply-To"] = in_reply_to
-        earlier = [r for r in references if r != in_reply_to]
+        earlier = [r for r in valid_msg_ids(references) if r != in_reply_to]
         # RFC 5322 3.6.4: keep the thread's first id when trimming a long chain.
         refs = [*earlier[:1], *earlier[1:][-9:], in_reply_to]
         msg["References"] = " ".join(refs)
@@ -74,14 +89,59 @@ def compose(env: Environment, template: str, context: dict[str, Any], *, from_ad
     msg["X-Auto-Response-Suppress"] = "All"
     msg.set_content(text, cte="quoted-printable")
     msg.add_alternative(html, subtype="html", cte="quoted-printable")
-    return Composed(subject=subject, message_id=message_id, raw=msg.as_bytes())
+    raw = msg.as_bytes()
+    check_headers(raw)
+    return Composed(subject=subject, message_id=message_id, raw=raw)
 
 
 def _address(name: str, address: str) -> Address | str:
-    """A display name encoded per RFC 2047 by the policy; a bare address if the pair does not parse."""
+    """A display name (cleaned, then encoded per RFC 2047 by the policy); a bare address if the pair does
+    not parse."""
+    name = clean_text(name)
     if not name:
         return address
     try:
         return Address(display_name=name, addr_spec=address)
     except (ValueError, IndexError):
         return address
+
+
+# The headers `compose` writes, each exactly once.
+WRITTEN_HEADERS = frozenset({
+    "from", "to", "subject", "date", "message-id", "in-reply-to", "references", "auto-submitted",
+    "x-auto-response-suppress", "mime-version", "content-type", "content-transfer-encoding",
+})
+MSG_ID_HEADERS = ("message-id", "in-reply-to", "references")
+
+
+def check_headers(raw: bytes) -> None:
+    """Raise HeaderError unless the top-level header block of `raw` holds only the headers we write,
+    each once, every line ending in CR LF, no control character in any value (encoded words decoded)."""
+    end = raw.find(b"\r\n\r\n")
+    if end < 0:
+        raise HeaderError("composed mail has no header/body separator")
+    block = raw[:end]
+    lines = block.split(b"\r\n")
+    seen: list[str] = []
+    values: dict[str, str] = {}
+    for line in lines:
+        if b"\r" in line or b"\n" in line or b"\x00" in line:
+            raise HeaderError("composed header holds a bare CR, LF or NUL")
+        text = line.decode("ascii", errors="replace")
+        if text[:1] in (" ", "\t") and seen:
+            values[seen[-1]] += text
+            continue
+        name, colon, value = text.partition(":")
+        if not colon:
+            raise HeaderError(f"composed header line without a name: {text[:60]!r}")
+        seen.append(name.strip().lower())
+        values[seen[-1]] = value
+    unknown = sorted(set(seen) - WRITTEN_HEADERS)
+    repeated = sorted({n for n in seen if seen.count(n) > 1})
+    if unknown or repeated:
+        raise HeaderError(f"composed mail would carry headers {unknown or repeated}")
+    for name, value in values.items():
+        if has_control(decode_words(value.replace("\t", " ")).replace("\t", " ")):
+            raise HeaderError(f"composed {name} header holds a control character")
+        if name in MSG_ID_HEADERS and any(valid_msg_id(v) is None for v in value.split()):
+            raise HeaderError(f"composed {name} header holds an invalid id")

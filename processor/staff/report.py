@@ -43,7 +43,8 @@ def status_json(status: CampaignStatus, tz: ZoneInfo, *, only_owing: bool = Fals
         "campaign": {"id": status.campaign_id, "title": status.title, "deadline": iso(status.deadline, tz)},
         "units": [_unit_json(u, tz) for u in units],
         "unmatched": [{"message_id": m.message_id, "from": m.from_address, "received_at": iso(m.received_at, tz),
-                       "attachments": list(m.attachments), "subject": m.subject} for m in status.unmatched],
+                       "attachments": list(m.attachments), "subject": m.subject, "reason": m.note}
+                      for m in status.unmatched],
     }
 
 
