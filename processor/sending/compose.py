@@ -60,13 +60,13 @@ def compose(env: Environment, template: str, context: dict[str, Any], *, from_ad
             in_reply_to: str | None = None, references: tuple[str, ...] = (),
             auto_reply: bool = True) -> Composed:
     """Render `<template>.txt.j2`, and its HTML alternative from the same text."""
+    recipient = usable_address(to_address)
+    if recipient is None:
+        raise HeaderError(f"not an address we write into To: {clean_text(to_address, 100)!r}")
     text = env.get_template(f"{template}.txt.j2").render(**context)
     lang = template.rsplit("_", 1)[-1]
     html = env.get_template("mail.html.j2").render(text=text, lang=lang)
     domain = from_address.rpartition("@")[2] or "intake.invalid"
-    recipient = usable_address(to_address)
-    if recipient is None:
-        raise HeaderError(f"not an address we write into To: {clean_text(to_address, 100)!r}")
     subject = clean_text(subject)
     msg = EmailMessage(policy=SMTP)
     msg["From"] = _address(from_name, from_address)

@@ -35,6 +35,7 @@ from rich.console import Console
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from intake.parsers.headers import usable_address
 from intake.processor.config import CampaignConfig, Config, remind_offset
 from intake.processor.sending.compose import compose, template_env
 from intake.processor.staff.report import PROBLEM_VI, STATE_VI, local_time
@@ -133,7 +134,9 @@ class Reminders:
         log.info("reminder %s queued for %s (%s)", point, unit.id, ", ".join(addresses))
 
     def addresses_of(self, unit_id: str) -> tuple[str, ...]:
-        return tuple(sorted(a for a, u in self.store.registered_addresses().items() if u == unit_id))
+        # An address no header may carry (a line break pasted into `units link`) is never written.
+        return tuple(sorted(a for a, u in self.store.registered_addresses().items()
+                            if u == unit_id and usable_address(a) == a.strip()))
 
     def _add_reminder(self, s: Session, camp: CampaignConfig, unit: UnitStatus, point: str, address: str,
                       now: dt.datetime) -> None:
