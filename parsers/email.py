@@ -15,6 +15,7 @@ walking the parts without recursion.
 from __future__ import annotations
 
 import datetime as dt
+import email.errors
 import email.parser
 import email.policy
 import email.utils
@@ -47,8 +48,8 @@ _FROM_SALVAGE = re.compile(rb"^From:[^\n]{0,400}?(?:\n[^\n]{0,400}?){0,3}?<([^<>
 
 # mail-parser and the stdlib raise these on hostile structure (a second Subject header makes
 # mail-parser call .split on a list); each is recorded as a defect, never raised.
-_STRUCTURE_ERRORS = (MailParserError, RecursionError, ValueError, LookupError, AttributeError, TypeError,
-                     IndexError, AssertionError, UnicodeError)
+_STRUCTURE_ERRORS = (MailParserError, email.errors.MessageError, RecursionError, ValueError, LookupError,
+                     AttributeError, TypeError, IndexError, AssertionError, UnicodeError)
 
 
 def parse_email(raw: bytes) -> ParsedEmail:
@@ -302,11 +303,11 @@ def _robot_sender_reason(msg: Message) -> str | None:
         rp = clean_text(header_text(msg, "Return-Path")).strip("<>").strip()
         if not rp:
             return "empty Return-Path (bounce)"
-        if is_robot_address(rp):
-            return f"Return-Path {rp}"
+        if (what := no_reply_reason(rp)) is not None:
+            return f"Return-Path {rp} ({what})"
     for _name, from_addr in email.utils.getaddresses([header_text(msg, "From")]):
-        if from_addr and is_robot_address(from_addr):
-            return f"From {clean_text(from_addr, 200)}"
+        if from_addr and (what := no_reply_reason(from_addr)) is not None:
+            return f"From {clean_text(from_addr, 150)} ({what})"
     return None
 
 

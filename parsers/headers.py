@@ -19,6 +19,7 @@ its output again (`processor/sending/compose.py`).
 """
 from __future__ import annotations
 
+import email.errors
 import email.header
 import re
 import unicodedata
@@ -95,7 +96,7 @@ def decode_words(value: str) -> str:
         return value
     try:
         pieces = email.header.decode_header(value)
-    except (ValueError, LookupError, AssertionError, IndexError):
+    except (email.errors.MessageError, ValueError, LookupError, AssertionError, IndexError):
         return value
     out: list[str] = []
     for chunk, charset in pieces:

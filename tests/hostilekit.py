@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 import email.parser
-import email.utils
 import email.policy
+import email.utils
 import re
 
 from staffkit import STUDY, report_docx
@@ -76,7 +76,7 @@ def assert_clean_mail(raw: bytes) -> dict[str, str]:
     for line in head.split(b"\r\n"):
         assert b"\r" not in line and b"\n" not in line and b"\x00" not in line, line
     msg = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
-    names = [k.lower() for k in msg.keys()]
+    names = [k.lower() for k in msg]
     assert set(names) <= ALLOWED, f"unexpected headers {sorted(set(names) - ALLOWED)}"
     assert len(names) == len(set(names)), f"repeated headers in {names}"
     values = {}
@@ -93,7 +93,7 @@ def assert_clean_mail(raw: bytes) -> dict[str, str]:
         assert MSG_ID.fullmatch(ref), ref
     # The body parts too: the nested headers are ours, and the policy's own parser agrees.
     full = email.parser.BytesParser(policy=email.policy.default).parsebytes(raw)
-    assert [k.lower() for k in full.keys()] == names
+    assert [k.lower() for k in full] == names
     to = email.utils.getaddresses([str(full["To"])])
     assert len(to) == 1 and ATTACKER not in to[0][1], to
     return values

@@ -148,5 +148,6 @@ def test_the_final_check_refuses_what_a_library_might_write(raw: bytes) -> None:
 def test_compose_refuses_an_unusable_recipient() -> None:
     import datetime as dt
     with pytest.raises(HeaderError):
-        compose(template_env(), "ack_vi", {}, from_address="o@x.vn", from_name="O", to_address="a@x.vn" + INJECT.decode(),
-                to_name="", subject="s", now=dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
+        compose(template_env(), "ack_vi", {}, from_address="o@x.vn", from_name="O",
+                to_address="a@x.vn" + INJECT.decode(), to_name="", subject="s",
+                now=dt.datetime(2024, 1, 1, tzinfo=dt.UTC))

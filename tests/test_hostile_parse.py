@@ -1,0 +1,282 @@
+"""parse_email never raises; what it records for broken mail; no-reply addresses; a sender we cannot
+answer is listed for staff (unmatched, with the reason), never dropped."""
+from __future__ import annotations
+
+import email.policy
+from email.message import EmailMessage
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from pathlib import Path
+
+import pytest
+from hostilekit import INJECT, REGISTERED, b64word, hostile, report
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+from staffkit import Clock, at, drop, make_app, make_config
+
+from intake.parsers.email import parse_email
+from intake.parsers.headers import clean_text, no_reply_reason, usable_address, valid_msg_id
+from intake.parsers.model import ParsedEmail
+from intake.processor.staff.report import status_json
+from intake.store.models import Message, MessageState, Outgoing
+
+
+def deep(levels: int) -> bytes:
+    head = f"From: LĐLĐ <{REGISTERED}>\r\nSubject: deep\r\nMIME-Version: 1.0\r\n".encode()
+    opening = b"".join(b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i)
+                       for i in range(levels))
+    closing = b"".join(b"--b%d--\r\n" % i for i in reversed(range(levels)))
+    return head + opening + b"Content-Type: text/plain\r\n\r\nhi\r\n" + closing
+
+
+# name -> (raw, expected sender address, a defect that must be recorded (substring) or None)
+BROKEN: dict[str, tuple[bytes, str, str | None]] = {
+    "two Subject headers": (hostile(b"Subject: one", b"Subject: two"), REGISTERED, "duplicate Subject"),
+    "two From headers": (hostile(b"From: <" + REGISTERED.encode() + b">", b"From: other@x.vn"), REGISTERED,
+                         "duplicate From"),
+    "CR LF in the From display name (raw)": (
+        hostile(b'From: "LDLD Bao\r\nThang" <' + REGISTERED.encode() + b">"), REGISTERED, "From header broken"),
+    "CR LF in the From display name (encoded word)": (
+        hostile(b"From: " + b64word(b"LDLD" + INJECT) + b" <" + REGISTERED.encode() + b">"), REGISTERED, None),
+    "1,000 multipart levels": (deep(1000), REGISTERED, "too deep"),
+    "60 multipart levels": (deep(60), REGISTERED, None),
+    "close boundary misspelt inside a nested part (mail-parser crashes)": (
+        b'Content-Type: multipart/mixed; boundary="OUT"\nFrom: d@x.vn\nSubject: s\n\n--OUT\n'
+        b'Content-Type: multipart/related;\n boundary="IN"\n\n-o_c=E1o?=\n\n--OUT\n'
+        b'Content-Type: multipart/related;\n boundary="IN"\n\n--IN\nContent-Type: text/html\n\n<p>x</p>\n'
+        b'\n--IN--\n\n--OUT\nContent-Type: text/plain\n\nquoted\n--OUT-misspelt--\n',
+        "d@x.vn", "mail-parser failed"),
+    "no header/body separator": (b"From: " + REGISTERED.encode() + b"\r\nthis is not a header\r\n", REGISTERED,
+                                 "MissingHeaderBodySeparator"),
+    "undecodable 8-bit everywhere": (b"From: \xff\xfe <" + REGISTERED.encode() + b">\r\nSubject: \xc3\x28\xa0\r\n"
+                                     b"Content-Type: text/plain; charset=x-unknown\r\n\r\n\xff\xfe\xfd", REGISTERED,
+                                     None),
+    "missing closing boundary": (hostile().rsplit(b"--BOUNDARY--", 1)[0], REGISTERED, None),
+    "boundary declared, never used": (hostile().replace(b"--BOUNDARY", b"--OTHER"), REGISTERED, None),
+    "multipart without boundary": (hostile().replace(b'; boundary="BOUNDARY"', b""), REGISTERED, None),
+    "bad base64 attachment": (hostile().replace(b"base64\r\n\r\n", b"base64\r\n\r\n!!!*\r\n"), REGISTERED, None),
+    "unknown charset in encoded word": (hostile(b"Subject: =?x-klingon?b?AAAA?="), REGISTERED, None),
+    "broken encoded word": (hostile(b"Subject: =?utf-8?b?####?= =?utf-8?q?=ZZ?="), REGISTERED, None),
+    "date from the year 99999": (hostile(b"Date: Mon, 1 Jan 99999 00:00:00 +9999"), REGISTERED, None),
+    "empty message": (b"", "", "empty message"),
+    "only white space": (b" \r\n\r\n ", "", "empty message"),
+    "binary garbage": (bytes(range(256)) * 8, "", None),
+    "no From": (hostile(drop=(b"From",)), "", None),
+    "From without an address": (hostile(b"From: just a name"), "", None),
+    "From group syntax, empty": (hostile(b"From: undisclosed-recipients:;"), "", None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_parse_email_records_instead_of_raising(case: str) -> None:
+    raw, address, defect = BROKEN[case]
+    parsed = parse_email(raw)
+    assert isinstance(parsed, ParsedEmail)
+    assert parsed.from_address == address
+    if defect is not None:
+        assert any(defect in d for d in parsed.defects), parsed.defects
+    if not address:
+        assert parsed.sender_problem, "a message without a sender says why"
+    for text in (parsed.subject, parsed.from_name, parsed.message_id, *(a.filename for a in parsed.attachments)):
+        assert clean_text(text, 10**6) == text.replace("=?", "= ?") or "=?" in text, repr(text)
+        assert "\x00" not in text and "\r" not in text and "\n" not in text
+
+
+def test_two_subjects_keep_the_report_and_the_first_subject() -> None:
+    parsed = parse_email(hostile(b"Subject: one", b"Subject: two"))
+    assert parsed.subject == "one"
+    assert [a.data for a in parsed.attachments] == [report()]
+
+
+def test_1000_levels_parse_quickly_and_from_a_registered_address_is_attributed(tmp_path: Path) -> None:
+    cfg = make_config(tmp_path)
+    drop(tmp_path, deep(1000), "deep")
+    app = make_app(cfg, Clock(at("2024-02-27 10:00")))
+    try:
+        app.run_once()
+        with app.store.session() as s:
+            (msg,) = s.scalars(select(Message)).all()
+            s.expunge_all()
+    finally:
+        app.store.close()
+    assert msg.state == MessageState.PROCESSED and msg.unit_id == "ldld-bao-thang"
+    assert msg.problems == ["no_attachment"]
+
+
+@pytest.mark.parametrize(("raw", "reason"), [
+    (hostile(drop=(b"From",), attach=False), "no From header"),
+    (hostile(b"From: just a name", attach=False), "no usable address"),
+    (hostile(b"From: undisclosed-recipients:;", attach=False), "no usable address"),
+    (hostile(b"From: " + b64word(b"x" + INJECT) + b" <not an address>", attach=False), "no usable address")])
+def test_a_sender_we_cannot_answer_is_listed_unmatched_with_the_reason(raw: bytes, reason: str,
+                                                                       tmp_path: Path) -> None:
+    cfg = make_config(tmp_path)
+    drop(tmp_path, raw, "nosender")
+    app = make_app(cfg, Clock(at("2024-02-27 10:00")))
+    try:
+        app.run_once()
+        with app.store.session() as s:
+            (msg,) = s.scalars(select(Message)).all()
+            outgoing = s.scalars(select(Outgoing)).all()
+            s.expunge_all()
+        listed = status_json(app.status(None), cfg.timezone)["unmatched"]
+    finally:
+        app.store.close()
+    assert msg.state == MessageState.PROCESSED and msg.ignore_reason is None
+    assert outgoing == [], "nobody to answer"
+    assert [m["message_id"] for m in listed] == [msg.message_id]
+    assert reason in listed[0]["reason"]
+    assert "\n" not in listed[0]["reason"] and "\r" not in listed[0]["reason"]
+
+
+def test_a_report_without_a_usable_sender_is_attributed_by_its_header_and_not_answered(tmp_path: Path) -> None:
+    cfg = make_config(tmp_path)
+    drop(tmp_path, hostile(b"From: just a name"), "nosender")
+    app = make_app(cfg, Clock(at("2024-02-27 10:00")))
+    try:
+        app.run_once()
+        with app.store.session() as s:
+            (msg,) = s.scalars(select(Message)).all()
+            outgoing = s.scalars(select(Outgoing)).all()
+            s.expunge_all()
+    finally:
+        app.store.close()
+    assert msg.state == MessageState.PROCESSED and msg.unit_id == "ldld-bao-thang"
+    assert "sender_not_registered" in msg.problems and outgoing == []
+
+
+@pytest.mark.parametrize("address", [
+    "drive-shares-dm-noreply@google.com", "drive-shares-noreply@google.com", "calendar-noreply@google.com",
+    "noreply-dmarc-support@google.com", "no.reply@vnpt.vn", "no_reply@ldld.vn", "donotreply@bank.vn",
+    "do-not-reply@vnpt.vn", "do_not_reply@x.vn", "DoNotReply@Outlook.com", "noreply@zalo.me", "no-reply@x.vn",
+    "noreply+abc@x.vn", "MAILER-DAEMON@gmail.com", "mailer_daemon@x.vn", "postmaster@ldld.vn",
+    "bounce@x.vn", "bounces+abc=ldld.vn@sendgrid.net", "bounce-123@mail.x.vn",
+])
+def test_no_reply_addresses(address: str) -> None:
+    assert no_reply_reason(address) is not None
+
+
+@pytest.mark.parametrize("address", [
+    "ldldbaothang@gmail.com", "noreen@x.vn", "reply@x.vn", "replyall@x.vn", "nonreplicable@x.vn",
+    "bouncer.hoa@gmail.com", "postmasterchef@x.vn", "donot@x.vn", "nguyen.noreplyhoa@x.vn",
+])
+def test_people_are_not_no_reply(address: str) -> None:
+    assert no_reply_reason(address) is None
+
+
+def test_drive_share_notice_is_never_listed_for_staff(tmp_path: Path) -> None:
+    cfg = make_config(tmp_path)
+    drop(tmp_path, hostile(b"From: Google Drive <drive-shares-dm-noreply@google.com>"), "drive")
+    app = make_app(cfg, Clock(at("2024-02-27 10:00")))
+    try:
+        app.run_once()
+        with app.store.session() as s:
+            (msg,) = s.scalars(select(Message)).all()
+            s.expunge_all()
+        assert status_json(app.status(None), cfg.timezone)["unmatched"] == []
+    finally:
+        app.store.close()
+    assert msg.state == MessageState.IGNORED and "no-reply" in (msg.ignore_reason or "")
+
+
+@pytest.mark.parametrize(("value", "ok"), [
+    ("<a.b@c.d>", True), ("<CAF=x+y/z@mail.gmail.com>", True), ("<a@[127.0.0.1]>", True),
+    ("a@b", False), ("<a@b> <c@d>", False), ("<a b@c>", False), ("<a@b>\r\nBcc: x@y", False),
+    ("<=?utf-8?b?DQpCY2M6IHhAeQ==?=@x.vn>", False), ("<a\x00@b>", False), ("<@b>", False), ("<a@>", False),
+    ("<" + "a" * 300 + "@b>", False),
+])
+def test_msg_id_syntax(value: str, ok: bool) -> None:
+    assert (valid_msg_id(value) is not None) is ok
+
+
+@pytest.mark.parametrize(("value", "ok"), [
+    ("a@x.vn", True), ("A.B+tag@Gmail.com", True), ("a@x.vn\r\nBcc: y@z", False), ("a b@x.vn", False),
+    ("a@x.vn, b@y.vn", False), ("<a@x.vn>", True), ("a\x00@x.vn", False), ("a@@x.vn", False), ("", False),
+])
+def test_usable_address(value: str, ok: bool) -> None:
+    assert (usable_address(value) is not None) is ok
+
+
+# -- property: mutations of real-world shapes never make parse_email raise --------------------
+
+
+def _seeds() -> list[bytes]:
+    """Message shapes seen in the wild, made with the stdlib: plain, Vietnamese, HTML alternative,
+    attachment, forwarded message, RFC 2231 filename, quoted-printable, DSN, nested multipart."""
+    out: list[bytes] = []
+    plain = EmailMessage()
+    plain["From"], plain["To"], plain["Subject"] = "a@x.vn", "b@y.vn", "Báo cáo chuyên đề"
+    plain["Message-ID"] = "<p1@x.vn>"
+    plain.set_content("Kính gửi Ban Tuyên giáo.")
+    out.append(plain.as_bytes())
+    alt = EmailMessage()
+    alt["From"], alt["To"], alt["Subject"] = "LĐLĐ Bảo Thắng <ldld@gmail.com>", "b@y.vn", "Re: TL: báo cáo"
+    alt["References"] = "<r1@x.vn> <r2@x.vn>"
+    alt.set_content("Văn bản.")
+    alt.add_alternative("<p>Văn <b>bản</b></p>", subtype="html")
+    alt.add_attachment(report(), maintype="application", subtype="octet-stream", filename="Báo cáo 2024.docx")
+    out.append(alt.as_bytes())
+    fwd = EmailMessage()
+    fwd["From"], fwd["Subject"] = "c@x.vn", "Fwd: báo cáo"
+    fwd.set_content("xem thư dưới")
+    fwd.add_attachment(plain)
+    out.append(fwd.as_bytes(policy=email.policy.SMTP))
+    mixed = MIMEMultipart("mixed")
+    mixed["From"], mixed["Subject"] = "d@x.vn", "=?windows-1258?q?B=E1o_c=E1o?="
+    inner = MIMEMultipart("related")
+    inner.attach(MIMEText("<p>x</p>", "html", "utf-8"))
+    mixed.attach(inner)
+    mixed.attach(MIMEText("quoted = printable é", "plain", "iso-8859-1"))
+    out.append(mixed.as_bytes())
+    dsn = EmailMessage()
+    dsn["From"], dsn["Subject"] = "MAILER-DAEMON@x.vn", "Undelivered"
+    dsn.set_content("report")
+    dsn.replace_header("Content-Type", "multipart/report; report-type=delivery-status; boundary=X")
+    out.append(dsn.as_bytes())
+    out.append(hostile())
+    return out
+
+
+SEEDS = _seeds()
+TOKENS = [b"\r\n", b"\n", b"\r", b"\x00", b"--", b"boundary=", b"=?utf-8?b?", b"?=", b"Subject: x\r\n",
+          b"From: ", b"<", b">", b'"', b"Content-Type: multipart/mixed; boundary=Z\r\n", b"--Z\r\n",
+          b"Content-Transfer-Encoding: base64\r\n", b"\xff", b"\xc3", b"=\r\n", b";", b"filename*0*=utf-8''%",
+          b"Content-Type: message/rfc822\r\n\r\n"]
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> bytes:
+    data = bytearray(draw(st.sampled_from(SEEDS)))
+    for _ in range(draw(st.integers(1, 8))):
+        op = draw(st.sampled_from(["insert", "delete", "flip", "duplicate", "truncate"]))
+        pos = draw(st.integers(0, max(0, len(data) - 1)))
+        if op == "insert":
+            data[pos:pos] = draw(st.sampled_from(TOKENS))
+        elif op == "delete":
+            del data[pos:pos + draw(st.integers(1, 64))]
+        elif op == "flip":
+            if data:
+                data[pos] = draw(st.integers(0, 255))
+        elif op == "duplicate":
+            end = pos + draw(st.integers(1, 200))
+            data[pos:pos] = data[pos:end]
+        else:
+            del data[pos:]
+    return bytes(data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(mutated())
+def test_parse_email_returns_for_mutated_real_world_shapes(raw: bytes) -> None:
+    parsed = parse_email(raw)
+    assert isinstance(parsed, ParsedEmail)
+    assert not parsed.from_address or usable_address(parsed.from_address) == parsed.from_address
+    for text in (parsed.subject, parsed.from_name, parsed.message_id):
+        assert "\x00" not in text and "\r" not in text and "\n" not in text
+
+
+def test_seed_corpus_parses_cleanly() -> None:
+    for raw in SEEDS:
+        parsed = parse_email(raw)
+        assert parsed.from_address, raw[:200]
