@@ -38,6 +38,7 @@ from intake.parsers.model import Attachment, ParsedEmail
 MAX_BOUNDARIES = 200
 MAX_DEPTH = 50          # parts nested deeper than this are not looked at
 MAX_BODY_CHARS = 20000
+HEAD_BYTES = 256 * 1024  # the header block read when the body is not parsed
 # Headers a message carries once (RFC 5322 3.6); a second one is recorded as a defect.
 SINGLE_HEADERS = ("From", "Sender", "Reply-To", "To", "Subject", "Date", "Message-ID", "In-Reply-To",
                   "References", "Return-Path")
@@ -58,11 +59,25 @@ def parse_email(raw: bytes) -> ParsedEmail:
     if not raw.strip():
         defects.append("empty message")
     msg = _header_block(raw, defects)
+    attachments, body = _content(raw, defects)
+    return _parsed(msg, raw, defects, tuple(attachments), body, unparsed="")
+
+
+def parse_email_headers(raw: bytes, why: str) -> ParsedEmail:
+    """The header fields only (read from the first HEAD_BYTES), for a message whose body is not parsed:
+    too large, or its parse ran out of memory or time. `why` lands in `body_unparsed` and `defects`."""
+    end = raw.find(b"\r\n\r\n", 0, HEAD_BYTES)
+    head = raw[: end + 4] if end >= 0 else raw[:HEAD_BYTES]
+    defects = [why]
+    return _parsed(_header_block(head, defects), raw, defects, (), "", unparsed=why)
+
+
+def _parsed(msg: Message, raw: bytes, defects: list[str], attachments: tuple[Attachment, ...], body: str,
+            unparsed: str) -> ParsedEmail:
     for name in SINGLE_HEADERS:
         if len(msg.get_all(name) or []) > 1:
             defects.append(f"duplicate {name} header")
-    name, address, sender_problem = _sender(msg, raw, defects)
-    attachments, body = _content(raw, defects)
+    name, address, sender_problem = _sender(msg, raw[:HEAD_BYTES], defects)
     return ParsedEmail(
         message_id=message_id(msg, raw),
         from_address=address,
@@ -73,10 +88,11 @@ def parse_email(raw: bytes) -> ParsedEmail:
         references=_references(msg),
         return_path=_return_path(msg),
         never_acknowledge=never_acknowledge_reason(msg),
-        attachments=tuple(attachments),
+        attachments=attachments,
         body_text=body[:MAX_BODY_CHARS],
         defects=tuple(sorted(set(defects))),
         sender_problem=sender_problem,
+        body_unparsed=unparsed,
     )
 
 
@@ -123,7 +139,8 @@ def _sender(msg: Message, raw: bytes, defects: list[str]) -> tuple[str, str, str
 
 def _salvage_from(raw: bytes) -> str | None:
     """The angle-bracketed address of a From header split by a raw line break inside its display name."""
-    head = raw[: raw.find(b"\r\n\r\n") if b"\r\n\r\n" in raw else 64 * 1024][: 64 * 1024].replace(b"\r", b"\n")
+    end = raw.find(b"\r\n\r\n", 0, 64 * 1024)
+    head = raw[: end if end >= 0 else 64 * 1024].replace(b"\r", b"\n")
     found = _FROM_SALVAGE.search(head)
     if found is None:
         return None

@@ -44,8 +44,9 @@ _DTEXT = r"[\x21-\x5a\x5e-\x7e]"  # printable US-ASCII except "[", "]", "\"
 MSG_ID = re.compile(rf"<{_DOT_ATOM}@(?:{_DOT_ATOM}|\[{_DTEXT}*\])>")
 
 # Characters never written into a header: C0 and C1 controls, DEL, and the
-# Unicode separators some mail programs turn into line breaks.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+# Unicode separators some mail programs turn into line breaks, and lone surrogates
+# (undecodable bytes) that no database or encoder accepts.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]")
 
 # An address we write into To:, conservative on purpose: no white space, no
 # controls, nothing with a meaning in address syntax, one "@".

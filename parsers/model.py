@@ -55,6 +55,7 @@ class ParsedEmail:
     body_text: str = ""
     defects: tuple[str, ...] = ()   # what was wrong with the message's structure, for staff and logs
     sender_problem: str = ""        # why the sender cannot be answered ("" when it can)
+    body_unparsed: str = ""         # why body and attachments were not read (too large, over limits), else ""
 
 
 class BlockKind(StrEnum):

@@ -10,6 +10,7 @@ import schedule
 
 from intake.processor.config import Config
 from intake.processor.documents import DocumentReader, ReaderLimits
+from intake.processor.ingest.mailparse import MailLimits, MailParser
 from intake.processor.ingest.pipeline import Pipeline, RunCounts
 from intake.processor.mailbox import Mailbox, open_mailbox
 from intake.processor.scheduler import build_scheduler
@@ -47,7 +48,9 @@ class App:
         self.reader = DocumentReader(ReaderLimits())
         read = self.reader.read_isolated if self.cfg.isolate_parsing else self.reader.read
         acknowledger = Acknowledger(self.cfg.acknowledge, self.cfg.sending, self.store, self.cfg.timezone)
-        self.pipeline = Pipeline(self.cfg, self.store, read, acknowledger, clock=self.clock)
+        mail = MailParser(MailLimits(max_bytes=self.cfg.mailbox.max_message_mb * 1024 * 1024),
+                          isolate=self.cfg.isolate_parsing)
+        self.pipeline = Pipeline(self.cfg, self.store, read, acknowledger, clock=self.clock, parse_mail=mail.parse)
         self.reminders = Reminders(self.cfg, self.store, self.clock)
         self.scheduler = build_scheduler(self.reminders, self.send_pending)
 

@@ -81,6 +81,7 @@ class MailboxConfig(ServerConfig):
     move_to: str = "Intake/Processed"
     poll_every: int = 60
     idle: bool = True
+    max_message_mb: int = 40  # larger messages are stored but never parsed
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -330,7 +331,7 @@ def _mailbox(sec: _Section, environ: Mapping[str, str]) -> MailboxConfig:
         "kind": kind, "poll_every": sec.positive("poll_every", 60),
         "after": sec.choice("after", ("flag", "move", "none"), "flag"),
         "move_to": sec.get("move_to", str, "Intake/Processed"), "folder": sec.get("folder", str, "INBOX"),
-        "idle": sec.get("idle", bool, True)}
+        "idle": sec.get("idle", bool, True), "max_message_mb": sec.positive("max_message_mb", 40)}
     if kind == "maildir":
         path = sec.path_("path", None)
         if path is None:

@@ -65,8 +65,10 @@ class RunCounts:
 
 class Pipeline:
     def __init__(self, cfg: Config, store: Store, read_document: Reader,
-                 acknowledger: Acknowledger, clock: Callable[[], dt.datetime] = utcnow) -> None:
+                 acknowledger: Acknowledger, clock: Callable[[], dt.datetime] = utcnow,
+                 parse_mail: Callable[[bytes], ParsedEmail] = parse_email) -> None:
         self.cfg = cfg
+        self.parse_mail = parse_mail  # MailParser.parse: size cap, child process under limits
         self.store = store
         self.read_document = read_document
         self.acknowledger = acknowledger
@@ -138,7 +140,7 @@ class Pipeline:
     def _process(self, message_pk: int) -> None:
         row, raw = self.store.raw_of(message_pk)
         try:
-            parsed: ParsedEmail | None = parse_email(raw)
+            parsed: ParsedEmail | None = self.parse_mail(raw)
         except EmailParseError as exc:
             log.warning("message %s is not a readable email: %s", message_pk, exc)
             parsed = None
@@ -193,13 +195,16 @@ class Pipeline:
             campaign = self._campaign_by_time(row.received_at, match.unit_id)
         section = report.sections.get(campaign.id) if report is not None else None
         problems = _problems(reads, report, section, match.method)
+        if parsed.body_unparsed:  # too large, or over the parse limits: the files are there, unread
+            problems = [Problem.UNREADABLE_ATTACHMENT, *(p for p in problems if p != Problem.NO_ATTACHMENT)]
         stored = [(r, self.store.files.put(r.attachment.data, "")) for r in reads]
         with self.store.session() as s:
             msg = s.get(Message, message_pk)
             assert msg is not None
             msg.from_address, msg.from_name, msg.subject = parsed.from_address, parsed.from_name, parsed.subject
             msg.date_header = parsed.date_header
-            msg.error = parsed.sender_problem or None  # shown to staff beside the unmatched message
+            # Shown to staff beside the message: why its body was not read, or why nobody can be answered.
+            msg.error = "; ".join(x for x in (parsed.body_unparsed, parsed.sender_problem) if x) or None
             msg.processed_at = utcnow()
             msg.has_word_file = any(r.word for r in reads)
             msg.reference = f"TN{row.received_at:%y}-{message_pk:05d}"
