@@ -250,3 +250,14 @@ class Decision(Base):
     until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     decided_by: Mapped[str] = mapped_column(String(200), default="")
     decided_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Lease(Base):
+    """Who may work on a named thing until when: "mailbox:<identity>" (one daemon per mailbox),
+    "message:<pk>" (one process per stored message). See store/leases.py."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(300), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200), default="")
+    acquired_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)

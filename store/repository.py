@@ -285,3 +285,6 @@ def _insert_ignore(s: Session, model: Any, keys: list[str], values: dict[str, An
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     s.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=keys))
 
+
+
+insert_ignore = _insert_ignore  # for the store's other modules (leases)

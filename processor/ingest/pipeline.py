@@ -28,6 +28,7 @@ from intake.parsers.unit import UnitName, address_key, identify_unit
 from intake.processor.config import CampaignConfig, Config
 from intake.processor.mailbox import Mailbox, MailboxItem
 from intake.processor.sending.acknowledge import Acknowledger, AckPolicy
+from intake.store.leases import MAILBOX_TTL, MESSAGE_TTL, Leases
 from intake.store.models import (
     AttachmentRow,
     MatchMethod,
@@ -75,13 +76,26 @@ class Pipeline:
         self.clock = clock
         self.units = tuple(UnitName(u.id, (u.name, *u.aliases)) for u in cfg.units)
         self.policy = AckPolicy.for_config(cfg)
+        self.leases = Leases(store.db)
 
     # -- fetching -----------------------------------------------------------------
 
     def fetch(self, mailbox: Mailbox, stop: Callable[[], bool] | None = None) -> RunCounts:
         """Store every new item of the mailbox and process the new messages.
 
-        `stop` is asked after each message: when it says so the rest waits for the next run."""
+        `stop` is asked after each message: when it says so the rest waits for the next run.
+        Only the holder of the mailbox's lease fetches: a second daemon on the same mailbox gets nothing."""
+        lease = f"mailbox:{mailbox.identity}"
+        if not self.leases.acquire(lease, MAILBOX_TTL):
+            log.warning("%s is being served by %s: not fetched by this process", mailbox.identity,
+                        self.leases.holder_of(lease))
+            return RunCounts()
+        try:
+            return self._fetch(mailbox, lease, stop)
+        finally:
+            self.leases.release(lease)
+
+    def _fetch(self, mailbox: Mailbox, lease: str, stop: Callable[[], bool] | None) -> RunCounts:
         self.finish_after(mailbox)
         fetched = new = processed = failed = 0
         for item in mailbox.fetch_new(self.store):
@@ -96,6 +110,9 @@ class Pipeline:
                 processed += ok
                 failed += not ok
             if stop is not None and stop():
+                break
+            if not self.leases.renew(lease, MAILBOX_TTL):
+                log.error("lease on %s lost (this process stalled past it): stopping this round", mailbox.identity)
                 break
         return RunCounts(fetched=fetched, new=new, processed=processed, failed=failed)
 
@@ -128,17 +145,24 @@ class Pipeline:
     # -- one message ------------------------------------------------------------
 
     def process(self, message_pk: int) -> bool:
-        """Process one stored message; a failure is recorded, never raised."""
-        try:
-            self._process(message_pk)
-        except Exception as exc:  # the per-message boundary: record, log with traceback, go on
-            log.exception("processing message %s failed", message_pk)
-            self.store.record_failure(message_pk, f"{type(exc).__name__}: {exc}")
-            return False
-        return True
+        """Process one stored message; a failure is recorded, never raised. Another process holding the
+        message's lease (a daemon on another mailbox of the same store) has it: left to that one."""
+        with self.leases.held(f"message:{message_pk}", MESSAGE_TTL) as mine:
+            if not mine:
+                log.info("message %s is being processed by another process", message_pk)
+                return True
+            try:
+                self._process(message_pk)
+            except Exception as exc:  # the per-message boundary: record, log with traceback, go on
+                log.exception("processing message %s failed", message_pk)
+                self.store.record_failure(message_pk, f"{type(exc).__name__}: {exc}")
+                return False
+            return True
 
     def _process(self, message_pk: int) -> None:
         row, raw = self.store.raw_of(message_pk)
+        if row.state != MessageState.STORED:
+            return  # processed meanwhile by the lease's previous holder
         try:
             parsed: ParsedEmail | None = self.parse_mail(raw)
         except EmailParseError as exc:

@@ -1,0 +1,87 @@
+"""Leases: at most one holder of a named thing at a time, across processes and hosts sharing a store.
+
+A lease is a row of `leases` (name, holder, expires_at). Taking it is one
+UPDATE whose WHERE clause says "free, expired, or already mine": on SQLite
+(`BEGIN IMMEDIATE`) and on PostgreSQL (the row lock makes a concurrent second
+UPDATE re-check the clause after the first commits) exactly one process
+wins. A holder renews it while working and releases it when done; a holder
+that dies leaves it to expire, after which another takes over.
+
+Names used: "mailbox:<identity>" (one daemon fetches and processes a mailbox;
+a second daemon started on the same mailbox by mistake waits) and
+"message:<pk>" (one process processes a stored message, whichever daemon or
+command found it). Times are the hosts' UTC clocks: keep them in sync (NTP);
+the TTL is minutes, so seconds of skew do not matter.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import delete, or_, update
+
+from intake.store.db import Database
+from intake.store.models import Lease, utcnow
+from intake.store.repository import insert_ignore
+
+MAILBOX_TTL = dt.timedelta(minutes=10)
+MESSAGE_TTL = dt.timedelta(minutes=15)
+
+
+def new_holder() -> str:
+    """A name unique to this process and object: host, pid, random suffix."""
+    return f"{socket.gethostname()[:100]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Leases:
+    def __init__(self, db: Database, holder: str | None = None,
+                 clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self.db = db
+        self.holder = holder or new_holder()
+        self.clock = clock
+
+    def acquire(self, name: str, ttl: dt.timedelta) -> bool:
+        """Take or renew `name` for `ttl`; False if another holder has it and it has not expired."""
+        now = self.clock()
+        with self.db.transaction() as s:
+            insert_ignore(s, Lease, ["name"], {"name": name, "holder": "", "acquired_at": now, "expires_at": now})
+            done = s.execute(update(Lease).where(
+                Lease.name == name, or_(Lease.holder == self.holder, Lease.holder == "", Lease.expires_at <= now))
+                .values(holder=self.holder, acquired_at=now, expires_at=now + ttl)
+                .execution_options(synchronize_session=False))
+        return bool(getattr(done, "rowcount", 0))
+
+    def renew(self, name: str, ttl: dt.timedelta) -> bool:
+        """Extend a lease this holder has; False if it was lost (expired and taken by another)."""
+        now = self.clock()
+        with self.db.transaction() as s:
+            done = s.execute(update(Lease).where(Lease.name == name, Lease.holder == self.holder)
+                             .values(expires_at=now + ttl).execution_options(synchronize_session=False))
+        return bool(getattr(done, "rowcount", 0))
+
+    def release(self, name: str) -> None:
+        with self.db.transaction() as s:
+            s.execute(delete(Lease).where(Lease.name == name, Lease.holder == self.holder)
+                      .execution_options(synchronize_session=False))
+
+    def holder_of(self, name: str) -> str | None:
+        """The current, unexpired holder of `name`, if any."""
+        with self.db.transaction() as s:
+            row = s.get(Lease, name)
+            if row is None or not row.holder or row.expires_at <= self.clock():
+                return None
+            return row.holder
+
+    @contextmanager
+    def held(self, name: str, ttl: dt.timedelta) -> Iterator[bool]:
+        """`with leases.held(name, ttl) as ok:` ok says whether it is ours; released at the end if it was."""
+        ok = self.acquire(name, ttl)
+        try:
+            yield ok
+        finally:
+            if ok:
+                self.release(name)

@@ -1,0 +1,72 @@
+"""Leases (store/leases.py) on both backends: one holder at a time, expiry, renewal, release, and a race."""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from pathlib import Path
+
+from intake.store.leases import Leases
+from intake.store.repository import Store
+
+T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+TTL = dt.timedelta(minutes=10)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def test_one_holder_expiry_renewal_release(store_url: str, tmp_path: Path) -> None:
+    store = Store(store_url, tmp_path / "files")
+    clock = Clock()
+    a, b = Leases(store.db, "a", clock), Leases(store.db, "b", clock)
+    try:
+        assert a.acquire("mailbox:x", TTL)
+        assert not b.acquire("mailbox:x", TTL)
+        assert a.acquire("mailbox:x", TTL), "the holder may take it again"
+        assert b.acquire("mailbox:y", TTL), "another name is another lease"
+        assert b.holder_of("mailbox:x") == "a"
+        clock.now = T0 + dt.timedelta(minutes=9)
+        assert a.renew("mailbox:x", TTL)
+        clock.now = T0 + dt.timedelta(minutes=18)
+        assert not b.acquire("mailbox:x", TTL), "renewed: still a's"
+        clock.now = T0 + dt.timedelta(minutes=20)
+        assert b.acquire("mailbox:x", TTL), "expired: b takes over"
+        assert not a.renew("mailbox:x", TTL), "a learns it lost the lease"
+        a.release("mailbox:x")
+        assert b.holder_of("mailbox:x") == "b", "a cannot release b's lease"
+        b.release("mailbox:x")
+        assert a.holder_of("mailbox:x") is None
+        with a.held("message:1", TTL) as mine, b.held("message:1", TTL) as theirs:
+            assert mine and not theirs
+        assert b.acquire("message:1", TTL)
+    finally:
+        store.close()
+
+
+def test_many_processes_racing_for_one_lease_one_wins_each_round(store_url: str, tmp_path: Path) -> None:
+    store = Store(store_url, tmp_path / "files")
+    try:
+        for round_ in range(10):
+            name = f"mailbox:race-{round_}"
+            start = threading.Barrier(6)
+            winners: list[str] = []
+
+            def race(holder: str, name: str = name, start: threading.Barrier = start) -> None:
+                leases = Leases(store.db, holder)
+                start.wait()
+                if leases.acquire(name, TTL):
+                    winners.append(holder)
+
+            threads = [threading.Thread(target=race, args=(f"h{i}",)) for i in range(6)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(30)
+            assert len(winners) == 1, (round_, winners)
+    finally:
+        store.close()
