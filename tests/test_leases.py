@@ -56,7 +56,8 @@ def test_many_processes_racing_for_one_lease_one_wins_each_round(store_url: str,
             start = threading.Barrier(6)
             winners: list[str] = []
 
-            def race(holder: str, name: str = name, start: threading.Barrier = start) -> None:
+            def race(holder: str, name: str = name, start: threading.Barrier = start,
+                     winners: list[str] = winners) -> None:
                 leases = Leases(store.db, holder)
                 start.wait()
                 if leases.acquire(name, TTL):
