@@ -19,6 +19,7 @@ from intake.parsers.errors import (
     DocumentError,
     EmailParseError,
     EncryptedDocument,
+    StoreError,
     UnsupportedDocument,
 )
 from intake.parsers.filetype import classify, is_word_candidate
@@ -153,6 +154,10 @@ class Pipeline:
                 return True
             try:
                 self._process(message_pk)
+            except StoreError:
+                # The store failed (disk full, database gone), not the message: its transaction is rolled
+                # back, it stays `stored`, and the round stops; the next round processes it.
+                raise
             except Exception as exc:  # the per-message boundary: record, log with traceback, go on
                 log.exception("processing message %s failed", message_pk)
                 self.store.record_failure(message_pk, f"{type(exc).__name__}: {exc}")
