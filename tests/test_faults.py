@@ -265,7 +265,7 @@ def test_sqlite_busy_with_status_and_export_while_the_daemon_writes(tmp_path: Pa
         t.start()
     try:
         began = time.monotonic()
-        leftover, fetched, sent = app.run_once()
+        _leftover, fetched, sent = app.run_once()
         elapsed = time.monotonic() - began
         time.sleep(1)
     finally:
