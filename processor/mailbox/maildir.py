@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
-from intake.parsers.email import topmost_received_at
+from intake.parsers.email import header_block, topmost_received_at
 from intake.parsers.errors import MailboxError
 from intake.processor.mailbox.base import Ledger, MailboxItem
 
@@ -23,7 +23,7 @@ FOLDER = "INBOX"
 
 def received_time(raw: bytes, mtime: float) -> dt.datetime:
     """SPEC: the topmost Received: date, else the file's mtime."""
-    headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+    headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(header_block(raw))
     when = topmost_received_at(headers)
     return when if when is not None else dt.datetime.fromtimestamp(mtime, dt.UTC)
 
