@@ -7,15 +7,38 @@ import email.parser
 import email.policy
 import email.utils
 import re
+from pathlib import Path
+from typing import Any
 
-from staffkit import STUDY, report_docx
+from sqlalchemy import select
+from staffkit import STUDY, Clock, at, drop, make_app, make_config, report_docx
 
 from intake.parsers.headers import MSG_ID, decode_words
+from intake.processor.staff.report import status_json
+from intake.store.models import Message, Outgoing
 
 REGISTERED = "ldldbaothang@gmail.com"
 ATTACKER = "evil@attacker.test"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _REPORT: list[bytes] = []
+
+
+def run_one(tmp: Path, raw: bytes) -> tuple[Message, list[Outgoing], list[dict[str, Any]]]:
+    """One message through the real pipeline (Maildir, staffkit's roster, outbox): its row, the mail queued,
+    and the unmatched list staff see."""
+    cfg = make_config(tmp)
+    drop(tmp, raw, "hostile")
+    app = make_app(cfg, Clock(at("2024-02-27 10:00")))
+    try:
+        app.run_once()
+        with app.store.session() as s:
+            (msg,) = s.scalars(select(Message)).all()
+            rows = list(s.scalars(select(Outgoing)).all())
+            s.expunge_all()
+        unmatched = status_json(app.status(None), cfg.timezone)["unmatched"]
+    finally:
+        app.store.close()
+    return msg, rows, unmatched
 
 
 def report() -> bytes:

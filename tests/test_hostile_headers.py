@@ -8,7 +8,7 @@ import base64
 from pathlib import Path
 
 import pytest
-from hostilekit import ATTACKER, INJECT, REGISTERED, assert_clean_mail, b64word, hostile, qword
+from hostilekit import ATTACKER, INJECT, REGISTERED, assert_clean_mail, b64word, hostile, qword, run_one
 from servers.smtp import SmtpServer
 from sqlalchemy import select
 from staffkit import Clock, at, campaign, drop, make_app, make_config
@@ -52,17 +52,7 @@ CASES: dict[str, bytes] = {
 
 
 def _run(tmp: Path, raw: bytes) -> tuple[Message, list[Outgoing]]:
-    cfg = make_config(tmp)
-    drop(tmp, raw, "hostile")
-    app = make_app(cfg, Clock(at("2024-02-27 10:00")))
-    try:
-        app.run_once()
-        with app.store.session() as s:
-            (msg,) = s.scalars(select(Message)).all()
-            rows = list(s.scalars(select(Outgoing)).all())
-            s.expunge_all()
-    finally:
-        app.store.close()
+    msg, rows, _unmatched = run_one(tmp, raw)
     return msg, rows
 
 

@@ -9,17 +9,14 @@ from email.mime.text import MIMEText
 from pathlib import Path
 
 import pytest
-from hostilekit import INJECT, REGISTERED, b64word, hostile, report
+from hostilekit import INJECT, REGISTERED, b64word, hostile, report, run_one
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
-from staffkit import Clock, at, drop, make_app, make_config
 
 from intake.parsers.email import parse_email
 from intake.parsers.headers import clean_text, no_reply_reason, usable_address, valid_msg_id
 from intake.parsers.model import ParsedEmail
-from intake.processor.staff.report import status_json
-from intake.store.models import Message, MessageState, Outgoing
+from intake.store.models import MessageState
 
 
 def deep(levels: int) -> bytes:
@@ -89,17 +86,8 @@ def test_two_subjects_keep_the_report_and_the_first_subject() -> None:
     assert [a.data for a in parsed.attachments] == [report()]
 
 
-def test_1000_levels_parse_quickly_and_from_a_registered_address_is_attributed(tmp_path: Path) -> None:
-    cfg = make_config(tmp_path)
-    drop(tmp_path, deep(1000), "deep")
-    app = make_app(cfg, Clock(at("2024-02-27 10:00")))
-    try:
-        app.run_once()
-        with app.store.session() as s:
-            (msg,) = s.scalars(select(Message)).all()
-            s.expunge_all()
-    finally:
-        app.store.close()
+def test_1000_levels_from_a_registered_address_is_attributed(tmp_path: Path) -> None:
+    msg, _rows, _unmatched = run_one(tmp_path, deep(1000))
     assert msg.state == MessageState.PROCESSED and msg.unit_id == "ldld-bao-thang"
     assert msg.problems == ["no_attachment"]
 
@@ -111,18 +99,7 @@ def test_1000_levels_parse_quickly_and_from_a_registered_address_is_attributed(t
     (hostile(b"From: " + b64word(b"x" + INJECT) + b" <not an address>", attach=False), "no usable address")])
 def test_a_sender_we_cannot_answer_is_listed_unmatched_with_the_reason(raw: bytes, reason: str,
                                                                        tmp_path: Path) -> None:
-    cfg = make_config(tmp_path)
-    drop(tmp_path, raw, "nosender")
-    app = make_app(cfg, Clock(at("2024-02-27 10:00")))
-    try:
-        app.run_once()
-        with app.store.session() as s:
-            (msg,) = s.scalars(select(Message)).all()
-            outgoing = s.scalars(select(Outgoing)).all()
-            s.expunge_all()
-        listed = status_json(app.status(None), cfg.timezone)["unmatched"]
-    finally:
-        app.store.close()
+    msg, outgoing, listed = run_one(tmp_path, raw)
     assert msg.state == MessageState.PROCESSED and msg.ignore_reason is None
     assert outgoing == [], "nobody to answer"
     assert [m["message_id"] for m in listed] == [msg.message_id]
@@ -131,17 +108,7 @@ def test_a_sender_we_cannot_answer_is_listed_unmatched_with_the_reason(raw: byte
 
 
 def test_a_report_without_a_usable_sender_is_attributed_by_its_header_and_not_answered(tmp_path: Path) -> None:
-    cfg = make_config(tmp_path)
-    drop(tmp_path, hostile(b"From: just a name"), "nosender")
-    app = make_app(cfg, Clock(at("2024-02-27 10:00")))
-    try:
-        app.run_once()
-        with app.store.session() as s:
-            (msg,) = s.scalars(select(Message)).all()
-            outgoing = s.scalars(select(Outgoing)).all()
-            s.expunge_all()
-    finally:
-        app.store.close()
+    msg, outgoing, _unmatched = run_one(tmp_path, hostile(b"From: just a name"))
     assert msg.state == MessageState.PROCESSED and msg.unit_id == "ldld-bao-thang"
     assert "sender_not_registered" in msg.problems and outgoing == []
 
@@ -166,17 +133,8 @@ def test_people_are_not_no_reply(address: str) -> None:
 
 
 def test_drive_share_notice_is_never_listed_for_staff(tmp_path: Path) -> None:
-    cfg = make_config(tmp_path)
-    drop(tmp_path, hostile(b"From: Google Drive <drive-shares-dm-noreply@google.com>"), "drive")
-    app = make_app(cfg, Clock(at("2024-02-27 10:00")))
-    try:
-        app.run_once()
-        with app.store.session() as s:
-            (msg,) = s.scalars(select(Message)).all()
-            s.expunge_all()
-        assert status_json(app.status(None), cfg.timezone)["unmatched"] == []
-    finally:
-        app.store.close()
+    msg, _rows, unmatched = run_one(tmp_path, hostile(b"From: Google Drive <drive-shares-dm-noreply@google.com>"))
+    assert unmatched == []
     assert msg.state == MessageState.IGNORED and "no-reply" in (msg.ignore_reason or "")
 
 

@@ -145,27 +145,34 @@ def prepare(pg_url: str, config: Path) -> None:
     store.close()
 
 
+def run_pair(pg_url: str, dovecot: DovecotServer, smtp: SmtpServer, tmp: Path, users: tuple[str, str],
+             before: list[tuple[str, bytes]], during: list[tuple[str, bytes]]) -> dict[str, int]:
+    """Two `intake run` processes (one per user's mailbox) on one store: `before` is in the mailboxes when
+    they start, `during` arrives while they run; stopped once every distinct message is acknowledged."""
+    configs = [toml(tmp, f"d{i}", pg_url, dovecot, user, smtp) for i, user in enumerate(users)]
+    prepare(pg_url, configs[0])
+    for user, raw in before:
+        dovecot.append(user, "INBOX", raw, NOW)
+    expected = len({raw for _user, raw in before + during})
+    with daemons([(config, dovecot.users[user]) for config, user in zip(configs, users, strict=True)],
+                 tmp) as procs:
+        for user, raw in during:
+            dovecot.append(user, "INBOX", raw, NOW)
+            time.sleep(0.05)
+        assert wait_for(lambda: len(smtp.messages) >= expected, 60.0), len(smtp.messages)
+        time.sleep(3)  # anything sent twice would arrive now
+        assert all(p.poll() is None for p in procs), "a daemon died"
+    return figures(pg_url, tmp, smtp)
+
+
 @pytest.mark.server
 def test_two_daemons_on_two_mailboxes_share_one_postgresql(
         pg_url: str, dovecot: DovecotServer, smtp_server: SmtpServer, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
-    a = toml(tmp_path, "a", pg_url, dovecot, "intake", smtp_server)
-    b = toml(tmp_path, "b", pg_url, dovecot, "alice", smtp_server)
-    prepare(pg_url, a)
-    for n in range(25):
-        dovecot.append("intake", "INBOX", note(n, "a"), NOW)
-        dovecot.append("alice", "INBOX", note(n, "b"), NOW)
-    for n in range(5):  # the same message sent to both mailboxes (Cc)
-        dovecot.append("intake", "INBOX", note(n, "both"), NOW)
-        dovecot.append("alice", "INBOX", note(n, "both"), NOW)
-    with daemons([(a, dovecot.users["intake"]), (b, dovecot.users["alice"])], tmp_path) as procs:
-        for n in range(25, 30):  # more while both run
-            dovecot.append("intake", "INBOX", note(n, "a"), NOW)
-            dovecot.append("alice", "INBOX", note(n, "b"), NOW)
-        assert wait_for(lambda: len(smtp_server.messages) >= 65, 60.0), len(smtp_server.messages)
-        time.sleep(3)  # anything sent twice would arrive now
-        assert all(p.poll() is None for p in procs), "a daemon died"
-    got = figures(pg_url, tmp_path, smtp_server)
+    before = [(user, note(n, tag)) for n in range(25) for user, tag in (("intake", "a"), ("alice", "b"))]
+    before += [(user, note(n, "both")) for n in range(5) for user in ("intake", "alice")]  # Cc'd to both
+    during = [(user, note(n, tag)) for n in range(25, 30) for user, tag in (("intake", "a"), ("alice", "b"))]
+    got = run_pair(pg_url, dovecot, smtp_server, tmp_path, ("intake", "alice"), before, during)
     with capsys.disabled():
         print(f"\ntwo daemons, two mailboxes, one PostgreSQL: {got}")
     assert got == {"messages": 65, "distinct_message_ids": 65, "processed": 65, "ack_rows": 65, "delivered": 65,
@@ -176,19 +183,9 @@ def test_two_daemons_on_two_mailboxes_share_one_postgresql(
 def test_two_daemons_on_the_same_mailbox_never_process_or_acknowledge_twice(
         pg_url: str, dovecot: DovecotServer, smtp_server: SmtpServer, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
-    a = toml(tmp_path, "a", pg_url, dovecot, "intake", smtp_server)
-    b = toml(tmp_path, "b", pg_url, dovecot, "intake", smtp_server)
-    prepare(pg_url, a)
-    for n in range(40):
-        dovecot.append("intake", "INBOX", note(n, "same"), NOW)
-    with daemons([(a, dovecot.users["intake"]), (b, dovecot.users["intake"])], tmp_path) as procs:
-        for n in range(40, 60):  # more while both run, some while one holds the lease
-            dovecot.append("intake", "INBOX", note(n, "same"), NOW)
-            time.sleep(0.05)
-        assert wait_for(lambda: len(smtp_server.messages) >= 60, 60.0), len(smtp_server.messages)
-        time.sleep(3)
-        assert all(p.poll() is None for p in procs), "a daemon died"
-    got = figures(pg_url, tmp_path, smtp_server)
+    got = run_pair(pg_url, dovecot, smtp_server, tmp_path, ("intake", "intake"),
+                   [("intake", note(n, "same")) for n in range(40)],
+                   [("intake", note(n, "same")) for n in range(40, 60)])
     logs = [(tmp_path / f"daemon{i}.log").read_bytes().decode("utf-8", "replace") for i in range(2)]
     waited = sum(log.count("is being served by") for log in logs)
     fetched_by = [sum(int(n) for n in re.findall(r": fetched (\d+), new", log)) for log in logs]
