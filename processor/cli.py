@@ -67,6 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
     remind.add_argument("--campaign")
     remind.add_argument("--dry-run", action="store_true", help="list who would be reminded; send nothing")
     sub.add_parser("check-config", help="validate the config and try the mailbox and SMTP logins")
+    serve = sub.add_parser("serve", help="the staff web dashboard")
+    serve.add_argument("--listen", metavar="HOST:PORT", help="default: [web] listen, else 127.0.0.1:8080")
+    users = sub.add_parser("users", help="dashboard accounts")
+    users_sub = users.add_subparsers(dest="users_command", required=True, metavar="SUBCOMMAND")
+    users_sub.add_parser("add", help="create an account or set its password (read from the terminal or stdin)") \
+        .add_argument("name")
+    users_sub.add_parser("list", help="list the accounts")
+    users_sub.add_parser("remove", help="delete an account (its sessions end)").add_argument("name")
     return p
 
 
@@ -194,6 +202,29 @@ def cmd_remind(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(app: App, args: argparse.Namespace) -> int:
+    from intake.processor.config import parse_listen
+    from intake.processor.web.server import dashboard, serve
+
+    host, port = app.cfg.web.host, app.cfg.web.port
+    if args.listen:
+        try:
+            host, port = parse_listen(args.listen)
+        except ValueError as exc:
+            raise UsageError(f"--listen: {exc}") from exc
+    serve(dashboard(app, os.environ), host, port)
+    return 0
+
+
+def cmd_users(app: App, args: argparse.Namespace) -> int:
+    from intake.processor.web import users
+
+    try:
+        return users.command(app.store, args.users_command, getattr(args, "name", None), app.clock())
+    except users.AccountError as exc:
+        raise UsageError(str(exc)) from exc
+
+
 def parse_when(text: str, cfg: Config) -> dt.datetime:
     try:
         when = dt.datetime.fromisoformat(text)
@@ -211,6 +242,8 @@ COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
     "extend": _decision(DecisionKind.EXTEND),
     "export": cmd_export,
     "remind": cmd_remind,
+    "serve": cmd_serve,
+    "users": cmd_users,
 }
 
 

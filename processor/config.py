@@ -141,6 +141,16 @@ class StaffConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """[web]: where `intake serve` listens and the URL staff reach it by."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    base_url: str = "http://127.0.0.1:8080/"
+    secret_file: Path | None = None   # session-signing key; default: beside the store
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     timezone: ZoneInfo
@@ -152,6 +162,7 @@ class Config:
     campaigns: tuple[CampaignConfig, ...]
     staff: StaffConfig
     isolate_parsing: bool = True
+    web: WebConfig = field(default_factory=WebConfig)
 
     def campaign(self, campaign_id: str | None) -> CampaignConfig:
         """The campaign named, or the only one; ConfigError otherwise."""
@@ -266,10 +277,11 @@ def parse_config(data: Mapping[str, Any], path: Path, environ: Mapping[str, str]
     units = _units(top, path)
     campaigns = _campaigns(top, tz, units)
     isolate = top.get("isolate_parsing", bool, True)
+    web = _web(top.sub("web"))
     top.reject_unknown()
     return Config(path=path, timezone=tz, store=store, mailbox=mailbox, sending=sending,
                   acknowledge=ack, units=units, campaigns=campaigns, staff=staff,
-                  isolate_parsing=isolate)
+                  isolate_parsing=isolate, web=web)
 
 
 def _store(sec: _Section) -> StoreConfig:
@@ -379,6 +391,30 @@ def _staff(sec: _Section) -> StaffConfig:
         raise sec.fail("digest_at", f"expected HH:MM, got \"{digest_at}\"")
     cfg = StaffConfig(emails=sec.strings("emails"), digest_at=digest_at,
                       language=sec.choice("language", LANGUAGES, "vi"))
+    sec.reject_unknown()
+    return cfg
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """"HOST:PORT" (an IPv6 host in brackets) -> (host, port); ValueError when malformed."""
+    m = re.fullmatch(r"(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[^:\s\[\]]+)):(?P<port>\d{1,5})", text.strip())
+    if m is None or not 0 < int(m["port"]) < 65536:
+        raise ValueError(f"expected HOST:PORT such as 127.0.0.1:8080, got \"{text}\"")
+    return (m["v6"] or m["host"]), int(m["port"])
+
+
+def _web(sec: _Section) -> WebConfig:
+    listen = sec.get("listen", str, "127.0.0.1:8080")
+    try:
+        host, port = parse_listen(listen)
+    except ValueError as exc:
+        raise sec.fail("listen", str(exc)) from exc
+    shown = f"[{host}]" if ":" in host else host
+    base_url = sec.get("base_url", str, f"http://{shown}:{port}/")
+    if not re.match(r"^https?://[^/\s]+", base_url):
+        raise sec.fail("base_url", f"expected an http:// or https:// URL, got \"{base_url}\"")
+    cfg = WebConfig(host=host, port=port, base_url=base_url if base_url.endswith("/") else base_url + "/",
+                    secret_file=sec.path_("secret_file"))
     sec.reject_unknown()
     return cfg
 
