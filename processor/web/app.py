@@ -34,6 +34,7 @@ from starlette.routing import Route
 from intake.parsers.errors import ConfigError, IntakeError
 from intake.parsers.vietnamese import fold
 from intake.processor.config import Config
+from intake.processor.staff.report import REVIEW, decision_note
 from intake.processor.web import render
 from intake.processor.web.accounts import LoginResult, Logins
 from intake.processor.web.security import (
@@ -124,6 +125,7 @@ class Dashboard:
     def __post_init__(self) -> None:
         self.env = render.environment(self.cfg.timezone)
         self.env.globals["ref_of"] = message_ref
+        self.env.globals["note"] = lambda unit: decision_note(unit, self.cfg.timezone)
         self.env.globals["url"] = lambda path, **q: path + ("?" + urlencode({k: v for k, v in q.items() if v})
                                                             if any(q.values()) else "")
 
@@ -238,7 +240,7 @@ class Dashboard:
         if unit_id not in known:
             return self.problem(request, "Không có đơn vị này trong danh sách.", 404)
         messages = await self.call(self.office.unit_messages, unit_id)
-        decisions = [d for d in await self.call(self.office.decisions, camp) if d.unit_id == unit_id]
+        decisions = [d for d in await self.call(self.office.decisions, None) if d.unit_id == unit_id]
         return self.page(request, "unit.html.j2", unit=known[unit_id], row=row, messages=messages,
                          decisions=decisions, campaign_id=camp, expected=row is not None)
 
@@ -270,7 +272,7 @@ class Dashboard:
 
     async def decisions(self, request: Request) -> Response:
         camp = self.campaign_id(request.query_params.get("campaign"))
-        rows = await self.call(self.office.decisions, camp)
+        rows = await self.call(self.office.decisions, None)  # links have no campaign: show every decision
         return self.page(request, "decisions.html.j2", decisions=sorted(rows, key=lambda d: d.decided_at,
                                                                         reverse=True), campaign_id=camp)
 
@@ -381,8 +383,8 @@ class Dashboard:
             kwargs: dict[str, Any]
             if choice == "none":
                 label, kwargs = "Không có mục đánh giá riêng", {"none": True}
-            elif choice.isdigit() and int(choice) < len(candidates):
-                label, kwargs = candidates[int(choice)].heading, {"candidate": int(choice)}
+            elif choice.isdigit() and 1 <= int(choice) <= len(candidates):  # numbered from 1, as `show` does
+                label, kwargs = candidates[int(choice) - 1].heading, {"candidate": int(choice)}
             else:
                 raise FormProblem("Lựa chọn không hợp lệ.")
             if not confirmed:
@@ -420,7 +422,7 @@ class Dashboard:
                 raise FormProblem("Không có quyết định này.") from exc
             camp = self.campaign_id(text_field(form, "campaign"))
             back = safe_next(text_field(form, "next", limit=2000) or f"/decisions?campaign={quote(camp)}")
-            rows = await self.call(self.office.decisions, camp)
+            rows = await self.call(self.office.decisions, None)
             row = next((d for d in rows if d.id == decision_id), None)
             if row is None:
                 raise FormProblem("Không có quyết định này.")
@@ -467,7 +469,7 @@ def needs_review(unit: UnitStatus) -> bool:
     if unit.latest is None or not unit.latest.has_report:
         return False
     section = unit.latest.section
-    return section is None or not section.found or str(getattr(section, "confidence", "sure")) == "review"
+    return section is None or not section.found or section.confidence == REVIEW
 
 
 async def stylesheet(request: Request) -> Response:

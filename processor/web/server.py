@@ -1,33 +1,33 @@
 """`intake serve`: the dashboard under uvicorn, in the foreground or in a thread."""
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import uvicorn
 from starlette.applications import Starlette
 
 from intake.parsers.errors import IntakeError
-from intake.processor.app import App
 from intake.processor.web.app import create_app
 from intake.processor.web.security import session_secret
-from intake.store.models import utcnow
 from intake.store.users import Accounts
+
+if TYPE_CHECKING:
+    from intake.processor.services import Office
 
 log = logging.getLogger(__name__)
 
 
-def dashboard(app: App, environ: Mapping[str, str], clock: Callable[[], dt.datetime] = utcnow) -> Starlette:
-    """The ASGI app over this App's store, with its use-case layer."""
-    from intake.processor.services import Office
-
+def dashboard(office: Office, environ: Mapping[str, str]) -> Starlette:
+    """The ASGI app over the use-case layer and its App's store and clock."""
+    app = office.app
     accounts = Accounts(app.store.db)
     if not accounts.list():
         log.warning("no dashboard account yet: create one with `intake users add NAME`")
-    return create_app(app.cfg, Office(app), accounts, session_secret(app.cfg, environ), clock)
+    return create_app(app.cfg, office, accounts, session_secret(app.cfg, environ), app.clock)
 
 
 def _server(asgi: Starlette, host: str, port: int) -> uvicorn.Server:
