@@ -3,6 +3,7 @@ stage can raise and catch the same classes.
 
     IntakeError                      base of everything intake raises on purpose
     ├── ConfigError                  bad or unreadable configuration (CLI exit 2)
+    ├── UsageError                   a staff request that cannot be done as asked (CLI exit 2)
     ├── ParseError                   input from a stranger that cannot be used
     │   ├── EmailParseError          the message itself is broken
     │   └── DocumentError            an attachment cannot be read as a report
@@ -13,8 +14,9 @@ stage can raise and catch the same classes.
     ├── MailboxError                 IMAP/Maildir failure (network, login, folder)
     │   └── MailboxAuthError         credentials rejected: retrying will not help
     ├── CredentialError              no OAuth2 token could be obtained (command, file)
-    └── SendError                    SMTP or outbox failure
-        └── PermanentSendError       the server refused for good (5xx)
+    ├── SendError                    SMTP or outbox failure
+    │   └── PermanentSendError       the server refused for good (5xx)
+    └── ExportError                  an export could not be built or written
 
 Third-party errors are translated where they enter (`raise X(...) from exc`).
 """
@@ -38,6 +40,10 @@ class ConfigError(IntakeError):
         where = f"{path}: " if path else ""
         what = f"{key}: " if key else ""
         super().__init__(f"{where}{what}{problem}")
+
+
+class UsageError(IntakeError):
+    """A request that cannot be done as asked: unknown unit or reference, a past date, bad arguments."""
 
 
 class ParseError(IntakeError):
@@ -86,3 +92,7 @@ class SendError(IntakeError):
 
 class PermanentSendError(SendError):
     """The SMTP server refused the message for good (5xx)."""
+
+
+class ExportError(IntakeError):
+    """An export could not be built or written."""

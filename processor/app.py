@@ -18,7 +18,7 @@ from intake.processor.sending.acknowledge import Acknowledger
 from intake.processor.sending.reminders import Reminders
 from intake.store.models import utcnow
 from intake.store.repository import CampaignRecord, RosterUnit, Store
-from intake.store.status import CampaignStatus, campaign_status
+from intake.store.status import CampaignStatus
 
 log = logging.getLogger(__name__)
 
@@ -82,4 +82,4 @@ class App:
 
     def status(self, campaign_id: str | None) -> CampaignStatus:
         camp = self.cfg.campaign(campaign_id)
-        return campaign_status(self.store, camp.id, camp.title, camp.deadline, camp.unit_ids(self.cfg.units))
+        return self.store.campaign_status(camp.id, camp.title, camp.deadline, camp.unit_ids(self.cfg.units))

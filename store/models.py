@@ -83,8 +83,11 @@ class OutgoingState(StrEnum):
 
 
 class DecisionKind(StrEnum):
-    EXCUSE = "excuse"
-    EXTEND = "extend"
+    EXCUSE = "excuse"      # a unit owes nothing this campaign
+    EXTEND = "extend"      # a unit's later deadline (`until`)
+    LINK = "link"          # a sender address registered for a unit (`address`)
+    SECTION = "section"    # staff chose a message's section (`message_pk`, `block`, `position`)
+    DISMISS = "dismiss"    # an unmatched message staff looked at and set aside (`message_pk`)
 
 
 class Base(DeclarativeBase):
@@ -209,6 +212,10 @@ class SectionRow(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     issuer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    confidence: Mapped[str] = mapped_column(String(20), default="sure")
+    # [{"heading", "score", "why", "block"}], up to 3, best first
+    candidates: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    chosen_by: Mapped[str] = mapped_column(String(20), default="finder")
 
 
 class Outgoing(Base):
@@ -239,14 +246,21 @@ Index("ix_outgoing_to_created", Outgoing.to_address, Outgoing.created_at)
 
 
 class Decision(Base):
-    """A staff decision: excuse a unit, or extend its deadline, for one campaign."""
+    """A staff decision (see DecisionKind); revoked ones are kept, with who revoked them and when."""
 
     __tablename__ = "decisions"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     kind: Mapped[DecisionKind] = mapped_column(Enum(DecisionKind, native_enum=False, length=20))
-    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"))
-    campaign_id: Mapped[str] = mapped_column(String(100))
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"), nullable=True)
+    campaign_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     decided_by: Mapped[str] = mapped_column(String(200), default="")
     decided_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    message_pk: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), nullable=True)
+    address: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    position: Mapped[int | None] = mapped_column(Integer, nullable=True)  # SECTION: the attachment
+    block: Mapped[int | None] = mapped_column(Integer, nullable=True)     # SECTION: the heading; None = no section
+    heading: Mapped[str | None] = mapped_column(Text, nullable=True)      # SECTION: the heading's text
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -28,7 +28,8 @@ def _run(tmp: Path, **kw: object) -> dict[str, object]:
 def _cli(tmp: Path, *argv: str, user: str = "hoa") -> tuple[int, str]:
     out = io.StringIO()
     with redirect_stdout(out):
-        code = cli.main(["--config", str(tmp / "intake.toml"), "-q", *argv], {"USER": user})
+        code = cli.main(["--config", str(tmp / "intake.toml"), "-q", *argv], {"USER": user},
+                        clock=lambda: at("2024-02-28 12:00"))  # staff act during the campaign
     return code, out.getvalue()
 
 

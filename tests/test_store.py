@@ -6,7 +6,7 @@ from pathlib import Path
 
 from intake.store.models import Message, MessageState
 from intake.store.repository import CampaignRecord, RosterUnit, Store
-from intake.store.status import UnitState, campaign_status
+from intake.store.status import UnitState
 
 T0 = dt.datetime(2024, 2, 20, 2, 0, tzinfo=dt.UTC)
 RAW = b"From: a@x.vn\r\nMessage-ID: <one@x.vn>\r\nSubject: s\r\n\r\nbody\r\n"
@@ -44,7 +44,7 @@ def test_times_round_trip_as_utc_and_status_counts(store_url: str, tmp_path: Pat
         msg.state, msg.unit_id, msg.campaign_id, msg.has_report = MessageState.PROCESSED, "u1", "c", True
     row, _ = store.raw_of(pk)
     assert row.received_at == T0 and row.received_at.tzinfo is not None
-    status = campaign_status(store, "c", "Chuyên đề", T0 + dt.timedelta(days=9), ["u1"])
+    status = store.campaign_status("c", "Chuyên đề", T0 + dt.timedelta(days=9), ["u1"])
     assert [(u.id, u.status, u.submissions) for u in status.units] == [("u1", UnitState.ON_TIME, 1)]
     assert store.registered_addresses() == {"a@x.vn": "u1"}
     store.close()

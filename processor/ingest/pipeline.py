@@ -12,8 +12,6 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, update
-
 from intake.parsers.email import parse_email
 from intake.parsers.errors import (
     DocumentError,
@@ -23,7 +21,7 @@ from intake.parsers.errors import (
 )
 from intake.parsers.filetype import classify, is_word_candidate
 from intake.parsers.model import Attachment, FileKind, Outline, ParsedEmail, Problem, SectionResult
-from intake.parsers.section import find_section
+from intake.parsers.section import find_section, section_at
 from intake.parsers.unit import UnitName, address_key, identify_unit
 from intake.processor.config import CampaignConfig, Config
 from intake.processor.mailbox import Mailbox, MailboxItem
@@ -37,6 +35,7 @@ from intake.store.models import (
     utcnow,
 )
 from intake.store.repository import Store
+from intake.store.status import candidate_json
 
 log = logging.getLogger(__name__)
 
@@ -115,12 +114,7 @@ class Pipeline:
 
     def reprocess(self, message_pk: int) -> bool:
         """Evaluate a message again (e.g. after `units link`); history and acknowledgements stay."""
-        with self.store.session() as s:
-            s.execute(delete(SectionRow).where(SectionRow.message_pk == message_pk))
-            s.execute(delete(AttachmentRow).where(AttachmentRow.message_pk == message_pk))
-            s.execute(update(Message).where(Message.id == message_pk).values(
-                state=MessageState.STORED, unit_id=None, match=MatchMethod.NONE, problems=[], has_report=False,
-                ignore_reason=None, error=None))
+        self.store.reset_message(message_pk)
         return self.process(message_pk)
 
     # -- one message ------------------------------------------------------------
@@ -155,7 +149,24 @@ class Pipeline:
             if read.outline is not None:
                 for camp in self.cfg.campaigns:
                     read.sections[camp.id] = find_section(read.outline, camp.section_title, camp.section_keywords)
-        self._record(message_pk, row, parsed, reads, ignore=None)
+        self._record(message_pk, row, parsed, reads, ignore=None, pin=self._staff_pin(message_pk, row, reads))
+
+    def _staff_pin(self, message_pk: int, row: Message,
+                   reads: Sequence[ReadAttachment]) -> tuple[ReadAttachment, CampaignConfig, SectionResult] | None:
+        """The staff's choice of section for this message (`section choose`), which outlives re-evaluation."""
+        choice = self.store.section_choice(message_pk)
+        camp = next((c for c in self.cfg.campaigns if c.id == row.campaign_id), None)
+        if choice is None or camp is None:
+            return None
+        read = next((r for r in reads if r.position == choice.position and r.outline is not None), None)
+        if read is None or read.outline is None:
+            return None
+        if choice.block is None:
+            return read, camp, SectionResult(found=False, reason="staff: no section in this report",
+                                             chosen_by="staff")
+        if not 0 <= choice.block < len(read.outline.blocks):
+            return None
+        return read, camp, section_at(read.outline, choice.block)
 
     def _read(self, position: int, att: Attachment, *, parse: bool) -> ReadAttachment:
         kind = classify(att.filename, att.content_type, att.data)
@@ -182,8 +193,12 @@ class Pipeline:
             msg.campaign_id = self._campaign_by_time(msg.received_at, None).id
 
     def _record(self, message_pk: int, row: Message, parsed: ParsedEmail, reads: Sequence[ReadAttachment],
-                ignore: str | None) -> None:
+                ignore: str | None,
+                pin: tuple[ReadAttachment, CampaignConfig, SectionResult] | None = None) -> None:
         report, campaign = self._choose_report(reads, row.received_at)
+        if pin is not None:
+            report, campaign = pin[0], pin[1]
+            report.sections[campaign.id] = pin[2]
         # The report's header names the sender best; another Word file's (a cover letter) will do.
         issuer = next((r.outline.issuer for r in (report, *reads)
                        if r is not None and r.outline is not None and r.outline.issuer), None)
@@ -222,7 +237,10 @@ class Pipeline:
                 s.add(SectionRow(message_pk=message_pk, attachment_id=rows[report.position].id, found=section.found,
                                  heading=section.heading, text=section.text if section.found else "",
                                  score=section.score, reason=section.reason, figures=section.figures.as_dict(),
-                                 issuer=report.outline.issuer if report.outline else None))
+                                 issuer=report.outline.issuer if report.outline else None,
+                                 confidence=section.confidence.value,
+                                 candidates=[candidate_json(c) for c in section.candidates],
+                                 chosen_by=section.chosen_by))
             s.flush()
             self.acknowledger.queue(s, msg, parsed, campaign, reads_summary(reads, report), section,
                                     now=self.clock())

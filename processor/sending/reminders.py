@@ -40,7 +40,7 @@ from intake.processor.sending.compose import compose, template_env
 from intake.processor.staff.report import PROBLEM_VI, STATE_VI, local_time
 from intake.store.models import Outgoing, OutgoingKind, OutgoingState
 from intake.store.repository import Store
-from intake.store.status import CampaignStatus, UnitState, UnitStatus, campaign_status
+from intake.store.status import CampaignStatus, UnitState, UnitStatus
 
 log = logging.getLogger(__name__)
 MANUAL = "manual"
@@ -74,7 +74,7 @@ class Reminders:
         self.tz: ZoneInfo = cfg.timezone
 
     def status(self, camp: CampaignConfig) -> CampaignStatus:
-        return campaign_status(self.store, camp.id, camp.title, camp.deadline, camp.unit_ids(self.cfg.units))
+        return self.store.campaign_status(camp.id, camp.title, camp.deadline, camp.unit_ids(self.cfg.units))
 
     # -- what is due ----------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from enum import StrEnum
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from intake.parsers.errors import IntakeError
+from intake.parsers.errors import UsageError
 from intake.store.users import Accounts, ThrottleKey
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ _hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile (64 MiB, t=3
 _DUMMY_HASH = _hasher.hash("intake: no such account")
 
 
-class AccountError(IntakeError):
+class AccountError(UsageError):
     """A bad account name or password given to `intake users` (exit 2)."""
 
 

@@ -14,7 +14,7 @@ from intake.processor.web.accounts import AccountError, account_name, hash_passw
 from intake.store.repository import Store
 from intake.store.users import Accounts
 
-__all__ = ["AccountError", "command", "read_password"]
+__all__ = ["command", "read_password"]
 
 
 def read_password(stdin: TextIO | None = None) -> str:
