@@ -52,6 +52,14 @@ def example_site(tmp: Path) -> Path:
     return path
 
 
+def clone_site(src: Path, dst: Path) -> Path:
+    """A copy of a closed site (store, files, maildir) in `dst`; its config's path."""
+    shutil.copytree(src, dst, dirs_exist_ok=True)
+    config = dst / "intake.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace(str(src), str(dst)), encoding="utf-8")
+    return config
+
+
 def site_app(path: Path) -> App:
     cfg = load_config(path, {})
     return App(cfg, open_store(cfg))
