@@ -31,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from intake.parsers.errors import ConfigError, IntakeError
+from intake.parsers.errors import IntakeError
 from intake.parsers.vietnamese import fold
 from intake.processor.config import Config
 from intake.processor.staff.report import REVIEW, decision_note
@@ -322,7 +322,7 @@ class Dashboard:
             return await step(request, form, form.get("confirmed") == "1")
         except FormProblem as exc:
             return self.problem(request, str(exc), 400, back=back)
-        except (IntakeError, ConfigError) as exc:
+        except IntakeError as exc:  # UsageError from Office: unknown unit, past date, already revoked ...
             log.info("staff action refused: %s", exc)
             return self.problem(request, f"Không thực hiện được: {exc}", 400, back=back)
 

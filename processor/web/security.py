@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -165,7 +166,7 @@ class LoginGate:
             return
         session = scope.get("session") or {}
         user = session.get("user")
-        if isinstance(user, str) and user and self.account_exists(user):
+        if isinstance(user, str) and user and await run_in_threadpool(self.account_exists, user):
             scope["user_name"] = user
             await self.app(scope, receive, send)
             return
