@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from intake.parsers.errors import PermanentSendError, SendError
-from intake.processor.config import SendingConfig
+from intake.processor.config import OutboxConfig, SendingConfig
 from intake.store.models import OutgoingState
 from intake.store.repository import Store
 
@@ -41,7 +41,7 @@ class Transport(Protocol):
 
 def open_transport(cfg: SendingConfig) -> Transport:
     """The one factory for transports, so tests can swap it."""
-    if cfg.kind == "outbox":
+    if isinstance(cfg, OutboxConfig):
         from intake.processor.sending.outbox import OutboxTransport
 
         return OutboxTransport(cfg.outbox_dir)

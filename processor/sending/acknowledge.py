@@ -15,7 +15,7 @@ from jinja2 import Environment
 
 from intake.parsers.email import is_synthetic_message_id, normalise_address
 from intake.parsers.model import ParsedEmail, Problem, SectionResult
-from intake.processor.config import AcknowledgeConfig, CampaignConfig, Config, SendingConfig
+from intake.processor.config import AcknowledgeConfig, CampaignConfig, Config, SendingConfig, login_of
 from intake.processor.sending.compose import compose, reply_subject
 from intake.store.models import OutgoingKind, OutgoingState
 from intake.store.records import OutgoingMail, ack_key
@@ -29,7 +29,7 @@ class AckPolicy:
     @classmethod
     def for_config(cls, cfg: Config) -> AckPolicy:
         """Our own addresses: the sender address and the logins of the mail-out and the mailbox."""
-        own = (cfg.sending.from_address, cfg.sending.username, cfg.mailbox.username)
+        own = (cfg.sending.from_address, login_of(cfg.sending), login_of(cfg.mailbox))
         return cls(cfg.acknowledge, tuple(a for a in own if "@" in a))
 
     def never_acknowledge(self, parsed: ParsedEmail) -> str | None:

@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment
 from rich.console import Console
 
-from intake.processor.config import CampaignConfig, Config, remind_offset
+from intake.processor.config import CampaignConfig, Config
 from intake.processor.sending.compose import compose, template_env
 from intake.processor.staff.report import PROBLEM_VI, STATE_VI, local_time
 from intake.store.models import OutgoingKind
@@ -79,7 +79,7 @@ class Reminders:
 
     def due_point(self, camp: CampaignConfig, unit: UnitStatus, now: dt.datetime) -> str | None:
         """The latest of the campaign's reminder points reached by `now`, for this unit's deadline."""
-        reached = [(unit.deadline + remind_offset(p), p) for p in camp.remind]
+        reached = [(unit.deadline + p.offset, p.label) for p in camp.remind]
         reached = [(when, p) for when, p in reached if camp.opens <= when <= now]
         return max(reached)[1] if reached else None
 
@@ -164,9 +164,8 @@ class Reminders:
         staff = self.cfg.staff
         if not staff.emails or staff.digest_at is None:
             return False
-        hour, minute = (int(x) for x in staff.digest_at.split(":"))
         local = now.astimezone(self.tz)
-        return (local.hour, local.minute) >= (hour, minute)
+        return (local.hour, local.minute) >= (staff.digest_at.hour, staff.digest_at.minute)
 
     def digest(self) -> int:
         """Queue today's digest to each staff address not sent one yet; the number queued."""

@@ -16,7 +16,7 @@ import ssl
 from collections.abc import Callable
 
 from intake.parsers.errors import IntakeError, PermanentSendError, SendError
-from intake.processor.config import SendingConfig
+from intake.processor.config import SmtpConfig
 from intake.processor.sending import Envelope
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def xoauth2_string(username: str, token: str) -> str:
 
 
 class SmtpTransport:
-    def __init__(self, cfg: SendingConfig, token_source: Callable[[], str] | None = None) -> None:
+    def __init__(self, cfg: SmtpConfig, token_source: Callable[[], str] | None = None) -> None:
         self.cfg = cfg
         self._token_source = token_source
         self._client: smtplib.SMTP | None = None
