@@ -222,7 +222,7 @@ class Store:
                 state=MessageState.FAILED, error=error[:4000], processed_at=at or utcnow()))
 
     def session(self) -> AbstractContextManager[Session]:
-        """A transaction for callers that write several rows at once."""
+        """A raw transaction, for tests that look at rows directly; processor/ never uses it."""
         return self.db.transaction()
 
     def reset_message(self, message_pk: int) -> None:
