@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from intake.parsers.email import message_id_of
+from intake.parsers.model import Attachment
 from intake.store.db import Database
 from intake.store.files import FileStore
 from intake.store.models import (
@@ -47,7 +48,6 @@ from intake.store.views import (
     MessageView,
     OutgoingView,
     SectionChoice,
-    StoredAttachment,
 )
 
 
@@ -286,15 +286,15 @@ class Store:
                 acknowledgement=_outgoing_view(ack) if ack is not None else None,
                 ignore_reason=msg.ignore_reason, dismissed=dismissed, pk=msg.id, error=msg.error)
 
-    def attachment_file(self, message_pk: int, position: int) -> StoredAttachment | None:
+    def attachment_file(self, message_pk: int, position: int) -> Attachment | None:
         with self.db.transaction() as s:
             att = s.scalars(select(AttachmentRow).where(AttachmentRow.message_pk == message_pk,
                                                         AttachmentRow.position == position)).first()
             if att is None:
                 return None
             filename, content_type, digest = att.filename, att.content_type, att.sha256
-        return StoredAttachment(filename=filename, content_type=content_type,
-                                data=self.files.get(self.files.relative_path(digest, "")))
+        return Attachment(filename=filename, content_type=content_type,
+                          data=self.files.get(self.files.relative_path(digest, "")))
 
     # -- decisions --------------------------------------------------------------
 
