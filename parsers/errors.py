@@ -1,5 +1,8 @@
-"""The project's exception tree. It lives in the lowest layer so that every
-stage can raise and catch the same classes.
+"""The project's one exception tree, for every stage (parsers, store, processor, CLI, web).
+
+It lives in the lowest layer (parsers/ imports nothing of the others) so that
+every stage can raise and catch the same classes without importing upwards;
+nothing else defines an intake exception.
 
     IntakeError                      base of everything intake raises on purpose
     ├── ConfigError                  bad or unreadable configuration (CLI exit 2)

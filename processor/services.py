@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from intake.parsers.errors import UsageError
@@ -50,11 +51,30 @@ class LinkResult:
     reevaluated: int
 
 
-@dataclass(frozen=True)
-class AttachmentFile:
-    filename: str
-    content_type: str
-    data: bytes
+AttachmentFile = Attachment  # filename (the sender's: display only), content_type, data
+
+
+def resolve_unit(units: Sequence[UnitConfig], text: str) -> str:
+    """The id of the unit `text` names: its id; else the one whose name or alias folds the same
+    ("lđlđ huyen bac ha"); else the clear best fuzzy match, as sender identification does.
+    UsageError when none or several."""
+    wanted = text.strip()
+    if not wanted:
+        raise UsageError("unit: empty")
+    for unit in units:
+        if unit.id == wanted:
+            return unit.id
+    key = name_key(wanted)
+    exact = sorted({u.id for u in units if key in {name_key(n) for n in (u.name, *u.aliases)}
+                    or fold(u.id) == fold(wanted)})
+    if len(exact) == 1:
+        return exact[0]
+    if len(exact) > 1:
+        raise UsageError(f"unit: \"{text}\" names several units ({', '.join(exact)}): give the id")
+    unit_id, _score = match_name(wanted, [UnitName(u.id, (u.name, *u.aliases)) for u in units])
+    if unit_id is None:
+        raise UsageError(f"unit: no unit \"{text}\" in the roster (see `intake units list`)")
+    return unit_id
 
 
 class Office:
@@ -85,24 +105,7 @@ class Office:
 
     def resolve_unit(self, text: str) -> str:
         """The unit id named by `text`: an id, or a name or alias (case, diacritics, abbreviations aside)."""
-        wanted = text.strip()
-        if not wanted:
-            raise UsageError("unit: empty")
-        units = self.cfg.units
-        for unit in units:
-            if unit.id == wanted:
-                return unit.id
-        key = name_key(wanted)
-        exact = sorted({u.id for u in units if key in {name_key(n) for n in (u.name, *u.aliases)}
-                        or fold(u.id) == fold(wanted)})
-        if len(exact) == 1:
-            return exact[0]
-        if len(exact) > 1:
-            raise UsageError(f"unit: \"{text}\" names several units ({', '.join(exact)}): give the id")
-        unit_id, _score = match_name(wanted, [UnitName(u.id, (u.name, *u.aliases)) for u in units])
-        if unit_id is None:
-            raise UsageError(f"unit: no unit \"{text}\" in the roster (see `intake units list`)")
-        return unit_id
+        return resolve_unit(self.cfg.units, text)
 
     def unit(self, unit_id: str) -> UnitConfig:
         for unit in self.cfg.units:
@@ -209,7 +212,7 @@ class Office:
         stored = self.store.attachment_file(self._pk(ref), position)
         if stored is None:
             raise UsageError(f"attachment: message {ref} has no attachment {position}")
-        return AttachmentFile(filename=stored.filename, content_type=stored.content_type, data=stored.data)
+        return stored
 
     def choose_section(self, ref: str, *, candidate: int | None = None, heading: str | None = None,
                        none: bool = False, actor: str) -> MessageView:
@@ -239,8 +242,7 @@ class Office:
     def _heading_block(self, pk: int, report: AttachmentView, text: str) -> tuple[int, str]:
         stored = self.store.attachment_file(pk, report.position)
         assert stored is not None
-        outline = self.app.pipeline.read_document(
-            Attachment(filename=stored.filename, content_type=stored.content_type, data=stored.data))
+        outline = self.app.pipeline.read_document(stored)
         wanted = fold(text)
         headings = heading_blocks(outline)
         exact = [h for h in headings if fold(h.heading) == wanted]

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from intake.parsers.email import message_id_of
+from intake.parsers.model import Attachment
 from intake.store.db import Database
 from intake.store.files import FileStore
 from intake.store.models import (
@@ -39,14 +40,14 @@ from intake.store.models import (
     UnitAddress,
     utcnow,
 )
-from intake.store.status import CampaignStatus, campaign_status, section_view
+from intake.store.records import KnownFacts, MessageRecord, OutgoingMail, PendingMail, ack_key
+from intake.store.status import CampaignStatus, campaign_status, candidate_json, section_view
 from intake.store.views import (
     AttachmentView,
     DecisionView,
     MessageView,
     OutgoingView,
     SectionChoice,
-    StoredAttachment,
 )
 
 
@@ -206,21 +207,22 @@ class Store:
         with self.db.transaction() as s:
             return list(s.scalars(select(Message.id).where(Message.state == state).order_by(Message.id)).all())
 
-    def raw_of(self, message_pk: int) -> tuple[Message, bytes]:
+    def raw_of(self, message_pk: int) -> tuple[dt.datetime, bytes]:
+        """(received time, raw bytes) of a stored message."""
         with self.db.transaction() as s:
             row = s.get(Message, message_pk)
             if row is None:
                 raise KeyError(message_pk)
-            s.expunge(row)
-        return row, self.files.get(row.raw_path)
+            received_at, path = row.received_at, row.raw_path
+        return received_at, self.files.get(path)
 
-    def record_failure(self, message_pk: int, error: str) -> None:
+    def record_failure(self, message_pk: int, error: str, at: dt.datetime | None = None) -> None:
         with self.db.transaction() as s:
             s.execute(update(Message).where(Message.id == message_pk).values(
-                state=MessageState.FAILED, error=error[:4000], processed_at=utcnow()))
+                state=MessageState.FAILED, error=error[:4000], processed_at=at or utcnow()))
 
     def session(self) -> AbstractContextManager[Session]:
-        """A transaction for callers that write several rows at once."""
+        """A raw transaction, for tests that look at rows directly; processor/ never uses it."""
         return self.db.transaction()
 
     def reset_message(self, message_pk: int) -> None:
@@ -284,15 +286,15 @@ class Store:
                 acknowledgement=_outgoing_view(ack) if ack is not None else None,
                 ignore_reason=msg.ignore_reason, dismissed=dismissed, pk=msg.id, error=msg.error)
 
-    def attachment_file(self, message_pk: int, position: int) -> StoredAttachment | None:
+    def attachment_file(self, message_pk: int, position: int) -> Attachment | None:
         with self.db.transaction() as s:
             att = s.scalars(select(AttachmentRow).where(AttachmentRow.message_pk == message_pk,
                                                         AttachmentRow.position == position)).first()
             if att is None:
                 return None
             filename, content_type, digest = att.filename, att.content_type, att.sha256
-        return StoredAttachment(filename=filename, content_type=content_type,
-                                data=self.files.get(self.files.relative_path(digest, "")))
+        return Attachment(filename=filename, content_type=content_type,
+                          data=self.files.get(self.files.relative_path(digest, "")))
 
     # -- decisions --------------------------------------------------------------
 
@@ -354,20 +356,19 @@ class Store:
 
     # -- outgoing -----------------------------------------------------------------
 
-    def pending_outgoing(self, now: dt.datetime, limit: int = 100) -> list[Outgoing]:
+    def pending_outgoing(self, now: dt.datetime, limit: int = 100) -> list[PendingMail]:
         with self.db.transaction() as s:
             rows = s.scalars(select(Outgoing).where(
                 Outgoing.state == OutgoingState.PENDING, Outgoing.next_attempt_at <= now)
                 .order_by(Outgoing.id).limit(limit)).all()
-            for row in rows:
-                s.expunge(row)
-        return list(rows)
+            return [PendingMail(id=r.id, kind=r.kind, to_address=r.to_address, raw=r.raw, attempts=r.attempts)
+                    for r in rows]
 
     def mark_outgoing(self, pk: int, state: OutgoingState, *, error: str | None = None,
-                      next_attempt_at: dt.datetime | None = None) -> None:
+                      next_attempt_at: dt.datetime | None = None, at: dt.datetime | None = None) -> None:
         values: dict[str, Any] = {"state": state, "last_error": error, "attempts": Outgoing.attempts + 1}
         if state == OutgoingState.SENT:
-            values["sent_at"] = utcnow()
+            values["sent_at"] = at or utcnow()
         if next_attempt_at is not None:
             values["next_attempt_at"] = next_attempt_at
         with self.db.transaction() as s:
@@ -402,23 +403,81 @@ class Store:
                     resent += 1
         return resent, given_up
 
-    def extended_until(self, session: Session, unit_id: str, campaign_id: str) -> dt.datetime | None:
-        """The unit's extended deadline for the campaign (the latest `extend` decision), if any."""
-        row = session.scalars(select(Decision).where(
-            Decision.kind == DecisionKind.EXTEND, Decision.unit_id == unit_id, Decision.campaign_id == campaign_id,
-            Decision.revoked_at.is_(None))
-            .order_by(Decision.decided_at.desc(), Decision.id.desc()).limit(1)).first()
-        return row.until if row is not None else None
+    def queue(self, mails: Sequence[OutgoingMail], *, unless_prefix: str | None = None) -> int:
+        """Queue each mail whose dedupe key was never queued, in one transaction; the number queued.
 
-    def outgoing_count_since(self, to_address: str, since: dt.datetime, session: Session) -> int:
-        return int(session.scalar(select(func.count(Outgoing.id)).where(
-            func.lower(Outgoing.to_address) == to_address.lower(), Outgoing.created_at >= since,
-            Outgoing.state != OutgoingState.SKIPPED)) or 0)
+        With `unless_prefix`, nothing is queued when any key with that prefix exists (one reminder
+        per unit and point, whichever addresses it went to)."""
+        with self.db.transaction() as s:
+            if unless_prefix is not None and _has_prefix(s, unless_prefix):
+                return 0
+            return sum(_queue(s, mail) for mail in mails)
 
+    def queued(self, *, key: str | None = None, prefix: str | None = None) -> bool:
+        """Whether mail with this dedupe key (or one starting with `prefix`) was ever queued."""
+        with self.db.transaction() as s:
+            if prefix is not None:
+                return _has_prefix(s, prefix)
+            return s.scalar(select(Outgoing.id).where(Outgoing.dedupe_key == key)) is not None
 
-def ack_key(message_pk: int) -> str:
-    """The dedupe key of a message's acknowledgement: it is queued once, whatever re-evaluates it."""
-    return f"ack:{message_pk}"
+    def outgoing_count_since(self, to_address: str, since: dt.datetime) -> int:
+        """Mail to `to_address` queued since `since`, skipped ones aside."""
+        with self.db.transaction() as s:
+            return _count_since(s, to_address, since)
+
+    # -- recording a decision ----------------------------------------------------------
+
+    def known_facts(self, message_pk: int, sender: str, since: dt.datetime) -> KnownFacts:
+        """What deciding about message `message_pk` from `sender` needs to know, in one read."""
+        with self.db.transaction() as s:
+            registered = {a: u for a, u in s.execute(select(UnitAddress.address, UnitAddress.unit_id)).all()}
+            extensions: dict[tuple[str, str], dt.datetime] = {}
+            for row in s.scalars(select(Decision).where(
+                    Decision.kind == DecisionKind.EXTEND, Decision.revoked_at.is_(None))
+                    .order_by(Decision.decided_at, Decision.id)).all():
+                if row.unit_id and row.campaign_id and row.until is not None:
+                    extensions[(row.unit_id, row.campaign_id)] = row.until  # the latest wins
+            earlier = s.scalar(select(Message.campaign_id).where(Message.id == message_pk))
+            acknowledged = s.scalar(select(Outgoing.id).where(Outgoing.dedupe_key == ack_key(message_pk)))
+            recent = _count_since(s, sender, since) if sender else 0
+        return KnownFacts(registered=registered, extensions=extensions, section_choice=self.section_choice(message_pk),
+                          earlier_campaign=earlier, acknowledged=acknowledged is not None, recent_to_sender=recent)
+
+    def record(self, message_pk: int, record: MessageRecord, mail: OutgoingMail | None = None) -> None:
+        """Write what processing decided about a message, and its acknowledgement, in one transaction.
+
+        The attachments' bytes are stored (content-addressed, fsynced) first."""
+        digests = {a.position: self.files.put(a.data, "")[0] for a in record.attachments}
+        with self.db.transaction() as s:
+            msg = s.get(Message, message_pk)
+            if msg is None:
+                raise KeyError(message_pk)
+            msg.state, msg.processed_at, msg.error = record.state, record.processed_at, record.error
+            msg.from_address, msg.from_name, msg.subject = record.from_address, record.from_name, record.subject
+            msg.date_header, msg.ignore_reason = record.date_header, record.ignore_reason
+            msg.unit_id, msg.match, msg.campaign_id = record.unit_id, record.match, record.campaign_id
+            msg.problems = [p.value for p in record.problems]
+            msg.has_report, msg.has_word_file = record.has_report, record.has_word_file
+            msg.reference = record.reference
+            rows = {a.position: AttachmentRow(
+                message_pk=message_pk, position=a.position, filename=a.filename, content_type=a.content_type,
+                sha256=digests[a.position], size=len(a.data), kind=a.kind,
+                problem=a.problem.value if a.problem else None, detail=a.detail, is_report=a.is_report)
+                for a in record.attachments}
+            s.add_all(rows.values())
+            section = record.section
+            if section is not None and record.report_position is not None:
+                s.flush()
+                s.add(SectionRow(message_pk=message_pk, attachment_id=rows[record.report_position].id,
+                                 found=section.found, heading=section.heading,
+                                 text=section.text if section.found else "", score=section.score,
+                                 reason=section.reason, figures=section.figures.as_dict(), issuer=record.issuer,
+                                 confidence=section.confidence.value,
+                                 candidates=[candidate_json(c) for c in section.candidates],
+                                 chosen_by=section.chosen_by))
+            if mail is not None:
+                s.flush()
+                _queue(s, mail)
 
 
 def _outgoing_view(row: Outgoing) -> OutgoingView:
@@ -447,6 +506,28 @@ def _decision_view(s: Session, row: Decision) -> DecisionView:
                         decided_at=row.decided_at, revoked_at=row.revoked_at, revoked_by=row.revoked_by,
                         address=row.address, reference=reference, heading=row.heading,
                         message_pk=row.message_pk)
+
+
+def _queue(s: Session, mail: OutgoingMail) -> int:
+    """Add `mail` unless its dedupe key is taken: 1 if added, else 0."""
+    if s.scalar(select(Outgoing.id).where(Outgoing.dedupe_key == mail.dedupe_key)) is not None:
+        return 0
+    s.add(Outgoing(kind=mail.kind, dedupe_key=mail.dedupe_key, message_pk=mail.message_pk, unit_id=mail.unit_id,
+                   campaign_id=mail.campaign_id, to_address=mail.to_address, subject=mail.subject,
+                   our_message_id=mail.our_message_id, raw=mail.raw, state=mail.state, last_error=mail.reason,
+                   created_at=mail.created_at, next_attempt_at=mail.created_at))
+    return 1
+
+
+def _has_prefix(s: Session, prefix: str) -> bool:
+    pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return s.scalar(select(Outgoing.id).where(Outgoing.dedupe_key.like(pattern, escape="\\")).limit(1)) is not None
+
+
+def _count_since(s: Session, to_address: str, since: dt.datetime) -> int:
+    return int(s.scalar(select(func.count(Outgoing.id)).where(
+        func.lower(Outgoing.to_address) == to_address.lower(), Outgoing.created_at >= since,
+        Outgoing.state != OutgoingState.SKIPPED)) or 0)
 
 
 def _insert_ignore(s: Session, model: Any, keys: list[str], values: dict[str, Any]) -> None:

@@ -102,10 +102,3 @@ class SectionChoice:
 
     position: int | None
     block: int | None
-
-
-@dataclass(frozen=True)
-class StoredAttachment:
-    filename: str
-    content_type: str
-    data: bytes

@@ -2,19 +2,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 from collections.abc import Iterator
-from contextlib import redirect_stdout
 from pathlib import Path
 
 import pytest
-from staffkit import STUDY, Clock, at, drop, make_app, make_config, message, report_docx
+from staffkit import STUDY, Clock, at, drop, make_app, make_config, message, report_docx, run_cli, write_toml
 
 from intake.parsers.errors import UsageError
-from intake.processor import cli
 from intake.processor.app import App
-from intake.processor.services import Office
+from intake.processor.config import UnitConfig
+from intake.processor.services import Office, resolve_unit
 from intake.processor.staff_dates import parse_staff_datetime
 
 HEADING = "II. ĐÁNH GIÁ KẾT QUẢ HỌC TẬP CHUYÊN ĐỀ NĂM 2024"
@@ -48,6 +46,27 @@ def test_resolve_unit_by_id_name_alias_and_folded_name(office: Office) -> None:
     assert office.resolve_unit("CĐN Y tế") == "cdn-y-te"
     with pytest.raises(UsageError, match="no unit"):
         office.resolve_unit("LĐLĐ huyện Mường Khương")
+
+
+ROSTER = (UnitConfig("ldld-bac-ha", "LĐLĐ huyện Bắc Hà"), UnitConfig("ldld-bat-xat", "LĐLĐ huyện Bát Xát"),
+          UnitConfig("ldld-bao-yen", "LĐLĐ huyện Bảo Yên", aliases=("Liên đoàn Lao động huyện Bảo Yên",)),
+          UnitConfig("cd-a", "Công đoàn trường Mầm non"), UnitConfig("cd-b", "Công đoàn Trường mầm non"))
+
+
+@pytest.mark.parametrize(("text", "unit_id"), [
+    ("ldld-bac-ha", "ldld-bac-ha"), ("LĐLĐ huyện Bắc Hà", "ldld-bac-ha"), ("lđlđ huyen bac ha", "ldld-bac-ha"),
+    ("Liên đoàn Lao động huyện Bắc Hà", "ldld-bac-ha"), ("LDLD BAT XAT", "ldld-bat-xat"),
+    ("Liên đoàn Lao động huyện Bảo Yên", "ldld-bao-yen"), ("  LĐLĐ huyện Bảo Yên ", "ldld-bao-yen"),
+])
+def test_resolve_unit_on_a_roster(text: str, unit_id: str) -> None:
+    assert resolve_unit(ROSTER, text) == unit_id
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    ("Công đoàn trường mầm non", "several units"), ("LĐLĐ huyện Mường Khương", "no unit"), ("", "empty")])
+def test_resolve_unit_refuses(text: str, why: str) -> None:
+    with pytest.raises(UsageError, match=why):
+        resolve_unit(ROSTER, text)
 
 
 def test_show_by_reference_and_by_message_id(office: Office) -> None:
@@ -214,80 +233,41 @@ def test_parse_staff_datetime_refuses(text: str) -> None:
 # -- the CLI over the same use cases -------------------------------------------------------
 
 
-def _cli(tmp: Path, *argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    with redirect_stdout(out):
-        code = cli.main(["--config", str(tmp / "intake.toml"), "-q", *argv], {"USER": "hoa"}, clock=lambda: NOW)
-    return code, out.getvalue()
-
-
-def _toml(tmp: Path) -> None:
-    (tmp / "intake.toml").write_text(f"""
-timezone = "Asia/Ho_Chi_Minh"
-isolate_parsing = false
-[store]
-url = "sqlite:///{tmp / 'intake.db'}"
-files_dir = "{tmp / 'files'}"
-[mailbox]
-kind = "maildir"
-path = "{tmp / 'maildir'}"
-[sending]
-kind = "outbox"
-from_address = "bantuyengiao@gmail.com"
-outbox_dir = "{tmp / 'outbox'}"
-[acknowledge]
-max_age_days = 3650
-[[units]]
-id = "ldld-bac-ha"
-name = "LĐLĐ huyện Bắc Hà"
-emails = ["ldldbacha@gmail.com"]
-[[units]]
-id = "ldld-bao-yen"
-name = "LĐLĐ huyện Bảo Yên"
-[[campaigns]]
-id = "chuyen-de-2024"
-title = "Báo cáo Chuyên đề 2024"
-opens = 2024-01-22T00:00:00+07:00
-deadline = 2024-02-29T00:00:00+07:00
-section_title = "Đánh giá kết quả tổ chức học tập, quán triệt và triển khai Chuyên đề năm 2024"
-""", encoding="utf-8")
-
-
 def test_cli_show_section_choose_decisions_and_one_line_answers(tmp_path: Path) -> None:
-    _toml(tmp_path)
-    drop(tmp_path, message("ldldbacha@gmail.com", at("2024-02-20 08:00"), docx=report_docx("", HEADING, STUDY),
-                           msgid="<bh@gmail.com>"), "1")
-    assert _cli(tmp_path, "run", "--once")[0] == 0
-    status = json.loads(_cli(tmp_path, "status", "--json")[1])
+    write_toml(tmp_path)
+    drop(tmp_path, message("ldldbaothang@gmail.com", at("2024-02-20 08:00"), docx=report_docx("", HEADING, STUDY),
+                           msgid="<bt@gmail.com>"), "1")
+    assert run_cli(tmp_path, "run", "--once")[0] == 0
+    status = json.loads(run_cli(tmp_path, "status", "--json")[1])
     section = status["units"][0]["latest"]["section"]
     assert section["confidence"] == "sure" and section["chosen_by"] == "finder"
     assert section["candidates"][0] == {"heading": HEADING, "score": section["candidates"][0]["score"]}
     ref = status["units"][0]["latest"]["reference"]
 
-    code, out = _cli(tmp_path, "show", ref)
+    code, out = run_cli(tmp_path, "show", ref)
     assert code == 0
-    assert f"Thư {ref}" in out and "LĐLĐ huyện Bắc Hà (ldld-bac-ha)" in out and f"1. {HEADING}" in out
-    assert "Thư báo nhận: tới ldldbacha@gmail.com" in out
+    assert f"Thư {ref}" in out and "LĐLĐ huyện Bảo Thắng (ldld-bao-thang)" in out and f"1. {HEADING}" in out
+    assert "Thư báo nhận: tới ldldbaothang@gmail.com" in out
 
-    code, out = _cli(tmp_path, "excuse", "LĐLĐ huyện Bảo Yên", "--reason", "Sáp nhập")
+    code, out = run_cli(tmp_path, "excuse", "LĐLĐ huyện Bảo Yên", "--reason", "Sáp nhập")
     assert code == 0 and out.count("\n") == 1 and "Đã miễn nộp cho LĐLĐ huyện Bảo Yên (ldld-bao-yen)" in out
-    code, out = _cli(tmp_path, "extend", "lđlđ huyện bắc hà", "--until", "05/03/2024")
+    code, out = run_cli(tmp_path, "extend", "lđlđ huyện bảo thắng", "--until", "05/03/2024")
     assert code == 0 and out.count("\n") == 1 and "đến 23:59 05/03/2024" in out
-    assert _cli(tmp_path, "extend", "ldld-bac-ha", "--until", "01/02/2024")[0] == 2
-    code, out = _cli(tmp_path, "section", "choose", ref, "--heading", "I. TÌNH HÌNH CHUNG")
+    assert run_cli(tmp_path, "extend", "ldld-bao-thang", "--until", "01/02/2024")[0] == 2
+    code, out = run_cli(tmp_path, "section", "choose", ref, "--heading", "I. TÌNH HÌNH CHUNG")
     assert code == 0 and "I. TÌNH HÌNH CHUNG" in out
-    chosen = json.loads(_cli(tmp_path, "status", "--json")[1])["units"][0]["latest"]["section"]
+    chosen = json.loads(run_cli(tmp_path, "status", "--json")[1])["units"][0]["latest"]["section"]
     assert chosen["chosen_by"] == "staff" and chosen["heading"] == "I. TÌNH HÌNH CHUNG"
 
-    code, out = _cli(tmp_path, "decisions")
+    code, out = run_cli(tmp_path, "decisions")
     lines = out.splitlines()
     assert code == 0 and len(lines) == 3
     assert "miễn nộp" in lines[0] and "gia hạn" in lines[1] and "chọn mục" in lines[2] and "bởi hoa" in lines[2]
     first_id = lines[0].split(" ", 1)[0].lstrip("#")
-    code, out = _cli(tmp_path, "decisions", "revoke", first_id)
+    code, out = run_cli(tmp_path, "decisions", "revoke", first_id)
     assert code == 0 and "ĐÃ HỦY bởi hoa" in out
-    assert _cli(tmp_path, "decisions", "revoke", first_id)[0] == 2
-    assert _cli(tmp_path, "show", "TN24-99999")[0] == 2
-    assert _cli(tmp_path, "units", "link", "x@y.vn", "không có đơn vị này")[0] == 2
-    code, out = _cli(tmp_path, "units", "link", "vanthu@yahoo.com", "Bắc Hà")
-    assert code == 0 and "Đã đăng ký địa chỉ vanthu@yahoo.com cho LĐLĐ huyện Bắc Hà (ldld-bac-ha)" in out
+    assert run_cli(tmp_path, "decisions", "revoke", first_id)[0] == 2
+    assert run_cli(tmp_path, "show", "TN24-99999")[0] == 2
+    assert run_cli(tmp_path, "units", "link", "x@y.vn", "không có đơn vị này")[0] == 2
+    code, out = run_cli(tmp_path, "units", "link", "vanthu@yahoo.com", "Liên đoàn Lao động huyện Bảo Thắng")
+    assert code == 0 and "Đã đăng ký địa chỉ vanthu@yahoo.com cho LĐLĐ huyện Bảo Thắng (ldld-bao-thang)" in out
