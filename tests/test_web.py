@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from starlette.applications import Starlette
+from starlette.routing import Route
 from starlette.testclient import TestClient
 from webkit import PASSWORD, SECRET, USER, clone_site, example_site, site_app
 
@@ -92,6 +94,22 @@ def staff(site: Site) -> Site:
 
 
 # -- the gate ------------------------------------------------------------------------
+
+
+def routes(site: Site, method: str) -> set[str]:
+    app = site.client.app
+    assert isinstance(app, Starlette)
+    return {r.path for r in app.routes if isinstance(r, Route) and r.methods and method in r.methods}
+
+
+def test_the_lists_below_cover_every_route(site: Site) -> None:
+    def template(path: str) -> str:
+        path = path.split("?")[0]
+        return re.sub(r"^/units/[^/]+", "/units/{unit_id}", re.sub(r"^/decisions/\d+", "/decisions/{decision_id}",
+                      re.sub(r"^/exports/(csv|xlsx|html|docx)$", "/exports/{fmt}", path)))
+
+    assert routes(site, "GET") - {"/login", "/static/web.css"} == {template(p) for p in GET_PAGES}
+    assert routes(site, "POST") == {template(p) for p in POST_ACTIONS}
 
 
 def test_every_page_and_file_needs_a_login(site: Site) -> None:

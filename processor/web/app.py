@@ -180,8 +180,7 @@ class Dashboard:
                                           address)
         if result is LoginResult.OK:
             request.session.clear()
-            request.session.update({"user": account, CSRF_FIELD: new_csrf_token(),
-                                    "since": int(self.clock().timestamp())})
+            request.session.update({"user": account, CSRF_FIELD: new_csrf_token()})
             return RedirectResponse(target, status_code=303)
         error, code = (("Đăng nhập sai quá nhiều lần. Hãy thử lại sau 15 phút.", 429)
                        if result is LoginResult.THROTTLED else ("Tên đăng nhập hoặc mật khẩu không đúng.", 401))
