@@ -10,6 +10,11 @@ import io
 import os
 import re
 import stat
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +24,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.testclient import TestClient
-from webkit import PASSWORD, SECRET, USER, clone_site, example_site, site_app
+from webkit import PASSWORD, SECRET, USER, clone_site, example_site, free_port, site_app
 
 from intake.parsers.errors import ConfigError
 from intake.processor import cli
@@ -423,3 +428,29 @@ def test_times_and_file_names_for_staff() -> None:
     assert safe_filename("C:\\Users\\x\\Báo cáo\x00.docx") == "Báo cáo_.docx"
     assert safe_filename("  ..  ") == "tep"
     assert hash_password("mười ký tự trở lên").startswith("$argon2id$")
+
+
+def test_serve_command_listens_where_asked(processed: Path, tmp_path: Path) -> None:
+    config = clone_site(processed, tmp_path / "site")
+    assert cli.main(["--config", str(config), "serve", "--listen", "127.0.0.1"], {}) == 2
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "intake.processor.cli", "--config", str(config), "-q", "serve",
+                             "--listen", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2) as response:
+                    assert response.status == 200
+                    assert response.headers["Content-Security-Policy"] == CSP
+                    assert "Đăng nhập" in response.read().decode()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                time.sleep(0.1)
+        else:
+            pytest.fail("intake serve did not answer")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        if proc.stderr:
+            proc.stderr.close()
