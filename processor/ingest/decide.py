@@ -22,7 +22,7 @@ from intake.parsers.section import find_section, section_at
 from intake.parsers.unit import UnitMatch, UnitName, address_key, identify_unit
 from intake.processor.config import AcknowledgeConfig, CampaignConfig, Config, SendingConfig, UnitConfig
 from intake.processor.sending.acknowledge import AckFacts, AckPlan, AckPolicy, plan_ack
-from intake.store.models import MatchMethod, MessageState
+from intake.store.kinds import MatchMethod, MessageState
 from intake.store.records import AttachmentRecord, KnownFacts, MessageRecord
 
 UNREADABLE_EMAIL = "not a readable email"
