@@ -313,6 +313,7 @@ def test_a_staff_section_choice_outlives_re_evaluation() -> None:
     verdict = run(parsed(), [word(0, REPORT_A)], facts=facts)
     assert verdict.section is not None and verdict.section.chosen_by == "staff"
     assert verdict.section.heading == "I. TÌNH HÌNH CHUNG" and verdict.section.text == "Triển khai kịp thời."
+    assert verdict.section.candidates == verdict.sections[(0, "chuyen-de-2024")].candidates != ()
     none = run(parsed(), [word(0, REPORT_A)], facts=dataclasses.replace(
         facts, section_choice=SectionChoice(position=0, block=None)))
     assert none.section is not None and not none.section.found and none.section.reason == STAFF_NO_SECTION

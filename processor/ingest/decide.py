@@ -130,7 +130,10 @@ def decide(message_pk: int, received_at: dt.datetime, parsed: ParsedEmail | None
     section = sections.get((report.position, campaign.id)) if report is not None else None
     pinned = staff_section(facts, reads, rules.campaigns)
     if pinned is not None:
-        report, campaign, section = pinned
+        report, campaign, chosen = pinned
+        finder = sections.get((report.position, campaign.id))
+        # The finder's candidates stay listed beside the staff's choice, so it can be changed again.
+        section = dataclasses.replace(chosen, candidates=finder.candidates if finder is not None else ())
     problems = tuple(problems_of(reads, report, section, match.method))
     record = dataclasses.replace(
         base, unit_id=match.unit_id, match=MatchMethod(match.method),
