@@ -15,7 +15,7 @@ from intake.processor.mailbox import Mailbox, open_mailbox
 from intake.processor.scheduler import build_scheduler
 from intake.processor.sending import DeliveryCounts, Transport, deliver_pending, open_transport
 from intake.processor.sending.reminders import Reminders
-from intake.store.models import utcnow
+from intake.store.kinds import utcnow
 from intake.store.repository import CampaignRecord, RosterUnit, Store
 from intake.store.status import CampaignStatus
 

@@ -24,7 +24,7 @@ from intake.processor.sending.reminders import Plan
 from intake.processor.staff.exporters import EXPORTERS, ExportContext
 from intake.processor.staff.report import owes_something
 from intake.processor.staff_dates import parse_staff_datetime
-from intake.store.models import DecisionKind
+from intake.store.kinds import DecisionKind
 from intake.store.status import CampaignStatus, UnitState, UnitStatus
 from intake.store.views import (
     AttachmentView,

@@ -6,7 +6,6 @@ messages as 64-bit integers, lists as JSON.
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -28,6 +27,21 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from intake.store.kinds import (
+    DecisionKind,
+    MatchMethod,
+    MessageState,
+    OutgoingKind,
+    OutgoingState,
+    utcnow,
+)
+
+__all__ = [
+    "AttachmentRow", "Base", "Campaign", "Decision", "DecisionKind", "MailboxEntry", "MailboxState", "MatchMethod",
+    "Message", "MessageState", "Outgoing", "OutgoingKind", "OutgoingState", "SectionRow", "Unit", "UnitAddress",
+    "UtcDateTime", "utcnow",
+]
+
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
@@ -48,46 +62,6 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-class MessageState(StrEnum):
-    STORED = "stored"          # raw bytes kept, not yet processed
-    PROCESSED = "processed"    # parsed and recorded
-    IGNORED = "ignored"        # auto-reply, bulk, DSN, our own: recorded, never counted
-    FAILED = "failed"          # processing raised; kept for staff and retried never automatically
-
-
-class MatchMethod(StrEnum):
-    ADDRESS = "address"
-    DOCUMENT_HEADER = "document_header"
-    DISPLAY_NAME = "display_name"
-    NONE = "none"
-
-
-class OutgoingKind(StrEnum):
-    ACK = "ack"
-    REMINDER = "reminder"
-    DIGEST = "digest"
-
-
-class OutgoingState(StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"    # handed to the transport; next_attempt_at is the lease's end (see deliver_pending)
-    SENT = "sent"
-    FAILED = "failed"      # permanent failure, with the server's reply
-    SKIPPED = "skipped"    # recorded, deliberately not sent (rate limit, too old)
-
-
-class DecisionKind(StrEnum):
-    EXCUSE = "excuse"      # a unit owes nothing this campaign
-    EXTEND = "extend"      # a unit's later deadline (`until`)
-    LINK = "link"          # a sender address registered for a unit (`address`)
-    SECTION = "section"    # staff chose a message's section (`message_pk`, `block`, `position`)
-    DISMISS = "dismiss"    # an unmatched message staff looked at and set aside (`message_pk`)
 
 
 class Base(DeclarativeBase):

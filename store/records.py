@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from intake.parsers.model import Problem, SectionResult
-from intake.store.models import MatchMethod, MessageState, OutgoingKind, OutgoingState
+from intake.store.kinds import MatchMethod, MessageState, OutgoingKind, OutgoingState
 from intake.store.views import SectionChoice
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,7 @@ from intake.processor.ingest.decide import (
     decide,
     reference_number,
 )
-from intake.store.models import MatchMethod, MessageState
+from intake.store.kinds import MatchMethod, MessageState
 from intake.store.records import KnownFacts
 from intake.store.views import SectionChoice
 
@@ -311,6 +313,7 @@ def test_a_staff_section_choice_outlives_re_evaluation() -> None:
     verdict = run(parsed(), [word(0, REPORT_A)], facts=facts)
     assert verdict.section is not None and verdict.section.chosen_by == "staff"
     assert verdict.section.heading == "I. TÌNH HÌNH CHUNG" and verdict.section.text == "Triển khai kịp thời."
+    assert verdict.section.candidates == verdict.sections[(0, "chuyen-de-2024")].candidates != ()
     none = run(parsed(), [word(0, REPORT_A)], facts=dataclasses.replace(
         facts, section_choice=SectionChoice(position=0, block=None)))
     assert none.section is not None and not none.section.found and none.section.reason == STAFF_NO_SECTION
@@ -322,3 +325,18 @@ def test_the_finder_s_candidates_come_with_the_verdict() -> None:
     assert verdict.section is not None and verdict.section.chosen_by == "finder"
     assert verdict.section.candidates and verdict.section.candidates[0].heading == HEADING_A
     assert verdict.sections[(0, "chuyen-de-2024")] == verdict.section
+
+
+# -- the seam itself ---------------------------------------------------------------------------------------
+
+
+def test_the_decision_step_loads_no_database_code() -> None:
+    probe = ("import sys; import intake.processor.ingest.decide, intake.processor.sending.acknowledge; "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy'))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_no_module_of_processor_names_sqlalchemy() -> None:
+    processor = Path(__file__).resolve().parent.parent / "processor"
+    assert [p.name for p in processor.rglob("*.py") if "sqlalchemy" in p.read_text(encoding="utf-8")] == []

@@ -175,6 +175,7 @@ def test_section_choice_by_candidate_and_none(office: Office) -> None:
     first = office.choose_section(view.reference, candidate=1, actor="hoa")
     assert first.section is not None and first.section.heading == HEADING and first.section.chosen_by == "staff"
     assert first.problems == ()
+    assert first.section.candidates == view.section.candidates  # still offered after a staff choice
     none = office.choose_section(view.reference, none=True, actor="hoa")
     assert none.section is not None and not none.section.found and none.section.chosen_by == "staff"
     assert "section_not_found" in none.problems

@@ -1,9 +1,21 @@
 """SPEC's status rules, as a pure function."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from zoneinfo import ZoneInfo
 
-from intake.store.status import SubmissionView, UnitDecisions, UnitState, compute_unit_status
+from rich.console import Console
+
+from intake.processor.staff.report import print_status_table, status_json
+from intake.store.status import (
+    CampaignStatus,
+    SubmissionView,
+    UnitDecisions,
+    UnitState,
+    UnitStatus,
+    compute_unit_status,
+)
 from intake.store.views import SectionView
 
 TZ = dt.timezone(dt.timedelta(hours=7))
@@ -48,3 +60,16 @@ def test_late_exactly_at_deadline_and_extension() -> None:
 
 def test_excused_wins() -> None:
     assert compute_unit_status([], DEADLINE, UnitDecisions(excused=True))[0] == UnitState.EXCUSED
+
+
+def test_the_status_table_flags_a_section_to_review() -> None:
+    doubtful = dataclasses.replace(msg(1, 20), section=SectionView(True, "III. ĐÁNH GIÁ", "text", {}, 55.0, "",
+                                                                    confidence="review"))
+    unit = UnitStatus(id="u1", name="LĐLĐ huyện Bắc Hà", group="", status=UnitState.ON_TIME, deadline=DEADLINE,
+                      received_at=doubtful.received_at, submissions=1, latest=doubtful)
+    status = CampaignStatus(campaign_id="c", title="Chuyên đề", deadline=DEADLINE, units=(unit,), unmatched=())
+    console = Console(record=True, width=200)
+    print_status_table(status, ZoneInfo("Asia/Ho_Chi_Minh"), console)
+    assert "cần xem lại: III. ĐÁNH GIÁ" in console.export_text()
+    section = status_json(status, ZoneInfo("Asia/Ho_Chi_Minh"))["units"][0]["latest"]["section"]
+    assert (section["confidence"], section["chosen_by"], section["candidates"]) == ("review", "finder", [])

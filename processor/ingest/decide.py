@@ -22,7 +22,7 @@ from intake.parsers.section import find_section, section_at
 from intake.parsers.unit import UnitMatch, UnitName, address_key, identify_unit
 from intake.processor.config import AcknowledgeConfig, CampaignConfig, Config, SendingConfig, UnitConfig
 from intake.processor.sending.acknowledge import AckFacts, AckPlan, AckPolicy, plan_ack
-from intake.store.models import MatchMethod, MessageState
+from intake.store.kinds import MatchMethod, MessageState
 from intake.store.records import AttachmentRecord, KnownFacts, MessageRecord
 
 UNREADABLE_EMAIL = "not a readable email"
@@ -130,7 +130,10 @@ def decide(message_pk: int, received_at: dt.datetime, parsed: ParsedEmail | None
     section = sections.get((report.position, campaign.id)) if report is not None else None
     pinned = staff_section(facts, reads, rules.campaigns)
     if pinned is not None:
-        report, campaign, section = pinned
+        report, campaign, chosen = pinned
+        finder = sections.get((report.position, campaign.id))
+        # The finder's candidates stay listed beside the staff's choice, so it can be changed again.
+        section = dataclasses.replace(chosen, candidates=finder.candidates if finder is not None else ())
     problems = tuple(problems_of(reads, report, section, match.method))
     record = dataclasses.replace(
         base, unit_id=match.unit_id, match=MatchMethod(match.method),

@@ -30,7 +30,7 @@ from intake.processor.ingest.decide import ReadAttachment, Rules, decide
 from intake.processor.mailbox import Mailbox, MailboxItem
 from intake.processor.sending.acknowledge import compose_ack
 from intake.processor.sending.compose import template_env
-from intake.store.models import MessageState
+from intake.store.kinds import MessageState
 from intake.store.repository import Store
 
 log = logging.getLogger(__name__)

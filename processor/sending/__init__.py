@@ -6,12 +6,14 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from intake.parsers.errors import PermanentSendError, SendError
 from intake.processor.config import OutboxConfig, SendingConfig
-from intake.store.models import OutgoingState
-from intake.store.repository import Store
+from intake.store.kinds import OutgoingState
+
+if TYPE_CHECKING:  # the sending stage needs the Store's methods, not the ORM at import time
+    from intake.store.repository import Store
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = dt.timedelta(hours=1)

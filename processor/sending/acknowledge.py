@@ -17,7 +17,7 @@ from intake.parsers.email import is_synthetic_message_id, normalise_address
 from intake.parsers.model import ParsedEmail, Problem, SectionResult
 from intake.processor.config import AcknowledgeConfig, CampaignConfig, Config, SendingConfig, login_of
 from intake.processor.sending.compose import compose, reply_subject
-from intake.store.models import OutgoingKind, OutgoingState
+from intake.store.kinds import OutgoingKind, OutgoingState
 from intake.store.records import OutgoingMail, ack_key
 
 

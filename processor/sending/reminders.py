@@ -36,7 +36,7 @@ from rich.console import Console
 from intake.processor.config import CampaignConfig, Config
 from intake.processor.sending.compose import compose, template_env
 from intake.processor.staff.report import PROBLEM_VI, STATE_VI, local_time
-from intake.store.models import OutgoingKind
+from intake.store.kinds import OutgoingKind
 from intake.store.records import OutgoingMail
 from intake.store.repository import Store
 from intake.store.status import CampaignStatus, UnitState, UnitStatus
