@@ -1,8 +1,12 @@
-"""The project's exception tree. It lives in the lowest layer so that every
-stage can raise and catch the same classes.
+"""The project's one exception tree, for every stage (parsers, store, processor, CLI, web).
+
+It lives in the lowest layer (parsers/ imports nothing of the others) so that
+every stage can raise and catch the same classes without importing upwards;
+nothing else defines an intake exception.
 
     IntakeError                      base of everything intake raises on purpose
     ├── ConfigError                  bad or unreadable configuration (CLI exit 2)
+    ├── UsageError                   a staff request that cannot be done as asked (CLI exit 2)
     ├── ParseError                   input from a stranger that cannot be used
     │   ├── EmailParseError          the message itself is broken
     │   └── DocumentError            an attachment cannot be read as a report
@@ -14,8 +18,9 @@ stage can raise and catch the same classes.
     │   └── MailboxAuthError         credentials rejected: retrying will not help
     ├── CredentialError              no OAuth2 token could be obtained (command, file)
     ├── HeaderError                  a header we were about to write failed validation
-    └── SendError                    SMTP or outbox failure
-        └── PermanentSendError       the server refused for good (5xx)
+    ├── SendError                    SMTP or outbox failure
+    │   └── PermanentSendError       the server refused for good (5xx)
+    └── ExportError                  an export could not be built or written
 
 Third-party errors are translated where they enter (`raise X(...) from exc`).
 """
@@ -39,6 +44,10 @@ class ConfigError(IntakeError):
         where = f"{path}: " if path else ""
         what = f"{key}: " if key else ""
         super().__init__(f"{where}{what}{problem}")
+
+
+class UsageError(IntakeError):
+    """A request that cannot be done as asked: unknown unit or reference, a past date, bad arguments."""
 
 
 class ParseError(IntakeError):
@@ -91,3 +100,7 @@ class SendError(IntakeError):
 
 class PermanentSendError(SendError):
     """The SMTP server refused the message for good (5xx)."""
+
+
+class ExportError(IntakeError):
+    """An export could not be built or written."""

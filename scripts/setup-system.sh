@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests drive for real (Dovecot, PostgreSQL,
-# LibreOffice, pandoc) when any is missing. Needs root (CI runs as root).
+# LibreOffice, pandoc, Chromium for the dashboard's browser tests) when any is missing. Needs root (CI runs as root).
 set -euo pipefail
 need=()
 command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v soffice >/dev/null 2>&1 || need+=(libreoffice-writer-nogui)
 command -v pandoc >/dev/null 2>&1 || need+=(pandoc)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

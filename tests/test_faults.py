@@ -21,9 +21,8 @@ import pytest
 from servers.dovecot import DovecotServer
 from servers.smtp import SmtpServer
 from sqlalchemy import select
-from staffkit import STUDY, Clock, at, drop, make_app, make_config, message, report_docx
+from staffkit import STUDY, Clock, at, drop, make_app, make_config, message, report_docx, write_toml
 from test_imap import NOW, USER, build_config, flags_by_uid, note, outbox
-from test_staff import _write_toml
 
 import intake.processor.mailbox.imap as imap
 from intake.parsers.errors import MailboxError, StoreError
@@ -198,8 +197,8 @@ def test_full_disk_while_storing_attachments_keeps_the_message_for_the_next_roun
 
 
 def _toml(tmp: Path) -> Path:
-    """test_staff's config file, without the hourly cap (every message comes from one address)."""
-    _write_toml(tmp)
+    """staffkit's config file, without the hourly cap (every message comes from one address)."""
+    write_toml(tmp)
     path = tmp / "intake.toml"
     path.write_text(path.read_text(encoding="utf-8").replace("max_age_days = 3650",
                                                              "max_age_days = 3650\nmax_per_hour = 1000"),

@@ -2,7 +2,7 @@
 
 Every format is built from the same rows (`status_rows`), in roster order,
 with Vietnamese column names and times in the configured zone. The DOCX
-compiler lives in `export_docx`.
+compiler lives in `export_docx`; `exporters.EXPORTERS` maps format names to builders.
 """
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import datetime as dt
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,7 +19,6 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from intake.parsers.errors import IntakeError
 from intake.processor.sending.compose import template_env
 from intake.processor.staff.report import (
     STATE_VI,
@@ -31,7 +29,6 @@ from intake.processor.staff.report import (
 )
 from intake.store.status import CampaignStatus, UnitState, UnitStatus
 
-FORMATS = ("csv", "xlsx", "html", "docx")
 FIGURE_COLUMNS = (("participants", "Số tham gia học tập"), ("members", "Tổng số đoàn viên"),
                   ("rate_percent", "Tỷ lệ (%)"), ("sessions", "Số buổi/hội nghị"))
 COLUMNS = ("STT", "Mã đơn vị", "Đơn vị", "Tình trạng", "Hạn gửi", "Thời điểm nhận", "Số lần gửi",
@@ -43,10 +40,6 @@ WIDTHS = {"STT": 5, "Mã đơn vị": 16, "Đơn vị": 34, "Tình trạng": 11,
           "Địa chỉ gửi": 28}
 STATE_FILL = {UnitState.MISSING: "F8D7DA", UnitState.ON_TIME: "D4EDDA", UnitState.LATE: "FFF3CD",
               UnitState.EXCUSED: "D1ECF1"}
-
-
-class ExportError(IntakeError):
-    """The export could not be written."""
 
 
 @dataclass(frozen=True)
@@ -168,27 +161,3 @@ def export_html(status: CampaignStatus, tz: ZoneInfo, *, generated_at: dt.dateti
         unmatched=[(m.from_address, local_time(m.received_at, tz), ", ".join(m.attachments))
                    for m in status.unmatched])
     return str(page).encode("utf-8")
-
-
-# --------------------------------------------------------------- writing
-
-
-def export(status: CampaignStatus, fmt: str, path: Path, tz: ZoneInfo, *, generated_at: dt.datetime,
-           office: str = "") -> None:
-    if fmt == "csv":
-        data = export_csv(status, tz)
-    elif fmt == "xlsx":
-        data = export_xlsx([status], tz)
-    elif fmt == "html":
-        data = export_html(status, tz, generated_at=generated_at)
-    elif fmt == "docx":
-        from intake.processor.staff.export_docx import compile_report
-
-        data = compile_report(status, tz, generated_at=generated_at, office=office)
-    else:
-        raise ExportError(f"unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    except OSError as exc:
-        raise ExportError(f"cannot write {path}: {exc.strerror}") from exc
