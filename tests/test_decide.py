@@ -195,7 +195,6 @@ def test_an_unknown_sender_without_a_word_file_is_not_acknowledged() -> None:
     (parsed("bantuyengiao@gmail.com"), "our own address"),
     (parsed("bantuyengiao.inbox@gmail.com"), "our own address"),
     (parsed("x@example.com", return_path="bantuyengiao@gmail.com"), "Return-Path"),
-    (parsed(""), "no sender address"),
 ])
 def test_never_acknowledged_never_counted_recorded_all_the_same(email: ParsedEmail, why: str) -> None:
     verdict = run(email, [word(0, None)])
@@ -203,6 +202,14 @@ def test_never_acknowledged_never_counted_recorded_all_the_same(email: ParsedEma
     assert verdict.record.ignore_reason is not None and why in verdict.record.ignore_reason
     assert verdict.ack is None and verdict.unit_id is None and verdict.campaign_id is None
     assert [a.filename for a in verdict.record.attachments] == ["bao-cao-0.docx"]  # recorded all the same
+
+
+def test_no_usable_sender_is_listed_for_staff_with_the_reason_and_not_answered() -> None:
+    email = dataclasses.replace(parsed(""), sender_problem="no From header")
+    verdict = run(email, [word(0, None)])
+    assert verdict.record.state == MessageState.PROCESSED and verdict.record.ignore_reason is None
+    assert verdict.unit_id is None and verdict.record.error == "no From header"  # unmatched, with the reason
+    assert verdict.ack is None and verdict.no_ack is not None and "nobody to answer" in verdict.no_ack
 
 
 def test_exactly_one_acknowledgement_a_re_evaluation_queues_none() -> None:
