@@ -3,6 +3,7 @@ stage can raise and catch the same classes.
 
     IntakeError                      base of everything intake raises on purpose
     ├── ConfigError                  bad or unreadable configuration (CLI exit 2)
+    ├── UsageError                   bad command-line usage or staff input (CLI exit 2)
     ├── ParseError                   input from a stranger that cannot be used
     │   ├── EmailParseError          the message itself is broken
     │   └── DocumentError            an attachment cannot be read as a report
@@ -38,6 +39,10 @@ class ConfigError(IntakeError):
         where = f"{path}: " if path else ""
         what = f"{key}: " if key else ""
         super().__init__(f"{where}{what}{problem}")
+
+
+class UsageError(IntakeError):
+    """Bad command-line usage or staff input: unknown unit, bad reference, bad output file (exit 2)."""
 
 
 class ParseError(IntakeError):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from intake.parsers.errors import ConfigError, IntakeError
+from intake.parsers.errors import ConfigError, IntakeError, UsageError
 from intake.parsers.unit import address_key
 from intake.processor.app import App, open_store
 from intake.processor.config import Config, load_config
@@ -22,10 +22,6 @@ from intake.processor.staff.report import print_status_table, staff_console, sta
 from intake.store.models import DecisionKind
 
 log = logging.getLogger("intake")
-
-
-class UsageError(IntakeError):
-    """Bad command-line usage (exit 2)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,7 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="the status table (csv, xlsx, html) or the compiled report (docx)")
     export.add_argument("--campaign")
     export.add_argument("--format", required=True, choices=("csv", "xlsx", "html", "docx"))
-    export.add_argument("-o", "--output", required=True, help="file to write")
+    export.add_argument("-o", "--output", required=True, help="file to write (its folder must exist)")
+    export.add_argument("--dialect", default="vn", choices=("vn", "excel-sep", "plain"),
+                        help="csv only: vn = ';' and decimal comma with a BOM (Excel, Vietnamese settings); "
+                             "excel-sep = vn plus a 'sep=;' line; plain = RFC 4180 for programs")
     remind = sub.add_parser("remind", help="email the units still missing, now")
     remind.add_argument("--campaign")
     remind.add_argument("--dry-run", action="store_true", help="list who would be reminded; send nothing")
@@ -174,10 +173,11 @@ def _decision(kind: DecisionKind) -> Callable[[App, argparse.Namespace], int]:
 
 
 def cmd_export(app: App, args: argparse.Namespace) -> int:
-    from intake.processor.staff.export import export
+    from intake.processor.staff.export import ExportContext, check_output, export
 
-    export(app.status(args.campaign), args.format, Path(args.output), app.cfg.timezone,
-           generated_at=app.clock(), office=app.cfg.sending.from_name)
+    check_output(Path(args.output), args.format)
+    ctx = ExportContext(app.cfg.timezone, app.clock(), app.cfg.report, args.dialect)
+    export(app.status(args.campaign), args.format, Path(args.output), ctx)
     log.info("wrote %s", args.output)
     return 0
 

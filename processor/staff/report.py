@@ -100,17 +100,41 @@ def section_label(unit: UnitStatus) -> str:
     return section.heading or ""
 
 
-def decision_note(unit: UnitStatus, tz: ZoneInfo) -> str:
-    """Staff decisions in words: the excuse's reason, the extension's date, and who decided."""
+def decision_clauses(unit: UnitStatus, tz: ZoneInfo, *, with_actor: bool = True) -> list[str]:
+    """Staff decisions in words, one clause each, without closing punctuation."""
     parts = []
     if unit.decision.excused:
-        parts.append(f"Lý do miễn nộp: {unit.decision.excuse_reason}." if unit.decision.excuse_reason
-                     else "Được miễn nộp.")
+        parts.append(f"Lý do miễn nộp: {unit.decision.excuse_reason}" if unit.decision.excuse_reason
+                     else "Được miễn nộp")
     if unit.decision.extended_until is not None:
-        parts.append(f"Gia hạn đến {local_time(unit.decision.extended_until, tz)}.")
-    if parts and unit.decision.decided_by:
-        parts.append(f"Người quyết định: {unit.decision.decided_by}.")
-    return " ".join(parts)
+        parts.append(f"Gia hạn đến {local_time(unit.decision.extended_until, tz)}")
+    if parts and with_actor and unit.decision.decided_by:
+        parts.append(f"Người quyết định: {unit.decision.decided_by}")
+    return [p.rstrip(". ") for p in parts]
+
+
+def decision_note(unit: UnitStatus, tz: ZoneInfo) -> str:
+    """Staff decisions in words: the excuse's reason, the extension's date, and who decided."""
+    return " ".join(f"{p}." for p in decision_clauses(unit, tz))
+
+
+def message_note(unit: UnitStatus, tz: ZoneInfo) -> str:
+    """Why a unit that wrote to us still has no report, e.g. it sent only a PDF."""
+    latest = unit.latest
+    if latest is None or latest.has_report:
+        return ""
+    problems = "; ".join(PROBLEM_VI.get(p, p) for p in latest.problems) or "không có báo cáo Word"
+    files = ", ".join(latest.attachments)
+    what = f"{problems} ({files})" if files else problems
+    return f"Thư nhận lúc {local_time(latest.received_at, tz)}: {what}"
+
+
+def review_needed(unit: UnitStatus) -> bool:
+    """The finder was unsure of the section shown (confidence `review`); a missing field means sure."""
+    section = unit.latest.section if unit.latest else None
+    if section is None or not section.found:
+        return False
+    return str(getattr(section, "confidence", "sure")) == "review"
 
 
 def staff_console() -> Console:
