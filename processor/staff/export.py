@@ -253,7 +253,7 @@ def _sheet_title(text: str) -> str:
 def _title_block(ws: Worksheet, lines: list[tuple[str, int, bool]], width: int) -> int:
     """Merged lines across the table's width; returns the row of the table's header."""
     for row, (text, size, bold) in enumerate(lines, start=1):
-        ws.cell(row=row, column=1, value=clean(text)).font = Font(name=FONT, size=size, bold=bold)
+        _as_text(ws.cell(row=row, column=1, value=clean(text))).font = Font(name=FONT, size=size, bold=bold)
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
         ws.cell(row=row, column=1).alignment = Alignment(horizontal="center" if row <= 2 else "left")
         ws.row_dimensions[row].height = size * 1.45
@@ -281,7 +281,7 @@ def _body_row(ws: Worksheet, row: int, columns: tuple[Column, ...], values: list
         elif isinstance(value, str):
             value = clean(value)
             lines = max(lines, _wrapped_lines(value, column.width))
-        cell = ws.cell(row=row, column=col, value=value)
+        cell = _as_text(ws.cell(row=row, column=col, value=value))
         cell.font = Font(name=FONT, size=11, bold=bold)
         cell.border = GRID
         align = "center" if column.title == "STT" else "right" if column.kind in ("int", "number") else "left"
@@ -290,6 +290,13 @@ def _body_row(ws: Worksheet, row: int, columns: tuple[Column, ...], values: list
         if column.kind in XLSX_FORMAT:
             cell.number_format = XLSX_FORMAT[column.kind]
     ws.row_dimensions[row].height = min(MAX_ROW_PT, lines * LINE_PT + 3)
+
+
+def _as_text(cell: Any) -> Any:
+    """openpyxl stores a string starting with '=' as a formula: keep a stranger's text a string."""
+    if isinstance(cell.value, str) and cell.value.startswith("="):
+        cell.data_type = "s"
+    return cell
 
 
 def _wrapped_lines(text: str, width: float) -> int:
@@ -376,7 +383,8 @@ def export_html(status: CampaignStatus, ctx: ExportContext) -> bytes:
             "text": clean(section.text) if section is not None and section.found else "",
         })
     page = template_env().get_template("report.html.j2").render(
-        status=status, title=clean(status.title), office=clean(ctx.report.office or ctx.report.parent),
+        campaign_id=clean(status.campaign_id), title=clean(status.title),
+        office=clean(ctx.report.office or ctx.report.parent),
         units=units, counts=[(STATE_VI[s], s.value, counts[s]) for s in UnitState], total_units=len(status.units),
         totals={"submissions": vn_int(total.submissions), "figures": _figures_short(
             {k: v for k, v in total.figures.items() if v is not None})},

@@ -40,7 +40,15 @@ from intake.processor.staff.export import (
     unit_figures,
     unit_note,
 )
-from intake.processor.staff.formatting import clean, figures_sentence, one_line, sentence, vn_int, vn_percent
+from intake.processor.staff.formatting import (
+    clean,
+    figures_sentence,
+    lower_first,
+    one_line,
+    sentence,
+    vn_int,
+    vn_percent,
+)
 from intake.processor.staff.report import STATE_VI, local_time, review_needed
 from intake.store.status import CampaignStatus, UnitState, UnitStatus
 
@@ -291,13 +299,6 @@ def _table(doc: DocumentObject, header: Sequence[str], rows: Sequence[Sequence[s
 # ---------------------------------------------------------------- content
 
 
-def lower_first(text: str) -> str:
-    """'Báo cáo kết quả ...' -> 'báo cáo kết quả ...' inside a sentence; acronyms (LĐLĐ) kept."""
-    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
-        return text[0].lower() + text[1:]
-    return text
-
-
 def prose_time(when: dt.datetime, ctx: ExportContext) -> str:
     """'12 giờ 56 phút, ngày 26/11/2026'; midnight as '00 giờ 00 phút, ngày 29/02/2024'."""
     local = when.astimezone(ctx.tz)
@@ -370,7 +371,7 @@ def _unit_section(doc: DocumentObject, number: int, unit: UnitStatus, ctx: Expor
     if latest is not None and latest.has_report:
         clauses.append(f"tệp: {one_line(latest.report_attachment)}")
     note = unit_note(unit, tz, with_actor=False)
-    _para(doc, sentence(*clauses, *[lower_first(c) for c in note.split("; ") if c]), italic=True,
+    _para(doc, sentence(*clauses, note), italic=True,
           align=WD_ALIGN_PARAGRAPH.JUSTIFY)
     if latest is None or not latest.has_report:
         if unit.status != UnitState.EXCUSED:

@@ -88,7 +88,18 @@ def figures_sentence(figures: Mapping[str, Any]) -> str:
     return f"Số liệu: {', '.join(parts)}." if parts else ""
 
 
+def lower_first(text: str) -> str:
+    """'Báo cáo kết quả ...' -> 'báo cáo kết quả ...' inside a sentence; acronyms (LĐLĐ) kept."""
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+        return text[0].lower() + text[1:]
+    return text
+
+
 def sentence(*clauses: str) -> str:
-    """Clauses joined with '; ' and closed with one full stop, whatever they end with."""
-    kept = [c.strip().rstrip(".;,") for c in clauses if c and c.strip().rstrip(".;,")]
-    return f"{'; '.join(kept)}." if kept else ""
+    """Clauses joined with '; ' and closed with one full stop, whatever they end with.
+
+    Clauses may hold several, already joined with '; '; all but the first start in lower case.
+    """
+    parts = [p.strip().rstrip(".;,") for c in clauses if c for p in c.split("; ")]
+    kept = [p for p in parts if p]
+    return "; ".join([kept[0], *(lower_first(p) for p in kept[1:])]) + "." if kept else ""
