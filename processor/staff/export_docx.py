@@ -431,9 +431,9 @@ def _owing_table(doc: DocumentObject, status: CampaignStatus, ctx: ExportContext
         _para(doc, "Tất cả các đơn vị đã gửi báo cáo đúng hạn.", indent_mm=10)
         return
     rows = [(str(i), one_line(u.name), STATE_VI[u.status], local_time(u.received_at, ctx.tz),
-             sentence(lateness(u), unit_note(u, ctx.tz, with_actor=False)))
+             sentence(lateness(u), unit_note(u, ctx.tz, with_actor=False)) or "Chưa nhận được thư của đơn vị.")
             for i, u in enumerate(owing, start=1)]
-    _table(doc, ("STT", "Đơn vị", "Tình trạng", "Thời điểm nhận", "Ghi chú"), rows, (15, 48, 24, 31, 47))
+    _table(doc, ("STT", "Đơn vị", "Tình trạng", "Thời điểm nhận", "Ghi chú"), rows, (13, 44, 23, 35, 50))
     _para(doc, after=0)
 
 
