@@ -142,37 +142,21 @@ def test_check_output(tmp_path: Path) -> None:
     assert not (tmp_path / "nope").exists()
 
 
-def _config(report: str) -> dict[str, object]:
+def _config(report: dict[str, object] | None) -> dict[str, object]:
+    """The example config, with its [report] table replaced (or removed)."""
     import tomllib
 
-    return tomllib.loads(f"""
-[mailbox]
-kind = "maildir"
-path = "m"
-[sending]
-kind = "outbox"
-from_address = "a@b.vn"
-outbox_dir = "o"
-{report}
-[[units]]
-id = "u"
-name = "U"
-[[campaigns]]
-id = "c"
-title = "C"
-opens = 2024-01-01T00:00:00+07:00
-deadline = 2024-02-01T00:00:00+07:00
-units = ["*"]
-section_title = "S"
-""")
+    data = tomllib.loads((Path(__file__).resolve().parent.parent / "config.example.toml").read_text("utf-8"))
+    data.pop("report")
+    return data if report is None else {**data, "report": report}
 
 
 def test_report_config() -> None:
-    text = '[report]\nparent = "LĐLĐ TỈNH LÀO CAI"\nplace = " Lào Cai "\nsigner_title = "TRƯỞNG BAN"'
-    cfg = parse_config(_config(text), Path("x.toml"), {})
+    cfg = parse_config(_config({"parent": "LĐLĐ TỈNH LÀO CAI", "place": " Lào Cai ", "signer_title": "TRƯỞNG BAN"}),
+                       Path("x.toml"), {})
     assert cfg.report == ReportConfig(parent="LĐLĐ TỈNH LÀO CAI", place="Lào Cai", signer_title="TRƯỞNG BAN")
-    assert parse_config(_config(""), Path("x.toml"), {}).report == ReportConfig()
+    assert parse_config(_config(None), Path("x.toml"), {}).report == ReportConfig()
     with pytest.raises(ConfigError, match=r"\[report\] signer"):
-        parse_config(_config('[report]\nsigner = "x"'), Path("x.toml"), {})
+        parse_config(_config({"signer": "x"}), Path("x.toml"), {})
     with pytest.raises(ConfigError, match=r"\[report\] office: expected a string"):
-        parse_config(_config("[report]\noffice = 3"), Path("x.toml"), {})
+        parse_config(_config({"office": 3}), Path("x.toml"), {})

@@ -151,7 +151,7 @@ def _styles(doc: DocumentObject) -> None:
 
 def _para(container: Any, text: str = "", *, bold: bool = False, italic: bool = False, size: float | None = None,
           align: Any = None, after: float | None = None, indent_mm: float | None = None) -> Paragraph:
-    para = container.add_paragraph()
+    para: Paragraph = container.add_paragraph()
     if text:
         run = para.add_run(clean(text))
         run.bold, run.italic = bold or None, italic or None
@@ -167,7 +167,8 @@ def _para(container: Any, text: str = "", *, bold: bool = False, italic: bool = 
 
 
 def _cell_para(cell: _Cell, first: bool) -> Paragraph:
-    return cell.paragraphs[0] if first else cell.add_paragraph()
+    para: Paragraph = cell.paragraphs[0] if first else cell.add_paragraph()
+    return para
 
 
 def _rule(para: Paragraph, width_mm: float, cell_mm: float) -> None:
@@ -268,7 +269,7 @@ def _heading(doc: DocumentObject, text: str, level: int) -> Paragraph:
 def _table(doc: DocumentObject, header: Sequence[str], rows: Sequence[Sequence[str]], widths_mm: Sequence[float],
            *, numeric: Sequence[int] = (), total_rows: int = 0, size: float = BODY_PT) -> Table:
     """A grid table: bold header row repeated on each page, sized columns, numbers right-aligned."""
-    table = doc.add_table(rows=1 + len(rows), cols=len(header))
+    table: Table = doc.add_table(rows=1 + len(rows), cols=len(header))
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     _widths(table, widths_mm)
