@@ -323,11 +323,13 @@ def _summary(doc: DocumentObject, status: CampaignStatus, ctx: ExportContext) ->
     sent = counts[UnitState.ON_TIME] + counts[UnitState.LATE]
     no_section = sum(1 for u in status.units if u.latest and u.latest.has_report
                      and (u.latest.section is None or not u.latest.section.found))
+    split = ", ".join(f"{counts[state]} đơn vị {words}" for state, words in (
+        (UnitState.ON_TIME, "gửi đúng hạn"), (UnitState.LATE, "gửi muộn")) if counts[state])
+    rest = "".join(f"; {counts[state]} đơn vị {words}" for state, words in (
+        (UnitState.MISSING, "chưa gửi"), (UnitState.EXCUSED, "được miễn nộp")) if counts[state])
     _para(doc, f"Hạn gửi báo cáo: {prose_time(status.deadline, ctx)}. Tính đến {prose_time(ctx.generated_at, ctx)}, "
-               f"{sent}/{len(status.units)} đơn vị đã gửi báo cáo, trong đó {counts[UnitState.ON_TIME]} đơn vị "
-               f"gửi đúng hạn, {counts[UnitState.LATE]} đơn vị gửi muộn; {counts[UnitState.MISSING]} đơn vị chưa "
-               f"gửi; {counts[UnitState.EXCUSED]} đơn vị được miễn nộp.", align=WD_ALIGN_PARAGRAPH.JUSTIFY,
-          indent_mm=10)
+               f"{sent}/{len(status.units)} đơn vị đã gửi báo cáo{f' (trong đó {split})' if split else ''}{rest}.",
+          align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent_mm=10)
     rows = [("1", "Số đơn vị phải báo cáo", len(status.units)),
             ("2", "Gửi đúng hạn", counts[UnitState.ON_TIME]),
             ("3", "Gửi muộn (quá hạn)", counts[UnitState.LATE]),
@@ -372,8 +374,7 @@ def _unit_section(doc: DocumentObject, number: int, unit: UnitStatus, ctx: Expor
     if latest is not None and latest.has_report:
         clauses.append(f"tệp: {one_line(latest.report_attachment)}")
     note = unit_note(unit, tz, with_actor=False)
-    _para(doc, sentence(*clauses, note), italic=True,
-          align=WD_ALIGN_PARAGRAPH.JUSTIFY)
+    _para(doc, sentence(*clauses, note), italic=True)  # left: a long file name must not stretch the line
     if latest is None or not latest.has_report:
         if unit.status != UnitState.EXCUSED:
             _para(doc, "(Đơn vị chưa gửi báo cáo.)", italic=True)
@@ -387,8 +388,7 @@ def _unit_section(doc: DocumentObject, number: int, unit: UnitStatus, ctx: Expor
         for run in para.runs:
             run.font.highlight_color = WD_COLOR_INDEX.YELLOW
     if section.heading:
-        _para(doc, f"Mục trong báo cáo của đơn vị: {one_line(section.heading)}", italic=True,
-              align=WD_ALIGN_PARAGRAPH.JUSTIFY)
+        _para(doc, f"Mục trong báo cáo của đơn vị: {one_line(section.heading)}", italic=True)
     figures = figures_sentence(unit_figures(unit))
     if figures:
         _para(doc, figures, indent_mm=10)
