@@ -315,3 +315,58 @@ def test_rendered_pages_are_a4_in_times(demo: Path, tmp_path: Path) -> None:
         assert r["fonts"] and all(f.startswith(("TimesNewRoman", "LiberationSerif")) for f in r["fonts"]), (
             suffix, r["fonts"])
         assert len(r["pngs"]) == 1 and Path(r["pngs"][0]).stat().st_size > 5000
+
+
+# --------------------------------------------------------------- hostile
+
+
+def _hostile_mail() -> bytes:
+    """A registered unit's report whose file name, display name and subject carry control characters."""
+    import email.policy
+    from email.message import EmailMessage
+
+    doc = docx.Document()
+    doc.add_heading("1. Đánh giá kết quả tổ chức học tập, quán triệt và triển khai Chuyên đề năm 2024", 1)
+    doc.add_paragraph("=HYPERLINK(\"http://evil\") Tổng số đoàn viên: 500; số đoàn viên tham gia học tập: 450.")
+    body = io.BytesIO()
+    doc.save(body)
+    msg = EmailMessage(policy=email.policy.SMTP)
+    msg["Received"] = "from x by mx.google.com; Tue, 27 Feb 2024 10:00:00 +0700"
+    msg["From"] = "=?utf-8?q?=3DHYPERLINK=07_B=E1=BA=AFc_H=C3=A0?= <ldldbacha@gmail.com>"
+    msg["To"] = "bantuyengiaonuconglc@gmail.com"
+    msg["Subject"] = "=?utf-8?q?B=C3=A1o_c=C3=A1o=00=1B[31m?="
+    msg["Date"] = "Tue, 27 Feb 2024 10:00:00 +0700"
+    msg["Message-ID"] = "<hostile-export-1@example.com>"
+    msg.set_content("Gửi báo cáo.")
+    msg.add_attachment(body.getvalue(), maintype="application",
+                       subtype="vnd.openxmlformats-officedocument.wordprocessingml.document",
+                       filename="=Bao\x07cao\x01\x1b.docx")
+    return msg.as_bytes()
+
+
+def test_a_strangers_control_characters_do_not_take_exports_down(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Issue 14: one file name with control characters made `export --format xlsx/docx` exit 1."""
+    tmp = tmp_path_factory.mktemp("hostile")
+    shutil.copytree(ROOT / "examples" / "maildir", tmp / "maildir")
+    (tmp / "maildir" / "new" / "1709003600.M9P1.mx1").write_bytes(_hostile_mail())
+    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    for old, new in (('path = "examples/maildir"', f'path = "{tmp / "maildir"}"'),
+                     ('url = "sqlite:///intake.db"', f'url = "sqlite:///{tmp / "intake.db"}"'),
+                     ('files_dir = "files"', f'files_dir = "{tmp / "files"}"'),
+                     ('outbox_dir = "outbox"', f'outbox_dir = "{tmp / "outbox"}"')):
+        text = text.replace(old, new)
+    (tmp / "intake.toml").write_text(text, encoding="utf-8")
+    assert _cli(tmp, "run", "--once") == 0
+    for fmt in FORMATS:
+        assert _cli(tmp, "export", "--format", fmt, "-o", str(tmp / f"report.{fmt}")) == 0, fmt
+    wb = openpyxl.load_workbook(tmp / "report.xlsx")
+    cells = [c.value for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert any(v.startswith("=Bao\ufffdcao\ufffd\ufffd") for v in cells)  # shown, as text, not a formula
+    assert not [c for ws in wb for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    report = docx.Document(str(tmp / "report.docx"))
+    assert any("=Bao\ufffdcao" in p.text for p in report.paragraphs)
+    rows = list(csv.reader(io.StringIO((tmp / "report.csv").read_bytes().decode("utf-8-sig")), delimiter=";"))
+    bac_ha = next(r for r in rows if r[-1] == "ldld-bac-ha")
+    assert "'=Bao\ufffdcao\ufffd\ufffd.docx" in bac_ha
+    page = (tmp / "report.html").read_text(encoding="utf-8")
+    assert "\x07" not in page and "\x00" not in page and "\x1b" not in page
