@@ -267,8 +267,13 @@ def test_docx_styles_have_no_theme_fonts_colours_or_rules(demo: Path) -> None:
         defaults = z.read("word/styles.xml").decode().split("</w:docDefaults>")[0]
     assert "<w:color" not in body and "Theme" not in body and "Theme" not in defaults
     assert set(re.findall(r'w:color="(\w+)"', body)) <= {"000000", "auto"}  # black rules only
-    sizes = {run.font.size.pt for p in doc.paragraphs for run in p.runs if run.font.size}
-    assert sizes <= {12, 13, 14}
+    # 13 pt in the body and every table; only the header block (12-13) and "Nơi nhận" (11-12) differ, as
+    # Decree 30 sets them.
+    body_sizes = {run.font.size.pt if run.font.size else 13 for p in doc.paragraphs for run in p.runs}
+    table_sizes = {run.font.size.pt if run.font.size else 13 for t in doc.tables[1:-1] for row in t.rows
+                   for c in row.cells for p in c.paragraphs for run in p.runs}
+    assert body_sizes == {13} and table_sizes == {13}
+    assert doc.styles["Title"].font.size.pt == 14
 
 
 # --------------------------------------------------------------- output

@@ -361,7 +361,7 @@ def _figures_table(doc: DocumentObject, status: CampaignStatus, ctx: ExportConte
     _table(doc, ("STT", "Đơn vị", "Số tham gia học tập", "Tổng số đoàn viên", "Tỷ lệ", "Số buổi"), lines,
            (15, 61, 24, 25, 19, 21), numeric=(2, 3, 4, 5), total_rows=1)
     _para(doc, "Tỷ lệ ở dòng Tổng cộng tính trên tổng số của các đơn vị báo cáo đủ cả hai số liệu.",
-          italic=True, size=12)
+          italic=True)
 
 
 def _unit_section(doc: DocumentObject, number: int, unit: UnitStatus, ctx: ExportContext) -> None:
@@ -384,7 +384,7 @@ def _unit_section(doc: DocumentObject, number: int, unit: UnitStatus, ctx: Expor
         _para(doc, "(Báo cáo của đơn vị chưa có mục đánh giá riêng.)", italic=True)
         return
     if review_needed(unit):
-        para = _para(doc, REVIEW_NOTE, italic=True, size=12)
+        para = _para(doc, REVIEW_NOTE, italic=True)
         for run in para.runs:
             run.font.highlight_color = WD_COLOR_INDEX.YELLOW
     if section.heading:
@@ -418,7 +418,7 @@ def _text_table(doc: DocumentObject, rows: list[list[str]]) -> None:
     widths = [TEXT_WIDTH_MM * w / sum(weights) for w in weights]
     numeric = [c for c in range(width) if all(_numberish(r[c]) for r in padded[1:] if r[c])]
     total_rows = 1 if padded[-1][0].strip().lower().startswith(("tổng", "cộng")) and len(padded) > 2 else 0
-    _table(doc, padded[0], padded[1:], widths, numeric=numeric, total_rows=total_rows, size=12)
+    _table(doc, padded[0], padded[1:], widths, numeric=numeric, total_rows=total_rows)
     _para(doc, after=2)
 
 
