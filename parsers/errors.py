@@ -6,7 +6,7 @@ nothing else defines an intake exception.
 
     IntakeError                      base of everything intake raises on purpose
     ├── ConfigError                  bad or unreadable configuration (CLI exit 2)
-    ├── UsageError                   a staff request that cannot be done as asked (CLI exit 2)
+    ├── UsageError                   bad command-line usage or staff input (CLI exit 2)
     ├── ParseError                   input from a stranger that cannot be used
     │   ├── EmailParseError          the message itself is broken
     │   └── DocumentError            an attachment cannot be read as a report
@@ -47,7 +47,7 @@ class ConfigError(IntakeError):
 
 
 class UsageError(IntakeError):
-    """A request that cannot be done as asked: unknown unit or reference, a past date, bad arguments."""
+    """Bad command-line usage or staff input: unknown unit, bad reference, bad output file (exit 2)."""
 
 
 class ParseError(IntakeError):

@@ -22,7 +22,7 @@ from intake.parsers.errors import ConfigError, ExportError, IntakeError, UsageEr
 from intake.processor.app import App, open_store
 from intake.processor.config import Config, load_config
 from intake.processor.services import Office
-from intake.processor.staff.exporters import EXPORTERS
+from intake.processor.staff.export import EXPORTERS, check_output
 from intake.processor.staff.report import local_time, print_status_table, staff_console, status_json
 from intake.processor.staff.text import decision_line, message_lines
 
@@ -67,7 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="the status table (csv, xlsx, html) or the compiled report (docx)")
     export.add_argument("--campaign")
     export.add_argument("--format", required=True, choices=tuple(EXPORTERS))
-    export.add_argument("-o", "--output", required=True, help="file to write")
+    export.add_argument("-o", "--output", required=True, help="file to write (its folder must exist)")
+    export.add_argument("--dialect", default="vn", choices=("vn", "excel-sep", "plain"),
+                        help="csv only: vn = ';' and decimal comma with a BOM (Excel, Vietnamese settings); "
+                             "excel-sep = vn plus a 'sep=;' line; plain = RFC 4180 for programs")
     remind = sub.add_parser("remind", help="email the units still missing, now")
     remind.add_argument("--campaign")
     remind.add_argument("--dry-run", action="store_true", help="list who would be reminded; send nothing")
@@ -203,10 +206,10 @@ def cmd_extend(app: App, office: Office, args: argparse.Namespace) -> int:
 
 
 def cmd_export(app: App, office: Office, args: argparse.Namespace) -> int:
-    data = office.export(args.campaign, args.format)
     path = Path(args.output)
+    check_output(path, args.format)
+    data = office.export(args.campaign, args.format, args.dialect)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc.strerror}") from exc

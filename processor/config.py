@@ -195,6 +195,21 @@ class WebConfig:
 
 
 @dataclass(frozen=True)
+class ReportConfig:
+    """`[report]`: the compiled report's header and signature (Decree 30/2020 layout).
+
+    Empty values become dotted placeholders that staff fill in by hand.
+    """
+
+    parent: str = ""          # the body above the office, e.g. "LĐLĐ TỈNH LÀO CAI"
+    office: str = ""          # the issuing office, e.g. "BAN TUYÊN GIÁO - NỮ CÔNG"
+    number_prefix: str = "BC"  # "Số: .../BC-TG"
+    place: str = ""           # "Lào Cai, ngày ... tháng ... năm ..."
+    signer_title: str = ""    # e.g. "TRƯỞNG BAN"
+    signer_name: str = ""
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     timezone: ZoneInfo
@@ -207,6 +222,7 @@ class Config:
     staff: StaffConfig
     isolate_parsing: bool = True
     web: WebConfig = field(default_factory=WebConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
 
     def campaign(self, campaign_id: str | None) -> CampaignConfig:
         """The campaign named, or the only one; ConfigError otherwise."""
@@ -322,10 +338,18 @@ def parse_config(data: Mapping[str, Any], path: Path, environ: Mapping[str, str]
     campaigns = _campaigns(top, tz, units)
     isolate = top.get("isolate_parsing", bool, True)
     web = _web(top.sub("web"))
+    report = _report(top.sub("report"))
     top.reject_unknown()
     return Config(path=path, timezone=tz, store=store, mailbox=mailbox, sending=sending,
                   acknowledge=ack, units=units, campaigns=campaigns, staff=staff,
-                  isolate_parsing=isolate, web=web)
+                  isolate_parsing=isolate, web=web, report=report)
+
+
+def _report(sec: _Section) -> ReportConfig:
+    values = {key: sec.get(key, str, getattr(ReportConfig, key)).strip()
+              for key in ("parent", "office", "number_prefix", "place", "signer_title", "signer_name")}
+    sec.reject_unknown()
+    return ReportConfig(**values)
 
 
 def _store(sec: _Section) -> StoreConfig:

@@ -21,7 +21,7 @@ from intake.parsers.vietnamese import fold
 from intake.processor.app import App
 from intake.processor.config import CampaignConfig, UnitConfig
 from intake.processor.sending.reminders import Plan
-from intake.processor.staff.exporters import EXPORTERS, ExportContext
+from intake.processor.staff.export import ExportContext, render
 from intake.processor.staff.report import owes_something
 from intake.processor.staff_dates import parse_staff_datetime
 from intake.store.kinds import DecisionKind
@@ -256,12 +256,10 @@ class Office:
 
     # -- outputs -------------------------------------------------------------------
 
-    def export(self, campaign_id: str | None, fmt: str) -> bytes:
-        exporter = EXPORTERS.get(fmt)
-        if exporter is None:
-            raise UsageError(f"format: expected one of {', '.join(EXPORTERS)}, got \"{fmt}\"")
-        ctx = ExportContext(tz=self.cfg.timezone, generated_at=self.now(), office=self.cfg.sending.from_name)
-        return exporter(self.status(campaign_id), ctx)
+    def export(self, campaign_id: str | None, fmt: str, csv_dialect: str = "vn") -> bytes:
+        """The file's bytes, through the exporter registry (an unknown format is a UsageError)."""
+        ctx = ExportContext(self.cfg.timezone, self.now(), self.cfg.report, csv_dialect)
+        return render(self.status(campaign_id), fmt, ctx)
 
     def remind(self, campaign_id: str | None, dry_run: bool, actor: str) -> ReminderPlan:
         """Email the units still missing now (at most once a day each); sends unless `dry_run`."""

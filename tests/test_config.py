@@ -18,7 +18,7 @@ from intake.processor.config import (
     parse_config,
     remind_offset,
 )
-from intake.processor.staff.exporters import EXPORTERS
+from intake.processor.staff.export import EXPORTERS
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_EXAMPLE = """

@@ -110,23 +110,42 @@ def section_label(unit: UnitStatus) -> str:
 def table_section_label(unit: UnitStatus) -> str:
     """`section_label`, flagged "cần xem lại" when the finder asks staff to look."""
     label = section_label(unit)
-    section = unit.latest.section if unit.latest else None
-    if section is not None and section.found and section.confidence == REVIEW:
-        return f"cần xem lại: {label}"
-    return label
+    return f"cần xem lại: {label}" if review_needed(unit) else label
+
+
+def decision_clauses(unit: UnitStatus, tz: ZoneInfo, *, with_actor: bool = True) -> list[str]:
+    """Staff decisions in words, one clause each, without closing punctuation."""
+    parts = []
+    if unit.decision.excused:
+        parts.append(f"Lý do miễn nộp: {unit.decision.excuse_reason}" if unit.decision.excuse_reason
+                     else "Được miễn nộp")
+    if unit.decision.extended_until is not None:
+        parts.append(f"Gia hạn đến {local_time(unit.decision.extended_until, tz)}")
+    if parts and with_actor and unit.decision.decided_by:
+        parts.append(f"Người quyết định: {unit.decision.decided_by}")
+    return [p.rstrip(". ") for p in parts]
 
 
 def decision_note(unit: UnitStatus, tz: ZoneInfo) -> str:
     """Staff decisions in words: the excuse's reason, the extension's date, and who decided."""
-    parts = []
-    if unit.decision.excused:
-        parts.append(f"Lý do miễn nộp: {unit.decision.excuse_reason}." if unit.decision.excuse_reason
-                     else "Được miễn nộp.")
-    if unit.decision.extended_until is not None:
-        parts.append(f"Gia hạn đến {local_time(unit.decision.extended_until, tz)}.")
-    if parts and unit.decision.decided_by:
-        parts.append(f"Người quyết định: {unit.decision.decided_by}.")
-    return " ".join(parts)
+    return " ".join(f"{p}." for p in decision_clauses(unit, tz))
+
+
+def message_note(unit: UnitStatus, tz: ZoneInfo) -> str:
+    """Why a unit that wrote to us still has no report, e.g. it sent only a PDF."""
+    latest = unit.latest
+    if latest is None or latest.has_report:
+        return ""
+    problems = "; ".join(PROBLEM_VI.get(p, p) for p in latest.problems) or "không có báo cáo Word"
+    files = ", ".join(latest.attachments)
+    what = f"{problems} ({files})" if files else problems
+    return f"Thư nhận lúc {local_time(latest.received_at, tz)}: {what}"
+
+
+def review_needed(unit: UnitStatus) -> bool:
+    """The finder was unsure of the section shown (confidence `review`)."""
+    section = unit.latest.section if unit.latest else None
+    return section is not None and section.found and section.confidence == REVIEW
 
 
 def staff_console() -> Console:

@@ -34,6 +34,7 @@ from starlette.routing import Route
 from intake.parsers.errors import IntakeError
 from intake.parsers.vietnamese import fold
 from intake.processor.config import Config
+from intake.processor.staff.export import EXPORTERS
 from intake.processor.staff.report import REVIEW, decision_note
 from intake.processor.web import render
 from intake.processor.web.accounts import LoginResult, Logins
@@ -281,7 +282,7 @@ class Dashboard:
 
     async def export(self, request: Request) -> Response:
         fmt = request.path_params["fmt"]
-        if fmt not in ("csv", "xlsx", "html", "docx"):
+        if fmt not in EXPORTERS:
             return self.problem(request, "Không có định dạng này.", 404)
         camp = self.campaign_id(request.query_params.get("campaign"))
         data = await self.call(self.office.export, camp, fmt)
