@@ -371,12 +371,15 @@ def test_a_strangers_control_characters_do_not_take_exports_down(tmp_path_factor
         assert _cli(tmp, "export", "--format", fmt, "-o", str(tmp / f"report.{fmt}")) == 0, fmt
     wb = openpyxl.load_workbook(tmp / "report.xlsx")
     cells = [c.value for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
-    assert any(v.startswith("=Bao\ufffdcao\ufffd\ufffd") for v in cells)  # shown, as text, not a formula
+    # The parser already drops control characters (issue 14, parsers/headers.clean_text); the export layer
+    # makes whatever reaches it safe (tests/test_export_safety.py). Either way: shown, as text, not a formula.
+    names = [v for v in cells if v.startswith("=Bao") and v.endswith(".docx")]
+    assert names and not any(ch < " " for v in names for ch in v)
     assert not [c for ws in wb for row in ws.iter_rows() for c in row if c.data_type == "f"]
     report = docx.Document(str(tmp / "report.docx"))
-    assert any("=Bao\ufffdcao" in p.text for p in report.paragraphs)
+    assert any("=Bao" in p.text for p in report.paragraphs)
     rows = list(csv.reader(io.StringIO((tmp / "report.csv").read_bytes().decode("utf-8-sig")), delimiter=";"))
     bac_ha = next(r for r in rows if r[-1] == "ldld-bac-ha")
-    assert "'=Bao\ufffdcao\ufffd\ufffd.docx" in bac_ha
+    assert any(v.startswith("'=Bao") and v.endswith(".docx") for v in bac_ha)
     page = (tmp / "report.html").read_text(encoding="utf-8")
     assert "\x07" not in page and "\x00" not in page and "\x1b" not in page
