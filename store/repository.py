@@ -218,10 +218,12 @@ class Store:
 
     # -- outgoing -----------------------------------------------------------------
 
-    def pending_outgoing(self, now: dt.datetime, limit: int = 100) -> list[Outgoing]:
+    def pending_outgoing(self, now: dt.datetime, limit: int = 100, after_id: int = 0) -> list[Outgoing]:
+        """Due pending rows in id order, at most `limit`, those with an id above `after_id`
+        (page through them by passing the last id seen)."""
         with self.db.transaction() as s:
             rows = s.scalars(select(Outgoing).where(
-                Outgoing.state == OutgoingState.PENDING, Outgoing.next_attempt_at <= now)
+                Outgoing.state == OutgoingState.PENDING, Outgoing.next_attempt_at <= now, Outgoing.id > after_id)
                 .order_by(Outgoing.id).limit(limit)).all()
             for row in rows:
                 s.expunge(row)
