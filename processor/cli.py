@@ -105,8 +105,10 @@ def dispatch(args: argparse.Namespace, cfg: Config) -> int:
     store = open_store(cfg)
     try:
         app = App(cfg, store)
-        handler = COMMANDS[args.command]
-        return handler(app, args)
+        try:
+            return COMMANDS[args.command](app, args)
+        finally:
+            app.close()
     finally:
         store.close()
 

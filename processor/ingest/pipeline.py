@@ -23,9 +23,9 @@ from intake.parsers.errors import (
 )
 from intake.parsers.filetype import classify, is_word_candidate
 from intake.parsers.model import Attachment, FileKind, Outline, ParsedEmail, Problem, SectionResult
-from intake.parsers.section import find_section
 from intake.parsers.unit import UnitName, address_key, identify_unit
 from intake.processor.config import CampaignConfig, Config
+from intake.processor.documents.pool import CampaignQuery, Inline, Sections
 from intake.processor.mailbox import Mailbox, MailboxItem
 from intake.processor.sending.acknowledge import Acknowledger, AckPolicy
 from intake.store.models import (
@@ -65,10 +65,15 @@ class RunCounts:
 
 class Pipeline:
     def __init__(self, cfg: Config, store: Store, read_document: Reader,
-                 acknowledger: Acknowledger, clock: Callable[[], dt.datetime] = utcnow) -> None:
+                 acknowledger: Acknowledger, clock: Callable[[], dt.datetime] = utcnow,
+                 documents: Sections | None = None) -> None:
         self.cfg = cfg
         self.store = store
         self.read_document = read_document
+        # Where outlines and sections come from: a worker pool reading ahead, or `read_document` inline.
+        self.documents = documents if documents is not None else Inline(read_document)
+        self.campaign_queries = tuple(CampaignQuery(c.id, c.section_title, tuple(c.section_keywords))
+                                      for c in cfg.campaigns)
         self.acknowledger = acknowledger
         self.clock = clock
         self.units = tuple(UnitName(u.id, (u.name, *u.aliases)) for u in cfg.units)
@@ -82,7 +87,7 @@ class Pipeline:
         `stop` is asked after each message: when it says so the rest waits for the next run."""
         self.finish_after(mailbox)
         fetched = new = processed = failed = 0
-        for item in mailbox.fetch_new(self.store):
+        for item in self.documents.ahead(mailbox.fetch_new(self.store)):
             fetched += 1
             got = self.store.ingest(mailbox.identity, item.folder, item.uidvalidity, item.key,
                                     item.raw, item.received_at)
@@ -153,8 +158,7 @@ class Pipeline:
             return
         for read in reads:
             if read.outline is not None:
-                for camp in self.cfg.campaigns:
-                    read.sections[camp.id] = find_section(read.outline, camp.section_title, camp.section_keywords)
+                read.sections = self.documents.sections(read.outline, self.campaign_queries)
         self._record(message_pk, row, parsed, reads, ignore=None)
 
     def _read(self, position: int, att: Attachment, *, parse: bool) -> ReadAttachment:
@@ -164,7 +168,7 @@ class Pipeline:
         if not read.word or not parse:
             return read
         try:
-            read.outline = self.read_document(att)
+            read.outline = self.documents.read(att)
         except EncryptedDocument as exc:
             read.problem, read.detail = Problem.ENCRYPTED_ATTACHMENT, str(exc)
         except UnsupportedDocument as exc:
