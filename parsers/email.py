@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from email.message import Message
-from typing import Any
+from typing import Any, Final
 
 import mailparser
 from mailparser.exceptions import MailParserError
@@ -81,7 +81,13 @@ def message_id(msg: Message, raw: bytes) -> str:
 
 def message_id_of(raw: bytes) -> str:
     """`message_id` from the header block alone: cheap enough to run before the message is stored."""
-    return message_id(email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw), raw)
+    # Only the header block goes through the parser: given a whole message it would read the body too.
+    end = _END_OF_HEADERS.search(raw)
+    head = raw[:end.end()] if end is not None else raw
+    return message_id(email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(head), raw)
+
+
+_END_OF_HEADERS: Final = re.compile(rb"\r?\n\r?\n")
 
 
 def is_synthetic_message_id(value: str) -> bool:

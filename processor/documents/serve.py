@@ -22,6 +22,7 @@ job's documents as unreadable.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import pickle
@@ -34,7 +35,7 @@ from intake.parsers.email import parse_email
 from intake.parsers.errors import DocumentError, EmailParseError, UnreadableDocument
 from intake.parsers.filetype import classify, is_word_candidate
 from intake.parsers.model import Attachment
-from intake.processor.documents import LIMIT_EXCEEDED, DocumentReader, ReaderLimits, outline_to_json
+from intake.processor.documents import LIMIT_EXCEEDED, DocumentReader, ReaderLimits
 from intake.processor.documents.pool import CampaignQuery, find_sections
 
 FRAME = struct.Struct(">I")
@@ -69,8 +70,9 @@ def _one(reader: DocumentReader, att: Attachment, campaigns: tuple[CampaignQuery
     except DocumentError as exc:
         return {"error": type(exc).__name__, "message": str(exc)}
     sections = find_sections(outline, campaigns)
-    return {"outline": outline_to_json(outline),
-            "sections": {key: outline_to_json(value) for key, value in sections.items()}}
+    # asdict gives JSON-ready values here: str enums, tuples (as lists), numbers, None.
+    return {"outline": dataclasses.asdict(outline),
+            "sections": {key: dataclasses.asdict(value) for key, value in sections.items()}}
 
 
 def _email(reader: DocumentReader, raw: bytes, campaigns: tuple[CampaignQuery, ...],
