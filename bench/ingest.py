@@ -228,6 +228,19 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
+def command_of(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            words = fh.read().split(b"\0")
+    except OSError:
+        return "?"
+    text = " ".join(w.decode("utf-8", "replace") for w in words if w)
+    for short in ("documents.worker", "soffice", "intake"):
+        if short in text:
+            return short
+    return text[:40]
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of `pid` (children reaped by it included)."""
     try:
@@ -244,16 +257,18 @@ class PeakRss:
 
     def __init__(self, pid: int) -> None:
         self.pid, self.peak_kb, self.peak_procs = pid, 0, 0
+        self.at_peak: list[tuple[str, int]] = []  # (command, RSS kB) of each process at the peak
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.wait(0.05):
-            pids = tree(self.pid)
-            total = sum(rss_kb(p) for p in pids)
+            sizes = [(p, rss_kb(p)) for p in tree(self.pid)]
+            total = sum(size for _p, size in sizes)
             if total > self.peak_kb:
-                self.peak_kb, self.peak_procs = total, len(pids)
+                self.peak_kb, self.peak_procs = total, len(sizes)
+                self.at_peak = [(command_of(p), size) for p, size in sizes if size]
 
     def stop(self) -> int:
         self._stop.set()
@@ -303,17 +318,17 @@ def intake_command(config: Path, *args: str, profile: str | None = None) -> list
             "--config", str(config), *args]
 
 
-def run_once(config: Path, env: dict[str, str], profile: str | None) -> tuple[float, int, str]:
+def run_once(config: Path, env: dict[str, str], profile: str | None) -> tuple[float, PeakRss, str]:
     began = time.perf_counter()
     proc = subprocess.Popen(intake_command(config, "run", "--once", profile=profile), env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     sampler = PeakRss(proc.pid)
     output, _ = proc.communicate()
     seconds = time.perf_counter() - began
-    peak = sampler.stop()
+    sampler.stop()
     if proc.returncode != 0:
         raise SystemExit(f"intake run --once failed ({proc.returncode}):\n{output.decode()[-3000:]}")
-    return seconds, peak, output.decode("utf-8", "replace")
+    return seconds, sampler, output.decode("utf-8", "replace")
 
 
 def db_counts(tmp: Path) -> tuple[dict[str, int], dict[str, int]]:
@@ -447,11 +462,13 @@ def main() -> int:
               f"({floor_msgs / floor_s:.1f} msg/s)")
         config = write_config(tmp, imap, smtp)
         env = {**os.environ, "BENCH_IMAP_PASSWORD": imap.users[USER]}
-        seconds, peak_kb, output = run_once(config, env, args.profile)
+        seconds, sampler, output = run_once(config, env, args.profile)
+        peak_kb = sampler.peak_kb
         messages, outgoing = db_counts(tmp)
         pending = outgoing.get("pending", 0) + outgoing.get("sending", 0)
         print(f"intake run --once: {args.messages} messages in {seconds:.2f} s ({args.messages / seconds:.1f} msg/s), "
               f"peak RSS {peak_kb / 1024:.0f} MB (intake + children)")
+        print("  at the peak: " + ", ".join(f"{name} {kb / 1024:.0f} MB" for name, kb in sampler.at_peak))
         print(f"  messages {messages}; acknowledgements {outgoing}; received by the SMTP sink: {len(smtp.messages)}; "
               f"still pending after the run: {pending}")
         print(f"intake/floor: {seconds / floor_s:.2f}")
@@ -478,4 +495,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    sys.stdout.reconfigure(line_buffering=True)
     sys.exit(main())
