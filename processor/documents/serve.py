@@ -48,9 +48,12 @@ def _cpu_used() -> float:
 
 
 def _budget(cpu_seconds: int) -> None:
-    """SIGXCPU once this document has used `cpu_seconds` of CPU (the hard limit stays open)."""
+    """SIGXCPU once this document has used `cpu_seconds` of CPU (the hard limit is left as it is)."""
     soft = int(_cpu_used()) + cpu_seconds + 1
-    resource.setrlimit(resource.RLIMIT_CPU, (soft, resource.RLIM_INFINITY))
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
 def _read_frame(stream: IO[bytes]) -> bytes | None:
