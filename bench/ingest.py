@@ -257,6 +257,7 @@ class PeakRss:
 
     def __init__(self, pid: int) -> None:
         self.pid, self.peak_kb, self.peak_procs = pid, 0, 0
+        self.peak_without_soffice_kb = 0  # intake and its workers alone (LibreOffice runs only for .doc)
         self.at_peak: list[tuple[str, int]] = []  # (command, RSS kB) of each process at the peak
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -266,6 +267,8 @@ class PeakRss:
         while not self._stop.wait(0.05):
             sizes = [(p, rss_kb(p)) for p in tree(self.pid)]
             total = sum(size for _p, size in sizes)
+            ours = sum(size for p, size in sizes if command_of(p) != "soffice")
+            self.peak_without_soffice_kb = max(self.peak_without_soffice_kb, ours)
             if total > self.peak_kb:
                 self.peak_kb, self.peak_procs = total, len(sizes)
                 self.at_peak = [(command_of(p), size) for p, size in sizes if size]
@@ -468,6 +471,7 @@ def main() -> int:
         pending = outgoing.get("pending", 0) + outgoing.get("sending", 0)
         print(f"intake run --once: {args.messages} messages in {seconds:.2f} s ({args.messages / seconds:.1f} msg/s), "
               f"peak RSS {peak_kb / 1024:.0f} MB (intake + children)")
+        print(f"  peak RSS without LibreOffice: {sampler.peak_without_soffice_kb / 1024:.0f} MB")
         print("  at the peak: " + ", ".join(f"{name} {kb / 1024:.0f} MB" for name, kb in sampler.at_peak))
         print(f"  messages {messages}; acknowledgements {outgoing}; received by the SMTP sink: {len(smtp.messages)}; "
               f"still pending after the run: {pending}")
