@@ -158,3 +158,21 @@ def test_read_ahead_hands_over_outlines_and_sections_read_early(tmp_path: Path) 
         assert seen == 6 and calls == []  # every outline came from the read-ahead
         # An attachment the read-ahead did not see is read on its own.
         assert ahead.read(sample()).blocks and calls == ["sample.docx"]
+
+
+def test_libreoffice_killed_mid_conversion_then_the_next_one_starts_afresh(tmp_path: Path) -> None:
+    pid_file = tmp_path / "soffice.pid"
+    script = wrapper(tmp_path, "soffice-watched", f"echo $$ > {pid_file}")  # then execs the real soffice
+    with DocumentPool(reader(tmp_path, soffice=str(script)), workers=1) as pool:
+        doomed = pool.submit(sample("sample.doc"))
+        deadline = time.monotonic() + 60
+        while not pid_file.exists() or not pid_file.read_text().strip():
+            assert time.monotonic() < deadline, "LibreOffice never started"
+            time.sleep(0.02)
+        os.kill(int(pid_file.read_text()), signal.SIGKILL)
+        with pytest.raises(UnreadableDocument, match="could not convert"):
+            doomed.result(timeout=120).unwrap()
+        pid_file.unlink()
+        # The worker lives on; the next conversion starts a new LibreOffice on a fresh profile.
+        assert pool.read(sample("sample.doc")).blocks
+        assert pid_file.exists() and pool.started == 1
