@@ -31,6 +31,7 @@ Tree rules:
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -150,6 +151,22 @@ def number_kind(label: str) -> Number | None:
     return None
 
 
+def split_number(text: str) -> tuple[Number | None, str]:
+    """The typed number opening `text` and the rest: (None, text) when there is none.
+
+    A number runs into its text only before a capital ("II.ĐÁNH GIÁ"), never
+    before more of a word ("V/v", "2/2024").
+    """
+    label, rest = strip_numbering(text)
+    if not label:
+        return None, text
+    body = text.lstrip()
+    after = body[len(label):len(label) + 1] if body.startswith(label) else " "
+    if after and not after.isspace() and not after.isupper() and not label.startswith("("):
+        return None, text
+    return number_kind(label), rest
+
+
 def numbering_rank(label: str) -> int | None:
     """Coarse rank of a numbering label, 0 highest: "Phần"/"A." 0, "III." 1, "3." 2,
     "3.1"/"II.1" 3, "3.1.1" 4, "a)" 5; None for bullets and no numbering."""
@@ -167,7 +184,7 @@ def heading_display(block: Block) -> str:
     """A heading as the reader sees it: rendered automatic numbering, then the text."""
     text = block.text.strip()
     number = block.numbering.strip()
-    return f"{number} {text}" if number else text
+    return unicodedata.normalize("NFC", f"{number} {text}" if number else text)
 
 
 # ------------------------------------------------------------------ closing
@@ -177,8 +194,21 @@ _CLOSING_STARTS: Final = (
     "xin chan thanh cam on", "tran trong cam on", "chuc hoi nghi", "kinh chuc",
 )
 _SIGNATURE: Final = re.compile(
-    r"^(?:tm|t m|kt|tl|q|tuq)\s+(?:ban|uy ban|so|ubnd|hoi dong|chu tich|giam doc|truong|to|chanh)"
+    r"^(?:(?:tm|t m|kt|tl|q|tuq)\s+)?(?:ban thuong vu|ban chap hanh|chu tich|pho chu tich|nguoi lap bieu|"
+    r"thu truong|giam doc|pho giam doc|hieu truong|ban thuong truc|uy ban nhan dan|ubnd|so )"
 )
+_SIGNATURE_WORDS: Final = 8
+
+
+_SIGNED_FOR: Final = ("tm ", "t m ", "kt ", "tl ", "q ", "tuq ")
+_BODY_NAMES: Final = ("ubnd", "uy ban", "so ")
+
+
+def _is_signature_line(folded: str) -> bool:
+    """"PHÓ CHỦ TỊCH", "KT. GIÁM ĐỐC", "TM. ỦY BAN NHÂN DÂN"; a bare body name is not one."""
+    if len(folded.split()) > _SIGNATURE_WORDS or not _SIGNATURE.match(folded):
+        return False
+    return folded.startswith(_SIGNED_FOR) or not folded.startswith(_BODY_NAMES)
 
 
 def is_closing_paragraph(block: Block, words: int) -> bool:
@@ -202,15 +232,22 @@ def _is_signature_table(block: Block) -> bool:
 
 
 def closing_starts(blocks: Sequence[Block]) -> list[int]:
-    """Indexes where a closing block starts (the first one closes the report's body)."""
+    """Indexes where a closing block starts (the first one closes the report's body).
+
+    Closing formulas anywhere; a bare signature line ("PHÓ CHỦ TỊCH", "TM. BAN
+    THƯỜNG VỤ") or a table holding one only in the last fifth of the document.
+    """
     out: list[int] = []
+    tail = len(blocks) - max(10, len(blocks) // 5)
     for index, block in enumerate(blocks):
         if block.kind is BlockKind.TABLE:
-            if _is_signature_table(block):
+            if _is_signature_table(block) or index >= tail and any(
+                    _is_signature_line(fold(line)) for row in block.rows[:6] for cell in row
+                    for line in cell.split("\n")[:12]):
                 out.append(index)
         elif block.level is None and is_closing_paragraph(block, len(block.text.split())):
             out.append(index)
-        elif _SIGNATURE.match(block.folded[:40]) and len(block.text.split()) <= 10:
+        elif index >= tail and _is_signature_line(block.folded):
             out.append(index)
     return out
 
@@ -259,13 +296,14 @@ class _Look:
 
 
 def _look(block: Block) -> _Look:
-    typed, rest = strip_numbering(block.text)
+    typed_number, rest = split_number(block.text)
+    typed = typed_number is not None
     label = block.numbering.strip()
     number = number_kind(label) if label else None
     if number is None and typed:
-        number = number_kind(typed)
-        if number is None:
-            rest = block.text  # a bullet: keep it as text
+        number = typed_number
+    elif number is None:
+        rest = block.text  # a bullet or nothing: keep it as text
     elif label and typed and number is not None:
         # Automatic number plus a typed one: the typed one is part of the text.
         rest = block.text

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -70,12 +71,18 @@ class Weights:
 
     head: float = 1.0
     context: float = 1.0
+    inherit: float = 0.5           # share of the parts-above evidence a sub-item inherits
     sub: float = 0.5
     body: float = 1.0
     precision: float = 0.5
     document: float = 0.0
+    match: float = 0.0             # F1 of heading coverage and heading precision
+    climb: float = 0.0             # a sub-item adding less than this share of the title gives way to its part
+    facet: float = 0.0             # ... and so does one whose own heading matches less than facet x its part's
     after_closing: float = 15.0    # points off for a section after the closing block
     plain: float = 5.0             # points off for an unnumbered, unstyled heading
+    empty: float = 10.0            # points off for a heading with nothing under it
+    keyword: float = 10.0          # points for naming all the campaign's keywords (evidence, not required)
     threshold: float = 45.0        # found at or above
     sure: float = 55.0             # sure at or above ...
     margin: float = 8.0            # ... and this many points ahead of the next candidate
@@ -86,7 +93,9 @@ class Weights:
 
 # Chosen by scripts/calibrate_finder.py (procedure and figures in its docstring);
 # rerun it after changing the features and paste its "chosen" line here.
-WEIGHTS = Weights()
+WEIGHTS = Weights(head=0.0, context=2.0, inherit=1.0, sub=0.0, body=1.0, precision=1.0, document=0.0, match=0.0,
+                  climb=0.05, after_closing=15.0, plain=5.0, empty=10.0, keyword=10.0, threshold=26.0, sure=42.0,
+                  margin=16.0, pair=1.0, k1=1.2, b=0.75)
 THRESHOLD = WEIGHTS.threshold
 
 _YEAR = re.compile(r"^(?:19|20)\d{2}$")
@@ -112,6 +121,15 @@ _KNOWN_ABBREVIATIONS: dict[tuple[str, ...], tuple[str, ...]] = {
         ("CĐS", "chuyển đổi số"),
     )
 }
+# Words of the same administrative genre that units use for one another; matched as one.
+_SYNONYMS: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("de", "nghi"): ("kien", "nghi"),
+    ("de", "xuat"): ("kien", "nghi"),
+    ("bien", "phap"): ("giai", "phap"),
+    ("truyen", "thong"): ("tuyen", "truyen"),
+    ("vuong", "mac"): ("kho", "khan"),
+    ("han", "che"): ("ton", "tai"),
+}
 _ACRONYM = re.compile(r"\b[A-ZĐ]{2,7}(?:&[A-ZĐ]{1,4})?\b")
 _MIN_ACRONYM_LETTERS = 3
 
@@ -119,15 +137,24 @@ _MIN_ACRONYM_LETTERS = 3
 # ------------------------------------------------------------------ terms
 
 
+_SYNONYM_FIRSTS = frozenset(k[0] for k in _SYNONYMS)
+
+
 def _expand(words: list[str], abbreviations: dict[tuple[str, ...], tuple[str, ...]],
             firsts: frozenset[str]) -> list[str]:
-    """Words with every known abbreviation's long form added after it."""
-    if not firsts.intersection(words):
+    """Words with every known abbreviation's long form added after it, synonyms made one."""
+    if not firsts.intersection(words) and not _SYNONYM_FIRSTS.intersection(words):
         return words
     out: list[str] = []
     i = 0
     while i < len(words):
         word = words[i]
+        if word in _SYNONYM_FIRSTS and i + 1 < len(words):
+            same = _SYNONYMS.get((word, words[i + 1]))
+            if same is not None:
+                out.extend(same)
+                i += 2
+                continue
         out.append(word)
         if word in firsts:
             for short, long in abbreviations.items():
@@ -203,13 +230,15 @@ class Features:
     """Evidence of one section (0..1 each) and its flags: what calibration weighs."""
 
     head: float
-    context: float
+    context: float          # heading plus the parts above it
     sub: float
     body: float
     precision: float
     document: float
     after_closing: bool
     plain: bool
+    empty: bool             # nothing under the heading (a table-of-contents line, a lone title)
+    keywords: float         # share of the campaign's keywords the section names
     rejected: str | None
 
 
@@ -241,8 +270,10 @@ def prepare(outline: Outline, title: str, keywords: Sequence[str] = (), weights:
     title_years, title_numbers = _numbers(title_words)
     title_term_set = _terms(title_words)
     keyword_terms: set[str] = set()
-    for keyword in keywords:
-        keyword_terms |= _terms(_expand(fold(keyword).split(), abbreviations, firsts))
+    keyword_keys = [" ".join(_expand(fold(k).split(), abbreviations, firsts)) for k in keywords]
+    keyword_keys = [k for k in keyword_keys if k]
+    for keyword in keyword_keys:
+        keyword_terms |= _terms(keyword.split())
     wanted = title_term_set | keyword_terms
 
     # Per block: its words (abbreviations expanded) and title-term counts.
@@ -350,6 +381,11 @@ def prepare(outline: Outline, title: str, keywords: Sequence[str] = (), weights:
         own_weight = sum(idf.get(w, _unknown_idf(n_chunks)) for w in own_alpha)
         known = sum(idf.get(w, 0.0) for w in own_alpha if w in wanted)
         block = blocks[node.index]
+        empty = not any(blocks[i].text.strip() for i in range(node.head_end, node.end))
+        named = 0.0
+        if keyword_keys:
+            padded = " " + " ".join(" ".join(block_words[i]) for i in range(node.index, node.end)) + " "
+            named = sum(f" {k} " in padded for k in keyword_keys) / len(keyword_keys)
         features.append(Features(
             head=_weights_of(own & title_terms.keys(), title_terms) / total,
             context=_weights_of(chain & title_terms.keys(), title_terms) / total,
@@ -359,6 +395,8 @@ def prepare(outline: Outline, title: str, keywords: Sequence[str] = (), weights:
             document=document,
             after_closing=node.after_closing,
             plain=not node.numbered and not node.styled and block.level is None,
+            empty=empty,
+            keywords=named,
             rejected=rejected,
         ))
     return Prepared(tree, title_terms, frozenset(title_years), frozenset(title_numbers), tuple(features))
@@ -373,9 +411,12 @@ def score(features: Features, weights: Weights = WEIGHTS) -> float:
     """0..100 from the evidence; rejected sections score 0."""
     if features.rejected is not None:
         return 0.0
+    head_f1 = (2 * features.head * features.precision / (features.head + features.precision)
+               if features.head + features.precision > 0 else 0.0)
+    context = features.head + weights.inherit * (features.context - features.head)
     parts = (
-        (weights.head, features.head), (weights.context, features.context), (weights.sub, features.sub),
-        (weights.body, features.body), (weights.precision, features.precision),
+        (weights.head, features.head), (weights.context, context), (weights.sub, features.sub),
+        (weights.body, features.body), (weights.precision, features.precision), (weights.match, head_f1),
         (weights.document, features.document),
     )
     total = sum(w for w, _ in parts) or 1.0
@@ -384,6 +425,9 @@ def score(features: Features, weights: Weights = WEIGHTS) -> float:
         value -= weights.after_closing
     if features.plain:
         value -= weights.plain
+    if features.empty:
+        value -= weights.empty
+    value += weights.keyword * features.keywords
     return max(0.0, min(100.0, value))
 
 
@@ -396,7 +440,39 @@ def _why(f: Features) -> str:
         bits.append("after the closing block")
     if f.plain:
         bits.append("plain paragraph")
+    if f.empty:
+        bits.append("nothing under it")
+    if f.keywords:
+        bits.append(f"keywords {f.keywords:.0%}")
     return ", ".join(bits)
+
+
+def choose(prepared: Prepared, weights: Weights = WEIGHTS) -> tuple[list[tuple[float, int]], int, float, float]:
+    """Scores best first, the chosen section, its score and the next candidate's score.
+
+    A sub-item whose heading adds (almost) nothing to what the parts above it
+    already say gives way to its parent: the evidence sits in the part.
+    """
+    scored = sorted(((score(f, weights), pos) for pos, f in enumerate(prepared.features)),
+                    key=lambda x: (-x[0], x[1]))
+    if not scored:
+        return scored, -1, 0.0, 0.0
+    best_score, best = scored[0]
+    features = prepared.features
+    nodes = prepared.tree.nodes
+    by_pos = {pos: s for s, pos in scored}
+    while weights.climb > 0 and best_score > 0:
+        parent = nodes[best].parent
+        if parent is None or features[parent].rejected is not None:
+            break
+        adds = features[best].context - features[parent].context
+        facet = weights.facet > 0 and features[parent].head >= features[best].head * weights.facet
+        if adds >= weights.climb and not facet:
+            break
+        best = parent
+        best_score = max(best_score, by_pos[parent])
+    second = max((s for s, pos in scored if pos != best), default=0.0)
+    return scored, best, best_score, second
 
 
 def decide(prepared: Prepared, weights: Weights = WEIGHTS) -> SectionResult:
@@ -405,27 +481,27 @@ def decide(prepared: Prepared, weights: Weights = WEIGHTS) -> SectionResult:
     nodes = tree.nodes
     if not nodes:
         return SectionResult(found=False, reason="no headings in the document", confidence=Confidence.SURE)
-    scored = sorted(((score(f, weights), pos) for pos, f in enumerate(prepared.features)),
-                    key=lambda x: (-x[0], x[1]))
-    # Candidates: the best sections, then a rejected near miss staff should hear about.
-    ranked = [pos for s, pos in scored if s > 0][:3]
-    if len(ranked) < 3:
-        rejected = sorted((pos for pos, f in enumerate(prepared.features) if f.rejected is not None),
-                          key=lambda p: -prepared.features[p].context - prepared.features[p].body)
-        ranked.extend(rejected[: 3 - len(ranked)])
+    scored, best, best_score, second = choose(prepared, weights)
+    # Candidates: the best sections, and the likeliest rejected near miss staff should hear about.
+    ranked = [best] + [pos for s, pos in scored if s > 0 and pos != best][:2] if best_score > 0 else []
+    rejected = sorted((pos for pos, f in enumerate(prepared.features) if f.rejected is not None),
+                      key=lambda p: (-prepared.features[p].context - prepared.features[p].body, p))
+    if rejected:
+        ranked = ranked[:2] + rejected[: 3 - len(ranked[:2])]
     scores = dict((pos, s) for s, pos in scored)
+    scores[best] = max(scores.get(best, 0.0), best_score)
     candidates = tuple(
         Candidate(heading=nodes[pos].heading, score=round(scores[pos], 1), why=_why(prepared.features[pos]),
                   block=nodes[pos].index)
         for pos in ranked
     )
-    best_score, best = scored[0]
-    second = scored[1][0] if len(scored) > 1 else 0.0
     if best_score < weights.threshold:
         reason = "no section reaches %.0f" % weights.threshold
         if candidates:
             reason += "; closest: '%s' %.0f (%s)" % (_short(candidates[0].heading), candidates[0].score,
                                                       candidates[0].why)
+        reason += "".join("; '%s' %s" % (_short(c.heading), c.why) for c in candidates[1:]
+                          if c.why.startswith("rejected"))
         return SectionResult(found=False, score=round(best_score, 1), reason=reason, candidates=candidates)
     sure = best_score >= weights.sure and best_score - second >= weights.margin
     result = _extract(tree, best)
@@ -445,12 +521,13 @@ def _short(text: str, limit: int = 80) -> str:
 
 
 def _body_text(blocks: Sequence[Block]) -> str:
+    """Paragraphs as the reader sees them (automatic numbers shown), tables as text; NFC."""
     lines: list[str] = []
     for block in blocks:
-        text = block.text.strip()
+        text = heading_display(block) if block.kind is BlockKind.PARAGRAPH else block.text.strip()
         if text:
             lines.append(text)
-    return "\n".join(lines)
+    return unicodedata.normalize("NFC", "\n".join(lines))
 
 
 def _extract(tree: Tree, pos: int) -> SectionResult:

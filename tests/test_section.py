@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intake.parsers.model import Block, BlockKind, Outline
+from intake.parsers.model import Block, BlockKind, Confidence, Outline
 from intake.parsers.section import THRESHOLD, find_section, numbering_rank
 
 TITLE = "Đánh giá kết quả tổ chức học tập, quán triệt và triển khai Chuyên đề năm 2024"
@@ -86,8 +86,9 @@ def test_automatic_numbering_is_displayed_and_reason_names_it() -> None:
     block = h("ĐÁNH GIÁ VIỆC TỔ CHỨC HỌC TẬP, QUÁN TRIỆT CHUYÊN ĐỀ NĂM 2024", numbering="III.")
     result = find_section(report(*section_with(block)), TITLE)
     assert result.heading == "III. ĐÁNH GIÁ VIỆC TỔ CHỨC HỌC TẬP, QUÁN TRIỆT CHUYÊN ĐỀ NĂM 2024"
-    assert "year 2024" in result.reason
-    assert "title words" in result.reason
+    assert result.reason.startswith("matched 'III. ĐÁNH GIÁ")
+    assert result.candidates[0].heading == result.heading
+    assert result.candidates[0].block == len(PREAMBLE) + 2
 
 
 def test_boldless_numbered_paragraph_counts_as_heading() -> None:
@@ -105,16 +106,16 @@ def test_boldless_numbered_paragraph_counts_as_heading() -> None:
 
 
 NEAR_MISSES = [
-    ("Kết quả học tập, quán triệt Chuyên đề năm 2023", "year 2023"),
-    ("Phương hướng, nhiệm vụ năm 2025", "below 70"),
-    ("Kết quả học tập, quán triệt và triển khai Chuyên đề năm 2025", "year 2025"),
-    ("Phương hướng triển khai học tập Chuyên đề trong thời gian tới", "phương hướng"),
-    ("Kết quả làm theo Chuyên đề năm 2024", "làm theo"),
-    ("Kết quả học tập, quán triệt Nghị quyết Đại hội XIII Công đoàn Việt Nam", "nghị quyết"),
-    ("Tồn tại, hạn chế trong học tập chuyên đề năm 2024", "tồn tại"),
-    ("Đề xuất, kiến nghị về học tập chuyên đề", "đề xuất"),
-    ("Kế hoạch học tập Chuyên đề năm 2024", "kế hoạch"),
-    ("Kết quả học tập", "below"),
+    ("Kết quả học tập, quán triệt Chuyên đề năm 2023", "rejected: year 2023"),
+    ("Phương hướng, nhiệm vụ năm 2025", "rejected: year 2025"),
+    ("Kết quả học tập, quán triệt và triển khai Chuyên đề năm 2025", "rejected: year 2025"),
+    ("Phương hướng triển khai học tập Chuyên đề trong thời gian tới", "no section reaches"),
+    ("Kết quả làm theo Chuyên đề năm 2024", "no section reaches"),
+    ("Kết quả học tập, quán triệt Nghị quyết Đại hội XIII Công đoàn Việt Nam", "no section reaches"),
+    ("Tồn tại, hạn chế trong học tập chuyên đề năm 2024", "no section reaches"),
+    ("Đề xuất, kiến nghị về học tập chuyên đề", "no section reaches"),
+    ("Kế hoạch học tập Chuyên đề năm 2024", "no section reaches"),
+    ("Kết quả học tập", "weak match"),
 ]
 
 
@@ -127,10 +128,13 @@ def test_near_miss_alone_is_not_found_with_reason(heading: str, why: str) -> Non
         p(BODY[1]),
     )
     result = find_section(outline, TITLE)
-    assert not result.found
-    assert result.heading is None and result.text == ""
     assert why in result.reason
-    assert result.reason.startswith(("closest:", "rejected"))
+    # Staff see what came closest, found or not.
+    assert result.candidates and result.candidates[0].heading == "II. " + heading
+    if result.found:  # only a weak, partial match may be offered, and never as sure
+        assert result.confidence is Confidence.REVIEW
+    else:
+        assert result.heading is None and result.text == ""
 
 
 @pytest.mark.parametrize(("heading", "_why"), NEAR_MISSES)
@@ -190,7 +194,7 @@ def test_typed_levels_are_inferred_from_numbering() -> None:
         p("1. Công tác tuyên truyền"),
         p("Nội dung."),
         p("2. Kết quả học tập, quán triệt Chuyên đề năm 2024"),
-        p("2.1. Tổ chức học tập"),
+        p("2.1. Hình thức"),
         p(BODY[1]),
         p("a) Ưu điểm: nghiêm túc."),
         p("3. Công tác khác"),
@@ -198,7 +202,7 @@ def test_typed_levels_are_inferred_from_numbering() -> None:
     )
     result = find_section(outline, TITLE)
     assert result.heading == "2. Kết quả học tập, quán triệt Chuyên đề năm 2024"
-    assert result.text == f"2.1. Tổ chức học tập\n{BODY[1]}\na) Ưu điểm: nghiêm túc."
+    assert result.text == f"2.1. Hình thức\n{BODY[1]}\na) Ưu điểm: nghiêm túc."
 
 
 def test_typed_roman_ends_styled_section() -> None:
@@ -301,18 +305,32 @@ def test_document_title_under_bao_cao_is_not_the_section() -> None:
     assert result.heading == "II. Đánh giá riêng về kết quả học tập chuyên đề 2024"
 
 
-def test_enclosing_part_wins_over_its_own_sub_point() -> None:
+def test_enclosing_part_wins_over_a_sub_point_that_adds_nothing() -> None:
     outline = report(
-        h("KẾT QUẢ HỌC TẬP CHUYÊN ĐỀ NĂM 2024", level=1, numbering="II."),
-        h("Công tác tổ chức học tập, quán triệt và triển khai Chuyên đề năm 2024", level=2, numbering="1."),
+        h("KẾT QUẢ HỌC TẬP, QUÁN TRIỆT CHUYÊN ĐỀ NĂM 2024", level=1, numbering="II."),
+        h("Công tác tổ chức", level=2, numbering="1."),
         p(BODY[0]),
         h("Kết quả cụ thể", level=2, numbering="2."),
         p(BODY[1]),
         h("PHƯƠNG HƯỚNG", level=1, numbering="III."),
     )
     result = find_section(outline, TITLE)
-    assert result.heading == "II. KẾT QUẢ HỌC TẬP CHUYÊN ĐỀ NĂM 2024"
+    assert result.heading == "II. KẾT QUẢ HỌC TẬP, QUÁN TRIỆT CHUYÊN ĐỀ NĂM 2024"
     assert BODY[1] in result.text
+
+
+def test_sub_point_carrying_the_evidence_wins_and_its_part_stays_a_candidate() -> None:
+    outline = report(
+        h("KẾT QUẢ CÔNG TÁC NĂM 2024", level=1, numbering="II."),
+        h("Công tác tổ chức học tập, quán triệt và triển khai Chuyên đề năm 2024", level=2, numbering="1."),
+        p(BODY[0]),
+        h("Công tác tuyên truyền", level=2, numbering="2."),
+        p("Tuyên truyền trên mạng xã hội."),
+        h("PHƯƠNG HƯỚNG", level=1, numbering="III."),
+    )
+    result = find_section(outline, TITLE)
+    assert result.heading == "1. Công tác tổ chức học tập, quán triệt và triển khai Chuyên đề năm 2024"
+    assert result.text == BODY[0]
 
 
 def test_keywords_help_but_are_not_required() -> None:
@@ -354,12 +372,12 @@ def test_other_titles_numbers_must_agree(heading: str, found: bool) -> None:
     result = find_section(outline, "Kết quả thực hiện Chỉ thị 05-CT/TW năm 2024")
     assert result.found is found, result.reason
     if not found:
-        assert "rejected 'II. Kết quả thực hiện Chỉ thị 0" in result.reason
+        assert "rejected: " in result.reason and "'II. Kết quả thực hiện Chỉ thị 0" in result.reason
 
 
 @pytest.mark.parametrize(
     ("number", "rank"),
-    [("Phần I.", 0), ("A.", 0), ("III.", 1), ("IV -", 1), ("2.", 2), ("2-", 2), ("2/", 2), ("2)", 2),
+    [("Phần I.", 0), ("A.", 0), ("III.", 1), ("IV -", 1), ("2.", 2), ("2-", 2), ("2/", 2), ("2)", 5), ("(2)", 5),
      ("2.1.", 3), ("II.1.", 3), ("2.1.3", 4), ("a)", 5), ("đ)", 5), ("-", None), ("", None)],
 )
 def test_numbering_rank(number: str, rank: int | None) -> None:
