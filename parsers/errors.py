@@ -64,6 +64,10 @@ class UnsupportedDocument(DocumentError):
     """Not a Word file, or no converter for it on this machine."""
 
 
+class NoSuchHeading(ParseError):
+    """A block index that is no section heading of the outline (a staff choice gone stale)."""
+
+
 class StoreError(IntakeError):
     """The database or the files directory failed."""
 

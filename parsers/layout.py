@@ -271,6 +271,7 @@ class Node:
     depth: int = 0
     after_closing: bool = False
     styled: bool = False       # bold, capitals, heading style or outline level
+    bold: bool = False
     numbered: bool = False
 
 
@@ -284,8 +285,8 @@ class Tree:
 
 
 def _is_caps(text: str) -> bool:
-    letters = [ch for ch in text if ch.isalpha()]
-    return len(letters) >= 3 and all(ch.isupper() for ch in letters)
+    """Written in capitals (at least three letters)."""
+    return text.isupper() and sum(ch.isalpha() for ch in text[:12]) >= 3
 
 
 @dataclass(frozen=True)
@@ -432,21 +433,20 @@ def build_tree(outline: Outline) -> Tree:
         floating = number is None or number.kind in _FLOATING
         node = Node(index=i, head_end=head_end, number=number, rank=rank, head_key=head_key,
                     heading=heading, after_closing=in_closing,
-                    styled=block.bold or block.level is not None or _is_caps(look.rest),
+                    styled=block.bold or block.level is not None or _is_caps(look.rest), bold=block.bold,
                     numbered=number is not None and not floating)
         # Close open headings this one ends.
         if floating:
             # Same kind of floating heading (or same formatting) is a sibling.
-            while stack and nodes[stack[-1]].number is not None and node.number is not None \
-                    and nodes[stack[-1]].number.kind is node.number.kind:  # type: ignore[union-attr]
+            while stack and not nodes[stack[-1]].numbered and node.number is not None \
+                    and nodes[stack[-1]].number is not None:
                 nodes[stack.pop()].end = i
             while stack and node.number is None and nodes[stack[-1]].number is None:
                 nodes[stack.pop()].end = i
             node.rank = (nodes[stack[-1]].rank + 0.5) if stack else 8.0
         else:
             assert number is not None
-            same = next((p for p in reversed(stack)
-                         if (other := nodes[p].number) is not None and other.kind is number.kind), None)
+            same = _same_kind(nodes, stack, number, block.bold)
             top = nodes[stack[-1]] if stack else None
             if (same is not None and number.value == 1 and top is not None and stack[-1] != same
                     and top.numbered and top.rank > nodes[same].rank and not block.bold):
@@ -474,6 +474,19 @@ def build_tree(outline: Outline) -> Tree:
     for node in nodes:
         node.end = max(node.end, node.head_end)
     return Tree(blocks=blocks, nodes=tuple(nodes), body_start=body_start, closing=closing, title_key=title_key)
+
+
+def _same_kind(nodes: Sequence[Node], stack: Sequence[int], number: Number, bold: bool) -> int | None:
+    """The open heading this one continues: same kind, preferably the previous number in the same dress."""
+    same = [p for p in reversed(stack) if (other := nodes[p].number) is not None and other.kind is number.kind]
+    if not same:
+        return None
+    for wanted in ((True, True), (True, False)):
+        for pos in same:
+            follows = nodes[pos].number.value == number.value - 1  # type: ignore[union-attr]
+            if follows == wanted[0] and (not wanted[1] or nodes[pos].bold == bold):
+                return pos
+    return same[0]
 
 
 def _sibling_key(nodes: Sequence[Node], stack: Sequence[int], look: _Look) -> tuple[str, bool] | None:

@@ -47,6 +47,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from .errors import NoSuchHeading
 from .figures import extract_figures
 from .layout import MAX_HEADING_WORDS, Node, Tree, build_tree, heading_display, numbering_rank
 from .model import Block, BlockKind, Candidate, Confidence, Outline, SectionResult
@@ -99,6 +100,7 @@ WEIGHTS = Weights(head=0.0, context=2.0, inherit=1.0, sub=0.0, body=1.0, precisi
 THRESHOLD = WEIGHTS.threshold
 
 _YEAR = re.compile(r"^(?:19|20)\d{2}$")
+_YEAR_IN_TEXT = re.compile(r"(?<= )(?:19|20)\d{2}(?= )")
 
 # Common abbreviations of Vietnamese administrative writing, folded; both forms match.
 _KNOWN_ABBREVIATIONS: dict[tuple[str, ...], tuple[str, ...]] = {
@@ -168,10 +170,19 @@ def _expand(words: list[str], abbreviations: dict[tuple[str, ...], tuple[str, ..
 
 
 def _terms(words: Sequence[str]) -> set[str]:
-    alpha = [w for w in words if not w.isdigit()]
-    terms = set(alpha)
-    terms.update(f"{a} {b}" for a, b in zip(alpha, alpha[1:], strict=False))
+    """Syllables and adjacent syllable pairs, numbers left out (they are matched by rule)."""
+    terms = {w for w in words if not w.isdigit()}
+    terms.update(f"{a} {b}" for a, b in zip(words, words[1:], strict=False)
+                 if not a.isdigit() and not b.isdigit())
     return terms
+
+
+def _rewrites(abbreviations: dict[tuple[str, ...], tuple[str, ...]]) -> list[tuple[str, str]]:
+    """`_expand` as plain-text replacements on " padded " folded text."""
+    out = [(f" {' '.join(a)} ", f" {' '.join(b)} ") for a, b in _SYNONYMS.items()]
+    out.extend((f" {' '.join(short)} ", f" {' '.join(short)} {' '.join(long)} ")
+               for short, long in abbreviations.items())
+    return out
 
 
 def _numbers(words: Iterable[str]) -> tuple[set[str], set[str]]:
@@ -189,26 +200,24 @@ def _numbers(words: Iterable[str]) -> tuple[set[str], set[str]]:
 def _abbreviations(tree: Tree, title: str) -> dict[tuple[str, ...], tuple[str, ...]]:
     """Known abbreviations plus those whose letters are initials of words the document or title has."""
     found = dict(_KNOWN_ABBREVIATIONS)
-    texts = [title] + [b.text for b in tree.blocks if b.kind is BlockKind.PARAGRAPH]
+    # Abbreviations the title or a heading uses (the body's own are covered by the fixed list).
+    texts = [title] + [tree.blocks[n.index].text for n in tree.nodes]
     acronyms = {m.group(0) for text in texts for m in _ACRONYM.finditer(text)}
     if not acronyms:
         return found
-    words: list[str] = fold(title).split()
-    for block in tree.blocks:
-        words.extend(block.folded.split())
-    content = [i for i, w in enumerate(words) if w != "va" and not w.isdigit()]
-    initials = "".join(words[i][0] for i in content)
+    text = " " + fold(title) + " " + " ".join(b.folded for b in tree.blocks) + " "
     for acronym in acronyms:
         key = tuple(fold(acronym).split())
         letters = "".join(key)
-        if key in found or len(letters) < _MIN_ACRONYM_LETTERS:
+        if key in found or len(letters) < _MIN_ACRONYM_LETTERS or not letters.isalpha():
             continue
-        at = initials.find(letters)
-        if at < 0:
+        # The letters as initials of consecutive words, "và" allowed in between.
+        pattern = r"(?<= )" + r" (?:va )?".join(f"{ch}[a-z]*" for ch in letters) + r"(?= )"
+        match = re.search(pattern, text)
+        if match is None:
             continue
-        start, stop = content[at], content[at + len(letters) - 1] + 1
-        long = tuple(words[start:stop])
-        if len(long) <= len(letters) + 2 and long != key:
+        long = tuple(match.group(0).split())
+        if long != key:
             found[key] = long
     return found
 
@@ -276,21 +285,24 @@ def prepare(outline: Outline, title: str, keywords: Sequence[str] = (), weights:
         keyword_terms |= _terms(keyword.split())
     wanted = title_term_set | keyword_terms
 
-    # Per block: its words (abbreviations expanded) and title-term counts.
-    block_words: list[list[str]] = []
+    # Per block: title-term counts, found by C-level substring counts on the folded text
+    # (abbreviations and synonyms rewritten the same way as in the title).
+    rewrites = _rewrites(abbreviations)
+    padded: list[str] = []
     for block in blocks:
-        block_words.append(_expand(block.folded.split(), abbreviations, firsts))
+        text = f" {block.folded} "
+        for short, long in rewrites:
+            if short in text:
+                text = text.replace(short, long)
+        padded.append(text)
+    probes = [(term, f" {term} ") for term in wanted]
     counts: list[dict[str, int]] = []
-    for words in block_words:
+    for text in padded:
         c: dict[str, int] = {}
-        alpha = [w for w in words if not w.isdigit()]
-        for w in alpha:
-            if w in wanted:
-                c[w] = c.get(w, 0) + 1
-        for a, b2 in zip(alpha, alpha[1:], strict=False):
-            pair = f"{a} {b2}"
-            if pair in wanted:
-                c[pair] = c.get(pair, 0) + 1
+        if len(text) > 2:
+            for term, probe in probes:
+                if probe in text:
+                    c[term] = text.count(probe)
         counts.append(c)
 
     # IDF over the report's own chunks: each section's own text up to its first sub-heading.
@@ -324,14 +336,12 @@ def prepare(outline: Outline, title: str, keywords: Sequence[str] = (), weights:
     term_list = list(title_terms)
     prefix: list[list[int]] = [[0] * (len(blocks) + 1) for _ in term_list]
     lengths = [0] * (len(blocks) + 1)
-    year_prefix: dict[str, list[int]] = {}
-    for i, words in enumerate(block_words):
-        lengths[i + 1] = lengths[i] + len(words)
+    for i, text in enumerate(padded):
+        lengths[i + 1] = lengths[i] + text.count(" ") - 1
         c = counts[i]
         for k, term in enumerate(term_list):
             prefix[k][i + 1] = prefix[k][i] + c.get(term, 0)
-    body_years: list[set[str]] = [_numbers(words)[0] for words in block_words]
-    del year_prefix
+    body_years: list[set[str]] = [set(_YEAR_IN_TEXT.findall(text)) for text in padded]
 
     head_words = [_expand(n.head_key.split(), abbreviations, firsts) for n in nodes]
     head_terms = [_terms(w) for w in head_words]
@@ -384,8 +394,8 @@ def prepare(outline: Outline, title: str, keywords: Sequence[str] = (), weights:
         empty = not any(blocks[i].text.strip() for i in range(node.head_end, node.end))
         named = 0.0
         if keyword_keys:
-            padded = " " + " ".join(" ".join(block_words[i]) for i in range(node.index, node.end)) + " "
-            named = sum(f" {k} " in padded for k in keyword_keys) / len(keyword_keys)
+            span = "".join(padded[node.index:node.end])
+            named = sum(f" {k} " in span for k in keyword_keys) / len(keyword_keys)
         features.append(Features(
             head=_weights_of(own & title_terms.keys(), title_terms) / total,
             context=_weights_of(chain & title_terms.keys(), title_terms) / total,
@@ -553,7 +563,7 @@ def section_at(outline: Outline, block: int) -> SectionResult:
             return SectionResult(found=True, heading=found.heading, text=found.text, score=100.0,
                                  reason="chosen by staff", figures=found.figures,
                                  confidence=Confidence.SURE, chosen_by="staff")
-    raise ValueError(f"block {block} is not a section heading")
+    raise NoSuchHeading(f"block {block} is not a section heading")
 
 
 def heading_blocks(outline: Outline) -> tuple[Candidate, ...]:

@@ -61,7 +61,7 @@ _LINE_SPACES_RE: Final = re.compile(r" *\n[ \n]*")
 _SPACE_RUN_RE: Final = re.compile(r" {2,}")
 
 
-def clean(text: str) -> str:
+def clean(text: str, *, typography: bool = False) -> str:
     """Display form of a piece of Vietnamese text.
 
     NFC (which also composes Windows-1258 style base + combining tone and UniKey's
@@ -74,6 +74,10 @@ def clean(text: str) -> str:
 
     Text that still looks legacy-encoded keeps its soft hyphens and eth letters,
     because there they are the letters ư (TCVN3) and é (TCVN3 Ð).
+
+    `typography=True` keeps curly quotes and dashes as written: the display
+    form of a document's own words (a section quoted in a compiled report
+    must not misquote the unit); matching works on `fold()` anyway.
     """
     if not text:
         return ""
@@ -90,9 +94,9 @@ def clean(text: str) -> str:
             out.append(" ")
         elif char in _LINE_BREAKS:
             out.append("\n")
-        elif char in _DASHES:
+        elif char in _DASHES and not typography:
             out.append("-")
-        elif char in _QUOTES:
+        elif char in _QUOTES and not typography:
             out.append(_QUOTES[char])
         elif char in _WORD_CONTROLS:
             out.append(_WORD_CONTROLS[char])

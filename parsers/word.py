@@ -604,7 +604,7 @@ def _assign_levels(cands: list[_Candidate | None]) -> list[int | None]:
 
 
 def _para_text(para: _Para) -> str:
-    return clean(para.text.replace("\n", " ")).strip()
+    return clean(para.text.replace("\n", " "), typography=True).strip()
 
 
 def _cell_text(cell: _Cell) -> str:
@@ -806,6 +806,8 @@ def parse_docx(data: bytes, limits: DocxLimits = DocxLimits()) -> Outline:
             blocks.append(Block(BlockKind.TABLE, text, rows=rows))
     if header_items >= len(items):
         body_start = len(blocks)
+    for block in blocks:
+        _ = block.folded  # the matching key, computed once here for every later use
     closing = _find_closing(blocks, body_start)
     return Outline(
         blocks=tuple(blocks),

@@ -425,3 +425,98 @@ def test_body_never_holds_the_heading_or_the_closing(filler: list[Block]) -> Non
     assert result.found
     assert "Kết quả học tập, quán triệt" not in result.text
     assert "Trên đây" not in result.text
+
+
+# ------------------------------------------------------- candidates, confidence, staff choice
+
+
+def test_candidates_confidence_and_staff_choice() -> None:
+    from intake.parsers.section import heading_blocks, section_at
+
+    block = h("ĐÁNH GIÁ VIỆC TỔ CHỨC HỌC TẬP, QUÁN TRIỆT CHUYÊN ĐỀ NĂM 2024", numbering="II.")
+    outline = report(*section_with(block))
+    result = find_section(outline, TITLE)
+    assert result.found and result.confidence is Confidence.SURE and result.chosen_by == "finder"
+    assert 1 <= len(result.candidates) <= 3
+    assert [c.score for c in result.candidates] == sorted((c.score for c in result.candidates), reverse=True)
+    assert all(c.why for c in result.candidates)
+
+    listed = heading_blocks(outline)
+    assert [c.heading for c in listed] == ["I. KẾT QUẢ CÔNG TÁC TUYÊN TRUYỀN", result.heading,
+                                           "III. PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM 2025"]
+    staff = section_at(outline, listed[2].block)
+    assert staff.found and staff.chosen_by == "staff" and staff.confidence is Confidence.SURE
+    assert staff.heading == "III. PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM 2025" and staff.text == "Tiếp tục triển khai."
+    same = section_at(outline, result.candidates[0].block)
+    assert (same.heading, same.text, same.figures) == (result.heading, result.text, result.figures)
+
+
+def test_section_at_a_block_that_is_no_heading_is_an_error() -> None:
+    from intake.parsers.errors import NoSuchHeading
+    from intake.parsers.section import section_at
+
+    with pytest.raises(NoSuchHeading):
+        section_at(report(*section_with(h("Kết quả học tập chuyên đề", numbering="II."))), 0)
+
+
+def test_two_equally_good_sections_are_sent_for_review() -> None:
+    outline = report(
+        h("Công tác chỉ đạo", numbering="I."), p("Nội dung chỉ đạo."),
+        h("Công tác tuyên truyền", numbering="II."), p("Nội dung tuyên truyền."),
+        h("Kết quả học tập, quán triệt Chuyên đề năm 2024 ở cơ quan", numbering="III."),
+        p(BODY[0]),
+        h("Kết quả học tập, quán triệt Chuyên đề năm 2024 ở cơ sở", numbering="IV."),
+        p(BODY[1]),
+        h("Phương hướng năm 2025", numbering="V."), p("Tiếp tục."),
+    )
+    result = find_section(outline, TITLE)
+    assert result.found and result.confidence is Confidence.REVIEW
+    assert {c.heading for c in result.candidates[:2]} == {
+        "III. Kết quả học tập, quán triệt Chuyên đề năm 2024 ở cơ quan",
+        "IV. Kết quả học tập, quán triệt Chuyên đề năm 2024 ở cơ sở"}
+
+
+@pytest.mark.parametrize("heading", [
+    "III. KẾT QUẢ CCHC NĂM 2024",                       # the document abbreviates the title
+    "III. KẾT QUẢ CẢI CÁCH HÀNH CHÍNH NĂM 2024",
+])
+@pytest.mark.parametrize("title", ["Kết quả cải cách hành chính năm 2024", "Kết quả CCHC năm 2024"])
+def test_abbreviations_match_both_ways(heading: str, title: str) -> None:
+    outline = report(
+        p("I. CÔNG TÁC CHỈ ĐẠO"), p("Nội dung chỉ đạo."),
+        p("II. CÔNG TÁC TUYÊN TRUYỀN"), p("Nội dung tuyên truyền."),
+        p(heading), p("Cắt giảm 120 thủ tục."),
+        p("IV. PHƯƠNG HƯỚNG NĂM 2025"), p("Tiếp tục."),
+    )
+    result = find_section(outline, title)
+    assert result.found, result.reason
+    assert result.heading == heading
+
+
+def test_abbreviation_the_document_defines_itself() -> None:
+    outline = report(
+        p("I. KHÁI QUÁT"),
+        p("Dự án nâng cao chất lượng trợ giúp pháp lý (sau đây gọi tắt là TGPL) được triển khai."),
+        p("II. CÔNG TÁC TUYÊN TRUYỀN"), p("Nội dung tuyên truyền."),
+        p("III. KẾT QUẢ TGPL NĂM 2024"), p("Thụ lý 320 vụ việc."),
+        p("IV. PHƯƠNG HƯỚNG NĂM 2025"), p("Tiếp tục."),
+    )
+    result = find_section(outline, "Kết quả trợ giúp pháp lý năm 2024")
+    assert result.heading == "III. KẾT QUẢ TGPL NĂM 2024"
+
+
+def test_heading_and_text_keep_the_documents_own_characters() -> None:
+    outline = report(
+        h("Công tác tuyên truyền", numbering="I."), p("Nội dung."),
+        h("Kết quả học tập, quán triệt Chuyên đề năm 2024 “Góp gạo nuôi em”", numbering="II."),
+        p("Phong trào “Góp gạo nuôi em” – 1.234 đoàn viên tham gia…"),
+    )
+    result = find_section(outline, TITLE)
+    assert result.heading == "II. Kết quả học tập, quán triệt Chuyên đề năm 2024 “Góp gạo nuôi em”"
+    assert result.text == "Phong trào “Góp gạo nuôi em” – 1.234 đoàn viên tham gia…"
+
+
+def test_folded_form_is_computed_once_per_block() -> None:
+    block = p("Kết quả học tập")
+    assert block.folded == "ket qua hoc tap"
+    assert block.folded is block.folded

@@ -533,3 +533,12 @@ def test_msoffcrypto_encrypted_docx_detected() -> None:
     assert msoffcrypto is not None
     with pytest.raises(EncryptedDocument):
         parse_docx(encrypted.getvalue())
+
+
+def test_curly_quotes_dashes_and_ellipses_are_kept_as_written() -> None:
+    doc = docx.Document()
+    doc.add_paragraph("I. NỘI DUNG")
+    doc.add_paragraph("Phong trào “Góp gạo nuôi em” – ‘tháng’ … 2024")
+    blocks = parse_docx(to_bytes(doc)).blocks
+    assert blocks[1].text == "Phong trào “Góp gạo nuôi em” – ‘tháng’ … 2024"
+    assert blocks[1].folded == "phong trao gop gao nuoi em thang 2024"
