@@ -22,7 +22,6 @@ from intake.parsers.model import Outline
 from intake.parsers.word import parse_docx
 
 
-
 def _find_real_dev() -> Path:
     """$INTAKE_REAL_DEV, else shared/real-dev beside the repository or one of its parents."""
     if os.environ.get("INTAKE_REAL_DEV"):

@@ -140,7 +140,7 @@ def number_kind(label: str) -> Number | None:
         depth = bare.count(".")
         last = int(bare.rsplit(".", 1)[1])
         return Number(NumberKind.DECIMAL2 if depth == 1 else NumberKind.DECIMAL3, last, label)
-    if _ROMAN_RE.match(bare) and bare in ("I", "V", "X") or (len(bare) > 1 and _ROMAN_RE.match(bare)):
+    if (_ROMAN_RE.match(bare) and bare in ("I", "V", "X")) or (len(bare) > 1 and _ROMAN_RE.match(bare)):
         return Number(NumberKind.ROMAN, _roman_value(bare), label)
     if re.fullmatch(r"[a-zđ]", bare):
         return Number(NumberKind.LETTER, "abcdđefghiklmnopqrstuvxy".find(bare) + 1, label)
@@ -216,8 +216,8 @@ def is_closing_paragraph(block: Block, words: int) -> bool:
     key = block.folded[:80]
     if key.startswith(_CLOSING_STARTS) and (words <= 80):
         return not key.startswith("tren day") or words > 3
-    if words <= 80 and (" tran trong thong bao" in key or key.startswith("cuoi cung")
-                        and " kinh chuc " in f" {block.folded} "):
+    if words <= 80 and (" tran trong thong bao" in key or (key.startswith("cuoi cung")
+                        and " kinh chuc " in f" {block.folded} ")):
         return True
     # "UBND tỉnh Lâm Đồng báo cáo Bộ Nội vụ ... ./." : a final reporting sentence.
     text = block.text.rstrip()
@@ -241,13 +241,12 @@ def closing_starts(blocks: Sequence[Block]) -> list[int]:
     tail = len(blocks) - max(10, len(blocks) // 5)
     for index, block in enumerate(blocks):
         if block.kind is BlockKind.TABLE:
-            if _is_signature_table(block) or index >= tail and any(
+            if _is_signature_table(block) or (index >= tail and any(
                     _is_signature_line(fold(line)) for row in block.rows[:6] for cell in row
-                    for line in cell.split("\n")[:12]):
+                    for line in cell.split("\n")[:12])):
                 out.append(index)
-        elif block.level is None and is_closing_paragraph(block, len(block.text.split())):
-            out.append(index)
-        elif index >= tail and _is_signature_line(block.folded):
+        elif ((block.level is None and is_closing_paragraph(block, len(block.text.split())))
+              or (index >= tail and _is_signature_line(block.folded))):
             out.append(index)
     return out
 
@@ -337,7 +336,7 @@ def _heading_key(block: Block, look: _Look) -> tuple[str, bool] | None:
             head = text.split(":", 1)[0] if ":" in text[:-1] else text
             return fold(head), head is not text
         colon = text.find(":")
-        if 0 < colon and len(text[:colon].split()) <= _RUN_IN_HEAD_WORDS:
+        if colon > 0 and len(text[:colon].split()) <= _RUN_IN_HEAD_WORDS:
             return fold(text[:colon]), True
         return None
     if number is not None:  # ordinal paragraph: a heading only when set apart in bold
@@ -371,9 +370,9 @@ def build_tree(outline: Outline) -> Tree:
             looks.append(None)
             keys.append(None)
             continue
-        look = _look(block)
-        looks.append(look)
-        keys.append(_heading_key(block, look))
+        seen = _look(block)
+        looks.append(seen)
+        keys.append(_heading_key(block, seen))
 
     closings = closing_starts(blocks)
     first_numbered = next(
@@ -509,7 +508,7 @@ def _after_title_block(blocks: Sequence[Block]) -> int:
     start = 0
     for i in range(limit):
         key = blocks[i].folded
-        if key.startswith(("kinh gui", "v v ", "ve viec")) or key in _DOC_KINDS or key.startswith(_DOC_KINDS) \
-                and len(key.split()) <= 4:
+        if key.startswith(("kinh gui", "v v ", "ve viec")) or key in _DOC_KINDS or (key.startswith(_DOC_KINDS) \
+                and len(key.split()) <= 4):
             start = i + 1
     return start

@@ -41,6 +41,7 @@ only the matching uses the folded form, cached once per block.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import unicodedata
@@ -172,7 +173,7 @@ def _expand(words: list[str], abbreviations: dict[tuple[str, ...], tuple[str, ..
 def _terms(words: Sequence[str]) -> set[str]:
     """Syllables and adjacent syllable pairs, numbers left out (they are matched by rule)."""
     terms = {w for w in words if not w.isdigit()}
-    terms.update(f"{a} {b}" for a, b in zip(words, words[1:], strict=False)
+    terms.update(f"{a} {b}" for a, b in itertools.pairwise(words)
                  if not a.isdigit() and not b.isdigit())
     return terms
 
@@ -493,7 +494,7 @@ def decide(prepared: Prepared, weights: Weights = WEIGHTS) -> SectionResult:
         return SectionResult(found=False, reason="no headings in the document", confidence=Confidence.SURE)
     scored, best, best_score, second = choose(prepared, weights)
     # Candidates: the best sections, and the likeliest rejected near miss staff should hear about.
-    ranked = [best] + [pos for s, pos in scored if s > 0 and pos != best][:2] if best_score > 0 else []
+    ranked = [best, *[pos for s, pos in scored if s > 0 and pos != best][:2]] if best_score > 0 else []
     rejected = sorted((pos for pos, f in enumerate(prepared.features) if f.rejected is not None),
                       key=lambda p: (-prepared.features[p].context - prepared.features[p].body, p))
     if rejected:
@@ -506,20 +507,18 @@ def decide(prepared: Prepared, weights: Weights = WEIGHTS) -> SectionResult:
         for pos in ranked
     )
     if best_score < weights.threshold:
-        reason = "no section reaches %.0f" % weights.threshold
+        reason = f"no section reaches {weights.threshold:.0f}"
         if candidates:
-            reason += "; closest: '%s' %.0f (%s)" % (_short(candidates[0].heading), candidates[0].score,
-                                                      candidates[0].why)
-        reason += "".join("; '%s' %s" % (_short(c.heading), c.why) for c in candidates[1:]
+            reason += f"; closest: '{_short(candidates[0].heading)}' {candidates[0].score:.0f} ({candidates[0].why})"
+        reason += "".join(f"; '{_short(c.heading)}' {c.why}" for c in candidates[1:]
                           if c.why.startswith("rejected"))
         return SectionResult(found=False, score=round(best_score, 1), reason=reason, candidates=candidates)
     sure = best_score >= weights.sure and best_score - second >= weights.margin
     result = _extract(tree, best)
-    reason = "matched '%s' score %.0f (%s)" % (_short(nodes[best].heading), best_score,
-                                             _why(prepared.features[best]))
+    reason = f"matched '{_short(nodes[best].heading)}' score {best_score:.0f} ({_why(prepared.features[best])})"
     if not sure:
         reason += "; review: %s" % ("weak match" if best_score < weights.sure else
-                                    "next candidate %.0f is close" % second)
+                                    f"next candidate {second:.0f} is close")
     return SectionResult(found=True, heading=result.heading, text=result.text, score=round(best_score, 1),
                          reason=reason, figures=result.figures,
                          confidence=Confidence.SURE if sure else Confidence.REVIEW, candidates=candidates)

@@ -43,11 +43,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
-import realdev  # noqa: E402
+import realdev
 
-from intake.parsers.section import Prepared, Weights, choose, prepare  # noqa: E402
-from intake.parsers.section import _extract as extract_section  # noqa: E402
-from intake.parsers.word import parse_docx  # noqa: E402
+from intake.parsers.section import Prepared, Weights, choose, prepare
+from intake.parsers.section import _extract as extract_section
+from intake.parsers.word import parse_docx
 
 GRIDS: dict[str, tuple[float, ...]] = {
     "head": (0.0, 0.5, 1.0, 2.0),
