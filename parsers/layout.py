@@ -38,7 +38,7 @@ from enum import StrEnum
 from typing import Final
 
 from .model import Block, BlockKind, Outline
-from .vietnamese import fold, strip_numbering
+from .vietnamese import fold
 
 __all__ = [
     "BULLET",
@@ -51,7 +51,64 @@ __all__ = [
     "is_closing_paragraph",
     "number_kind",
     "numbering_rank",
+    "split_number",
+    "strip_numbering",
 ]
+
+
+# ------------------------------------------------------------------ numbering grammar
+
+_ROMAN: Final = r"(?:M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3}))"
+_ROMAN_LOWER: Final = r"(?:x{0,3}(?:ix|iv|v?i{0,3}))"
+_ORDINALS: Final = (
+    r"(?:nhất|hai|ba|tư|bốn|năm|sáu|bảy|bẩy|tám|chín|mười(?:\s+(?:một|hai|ba|bốn|lăm|năm))?)"
+)
+_LABEL_WORDS: Final = r"(?:phần|mục|chương|điều|tiết)"
+_DELIM: Final = r"[.:)/\-]"
+_NUMBERING_RES: Final[tuple[re.Pattern[str], ...]] = (
+    # "Phần I:", "Mục 2.", "Chương III -", "PHẦN THỨ HAI", "Phần A."
+    re.compile(
+        rf"{_LABEL_WORDS}\s+(?:thứ\s+{_ORDINALS}|{_ROMAN}(?![\w])|\d{{1,3}}(?:\.\d{{1,3}})*|[A-Z](?![\w]))"
+        rf"(?:\s*[.:\-)])?(?=\s|$|[^\w])",
+        re.IGNORECASE,
+    ),
+    # "(1)", "(a)", "(IV)"
+    re.compile(r"\((?:\d{1,2}|[a-zđ]|" + _ROMAN + r"(?<!\()|" + _ROMAN_LOWER + r"(?<!\())\)"),
+    # Roman numerals, optionally multilevel: "III.", "II-", "IV/", "XII.", "I.2.", "II -"
+    re.compile(rf"(?=[IVXLCDM]){_ROMAN}(?:\.\d{{1,2}})*\s?{_DELIM}(?![\w/.-]*\d)(?=\s|$|[^\w\d])"
+               rf"|(?=[IVXLCDM]){_ROMAN}(?:\.\d{{1,2}})*{_DELIM}(?=\w)(?!\d)"
+               rf"|(?=[IVXLCDM]){_ROMAN}(?=\t)"),
+    # Lower-case Roman numerals: "ii)", "iv."
+    re.compile(rf"(?=[ivx]){_ROMAN_LOWER}[.)](?=\s|$)"),
+    # Arabic, multilevel: "2.", "2.1.", "2.1.3", "2-", "2/", "2)"
+    re.compile(r"\d{1,2}(?:\.\d{1,2})+\.?(?![\d,])(?=\s|$|[^\w]|[^\W\d])"
+               r"|\d{1,2}[.)/\-](?![\d.,/\-])"),
+    # Letters: "a)", "b.", "đ)", "A." -- a full stop or slash needs a space after it
+    # so that abbreviations ("T.Ư", "Đ/c") survive.
+    re.compile(r"[a-zA-ZđĐ]\)|[a-zA-ZđĐ][./](?=\s|$)"),
+    # Bullets; a dash or plus before a digit is a sign, not a bullet.
+    re.compile(r"[-+*•·▪▫●○◦■□♦◆❖➢➤►✓✔–—](?![\d])"),
+)
+_LEADING_SPACE: Final = " \t\u00a0\u200b\ufeff\u3000\u202f"
+
+
+def strip_numbering(text: str) -> tuple[str, str]:
+    """Split a leading item number or bullet from a heading.
+
+    Returns ``(number, rest)``, e.g. ``('III.', 'Đánh giá ...')``; ``('', text)``
+    when there is none. The number is returned as written (NFC, trimmed); the
+    rest has its leading spaces removed.
+    """
+    nfc = unicodedata.normalize("NFC", text)
+    body = nfc.lstrip(_LEADING_SPACE)
+    for pattern in _NUMBERING_RES:
+        match = pattern.match(body)
+        if match is None or not match.group(0).strip():
+            continue
+        number = match.group(0).strip()
+        rest = body[match.end():].lstrip(_LEADING_SPACE)
+        return number, rest
+    return "", text
 
 
 class NumberKind(StrEnum):
@@ -92,6 +149,7 @@ _RUN_IN_HEAD_WORDS: Final = 16
 _UNNUMBERED_HEADING_WORDS: Final = 25
 _BOLD_HEADING_WORDS: Final = 60
 _SIBLING_HEADING_WORDS: Final = 80
+_BOLD_SIBLING_WORDS: Final = 200
 
 
 def _roman_value(text: str) -> int:
@@ -408,7 +466,8 @@ def build_tree(outline: Outline) -> Tree:
         key = keys[i]
         look = looks[i]
         if key is None and look is not None and stack and look.number is not None \
-                and look.number.kind not in _FLOATING and look.words <= _SIBLING_HEADING_WORDS:
+                and look.number.kind not in _FLOATING \
+                and look.words <= (_BOLD_SIBLING_WORDS if blocks[i].bold else _SIBLING_HEADING_WORDS):
             key = _sibling_key(nodes, stack, look)
         if key is None or look is None:
             i += 1

@@ -55,6 +55,8 @@ GRIDS: dict[str, tuple[float, ...]] = {
     "inherit": (0.0, 0.5, 1.0),
     "climb": (0.0, 0.05, 0.1, 0.2),
     "facet": (0.0, 1.0, 1.5, 2.0),
+    "spread": (0.0, 0.05, 0.1, 0.15, 0.2),
+    "prior": (0.0, 1.0, 2.0),
     "sub": (0.0, 0.5, 1.0, 2.0),
     "body": (0.0, 0.5, 1.0, 2.0),
     "precision": (0.0, 0.5, 1.0, 2.0),
@@ -73,6 +75,7 @@ STARTS = (
     Weights(head=1.0, context=1.0, inherit=0.25, sub=1.0, body=1.0, precision=0.0, match=1.0),
 )
 LEVELS = tuple(float(x) for x in range(10, 91, 4))
+COVERS = (0.0, 0.1, 0.2, 0.3, 0.4)
 MARGINS = (0.0, 4.0, 8.0, 12.0, 16.0, 20.0)
 
 
@@ -140,17 +143,19 @@ class Ranked:
     best: float
     second: float
     best_right: bool
+    cover: float            # the chosen section's heading-and-parts-above coverage
 
 
 def ranked(item: Item, weights: Weights) -> Ranked:
     _scored, best_pos, best, second = choose(item.prepared, weights)
-    return Ranked(item.case.found, max(best, 0.0), second, best_pos in item.right)
+    cover = item.prepared.features[best_pos].context if best_pos >= 0 else 0.0
+    return Ranked(item.case.found, max(best, 0.0), second, best_pos in item.right, cover)
 
 
 def decide(r: Ranked, weights: Weights) -> Outcome:
     if r.best < weights.threshold or r.best <= 0:
         return Outcome(passed=not r.positive, silent=False, found=False, sure=False)
-    sure = r.best >= weights.sure and r.best - r.second >= weights.margin
+    sure = r.best >= weights.sure and r.best - r.second >= weights.margin and r.cover >= weights.sure_cover
     passed = r.positive and r.best_right
     return Outcome(passed=passed, silent=not passed and sure, found=True, sure=sure)
 
@@ -204,10 +209,11 @@ def levels(items: Sequence[Item], weights: Weights, penalty: float) -> Weights:
         if sure < best.threshold:
             continue
         for margin in MARGINS:
-            trial = dataclasses.replace(best, sure=sure, margin=margin)
-            u = _utility(rs, trial, penalty)
-            if u > best_u + 1e-9:
-                best, best_u = trial, u
+            for cover in COVERS:
+                trial = dataclasses.replace(best, sure=sure, margin=margin, sure_cover=cover)
+                u = _utility(rs, trial, penalty)
+                if u > best_u + 1e-9:
+                    best, best_u = trial, u
     return best
 
 

@@ -331,6 +331,7 @@ def test_sub_point_carrying_the_evidence_wins_and_its_part_stays_a_candidate() -
     result = find_section(outline, TITLE)
     assert result.heading == "1. Công tác tổ chức học tập, quán triệt và triển khai Chuyên đề năm 2024"
     assert result.text == BODY[0]
+    assert "II. KẾT QUẢ CÔNG TÁC NĂM 2024" in [c.heading for c in result.candidates]
 
 
 def test_keywords_help_but_are_not_required() -> None:

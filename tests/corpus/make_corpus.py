@@ -999,6 +999,28 @@ def f27_speech_asterisk_ordinals() -> None:
     save(build(r), r.name, expected(r))
 
 
+NEAR_MISSES = {
+    "28_near_miss_practice": "III. KẾT QUẢ LÀM THEO TƯ TƯỞNG, ĐẠO ĐỨC, PHONG CÁCH HỒ CHÍ MINH NĂM 2024",
+    "29_near_miss_plan": "III. KẾ HOẠCH HỌC TẬP CHUYÊN ĐỀ NĂM 2025",
+    "34_near_miss_resolution": "III. KẾT QUẢ HỌC TẬP, QUÁN TRIỆT NGHỊ QUYẾT ĐẠI HỘI XIII CÔNG ĐOÀN VIỆT NAM",
+    "35_near_miss_shortcomings": "III. TỒN TẠI, HẠN CHẾ TRONG HỌC TẬP CHUYÊN ĐỀ NĂM 2024",
+}
+
+
+def f28_near_misses() -> None:
+    """Reports without the required section, each holding one near miss: the finder must say not found."""
+    for name, heading in NEAR_MISSES.items():
+        sections = [
+            Section("I. CÔNG TÁC LÃNH ĐẠO, CHỈ ĐẠO", 1, LEAD_BODY),
+            Section("II. KẾT QUẢ THỰC HIỆN CÁC PHONG TRÀO THI ĐUA NĂM 2024", 1, RESULT_BODY),
+            Section(heading, 1, ["Nội dung thuộc một chủ đề khác với chuyên đề được yêu cầu."]),
+            Section("IV. PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM 2025", 1, PLAN_BODY),
+        ]
+        r = Report(name, issuer="LĐLĐ HUYỆN MƯỜNG KHƯƠNG", sections=sections,
+                   note="near miss only: the required section is absent")
+        save(build(r), r.name, expected(r))
+
+
 # -------------------------------------------------------------------- main
 
 PLAIN: list[Callable[[], None]] = [
@@ -1007,7 +1029,7 @@ PLAIN: list[Callable[[], None]] = [
     f12_tcvn3, f13_vni, f14_unicode_in_vntime, f15_stats_table, f16_dash_slash, f17_decoys,
     f18_no_section, f19_tab_header, f20_sdt_tracked, f21_a_level, f22_auto_multilevel, f23_gdocs,
     f24_part_two_lines, f25_run_in_and_reporting_sentence, f26_appendix_after_signature,
-    f27_speech_asterisk_ordinals,
+    f27_speech_asterisk_ordinals, f28_near_misses,
 ]
 TOOLS: list[Callable[[Path], None]] = [f30_libreoffice, f31_pandoc, f32_legacy_doc, f33_tcvn3_via_libreoffice]
 
