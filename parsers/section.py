@@ -48,9 +48,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from .errors import NoSuchHeading
 from .figures import extract_figures
-from .layout import MAX_HEADING_WORDS, Node, Tree, build_tree, heading_display, numbering_rank
+from .layout import MAX_HEADING_WORDS, Node, Tree, build_tree, closing_starts, heading_display, numbering_rank
 from .model import Block, BlockKind, Candidate, Confidence, Outline, SectionResult
 from .vietnamese import fold
 
@@ -568,15 +567,28 @@ def find_section(outline: Outline, section_title: str, keywords: Sequence[str] =
 
 
 def section_at(outline: Outline, block: int) -> SectionResult:
-    """The section whose heading is `outline.blocks[block]`: a staff choice, taken as sure."""
+    """The section whose heading is `outline.blocks[block]`: a staff choice, taken as sure.
+
+    Text and figures are extracted exactly as the finder would for that heading. A block
+    that is no heading of the tree (a choice stored before the reader changed) still
+    gives its text up to the next heading or the closing block; a block outside the
+    outline is an IndexError.
+    """
+    if not 0 <= block < len(outline.blocks):
+        raise IndexError(f"no block {block} in an outline of {len(outline.blocks)}")
     tree = build_tree(outline)
-    for pos, node in enumerate(tree.nodes):
-        if node.index == block:
-            found = _extract(tree, pos)
-            return SectionResult(found=True, heading=found.heading, text=found.text, score=100.0,
-                                 reason="chosen by staff", figures=found.figures,
-                                 confidence=Confidence.SURE, chosen_by="staff")
-    raise NoSuchHeading(f"block {block} is not a section heading")
+    pos = next((k for k, node in enumerate(tree.nodes) if node.index == block), None)
+    if pos is not None:
+        found = _extract(tree, pos)
+        heading, text = found.heading or "", found.text
+    else:
+        stops = [n.index for n in tree.nodes if n.index > block] + [c for c in closing_starts(outline.blocks)
+                                                                   if c > block]
+        heading = heading_display(outline.blocks[block])
+        text = _body_text(outline.blocks[block + 1:min(stops, default=len(outline.blocks))])
+    return SectionResult(found=True, heading=heading, text=text, score=100.0,
+                         reason=f"chosen by staff: '{_short(heading)}'", figures=extract_figures(text),
+                         confidence=Confidence.SURE, chosen_by="staff")
 
 
 def heading_blocks(outline: Outline) -> tuple[Candidate, ...]:

@@ -29,10 +29,7 @@ def check_config(cfg: Config, console: Console) -> int:
 def _probe_mailbox(cfg: Config) -> str:
     mailbox = open_mailbox(cfg.mailbox)
     try:
-        probe = getattr(mailbox, "probe", None)
-        if probe is not None:
-            return str(probe())
-        return f"{mailbox.identity}: reachable"
+        return mailbox.probe()
     finally:
         mailbox.close()
 
@@ -40,7 +37,6 @@ def _probe_mailbox(cfg: Config) -> str:
 def _probe_sending(cfg: Config) -> str:
     transport = open_transport(cfg.sending)
     try:
-        probe = getattr(transport, "probe", None)
-        return str(probe()) if probe is not None else "ready"
+        return transport.probe()
     finally:
         transport.close()

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests drive for real (Dovecot, PostgreSQL,
-# LibreOffice, pandoc) when any is missing. Needs root (CI runs as root).
+# LibreOffice Writer and Calc, pandoc, Chromium, poppler-utils, a Times New
+# Roman metric twin for rendering exports) when any is missing. Needs root (CI runs as root).
 set -euo pipefail
 need=()
 command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v soffice >/dev/null 2>&1 || need+=(libreoffice-writer-nogui)
 command -v pandoc >/dev/null 2>&1 || need+=(pandoc)
+# scripts/render_export.py: xlsx through Calc, html through Chromium, PDF facts and PNGs through poppler.
+[ -e /usr/lib/libreoffice/program/libsclo.so ] || need+=(libreoffice-calc-nogui)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+fc-list 2>/dev/null | grep -q "Liberation Serif" || need+=(fonts-liberation2)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

@@ -452,12 +452,14 @@ def test_candidates_confidence_and_staff_choice() -> None:
     assert (same.heading, same.text, same.figures) == (result.heading, result.text, result.figures)
 
 
-def test_section_at_a_block_that_is_no_heading_is_an_error() -> None:
-    from intake.parsers.errors import NoSuchHeading
+def test_section_at_a_block_that_is_no_heading_still_gives_its_text() -> None:
     from intake.parsers.section import section_at
 
-    with pytest.raises(NoSuchHeading):
-        section_at(report(*section_with(h("Kết quả học tập chuyên đề", numbering="II."))), 0)
+    outline = report(*section_with(h("Kết quả học tập chuyên đề", numbering="II.")))
+    stale = section_at(outline, len(PREAMBLE) + 1)   # "Công tác tuyên truyền được quan tâm."
+    assert stale.chosen_by == "staff" and stale.text == ""
+    with pytest.raises(IndexError):
+        section_at(outline, len(outline.blocks))
 
 
 def test_two_equally_good_sections_are_sent_for_review() -> None:

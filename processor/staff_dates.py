@@ -1,0 +1,62 @@
+"""Dates and times typed by staff (`extend --until`, the dashboard's forms).
+
+Offices write dd/mm/yyyy; programs write ISO 8601. A date without a time
+means the end of that day: "extend until 05/03/2024" keeps the door open all
+of the 5th.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+from intake.parsers.errors import UsageError
+
+END_OF_DAY = dt.time(23, 59, 59)
+VN_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]+(\d{1,2})[:hg](\d{2}))?$")
+EXAMPLES = "05/03/2024, 05/03/2024 17:00 or 2024-03-05T17:00"
+
+
+def parse_staff_datetime(text: str, tz: ZoneInfo | dt.tzinfo, now: dt.datetime) -> tuple[dt.datetime, bool]:
+    """(the aware date-time staff meant, whether the end of the day was assumed).
+
+    Accepts dd/mm/yyyy [hh:mm] and ISO 8601 (with or without a time, with or
+    without an offset); times without an offset are in `tz`. `now` is the
+    caller's clock, for the year check (a typo such as 05/03/0224 is refused)."""
+    value = " ".join(text.split())
+    when, end_of_day = _vietnamese(value, tz)
+    if when is None:
+        when, end_of_day = _iso(value, tz)
+    if when is None:
+        raise UsageError(f"not a date: \"{text}\" (write e.g. {EXAMPLES})")
+    if abs(when.year - now.astimezone(tz).year) > 50:
+        raise UsageError(f"\"{text}\": year {when.year} is too far from today")
+    return when, end_of_day
+
+
+def _vietnamese(value: str, tz: ZoneInfo | dt.tzinfo) -> tuple[dt.datetime | None, bool]:
+    found = VN_DATE.match(value)
+    if found is None:
+        return None, False
+    day, month, year, hour, minute = found.groups()
+    try:
+        date = dt.date(int(year), int(month), int(day))
+        if hour is None:
+            return dt.datetime.combine(date, END_OF_DAY, tzinfo=tz), True
+        return dt.datetime.combine(date, dt.time(int(hour), int(minute)), tzinfo=tz), False
+    except ValueError as exc:
+        raise UsageError(f"not a real date: \"{value}\" ({exc})") from exc
+
+
+def _iso(value: str, tz: ZoneInfo | dt.tzinfo) -> tuple[dt.datetime | None, bool]:
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            date = dt.date.fromisoformat(value)
+        except ValueError as exc:
+            raise UsageError(f"not a real date: \"{value}\" ({exc})") from exc
+        return dt.datetime.combine(date, END_OF_DAY, tzinfo=tz), True
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None, False
+    return (when if when.tzinfo else when.replace(tzinfo=tz)), False
