@@ -95,15 +95,18 @@ class Weights:
     b: float = 0.75
 
 
-# Chosen by scripts/calibrate_finder.py (procedure in its docstring) on ../shared/real-dev
-# (85 labelled cases, 29 real documents) plus the generated corpus, penalty 4 for a silent
-# error: 5-fold cross-validation by document passed 68/85 held-out cases with 2 silently
-# wrong; tuned on everything 72/85 with 1. Rerun it after changing the features or the tree
-# and paste its "chosen" line here. (Body and sub-heading evidence are computed and shown
-# to staff; on this data they did not improve the choice, so their weight came out 0.)
+# Chosen by scripts/calibrate_finder.py (procedure in its docstring; penalty 4 for a silent
+# error) on ../shared/real-dev (85 labelled cases, 29 real documents) plus the generated
+# corpus: 5-fold cross-validation by document passed 68/85 held-out cases with 2 silently
+# wrong; tuned on everything 72/85 with 1 (khcchc30-to-chuc). One change by hand after the
+# search: sure_cover 0 -> 0.25 (same passes on all data, silent errors 1 -> 0, about 20 more
+# answers sent to review; it also keeps outlines too small for IDF from answering a near miss
+# as sure). Body and sub-heading evidence are computed and shown to staff; on this data they
+# did not improve the choice, so their weights came out 0. Rerun the script after changing
+# the features or the tree and paste its "chosen" line here.
 WEIGHTS = Weights(head=0.0, context=2.0, inherit=1.0, sub=0.0, body=0.0, precision=2.0, document=0.0, match=0.5,
-                  climb=0.0, facet=1.5, spread=0.0, after_closing=0.0, plain=5.0, empty=10.0, keyword=10.0,
-                  threshold=30.0, sure=34.0, margin=20.0, pair=1.0, k1=1.2, b=0.75)
+                  climb=0.0, facet=1.5, spread=0.0, prior=0.0, sure_cover=0.25, after_closing=0.0, plain=5.0,
+                  empty=10.0, keyword=10.0, threshold=30.0, sure=34.0, margin=20.0, pair=1.0, k1=1.2, b=0.75)
 THRESHOLD = WEIGHTS.threshold
 
 _YEAR = re.compile(r"^(?:19|20)\d{2}$")
