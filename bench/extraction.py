@@ -56,6 +56,7 @@ class Row:
     parse_ms: float
     find_ms: float
     note: str
+    find_cpu_ms: float = 0.0
 
 
 def token_f1(got: str, want: str) -> float:
@@ -130,8 +131,10 @@ def run_one(path: Path, expected: dict[str, object], title: str, keywords: Seque
     except ParseError as exc:
         return f"parse failed: {type(exc).__name__}: {exc}"
     parsed = time.perf_counter()
+    cpu = time.process_time()
     result = find_section(outline, title, keywords)
     done = time.perf_counter()
+    find_cpu = (time.process_time() - cpu) * 1000
 
     want_found = bool(expected.get("found"))
     found_ok = result.found == want_found
@@ -144,7 +147,7 @@ def run_one(path: Path, expected: dict[str, object], title: str, keywords: Seque
     elif not figures_ok:
         note = (note + "; " if note else "") + f"figures {result.figures.as_dict()} != {want_figures}"
     return Row(path.name, found_ok, heading_ok, text_check, f1, text_ok, figures_ok,
-               (parsed - started) * 1000, (done - parsed) * 1000, note)
+               (parsed - started) * 1000, (done - parsed) * 1000, note, find_cpu)
 
 
 def corpus(directory: Path) -> list[tuple[Path, Path]]:
@@ -214,7 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"time per document  mean {statistics.fmean(totals):.1f} ms, "
           f"median {statistics.median(totals):.1f} ms, max {max(totals):.1f} ms "
           f"(parse mean {parse_mean:.1f}, find mean {find_mean:.1f}, "
-          f"find median {statistics.median(r.find_ms for r in rows):.1f})")
+          f"find median {statistics.median(r.find_ms for r in rows):.1f}; find CPU time median "
+          f"{statistics.median(r.find_cpu_ms for r in rows):.1f}, load average {os.getloadavg()[0]:.1f})")
     if args.real_dev:
         real_dev()
     return 0
