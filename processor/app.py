@@ -10,6 +10,7 @@ import schedule
 
 from intake.processor.config import Config
 from intake.processor.documents import DocumentReader, ReaderLimits
+from intake.processor.documents.pool import DocumentPool, ReadAhead
 from intake.processor.ingest.mailparse import MailLimits, MailParser
 from intake.processor.ingest.pipeline import Pipeline, RunCounts
 from intake.processor.mailbox import Mailbox, open_mailbox
@@ -39,18 +40,29 @@ class App:
     mailbox_factory: Callable[[], Mailbox] | None = None
     transport_factory: Callable[[], Transport] | None = None
     reader: DocumentReader = field(init=False)
+    pool: DocumentPool | None = field(init=False, default=None)  # worker processes, when isolate_parsing
     pipeline: Pipeline = field(init=False)
     reminders: Reminders = field(init=False)
     scheduler: schedule.Scheduler = field(init=False)  # the daemon calls run_pending() / idle_seconds
 
     def __post_init__(self) -> None:
         self.reader = DocumentReader(ReaderLimits())
-        read = self.reader.read_isolated if self.cfg.isolate_parsing else self.reader.read
         mail = MailParser(MailLimits(max_bytes=self.cfg.mailbox.max_message_mb * 1024 * 1024),
                           isolate=self.cfg.isolate_parsing)
-        self.pipeline = Pipeline(self.cfg, self.store, read, clock=self.clock, parse_mail=mail.parse)
+        if self.cfg.isolate_parsing:
+            self.pool = DocumentPool(self.reader)  # workers start with the first document
+            self.pipeline = Pipeline(self.cfg, self.store, self.pool.read, clock=self.clock, parse_mail=mail.parse)
+            self.pipeline.documents = ReadAhead(self.pool, self.pipeline.campaign_queries)
+        else:
+            self.pipeline = Pipeline(self.cfg, self.store, self.reader.read, clock=self.clock,
+                                     parse_mail=mail.parse)
         self.reminders = Reminders(self.cfg, self.store, self.clock)
         self.scheduler = build_scheduler(self.reminders, self.send_pending)
+
+    def close(self) -> None:
+        """Stop the document workers (the store is the caller's to close)."""
+        if self.pool is not None:
+            self.pool.close()
 
     def open_mailbox(self) -> Mailbox:
         return self.mailbox_factory() if self.mailbox_factory else open_mailbox(self.cfg.mailbox)

@@ -142,8 +142,10 @@ def dispatch(args: argparse.Namespace, cfg: Config, clock: Clock | None = None) 
     store = open_store(cfg)
     try:
         app = App(cfg, store, clock=clock) if clock is not None else App(cfg, store)
-        handler = COMMANDS[args.command]
-        return handler(app, Office(app), args)
+        try:
+            return COMMANDS[args.command](app, Office(app), args)
+        finally:
+            app.close()
     finally:
         store.close()
 

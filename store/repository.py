@@ -360,10 +360,12 @@ class Store:
 
     # -- outgoing -----------------------------------------------------------------
 
-    def pending_outgoing(self, now: dt.datetime, limit: int = 100) -> list[PendingMail]:
+    def pending_outgoing(self, now: dt.datetime, limit: int = 100, after_id: int = 0) -> list[PendingMail]:
+        """Due pending rows in id order, at most `limit`, those with an id above `after_id`
+        (page through them by passing the last id seen)."""
         with self.db.transaction() as s:
             rows = s.scalars(select(Outgoing).where(
-                Outgoing.state == OutgoingState.PENDING, Outgoing.next_attempt_at <= now)
+                Outgoing.state == OutgoingState.PENDING, Outgoing.next_attempt_at <= now, Outgoing.id > after_id)
                 .order_by(Outgoing.id).limit(limit)).all()
             return [PendingMail(id=r.id, kind=r.kind, to_address=r.to_address, raw=r.raw, attempts=r.attempts)
                     for r in rows]

@@ -192,3 +192,20 @@ def test_kill_then_restart_resends_once(smtp_server: SmtpServer, tmp_path: Path)
     assert row.state == OutgoingState.SENT and row.last_error is None
     assert len(smtp_server.wait_for(2)) == 2
     assert RESEND_NOTE.startswith("delivery interrupted")
+
+
+def test_run_once_drains_every_due_acknowledgement(smtp_server: SmtpServer, tmp_path: Path) -> None:
+    """150 due rows (more than one page of `pending_outgoing`) all leave in one `run --once`."""
+    cfg = config(tmp_path, smtp_sending(smtp_server), max_per_hour=1000)
+    with app_for(cfg) as app:
+        queue_one(app, tmp_path)
+        (model,) = rows(app)
+        with app.store.session() as s:
+            s.add_all(Outgoing(kind=model.kind, dedupe_key=f"drain:{n}", to_address=f"unit{n}@example.org",
+                               subject=model.subject, our_message_id=f"<drain-{n}@intake>", raw=model.raw,
+                               next_attempt_at=CLOCK) for n in range(149))
+        _leftover, _fetched, counts = app.run_once()
+        states = {row.state for row in rows(app)}
+    got = smtp_server.wait_for(150)
+    assert counts.sent == 150 and states == {OutgoingState.SENT}
+    assert len(got) == 150 and {m.rcpt_tos for m in got} >= {("unit0@example.org",), ("unit148@example.org",)}

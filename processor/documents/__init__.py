@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -58,6 +59,7 @@ __all__ = [
     "NO_LIBREOFFICE",
     "DocumentReader",
     "ReaderLimits",
+    "from_json_as",
     "outline_from_json",
     "outline_to_json",
 ]
@@ -408,21 +410,31 @@ def outline_to_json(outline: Outline) -> dict[str, Any]:
 
 def outline_from_json(data: Any) -> Outline:
     """The Outline `outline_to_json` made; strict about the shape."""
-    value = _from_json(Outline, data)
-    assert isinstance(value, Outline)
+    return from_json_as(Outline, data)
+
+
+T = typing.TypeVar("T")
+
+
+def from_json_as(cls: type[T], data: Any) -> T:
+    """A frozen dataclass of parsers.model (Outline, SectionResult) from its `dataclasses.asdict` JSON."""
+    value = _from_json(cls, data)
+    assert isinstance(value, cls)
     return value
 
 
+@functools.cache
+def _fields_of(cls: type) -> tuple[tuple[str, Any], ...]:
+    """(name, resolved type hint) of each field: resolving hints is slow, so once per class."""
+    hints = typing.get_type_hints(cls)
+    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
+
+
 def _from_json(hint: Any, value: Any) -> Any:
-    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         if not isinstance(value, dict):
             raise TypeError(f"{hint.__name__}: expected an object")
-        hints = typing.get_type_hints(hint)
-        kwargs = {
-            f.name: _from_json(hints[f.name], value[f.name])
-            for f in dataclasses.fields(hint)
-            if f.name in value
-        }
+        kwargs = {name: _from_json(field_hint, value[name]) for name, field_hint in _fields_of(hint) if name in value}
         return hint(**kwargs)
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)

@@ -13,6 +13,9 @@ unpickle anything that came near the untrusted document):
 Exit status 0 in both cases. Running out of memory reports
 `UnreadableDocument("exceeded memory/time limit")`; running out of CPU time
 kills the process (SIGXCPU), which the parent reports the same way.
+
+With `--serve` it is a long-lived worker of `DocumentPool` instead (see
+`intake.processor.documents.serve`).
 """
 from __future__ import annotations
 
@@ -43,8 +46,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="documents_worker")
     parser.add_argument("--memory-mb", type=int, required=True)
     parser.add_argument("--cpu-seconds", type=int, required=True)
+    parser.add_argument("--serve", action="store_true", help="answer framed jobs until EOF (DocumentPool)")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _on_sigterm)
+    if args.serve:
+        from intake.processor.documents.serve import serve
+
+        return serve(args.memory_mb, args.cpu_seconds)
     # Import what parsing needs before the memory limit, so that the limit
     # measures the document rather than the interpreter's start-up.
     from intake.parsers.errors import DocumentError, UnreadableDocument

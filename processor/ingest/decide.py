@@ -102,8 +102,10 @@ def reference_number(message_pk: int, received_at: dt.datetime) -> str:
 
 
 def decide(message_pk: int, received_at: dt.datetime, parsed: ParsedEmail | None,
-           reads: Sequence[ReadAttachment], rules: Rules, facts: KnownFacts, now: dt.datetime) -> Verdict:
-    """SPEC's rules applied to one message (see the module's doc)."""
+           reads: Sequence[ReadAttachment], rules: Rules, facts: KnownFacts, now: dt.datetime,
+           found: Mapping[tuple[int, str], SectionResult] | None = None) -> Verdict:
+    """SPEC's rules applied to one message (see the module's doc). `found`: sections the document
+    stage already found, by (attachment position, campaign id); the rest are found here."""
     if parsed is None:
         camp = campaign_by_time(rules, received_at, None)
         record = MessageRecord(state=MessageState.PROCESSED, processed_at=now, problems=(Problem.NO_ATTACHMENT,),
@@ -122,7 +124,9 @@ def decide(message_pk: int, received_at: dt.datetime, parsed: ParsedEmail | None
                                      attachments=tuple(_attachment(r, False) for r in reads))
         return Verdict(record=record, ack=None, no_ack=f"never acknowledged: {ignore}", sections={})
 
-    sections = {(r.position, c.id): find_section(r.outline, c.section_title, c.section_keywords)
+    known = found or {}
+    sections = {(r.position, c.id): known.get((r.position, c.id))
+                or find_section(r.outline, c.section_title, c.section_keywords)
                 for r in reads if r.outline is not None for c in rules.campaigns}
     report, campaign = choose_report(reads, rules.campaigns, sections)
     issuer = next((r.outline.issuer for r in (report, *reads)

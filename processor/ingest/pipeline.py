@@ -27,6 +27,7 @@ from intake.parsers.errors import (
 from intake.parsers.filetype import classify, is_word_candidate
 from intake.parsers.model import Attachment, Outline, ParsedEmail, Problem
 from intake.processor.config import Config
+from intake.processor.documents.pool import CampaignQuery, Inline, Sections
 from intake.processor.ingest.decide import ReadAttachment, Rules, decide
 from intake.processor.mailbox import Mailbox, MailboxItem
 from intake.processor.sending.acknowledge import compose_ack
@@ -52,12 +53,17 @@ class RunCounts:
 
 class Pipeline:
     def __init__(self, cfg: Config, store: Store, read_document: Reader, clock: Callable[[], dt.datetime],
-                 env: Environment | None = None, parse_mail: Callable[[bytes], ParsedEmail] = parse_email) -> None:
+                 env: Environment | None = None, documents: Sections | None = None,
+                 parse_mail: Callable[[bytes], ParsedEmail] = parse_email) -> None:
         self.cfg = cfg
         self.parse_mail = parse_mail  # MailParser.parse: size cap, child process under limits
         self.leases = Leases(store.db)
         self.store = store
         self.read_document = read_document
+        # Where outlines and sections come from: a worker pool reading ahead, or `read_document` inline.
+        self.documents = documents if documents is not None else Inline(read_document)
+        self.campaign_queries = tuple(CampaignQuery(c.id, c.section_title, tuple(c.section_keywords))
+                                      for c in cfg.campaigns)
         self.clock = clock
         self.rules = Rules.for_config(cfg)
         self.env = env or template_env()
@@ -82,7 +88,7 @@ class Pipeline:
     def _fetch(self, mailbox: Mailbox, lease: str, stop: Callable[[], bool] | None) -> RunCounts:
         self.finish_after(mailbox)
         fetched = new = processed = failed = 0
-        for item in mailbox.fetch_new(self.store):
+        for item in self.documents.ahead(mailbox.fetch_new(self.store)):
             fetched += 1
             got = self.store.ingest(mailbox.identity, item.folder, item.uidvalidity, item.key,
                                     item.raw, item.received_at)
@@ -158,7 +164,9 @@ class Pipeline:
             reads = [self._read(i, att, parse=parse) for i, att in enumerate(parsed.attachments)]
         now = self.clock()
         facts = self.store.known_facts(message_pk, parsed.from_address if parsed else "", now - RATE_WINDOW)
-        verdict = decide(message_pk, received_at, parsed, reads, self.rules, facts, now)
+        found = {(r.position, cid): section for r in reads if r.outline is not None
+                 for cid, section in self.documents.sections(r.outline, self.campaign_queries).items()}
+        verdict = decide(message_pk, received_at, parsed, reads, self.rules, facts, now, found)
         mail = compose_ack(self.env, verdict.ack, self.cfg.sending, now) if verdict.ack is not None else None
         self.store.record(message_pk, verdict.record, mail)
 
@@ -170,7 +178,7 @@ class Pipeline:
         problem: Problem | None = None
         try:
             return ReadAttachment(position=position, attachment=att, kind=kind, word=word,
-                                  outline=self.read_document(att))
+                                  outline=self.documents.read(att))
         except EncryptedDocument as exc:
             problem, detail = Problem.ENCRYPTED_ATTACHMENT, str(exc)
         except UnsupportedDocument as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -13,6 +13,7 @@ from intake.processor.config import OutboxConfig, SendingConfig
 from intake.store.kinds import OutgoingState
 
 if TYPE_CHECKING:  # the sending stage needs the Store's methods, not the ORM at import time
+    from intake.store.records import PendingMail
     from intake.store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def deliver_pending(store: Store, transport: Transport, now: dt.datetime, sender
         log.warning("%s interrupted deliveries found: %s to resend once, %s taken as delivered",
                     resent + given_up, resent, given_up)
     sent = retry = failed = 0
-    for row in store.pending_outgoing(now):
+    for row in _due_rows(store, now):
         if not store.claim_outgoing(row.id, now + LEASE):
             continue  # another sender (e.g. `intake remind` beside the daemon) has it
         try:
@@ -101,3 +102,11 @@ def deliver_pending(store: Store, transport: Transport, now: dt.datetime, sender
         store.mark_outgoing(row.id, OutgoingState.SENT, at=now)
         sent += 1
     return DeliveryCounts(sent=sent, retry=retry, failed=failed)
+
+
+def _due_rows(store: Store, now: dt.datetime, page: int = 100) -> Iterator[PendingMail]:
+    """Every row due at `now`, fetched a page at a time by id: none is left behind, none met twice."""
+    last = 0
+    while rows := store.pending_outgoing(now, limit=page, after_id=last):
+        yield from rows
+        last = rows[-1].id

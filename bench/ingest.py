@@ -1,0 +1,503 @@
+"""A backlog of N report emails: `intake run --once` against the floor, then IDLE latency and idle CPU.
+
+Starts a private Dovecot (tests/servers/dovecot.py) and an SMTP sink
+(tests/servers/smtp.py) on loopback, APPENDs N messages (mixed reports of 30 kB
+to 3 MB built from the golden corpus in tests/corpus/docs, some legacy .doc,
+some without the section, some auto-replies; every Word file gets its own
+bytes, so no cache keyed on content can stand in for parsing), then in the
+same run measures:
+
+- the floor: one process fetching the same mail with plain imapclient
+  (BODY.PEEK[] in batches of 100) and opening and walking every .docx with
+  python-docx;
+- `intake run --once` (SQLite, IMAP, SMTP to the sink) as a subprocess: wall
+  time, messages per second, peak RSS of intake and all its children (sampled
+  from /proc), whether every due acknowledgement left;
+- `intake run` (the daemon) on the same mailbox: CPU while idle in IMAP IDLE,
+  and how long a new message takes to be acknowledged (APPEND -> SMTP DATA).
+
+    .venv/bin/python bench/ingest.py [--messages 2000] [--profile main.prof]
+
+Every figure is printed beside the floor measured in the same run.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import email.policy
+import email.utils
+import io
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+
+import docx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from servers.dovecot import DovecotServer  # noqa: E402
+from servers.smtp import SmtpServer  # noqa: E402
+
+USER = "intake"
+OFFICE = "bantuyengiaonuconglc@gmail.com"
+CORPUS = ROOT / "tests" / "corpus" / "docs"
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+DOC_TYPE = "application/msword"
+REGISTERED = ("ldldbaothang@gmail.com", "ldldbatxat@gmail.com", "ldldsapa@gmail.com", "ldldbacha@gmail.com",
+              "cdnyte.laocai@gmail.com")
+MARKER = "BENCHMARKER0000000000"
+INTAKE = ROOT / ".venv" / "bin" / "intake"
+
+
+# ------------------------------------------------------------------ corpus
+
+
+def unique_docx(template: bytes, n: int, size: int, rng: random.Random) -> bytes:
+    """`template` with a paragraph of its own and, up to `size` bytes, a picture of random pixels."""
+    with zipfile.ZipFile(io.BytesIO(template)) as src:
+        members = [(info, src.read(info)) for info in src.infolist()]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info, data in members:
+            if info.filename == "word/document.xml":
+                text = data.decode("utf-8")
+                cut = text.rfind("<w:sectPr")
+                cut = cut if cut != -1 else text.rfind("</w:body>")
+                extra = "".join(
+                    f"<w:p><w:r><w:t>Hồ sơ lưu số {n}-{k}-{rng.getrandbits(48):x}: "
+                    f"ý kiến đóng góp của đoàn viên công đoàn cơ sở số {rng.randrange(10**6)}.</w:t></w:r></w:p>"
+                    for k in range(1 + rng.randrange(40)))
+                data = (text[:cut] + extra + text[cut:]).encode("utf-8")
+            elif info.filename == "word/_rels/document.xml.rels":
+                data = data.replace(b"</Relationships>", b'<Relationship Id="rIdBench" Type="http://schemas.'
+                                    b'openxmlformats.org/officeDocument/2006/relationships/image" '
+                                    b'Target="media/bench.png"/></Relationships>')
+            elif info.filename == "[Content_Types].xml" and b'Extension="png"' not in data:
+                data = data.replace(b"<Default ", b'<Default Extension="png" ContentType="image/png"/><Default ', 1)
+            dst.writestr(info.filename, data)
+        room = max(1024, size - out.tell())
+        picture = b"\x89PNG\r\n\x1a\n" + rng.randbytes(room)
+        dst.writestr(zipfile.ZipInfo("word/media/bench.png", (2024, 2, 20, 8, 0, 0)), picture,
+                     compress_type=zipfile.ZIP_STORED)
+    return out.getvalue()
+
+
+def doc_templates(tmp: Path, docx_templates: list[bytes]) -> list[bytes]:
+    """Two legacy .doc files (with and without the section) with MARKER in their text, via LibreOffice."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        raise SystemExit("LibreOffice (soffice) is needed to make the .doc share of the corpus")
+    made: list[bytes] = []
+    for i, template in enumerate(docx_templates):
+        document = docx.Document(io.BytesIO(template))
+        document.add_paragraph(MARKER)
+        source = tmp / f"template{i}.docx"
+        document.save(str(source))
+        subprocess.run([soffice, "--headless", "--norestore", f"-env:UserInstallation=file://{tmp}/lo",
+                        "--convert-to", "doc", "--outdir", str(tmp), str(source)],
+                       check=True, capture_output=True, timeout=180)
+        made.append((tmp / f"template{i}.doc").read_bytes())
+    return made
+
+
+def unique_doc(template: bytes, n: int) -> bytes:
+    """The .doc template with its marker's digits replaced by `n` (same length, so the file stays valid)."""
+    digits = f"{n:010d}"
+    stamped = MARKER[:-10] + digits
+    out = template
+    for encoding in ("utf-16-le", "latin-1"):
+        out = out.replace(MARKER.encode(encoding), stamped.encode(encoding))
+    if out == template:
+        raise SystemExit("the .doc template does not hold the marker text")
+    return out
+
+
+def report_size(rng: random.Random) -> int:
+    """Most reports are small; one in five carries photos (log-uniform up to 3 MB)."""
+    if rng.random() < 0.8:
+        return int(30_000 * (5 ** rng.random()))          # 30-150 kB
+    return int(150_000 * (20 ** rng.random()))             # 150 kB-3 MB
+
+
+@dataclass(frozen=True)
+class Mix:
+    doc_share: float = 0.05
+    auto_reply_share: float = 0.05
+
+
+def make_message(n: int, when: dt.datetime, rng: random.Random, docx_templates: list[bytes],
+                 docs: list[bytes], mix: Mix) -> tuple[bytes, str]:
+    """One incoming email and its kind ("docx", "doc", "auto-reply")."""
+    sender = REGISTERED[n % len(REGISTERED)] if n % 4 else f"donvi{n % 97}@congdoan.example.vn"
+    msg = EmailMessage(policy=email.policy.SMTP)
+    msg["From"] = email.utils.formataddr((f"Công đoàn cơ sở {n % 97}", sender))
+    msg["To"] = OFFICE
+    msg["Date"] = email.utils.format_datetime(when)
+    msg["Message-ID"] = f"<bench-{n}-{rng.getrandbits(32):x}@congdoan.example.vn>"
+    draw = rng.random()
+    if draw < mix.auto_reply_share:
+        kind = "auto-reply"
+        msg["Subject"] = "Trả lời tự động: Báo cáo Chuyên đề năm 2024"
+        msg["Auto-Submitted"] = "auto-replied"
+        msg.set_content("Tôi đang đi công tác, sẽ trả lời khi trở về.")
+        return msg.as_bytes(), kind
+    msg["Subject"] = f"Báo cáo kết quả học tập Chuyên đề năm 2024 (số {n})"
+    msg.set_content("Kính gửi Ban Tuyên giáo, đơn vị xin gửi báo cáo kèm theo.")
+    if draw < mix.auto_reply_share + mix.doc_share:
+        kind, data, ctype, name = "doc", unique_doc(docs[n % len(docs)], n), DOC_TYPE, f"Báo cáo {n}.doc"
+    else:
+        template = docx_templates[n % len(docx_templates)]
+        kind, data, ctype, name = "docx", unique_docx(template, n, report_size(rng), rng), DOCX_TYPE, \
+            f"BC chuyên đề {n}.docx"
+    maintype, subtype = ctype.split("/", 1)
+    msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return msg.as_bytes(), kind
+
+
+# ------------------------------------------------------------------ floor
+
+
+def walk_docx(data: bytes) -> int:
+    """Open a .docx with python-docx and touch every paragraph and table cell's text."""
+    document = docx.Document(io.BytesIO(data))
+    chars = sum(len(p.text) for p in document.paragraphs)
+    for table in document.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                chars += len(cell.text)
+    return chars
+
+
+def floor(server: DovecotServer) -> tuple[float, int, int]:
+    """Seconds to fetch every message (BODY.PEEK[], 100 at a time) and walk every .docx; messages; files."""
+    began = time.perf_counter()
+    messages = files = 0
+    with server.client(USER) as client:
+        client.select_folder("INBOX", readonly=True)
+        uids = client.search("ALL")
+        for start in range(0, len(uids), 100):
+            for data in client.fetch(uids[start:start + 100], [b"BODY.PEEK[]"]).values():
+                messages += 1
+                parsed = email.message_from_bytes(data[b"BODY[]"], policy=email.policy.default)
+                for part in parsed.iter_attachments():  # type: ignore[attr-defined]
+                    if (part.get_filename() or "").lower().endswith(".docx"):
+                        walk_docx(part.get_content())
+                        files += 1
+    return time.perf_counter() - began, messages, files
+
+
+# ------------------------------------------------------------------ process tree
+
+
+def tree(pid: int) -> list[int]:
+    """`pid` and every descendant, from /proc."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
+        except OSError:
+            continue
+    return found
+
+
+def rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def command_of(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            words = fh.read().split(b"\0")
+    except OSError:
+        return "?"
+    text = " ".join(w.decode("utf-8", "replace") for w in words if w)
+    for short in ("documents.worker", "soffice", "intake"):
+        if short in text:
+            return short
+    return text[:40]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of `pid` (children reaped by it included)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    return sum(int(fields[i]) for i in (11, 12, 13, 14)) / ticks
+
+
+class PeakRss:
+    """Samples the summed RSS of a process tree every 50 ms until stopped."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak_kb, self.peak_procs = pid, 0, 0
+        self.peak_without_soffice_kb = 0  # intake and its workers alone (LibreOffice runs only for .doc)
+        self.at_peak: list[tuple[str, int]] = []  # (command, RSS kB) of each process at the peak
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            sizes = [(p, rss_kb(p)) for p in tree(self.pid)]
+            total = sum(size for _p, size in sizes)
+            ours = sum(size for p, size in sizes if command_of(p) != "soffice")
+            self.peak_without_soffice_kb = max(self.peak_without_soffice_kb, ours)
+            if total > self.peak_kb:
+                self.peak_kb, self.peak_procs = total, len(sizes)
+                self.at_peak = [(command_of(p), size) for p, size in sizes if size]
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_kb
+
+
+# ------------------------------------------------------------------ intake
+
+
+def write_config(tmp: Path, imap: DovecotServer, smtp: SmtpServer) -> Path:
+    example = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    units = example[example.index("[[units]]"):]
+    text = f"""timezone = "Asia/Ho_Chi_Minh"
+[store]
+url = "sqlite:///{tmp / 'intake.db'}"
+files_dir = "{tmp / 'files'}"
+[mailbox]
+kind = "imap"
+host = "{imap.host}"
+port = {imap.port}
+security = "none"
+username = "{USER}"
+password_env = "BENCH_IMAP_PASSWORD"
+after = "flag"
+[sending]
+kind = "smtp"
+host = "{smtp.host}"
+port = {smtp.port}
+security = "none"
+from_address = "{OFFICE}"
+from_name = "Ban Tuyên giáo - Nữ công LĐLĐ tỉnh Lào Cai"
+[acknowledge]
+language = "vi"
+max_age_days = 3650
+max_per_hour = 100000
+{units}"""
+    path = tmp / "intake.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def intake_command(config: Path, *args: str, profile: str | None = None) -> list[str]:
+    if profile is None:
+        return [str(INTAKE), "--config", str(config), *args]
+    return [sys.executable, "-m", "cProfile", "-o", profile, "-m", "intake.processor.cli",
+            "--config", str(config), *args]
+
+
+def run_once(config: Path, env: dict[str, str], profile: str | None) -> tuple[float, PeakRss, str]:
+    began = time.perf_counter()
+    proc = subprocess.Popen(intake_command(config, "run", "--once", profile=profile), env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    sampler = PeakRss(proc.pid)
+    output, _ = proc.communicate()
+    seconds = time.perf_counter() - began
+    sampler.stop()
+    if proc.returncode != 0:
+        raise SystemExit(f"intake run --once failed ({proc.returncode}):\n{output.decode()[-3000:]}")
+    return seconds, sampler, output.decode("utf-8", "replace")
+
+
+def db_counts(tmp: Path) -> tuple[dict[str, int], dict[str, int]]:
+    con = sqlite3.connect(tmp / "intake.db")
+    try:
+        messages = dict(con.execute("select state, count(*) from messages group by state").fetchall())
+        outgoing = dict(con.execute("select state, count(*) from outgoing group by state").fetchall())
+    finally:
+        con.close()
+    return messages, outgoing
+
+
+def daemon_figures(config: Path, env: dict[str, str], imap: DovecotServer, smtp: SmtpServer,
+                   rounds: int, idle_seconds: float) -> tuple[float, list[float]]:
+    """(idle CPU in % of one core, ack latencies in seconds) of `intake run`."""
+    proc = subprocess.Popen(intake_command(config, "run"), env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        wait_until_quiet(proc.pid)
+        pids = tree(proc.pid)
+        before = sum(cpu_seconds(p) for p in pids)
+        time.sleep(idle_seconds)
+        after = sum(cpu_seconds(p) for p in tree(proc.pid))
+        idle_cpu = 100.0 * (after - before) / idle_seconds
+        latencies = []
+        with imap.client(USER) as client:
+            for i in range(rounds):
+                sender = f"idle{i}@congdoan.example.vn"
+                raw = latency_message(i, sender)
+                began = time.time()
+                client.append("INBOX", raw, msg_time=dt.datetime.now(dt.UTC))
+                got = wait_for_recipient(smtp, sender, timeout=60)
+                latencies.append(got - began)
+                time.sleep(1.0)
+        return idle_cpu, latencies
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def wait_until_quiet(pid: int, timeout: float = 120.0) -> None:
+    """Until the daemon has used under 0.05 s of CPU in a second (its first round is over)."""
+    deadline = time.monotonic() + timeout
+    last = sum(cpu_seconds(p) for p in tree(pid))
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = sum(cpu_seconds(p) for p in tree(pid))
+        if now - last < 0.05:
+            return
+        last = now
+    raise SystemExit("intake run never went quiet")
+
+
+def latency_message(i: int, sender: str) -> bytes:
+    template = (CORPUS / "01_heading_styles.docx").read_bytes()
+    msg = EmailMessage(policy=email.policy.SMTP)
+    msg["From"] = email.utils.formataddr((f"LĐLĐ thử nghiệm {i}", sender))
+    msg["To"] = OFFICE
+    msg["Subject"] = f"Báo cáo Chuyên đề năm 2024 - đo độ trễ {i}"
+    msg["Date"] = email.utils.format_datetime(dt.datetime.now(dt.UTC))
+    msg["Message-ID"] = f"<latency-{i}-{time.time_ns()}@congdoan.example.vn>"
+    msg.set_content("Kính gửi Ban Tuyên giáo.")
+    msg.add_attachment(unique_docx(template, 10**6 + i, 60_000, random.Random(i)), maintype="application",
+                       subtype=DOCX_TYPE.split("/", 1)[1], filename=f"BC {i}.docx")
+    return msg.as_bytes()
+
+
+def wait_for_recipient(smtp: SmtpServer, address: str, timeout: float) -> float:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for got in list(smtp.messages):
+            if address in got.rcpt_tos:
+                return got.received_at
+        time.sleep(0.01)
+    raise SystemExit(f"no acknowledgement to {address} within {timeout:.0f} s")
+
+
+# ------------------------------------------------------------------ main
+
+
+def load(server: DovecotServer, n: int, mix: Mix, seed: int, tmp: Path) -> dict[str, int]:
+    rng = random.Random(seed)
+    templates = sorted(CORPUS.glob("*.docx"))
+    docx_templates = [p.read_bytes() for p in templates]
+    no_section = [t for p, t in zip(templates, docx_templates, strict=True) if "no_section" in p.name]
+    docs = doc_templates(tmp, [docx_templates[0], *no_section[:1]])
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
+    kinds: dict[str, int] = {}
+    total = 0
+    with server.client(USER) as client:
+        for i in range(n):
+            raw, kind = make_message(i, now, rng, docx_templates, docs, mix)
+            kinds[kind] = kinds.get(kind, 0) + 1
+            total += len(raw)
+            client.append("INBOX", raw, msg_time=now + dt.timedelta(seconds=i))
+    kinds["bytes"] = total
+    return kinds
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--doc-share", type=float, default=Mix.doc_share)
+    parser.add_argument("--auto-reply-share", type=float, default=Mix.auto_reply_share)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--profile", help="write a cProfile of intake's main process here")
+    parser.add_argument("--latency-rounds", type=int, default=5)
+    parser.add_argument("--idle-seconds", type=float, default=20.0)
+    parser.add_argument("--no-daemon", action="store_true", help="skip the IDLE latency and idle CPU part")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch directory and print it")
+    args = parser.parse_args()
+    if not INTAKE.exists():
+        raise SystemExit(f"{INTAKE} missing: run `make venv` first")
+    mix = Mix(doc_share=args.doc_share, auto_reply_share=args.auto_reply_share)
+    imap, smtp = DovecotServer(tls=False), SmtpServer(security="none")
+    tmp = Path(tempfile.mkdtemp(prefix="intake-bench-ingest-"))
+    try:
+        imap.start()
+        smtp.start()
+        began = time.perf_counter()
+        kinds = load(imap, args.messages, mix, args.seed, tmp)
+        print(f"loaded {args.messages} messages ({kinds.get('docx', 0)} .docx, {kinds.get('doc', 0)} .doc, "
+              f"{kinds.get('auto-reply', 0)} auto-replies; {kinds['bytes'] / 1e6:.0f} MB) "
+              f"in {time.perf_counter() - began:.0f} s")
+        floor_s, floor_msgs, floor_files = floor(imap)
+        print(f"floor: {floor_msgs} messages, {floor_files} .docx walked with python-docx in {floor_s:.2f} s "
+              f"({floor_msgs / floor_s:.1f} msg/s)")
+        config = write_config(tmp, imap, smtp)
+        env = {**os.environ, "BENCH_IMAP_PASSWORD": imap.users[USER]}
+        seconds, sampler, output = run_once(config, env, args.profile)
+        peak_kb = sampler.peak_kb
+        messages, outgoing = db_counts(tmp)
+        pending = outgoing.get("pending", 0) + outgoing.get("sending", 0)
+        print(f"intake run --once: {args.messages} messages in {seconds:.2f} s ({args.messages / seconds:.1f} msg/s), "
+              f"peak RSS {peak_kb / 1024:.0f} MB (intake + children)")
+        print(f"  peak RSS without LibreOffice: {sampler.peak_without_soffice_kb / 1024:.0f} MB")
+        print("  at the peak: " + ", ".join(f"{name} {kb / 1024:.0f} MB" for name, kb in sampler.at_peak))
+        print(f"  messages {messages}; acknowledgements {outgoing}; received by the SMTP sink: {len(smtp.messages)}; "
+              f"still pending after the run: {pending}")
+        print(f"intake/floor: {seconds / floor_s:.2f}")
+        errors = [line for line in output.splitlines() if " ERROR " in line or "Traceback" in line]
+        if errors:
+            print(f"  {len(errors)} error lines in intake's log, first: {errors[0][:300]}")
+        if args.profile:
+            print(f"  cProfile of the main process: {args.profile}")
+        if not args.no_daemon:
+            idle_cpu, latencies = daemon_figures(config, env, imap, smtp, args.latency_rounds, args.idle_seconds)
+            print(f"intake run: idle CPU {idle_cpu:.2f}% of a core over {args.idle_seconds:.0f} s; "
+                  f"IDLE acknowledgement latency median {statistics.median(latencies):.2f} s "
+                  f"(each: {', '.join(f'{x:.2f}' for x in latencies)})")
+        if not pending and messages.get("stored", 0) == 0:
+            return 0
+        return 1
+    finally:
+        smtp.cleanup()
+        imap.cleanup()
+        if args.keep:
+            print(f"scratch directory kept: {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.stdout.reconfigure(line_buffering=True)
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""DocumentPool and ReadAhead: long-lived workers under limits, recycled, replaced when they die."""
+from __future__ import annotations
+
+import email.policy
+import os
+import signal
+import time
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from test_documents import OCTET, docx_with_document_xml, fixture, make_docx, private_dir, process_alive, wrapper
+
+from intake.parsers.errors import UnreadableDocument
+from intake.parsers.model import Attachment
+from intake.parsers.section import find_section
+from intake.parsers.word import DocxLimits
+from intake.processor.documents import LIMIT_EXCEEDED, DocumentReader, ReaderLimits
+from intake.processor.documents.pool import CampaignQuery, DocumentPool, ReadAhead
+
+TITLE = "Đánh giá kết quả học tập Chuyên đề năm 2024"
+CAMPAIGNS = (CampaignQuery("cd-2024", TITLE),)
+
+
+def reader(tmp_path: Path, **limits: object) -> DocumentReader:
+    return DocumentReader(ReaderLimits(work_dir=str(private_dir(tmp_path / "work")), **limits))  # type: ignore[arg-type]
+
+
+def sample(name: str = "sample.docx") -> Attachment:
+    return Attachment(name, OCTET, fixture(name))
+
+
+def worker_pids(pool: DocumentPool) -> list[int]:
+    return [w.proc.pid for w in pool._workers.values()]
+
+
+def test_outline_and_sections_equal_the_in_process_ones(tmp_path: Path) -> None:
+    local = reader(tmp_path)
+    with DocumentPool(local, workers=2) as pool:
+        for name in ("sample.docx", "sample.doc"):
+            outcome = pool.submit(sample(name), CAMPAIGNS).result()
+            expected = local.read(sample(name))
+            assert outcome.unwrap() == expected
+            assert outcome.sections == {"cd-2024": find_section(expected, TITLE)}
+
+
+def test_workers_live_on_and_are_recycled_after_k_documents(tmp_path: Path) -> None:
+    with DocumentPool(reader(tmp_path), workers=1, recycle_after=3) as pool:
+        pool.read(sample())
+        (first,) = worker_pids(pool)
+        pool.read(sample())
+        assert worker_pids(pool) == [first]  # the same process served the second document
+        pool.read(sample())  # the third: the worker is retired after answering
+        assert worker_pids(pool) == []
+        time.sleep(0.2)
+        assert not process_alive(first)
+        for _ in range(4):
+            pool.read(sample())
+        assert pool.started == 3  # documents 1-3, 4-6, 7
+
+
+def test_worker_killed_mid_document_fails_that_document_only(tmp_path: Path) -> None:
+    started = tmp_path / "converting"
+    script = wrapper(tmp_path, "soffice-slow", f"touch {started}\nsleep 30")
+    with DocumentPool(reader(tmp_path, soffice=str(script)), workers=1) as pool:
+        doomed = pool.submit(sample("sample.doc"))
+        deadline = time.monotonic() + 60
+        while not started.exists():
+            assert time.monotonic() < deadline, "the conversion never started"
+            time.sleep(0.05)
+        (pid,) = worker_pids(pool)
+        os.kill(pid, signal.SIGKILL)
+        with pytest.raises(UnreadableDocument) as caught:
+            doomed.result(timeout=30).unwrap()
+        assert str(caught.value) == LIMIT_EXCEEDED
+        # The pool goes on with a fresh worker.
+        assert pool.read(Attachment("bc.docx", OCTET, make_docx("Báo cáo", "Nội dung"))).blocks
+        assert pool.started == 2
+
+
+@pytest.mark.slow
+def test_memory_breach_is_unreadable_and_the_worker_is_replaced(tmp_path: Path) -> None:
+    bomb = docx_with_document_xml(tmp_path / "bomb.docx", 600 * 1024 * 1024)
+    lax = DocxLimits(max_part_bytes=1 << 31, max_total_bytes=1 << 32, max_ratio=1e9)
+    with DocumentPool(reader(tmp_path, docx=lax, memory_mb=300), workers=1) as pool:
+        pool.read(sample())
+        (before,) = worker_pids(pool)
+        with pytest.raises(UnreadableDocument) as caught:
+            pool.read(Attachment("bomb.docx", OCTET, bomb))
+        assert str(caught.value) == LIMIT_EXCEEDED
+        assert pool.read(sample()).blocks
+        assert worker_pids(pool) != [before] and pool.started == 2
+
+
+def worker_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_cpu_budget_is_per_document_not_per_worker(tmp_path: Path) -> None:
+    """A worker that has used more CPU in total than one document's budget still reads the next ones."""
+    with DocumentPool(reader(tmp_path, timeout_seconds=1), workers=1, recycle_after=100_000) as pool:
+        pool.read(sample())
+        (pid,) = worker_pids(pool)
+        deadline = time.monotonic() + 120
+        while worker_cpu_seconds(pid) < 2.5:
+            assert time.monotonic() < deadline
+            for _ in range(10):
+                pool.read(sample())
+        assert pool.read(sample()).blocks
+        assert worker_pids(pool) == [pid] and pool.started == 1
+
+
+def test_conversion_timeout_leaves_the_worker_serving(tmp_path: Path) -> None:
+    script = wrapper(tmp_path, "soffice-stuck", "sleep 60")
+    with DocumentPool(reader(tmp_path, soffice=str(script), timeout_seconds=1), workers=1) as pool:
+        with pytest.raises(UnreadableDocument, match="timed out"):
+            pool.read(sample("sample.doc"))
+        assert pool.read(sample()).blocks
+        assert pool.started == 1
+
+
+def mail(n: int, *attachments: tuple[str, bytes]) -> bytes:
+    msg = EmailMessage(policy=email.policy.SMTP)
+    msg["From"], msg["To"], msg["Subject"] = f"u{n}@example.org", "office@example.org", f"Báo cáo {n}"
+    msg.set_content("Kính gửi")
+    for name, data in attachments:
+        msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
+    return msg.as_bytes()
+
+
+class Item:
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+
+
+def test_read_ahead_hands_over_outlines_and_sections_read_early(tmp_path: Path) -> None:
+    docs = [make_docx("III. ĐÁNH GIÁ KẾT QUẢ HỌC TẬP CHUYÊN ĐỀ NĂM 2024", f"Đoàn viên tham gia: {n}") for n in range(6)]
+    items = [Item(mail(n, (f"bc{n}.docx", data))) for n, data in enumerate(docs)]
+    with DocumentPool(reader(tmp_path), workers=2) as pool:
+        ahead = ReadAhead(pool, CAMPAIGNS, window=3)
+        calls: list[str] = []
+        original = pool.submit
+
+        def counting_submit(att: Attachment, campaigns: tuple[CampaignQuery, ...] = ()) -> object:
+            calls.append(att.filename)
+            return original(att, campaigns)
+
+        pool.submit = counting_submit  # type: ignore[method-assign]
+        seen = 0
+        for item, data in zip(ahead.ahead(items), docs, strict=True):
+            assert item is items[seen]
+            outline = ahead.read(Attachment(f"bc{seen}.docx", OCTET, data))
+            assert outline.blocks[1].text == f"Đoàn viên tham gia: {seen}"
+            sections = ahead.sections(outline, CAMPAIGNS)
+            assert sections == {"cd-2024": find_section(outline, TITLE)} and sections["cd-2024"].found
+            seen += 1
+        assert seen == 6 and calls == []  # every outline came from the read-ahead
+        # An attachment the read-ahead did not see is read on its own.
+        assert ahead.read(sample()).blocks and calls == ["sample.docx"]
+
+
+def test_libreoffice_killed_mid_conversion_then_the_next_one_starts_afresh(tmp_path: Path) -> None:
+    pid_file = tmp_path / "soffice.pid"
+    script = wrapper(tmp_path, "soffice-watched", f"echo $$ > {pid_file}")  # then execs the real soffice
+    with DocumentPool(reader(tmp_path, soffice=str(script)), workers=1) as pool:
+        doomed = pool.submit(sample("sample.doc"))
+        deadline = time.monotonic() + 60
+        while not pid_file.exists() or not pid_file.read_text().strip():
+            assert time.monotonic() < deadline, "LibreOffice never started"
+            time.sleep(0.02)
+        os.kill(int(pid_file.read_text()), signal.SIGKILL)
+        with pytest.raises(UnreadableDocument, match="could not convert"):
+            doomed.result(timeout=120).unwrap()
+        pid_file.unlink()
+        # The worker lives on; the next conversion starts a new LibreOffice on a fresh profile.
+        assert pool.read(sample("sample.doc")).blocks
+        assert pid_file.exists() and pool.started == 1
