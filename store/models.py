@@ -250,3 +250,12 @@ class Decision(Base):
     until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     decided_by: Mapped[str] = mapped_column(String(200), default="")
     decided_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Heartbeat(Base):
+    """When the daemon last did something (`intake health` reads it): one row per kind of beat."""
+
+    __tablename__ = "heartbeats"
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)  # "mailbox_check", "started"
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    detail: Mapped[str] = mapped_column(Text, default="")

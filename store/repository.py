@@ -60,8 +60,8 @@ class Ingested:
 
 
 class Store:
-    def __init__(self, url: str, files_dir: Path) -> None:
-        self.db = Database(url)
+    def __init__(self, url: str, files_dir: Path, *, create: bool = True) -> None:
+        self.db = Database(url, create=create)
         self.files = FileStore(files_dir)
 
     def close(self) -> None:

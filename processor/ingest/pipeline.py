@@ -27,6 +27,7 @@ from intake.parsers.section import find_section
 from intake.parsers.unit import UnitName, address_key, identify_unit
 from intake.processor.config import CampaignConfig, Config
 from intake.processor.mailbox import Mailbox, MailboxItem
+from intake.processor.ops.logs import log_message
 from intake.processor.sending.acknowledge import Acknowledger, AckPolicy
 from intake.store.models import (
     AttachmentRow,
@@ -132,7 +133,9 @@ class Pipeline:
         except Exception as exc:  # the per-message boundary: record, log with traceback, go on
             log.exception("processing message %s failed", message_pk)
             self.store.record_failure(message_pk, f"{type(exc).__name__}: {exc}")
+            log_message(self.store, message_pk, self.cfg)
             return False
+        log_message(self.store, message_pk, self.cfg)
         return True
 
     def _process(self, message_pk: int) -> None:

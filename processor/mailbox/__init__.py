@@ -13,7 +13,7 @@ def open_mailbox(cfg: MailboxConfig) -> Mailbox:
         from intake.processor.mailbox.maildir import MaildirMailbox
 
         assert cfg.path is not None
-        return MaildirMailbox(cfg.path)
+        return MaildirMailbox(cfg.path, since=cfg.since)
     from intake.processor.mailbox.imap import ImapMailbox
 
     return ImapMailbox(cfg)

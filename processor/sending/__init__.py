@@ -10,8 +10,11 @@ from typing import Protocol
 
 from intake.parsers.errors import PermanentSendError, SendError
 from intake.processor.config import SendingConfig
-from intake.store.models import Outgoing, OutgoingState
+from intake.store.models import Outgoing, OutgoingKind, OutgoingState
 from intake.store.repository import Store
+
+# SPEC "No stale mail": reminders and digests never go out more than a day late.
+STALE_AFTER = dt.timedelta(days=1)
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = dt.timedelta(hours=1)
@@ -69,6 +72,11 @@ def deliver_pending(store: Store, transport: Transport, now: dt.datetime) -> Del
     for row in store.pending_outgoing(now):
         if not store.claim_outgoing(row.id, now + LEASE):
             continue  # another sender (e.g. `intake remind` beside the daemon) has it
+        if row.kind != OutgoingKind.ACK and row.created_at < now - STALE_AFTER:  # SPEC "No stale mail"
+            log.warning("outgoing %s (%s to %s) queued %s and never sent: stale, skipped", row.id, row.kind.value,
+                        row.to_address, row.created_at)
+            store.mark_outgoing(row.id, OutgoingState.SKIPPED, error="stale: queued more than a day ago")
+            continue
         try:
             transport.send(row)
         except PermanentSendError as exc:

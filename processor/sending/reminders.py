@@ -36,6 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.processor.config import CampaignConfig, Config, remind_offset
+from intake.processor.sending import STALE_AFTER  # a reminder point further back: recorded as skipped
 from intake.processor.sending.compose import compose, template_env
 from intake.processor.staff.report import PROBLEM_VI, STATE_VI, local_time
 from intake.store.models import Outgoing, OutgoingKind, OutgoingState
@@ -64,6 +65,7 @@ class Plan:
     queued: list[Reminder] = field(default_factory=list)
     no_address: list[UnitStatus] = field(default_factory=list)
     already: list[UnitStatus] = field(default_factory=list)
+    stale: list[Reminder] = field(default_factory=list)  # recorded as skipped: the point is long past
 
 
 class Reminders:
@@ -94,7 +96,10 @@ class Reminders:
             for unit in self._missing(camp):
                 point = self.due_point(camp, unit, now)
                 if point is not None:
-                    self._queue(camp, unit, point, now, plan, dry_run=False)
+                    when = unit.deadline + remind_offset(point)
+                    stale = f"stale: reminder point {point} was {when:%Y-%m-%d %H:%M} UTC, more than a day ago" \
+                        if when < now - STALE_AFTER else None
+                    self._queue(camp, unit, point, now, plan, dry_run=False, skip=stale)
         return plan
 
     def remind_now(self, camp: CampaignConfig, *, dry_run: bool = False) -> Plan:
@@ -114,7 +119,7 @@ class Reminders:
     # -- queueing -----------------------------------------------------------------
 
     def _queue(self, camp: CampaignConfig, unit: UnitStatus, point: str, now: dt.datetime, plan: Plan,
-               *, dry_run: bool) -> None:
+               *, dry_run: bool, skip: str | None = None) -> None:
         addresses = self.addresses_of(unit.id)
         if not addresses:
             plan.no_address.append(unit)
@@ -125,18 +130,21 @@ class Reminders:
                 plan.already.append(unit)
                 return
             reminder = Reminder(camp.id, unit.id, unit.name, point.split(":", 1)[0], addresses)
-            plan.queued.append(reminder)
+            (plan.stale if skip else plan.queued).append(reminder)
             if dry_run:
                 return
             for address in addresses:
-                self._add_reminder(s, camp, unit, point, address, now)
-        log.info("reminder %s queued for %s (%s)", point, unit.id, ", ".join(addresses))
+                self._add_reminder(s, camp, unit, point, address, now, skip=skip)
+        if skip:
+            log.info("reminder %s for %s recorded as skipped, never sent: %s", point, unit.id, skip)
+        else:
+            log.info("reminder %s queued for %s (%s)", point, unit.id, ", ".join(addresses))
 
     def addresses_of(self, unit_id: str) -> tuple[str, ...]:
         return tuple(sorted(a for a, u in self.store.registered_addresses().items() if u == unit_id))
 
     def _add_reminder(self, s: Session, camp: CampaignConfig, unit: UnitStatus, point: str, address: str,
-                      now: dt.datetime) -> None:
+                      now: dt.datetime, skip: str | None = None) -> None:
         lang = self.cfg.acknowledge.language
         overdue = now >= unit.deadline
         context = {
@@ -155,7 +163,8 @@ class Reminders:
                            subject=subject, now=now, auto_reply=False)
         s.add(Outgoing(kind=OutgoingKind.REMINDER, dedupe_key=f"remind:{camp.id}:{unit.id}:{point}:{address}",
                        unit_id=unit.id, campaign_id=camp.id, to_address=address, subject=composed.subject,
-                       our_message_id=composed.message_id, raw=composed.raw, state=OutgoingState.PENDING,
+                       our_message_id=composed.message_id, raw=composed.raw,
+                       state=OutgoingState.SKIPPED if skip else OutgoingState.PENDING, last_error=skip,
                        created_at=now, next_attempt_at=now))
 
     # -- the daily digest -----------------------------------------------------------
