@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -144,3 +145,28 @@ def model_differences(engine: Engine) -> list[object]:
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         return list(compare_metadata(ctx, Base.metadata))
+
+
+def probe_store(url: str) -> tuple[bool, str]:
+    """For check-config: (usable, what was found). A store not created yet is usable: `run` or
+    `db upgrade` makes it; an unreachable server or an outdated schema is not."""
+    from intake.store.db import make_engine, shown_url, sqlite_file
+
+    where = shown_url(url)
+    file_ = sqlite_file(url)
+    if file_ is not None and not file_.exists():
+        folder = file_.parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK):
+            return False, f"{where}: cannot create it, folder {folder} missing or not writable"
+        return True, f"{where}: not created yet (`intake db upgrade` or the first `intake run` creates it)"
+    engine = make_engine(url)
+    try:
+        schema = inspect_schema(engine)
+    except StoreError as exc:
+        return False, f"{where}: not reachable: {exc}"
+    finally:
+        engine.dispose()
+    if schema.state in (SchemaState.CURRENT, SchemaState.EMPTY):
+        return True, f"{where}: reachable, schema {schema.state.value}" + (
+            f" ({schema.revision})" if schema.revision else "")
+    return False, f"{where}: schema {schema.revision or 'of release 0.1.0'}, needs {schema.head}: {UPGRADE_HINT}"

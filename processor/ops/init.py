@@ -186,7 +186,10 @@ def collect(args: argparse.Namespace, asker: Asker, today: dt.date) -> Answers:
         a.smtp_port = args.smtp_port or int(asker.ask("--smtp-port", "Cổng SMTP",
                                                       "465" if a.smtp_security == "ssl" else "587",
                                                       check=_port_check))
-    a.imap_username = args.imap_username if args.imap_username is not None else a.email
+    if args.imap_username is not None or a.mailbox == "gmail":
+        a.imap_username = args.imap_username if args.imap_username is not None else a.email
+    else:
+        a.imap_username = asker.ask("--imap-username", "Tên đăng nhập IMAP", a.email)
     if args.smtp_username is not None:
         a.smtp_username = args.smtp_username
     elif a.mailbox == "gmail":
