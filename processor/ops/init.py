@@ -298,6 +298,9 @@ def render(a: Answers, units: int, today: dt.date) -> str:
 # Reference: docs/CONFIG.md. Check it with: intake --config THIS_FILE check-config
 # Relative paths below are taken from this file's folder.
 timezone = "Asia/Ho_Chi_Minh"          # how times are shown; stored in UTC
+# The roster: {units} unit(s) in units.csv (columns id,name,aliases,emails,group; ';' between
+# several addresses in one cell). Edit it with a spreadsheet, saved as CSV UTF-8.
+units_file = "units.csv"
 
 [store]
 url = "sqlite:///intake.db"            # the database, beside this file (PostgreSQL: postgresql+psycopg://...)
@@ -330,10 +333,6 @@ enabled = true                         # reply to every unit's report with what 
 language = "vi"                        # "vi" | "en"
 max_age_days = 14                      # never acknowledge mail older than this
 max_per_hour = 5                       # acknowledgements to one address in any hour
-
-# The roster: {units} unit(s) in units.csv (columns id,name,aliases,emails,group; ';' between
-# several addresses in one cell). Edit it with a spreadsheet, saved as CSV UTF-8.
-units_file = "units.csv"
 
 [[campaigns]]
 id = {_q(a.campaign_id)}
@@ -407,7 +406,7 @@ def _next_steps(console: Console, target: Path, env_file: Path | None, a: Answer
     run = f"intake {cfg} ".replace("  ", " ")
     steps = []
     if code != 0:
-        if a.auth == "app-password" and env_file is None:
+        if code == 1 and a.auth == "app-password" and env_file is None:
             steps.append(f"Đặt mật khẩu ứng dụng Gmail vào biến môi trường {PASSWORD_ENV} "
                          f"(hoặc tệp intake.env: {PASSWORD_ENV}=...), rồi chạy lại: {run}check-config")
         else:

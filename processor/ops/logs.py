@@ -35,8 +35,7 @@ def intake_version() -> str:
 def setup_logging(verbosity: int, quiet: bool) -> None:
     """verbosity 0: INFO; 1 (-v): intake's DEBUG, libraries at WARNING; 2 (-vv): everything at DEBUG."""
     level = logging.WARNING if quiet else logging.DEBUG if verbosity else logging.INFO
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr,
-                        force=True)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     library_level = logging.DEBUG if verbosity >= 2 else max(level, logging.WARNING)
     for name in NOISY:
         logging.getLogger(name).setLevel(library_level)
