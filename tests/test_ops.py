@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from opskit import ANSI, INTAKE, ROOT, Pty, base_env, cli, intake, local, project
 from servers.dovecot import DovecotServer
-from staffkit import STUDY, SECTION_A, Clock, at, campaign, drop, make_app, make_config, message, report_docx
+from staffkit import SECTION_A, STUDY, Clock, at, campaign, drop, make_app, make_config, message, report_docx
 
 from intake.parsers.errors import ConfigError
 from intake.processor.config import parse_config
