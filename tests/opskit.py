@@ -126,3 +126,15 @@ class Pty:
 
 def local(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone(dt.timedelta(hours=7)))
+
+
+def backlog(folder: Path, count: int, start: int = 0) -> None:
+    """`count` messages in folder/maildir, each a report from one of three registered units."""
+    from staffkit import SECTION_A, STUDY, at, drop, message, report_docx
+
+    docx = report_docx("LĐLĐ huyện Bảo Thắng", "II. " + SECTION_A, STUDY)
+    senders = ("ldldbaothang@gmail.com", "ldldbatxat@gmail.com", "ldldsapa@gmail.com")
+    for i in range(start, start + count):
+        raw = message(senders[i % 3], at("2024-02-20 08:00") + dt.timedelta(minutes=i), docx=docx,
+                      subject=f"Báo cáo số {i}")
+        drop(folder, raw, f"1708{i:06d}.M{i}P1.mx1")

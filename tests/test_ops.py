@@ -11,7 +11,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from opskit import ANSI, INTAKE, ROOT, Pty, base_env, cli, intake, local, project
+from opskit import ANSI, INTAKE, ROOT, Pty, backlog, base_env, cli, intake, local, project
 from servers.dovecot import DovecotServer
 from staffkit import SECTION_A, STUDY, Clock, at, campaign, drop, make_app, make_config, message, report_docx
 
@@ -114,19 +114,9 @@ def test_health_before_and_after_a_mailbox_check(tmp_path: Path) -> None:
 # -- logs and progress --------------------------------------------------------------
 
 
-def _backlog(folder: Path, count: int) -> None:
-    """`count` messages in folder/maildir, each a report from one of three registered units."""
-    docx = report_docx("LĐLĐ huyện Bảo Thắng", "II. " + SECTION_A, STUDY)
-    senders = ("ldldbaothang@gmail.com", "ldldbatxat@gmail.com", "ldldsapa@gmail.com")
-    for i in range(count):
-        raw = message(senders[i % 3], at("2024-02-20 08:00") + dt.timedelta(minutes=i), docx=docx,
-                      subject=f"Báo cáo số {i}")
-        drop(folder, raw, f"17080000{i:02d}.M{i}P1.mx1")
-
-
 def test_one_key_value_line_per_message_start_stop_and_plain_progress(tmp_path: Path) -> None:
     config = project(tmp_path, maildir=tmp_path / "maildir")
-    _backlog(tmp_path, 25)
+    backlog(tmp_path, 25)
     out = intake("--config", str(config), "run", "--once", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     log = out.stderr
@@ -150,7 +140,7 @@ def test_one_key_value_line_per_message_start_stop_and_plain_progress(tmp_path: 
 
 def test_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     config = project(tmp_path, maildir=tmp_path / "maildir")
-    _backlog(tmp_path, 25)
+    backlog(tmp_path, 25)
     term = Pty([*INTAKE, "--config", str(config), "run", "--once"], tmp_path, base_env(TERM="xterm-256color"))
     code, shown = term.finish()
     plain = ANSI.sub("", shown)
@@ -163,7 +153,7 @@ def test_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
 
 def test_verbose_keeps_the_libraries_debug_lines_off(tmp_path: Path) -> None:
     config = project(tmp_path, maildir=tmp_path / "maildir")
-    _backlog(tmp_path, 2)
+    backlog(tmp_path, 2)
     one = intake("-v", "--config", str(config), "run", "--once", cwd=tmp_path)
     assert one.returncode == 0 and "mailparser" not in one.stderr
     (tmp_path / "intake.db").unlink()
@@ -202,7 +192,7 @@ def test_since_skips_older_mail_in_a_maildir(tmp_path: Path) -> None:
     config = project(tmp_path, maildir=tmp_path / "maildir", extra="")
     text = config.read_text(encoding="utf-8").replace('path = "', 'since = 2024-02-21\npath = "', 1)
     config.write_text(text, encoding="utf-8")
-    _backlog(tmp_path, 3)  # received 20/02/2024
+    backlog(tmp_path, 3)  # received 20/02/2024
     drop(tmp_path, message("ldldsapa@gmail.com", at("2024-02-22 08:00"), docx=report_docx("", SECTION_A, STUDY)),
          "1708900000.M99P1.mx1")
     assert cli("-q", "--config", str(config), "run", "--once", cwd=tmp_path).returncode == 0
