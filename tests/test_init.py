@@ -87,7 +87,7 @@ def test_init_gmail_preset_from_flags(tmp_path: Path) -> None:
     out = cli("init", "--no-input", "--no-check", "--email", "bantuyengiao@gmail.com", "--auth", "oauth",
               "--oauth-token-command", "oauth2l fetch --scope https://mail.google.com/", "--from-name", "Ban",
               "--campaign-title", "Đợt 1", "--deadline", "05/03/2027 17:00", "--opens", "01/02/2027",
-              "--section-title", SECTION, "--empty-roster", cwd=tmp_path)
+              "--section-title", SECTION, "--empty-roster", "--data-dir", str(tmp_path / "var"), cwd=tmp_path)
     assert out.returncode == 0, out.stdout
     data = tomllib.loads((tmp_path / "intake.toml").read_text(encoding="utf-8"))
     assert (data["mailbox"]["host"], data["mailbox"]["port"], data["mailbox"]["security"]) == (
@@ -96,7 +96,9 @@ def test_init_gmail_preset_from_flags(tmp_path: Path) -> None:
         "smtp.gmail.com", 465, "ssl")
     assert data["mailbox"]["username"] == data["sending"]["username"] == "bantuyengiao@gmail.com"
     assert data["mailbox"]["oauth2_token_command"].startswith("oauth2l")
-    assert load_config(tmp_path / "intake.toml", {}).campaigns[0].deadline == local("2027-03-05T17:00:00")
+    cfg = load_config(tmp_path / "intake.toml", {})
+    assert cfg.campaigns[0].deadline == local("2027-03-05T17:00:00")
+    assert (cfg.store.url, cfg.store.files_dir) == (f"sqlite:///{tmp_path}/var/intake.db", tmp_path / "var" / "files")
 
 
 def test_init_interactively_in_vietnamese_on_a_terminal(dovecot: DovecotServer, smtp_server: SmtpServer,

@@ -25,9 +25,16 @@ def find_config(arg: str | None, environ: Mapping[str, str], system: Path = SYST
     if environ.get("INTAKE_CONFIG"):
         return Path(environ["INTAKE_CONFIG"])
     local = Path("intake.toml")
-    if local.exists() or not system.exists():
+    if _exists(local) or not _exists(system):
         return local  # when neither exists the error names ./intake.toml
     return system
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # e.g. the service user started in root's home folder
+        return False
 
 
 def add_ops_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -52,6 +52,8 @@ def add_init_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("-o", "--output", default="intake.toml", help="file to write (default ./intake.toml)")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     p.add_argument("--no-input", action="store_true", help="never ask: every answer comes from flags")
+    p.add_argument("--data-dir", help="folder of the database and files (default: beside the config; "
+                   "for the service: /var/lib/intake)")
     p.add_argument("--mailbox", choices=("gmail", "imap"), help="gmail (preset servers) or another IMAP server")
     p.add_argument("--email", help="the office's address: the mailbox reports arrive in, and the sender")
     p.add_argument("--auth", choices=("app-password", "oauth"), help="Gmail login (default app-password)")
@@ -288,7 +290,7 @@ def _q(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def render(a: Answers, units: int, today: dt.date) -> str:
+def render(a: Answers, units: int, today: dt.date, data_dir: Path | None = None) -> str:
     oauth = a.auth == "oauth"
     since = parse_staff_datetime(a.opens, TZ, day_starts=True)[0].date() - dt.timedelta(days=30)
     login = (f"oauth2_token_command = {_q(a.oauth_token_command)}   # OAuth2: see docs/GMAIL.md" if oauth else
@@ -303,8 +305,8 @@ timezone = "Asia/Ho_Chi_Minh"          # how times are shown; stored in UTC
 units_file = "units.csv"
 
 [store]
-url = "sqlite:///intake.db"            # the database, beside this file (PostgreSQL: postgresql+psycopg://...)
-files_dir = "files"                    # original messages and attachments
+url = "{_store_url(data_dir)}"    # the database (PostgreSQL: postgresql+psycopg://...)
+files_dir = {_q(str(data_dir / "files") if data_dir else "files")}    # original messages and attachments
 
 [mailbox]
 kind = "imap"
@@ -349,6 +351,10 @@ digest_at = "17:00"
 """
 
 
+def _store_url(data_dir: Path | None) -> str:
+    return f"sqlite:///{data_dir / 'intake.db'}" if data_dir else "sqlite:///intake.db"
+
+
 def init(args: argparse.Namespace, environ: Mapping[str, str], console: Console | None = None,
          today: dt.date | None = None) -> int:
     console = console or Console(highlight=False)
@@ -373,7 +379,8 @@ def init(args: argparse.Namespace, environ: Mapping[str, str], console: Console 
         console.print(f"intake init: {units_csv} đã có; dùng --force để ghi đè.")
         return 2
     write_units(rows, units_csv)
-    target.write_text(render(answers, len(rows), today), encoding="utf-8")
+    data_dir = Path(args.data_dir).absolute() if args.data_dir else None
+    target.write_text(render(answers, len(rows), today, data_dir), encoding="utf-8")
     env = dict(environ)
     env_file = folder / "intake.env"
     if answers.password:
@@ -416,7 +423,7 @@ def _next_steps(console: Console, target: Path, env_file: Path | None, a: Answer
                      "(mỗi dòng: id,name,aliases,emails,group)")
     steps.append(f"Tạo cơ sở dữ liệu: {run}db upgrade")
     steps.append(f"Chạy thử một lần: {run}run --once   rồi xem: {run}status")
-    steps.append("Chạy thường trực: cài deploy/intake.service (README, mục \"Giờ đầu tiên\")")
+    steps.append("Chạy thường trực: cài deploy/intake.service (README, \"The first hour\")")
     console.print("Việc tiếp theo:")
     for i, step in enumerate(steps, start=1):
         console.print(f"  {i}. {step}")
