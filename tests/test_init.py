@@ -25,6 +25,13 @@ ROSTER_COMMA = "id,name,emails\nldld-sa-pa,LĐLĐ thị xã Sa Pa,ldldsapa@gmail
 SECTION = "Đánh giá kết quả tổ chức học tập, quán triệt và triển khai Chuyên đề năm 2024"
 
 
+def _servers(dovecot: DovecotServer, smtp: SmtpServer) -> list[str]:
+    return ["--no-input", "--mailbox", "imap", "--email", "intake@example.org", "--imap-host", dovecot.host,
+            "--imap-port", str(dovecot.port), "--imap-security", "none", "--imap-username", "intake",
+            "--smtp-host", smtp.host, "--smtp-port", str(smtp.port), "--smtp-security", "none",
+            "--smtp-username", ""]
+
+
 def test_a_roster_csv_with_commas_or_semicolons(tmp_path: Path) -> None:
     semi = tmp_path / "semi.csv"
     semi.write_bytes("\ufeff".encode() + ROSTER_SEMICOLON.encode())  # as Excel saves "CSV UTF-8"
@@ -43,10 +50,7 @@ def test_init_from_flags_passes_check_config(dovecot: DovecotServer, smtp_server
     roster.write_text(ROSTER_SEMICOLON, encoding="utf-8")
     target = tmp_path / "office" / "intake.toml"
     env = base_env(INTAKE_MAIL_PASSWORD=dovecot.users["intake"])
-    out = cli("init", "--no-input", "-o", str(target), "--mailbox", "imap", "--email", "intake@example.org",
-              "--imap-host", dovecot.host, "--imap-port", str(dovecot.port), "--imap-security", "none",
-              "--imap-username", "intake", "--smtp-host", smtp_server.host, "--smtp-port", str(smtp_server.port),
-              "--smtp-security", "none", "--smtp-username", "", "--from-name", "Ban Tuyên giáo LĐLĐ tỉnh",
+    out = cli("init", "-o", str(target), *_servers(dovecot, smtp_server), "--from-name", "Ban Tuyên giáo LĐLĐ tỉnh",
               "--campaign-title", "Báo cáo Chuyên đề năm 2027", "--opens", "01/02/2027",
               "--deadline", "05/03/2027", "--section-title", SECTION, "--roster", str(roster),
               cwd=tmp_path, env=env)
@@ -66,10 +70,7 @@ def test_init_from_flags_passes_check_config(dovecot: DovecotServer, smtp_server
     assert cfg.store.url == f"sqlite:///{tmp_path}/office/intake.db"
     assert cli("--config", str(target), "check-config", cwd=tmp_path, env=env).returncode == 0
     # Without the password in the environment the check fails and init says what to do.
-    again = cli("init", "--no-input", "--force", "-o", str(target), "--mailbox", "imap", "--email",
-                "intake@example.org", "--imap-host", dovecot.host, "--imap-port", str(dovecot.port),
-                "--imap-security", "none", "--imap-username", "intake", "--smtp-host", smtp_server.host,
-                "--smtp-port", str(smtp_server.port), "--smtp-security", "none", "--smtp-username", "",
+    again = cli("init", "--force", "-o", str(target), *_servers(dovecot, smtp_server),
                 "--from-name", "Ban", "--campaign-title", "Đợt 1", "--deadline", "05/03/2027",
                 "--opens", "01/02/2027", "--section-title", SECTION, "--empty-roster", cwd=tmp_path, env=base_env())
     shown = " ".join(again.stdout.split())
@@ -120,6 +121,8 @@ def test_init_interactively_in_vietnamese_on_a_terminal(dovecot: DovecotServer, 
     term.send("3")
     term.expect("Cổng IMAP [143]:")
     term.send(str(dovecot.port))
+    term.expect("Tên đăng nhập IMAP [intake@example.org]:")
+    term.send("intake")
     term.expect("Máy chủ SMTP")
     term.send(smtp_server.host)
     term.expect("Kết nối SMTP:")
@@ -127,8 +130,6 @@ def test_init_interactively_in_vietnamese_on_a_terminal(dovecot: DovecotServer, 
     term.send("3")
     term.expect("Cổng SMTP [587]:")
     term.send(str(smtp_server.port))
-    term.expect("Tên đăng nhập IMAP [intake@example.org]:")
-    term.send("intake")
     term.expect("Tên đăng nhập SMTP")
     term.send("")
     term.expect("Mật khẩu (không hiện khi gõ")

@@ -173,32 +173,11 @@ def collect(args: argparse.Namespace, asker: Asker, today: dt.date) -> Answers:
         if a.auth == "oauth":
             a.oauth_token_command = args.oauth_token_command or asker.ask(
                 "--oauth-token-command", "Lệnh lấy mã truy cập OAuth2 (xem docs/GMAIL.md)")
-    else:
-        a.imap_host = args.imap_host or asker.ask("--imap-host", "Máy chủ IMAP")
-        a.imap_security = args.imap_security or asker.choose(
-            "--imap-security", "Kết nối IMAP:", [("ssl", "SSL/TLS"), ("starttls", "STARTTLS"),
-                                                ("none", "không mã hoá (chỉ máy này)")], "ssl")
-        a.imap_port = args.imap_port or int(asker.ask("--imap-port", "Cổng IMAP",
-                                                      "993" if a.imap_security == "ssl" else "143",
-                                                      check=_port_check))
-        a.smtp_host = args.smtp_host or asker.ask("--smtp-host", "Máy chủ SMTP (gửi thư)")
-        a.smtp_security = args.smtp_security or asker.choose(
-            "--smtp-security", "Kết nối SMTP:", [("ssl", "SSL/TLS"), ("starttls", "STARTTLS"),
-                                                ("none", "không mã hoá (chỉ máy này)")], "ssl")
-        a.smtp_port = args.smtp_port or int(asker.ask("--smtp-port", "Cổng SMTP",
-                                                      "465" if a.smtp_security == "ssl" else "587",
-                                                      check=_port_check))
-    if args.imap_username is not None or a.mailbox == "gmail":
         a.imap_username = args.imap_username if args.imap_username is not None else a.email
+        a.smtp_username = args.smtp_username if args.smtp_username is not None else a.email
     else:
-        a.imap_username = asker.ask("--imap-username", "Tên đăng nhập IMAP", a.email)
-    if args.smtp_username is not None:
-        a.smtp_username = args.smtp_username
-    elif a.mailbox == "gmail":
-        a.smtp_username = a.email
-    else:
-        a.smtp_username = asker.ask("--smtp-username", "Tên đăng nhập SMTP (để trống nếu máy chủ không cần)",
-                                    a.email if not asker.interactive else "", allow_empty=True)
+        a.imap_host, a.imap_security, a.imap_port, a.imap_username = _server(args, asker, "imap", a.email)
+        a.smtp_host, a.smtp_security, a.smtp_port, a.smtp_username = _server(args, asker, "smtp", a.email)
     if a.auth == "app-password" and asker.interactive:
         a.password = asker.secret("Mật khẩu (không hiện khi gõ; để trống nếu đã đặt biến môi trường "
                                   f"{PASSWORD_ENV}): ").strip()
@@ -225,6 +204,30 @@ def collect(args: argparse.Namespace, asker: Asker, today: dt.date) -> Answers:
         a.roster = asker.ask("--roster", "Tệp CSV danh sách đơn vị (cột id, name, emails; để trống: tạo mẫu "
                              "units.csv để điền sau)", allow_empty=True, check=_file_check)
     return a
+
+
+SERVER_QUESTIONS = {  # kind: (name in questions, default port with ssl, without; username may be empty)
+    "imap": ("IMAP", "993", "143", False),
+    "smtp": ("SMTP", "465", "587", True),
+}
+
+
+def _server(args: argparse.Namespace, asker: Asker, kind: str, email: str) -> tuple[str, str, int, str]:
+    """(host, security, port, username) of another IMAP or SMTP server, from flags or questions."""
+    name, ssl_port, plain_port, optional_login = SERVER_QUESTIONS[kind]
+    host = getattr(args, f"{kind}_host") or asker.ask(f"--{kind}-host", f"Máy chủ {name}")
+    security = getattr(args, f"{kind}_security") or asker.choose(
+        f"--{kind}-security", f"Kết nối {name}:", [("ssl", "SSL/TLS"), ("starttls", "STARTTLS"),
+                                                  ("none", "không mã hoá (chỉ máy này)")], "ssl")
+    port = getattr(args, f"{kind}_port") or int(asker.ask(f"--{kind}-port", f"Cổng {name}",
+                                                          ssl_port if security == "ssl" else plain_port,
+                                                          check=_port_check))
+    username = getattr(args, f"{kind}_username")
+    if username is None:
+        question = f"Tên đăng nhập {name}" + (" (để trống nếu máy chủ không cần)" if optional_login else "")
+        username = asker.ask(f"--{kind}-username", question, "" if optional_login and asker.interactive else email,
+                             allow_empty=optional_login)
+    return host, security, port, username
 
 
 def _port_check(text: str) -> str | None:
