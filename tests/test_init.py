@@ -107,47 +107,24 @@ def test_init_interactively_in_vietnamese_on_a_terminal(dovecot: DovecotServer, 
     roster = tmp_path / "ds.csv"
     roster.write_text(ROSTER_SEMICOLON, encoding="utf-8")
     term = Pty([*INTAKE, "init"], tmp_path, base_env(TERM="xterm"))
-    term.expect("Hộp thư nhận báo cáo:")
-    term.expect("Chọn số [1]:")
-    term.send("2")
-    term.expect("Địa chỉ thư của cơ quan")
-    term.send("khong-phai-dia-chi")
-    term.expect("Địa chỉ thư chưa đúng")
-    term.send("intake@example.org")
-    term.expect("Máy chủ IMAP")
-    term.send(dovecot.host)
-    term.expect("Kết nối IMAP:")
-    term.expect("Chọn số [1]:")
-    term.send("3")
-    term.expect("Cổng IMAP [143]:")
-    term.send(str(dovecot.port))
-    term.expect("Tên đăng nhập IMAP [intake@example.org]:")
-    term.send("intake")
-    term.expect("Máy chủ SMTP")
-    term.send(smtp_server.host)
-    term.expect("Kết nối SMTP:")
-    term.expect("Chọn số [1]:")
-    term.send("3")
-    term.expect("Cổng SMTP [587]:")
-    term.send(str(smtp_server.port))
-    term.expect("Tên đăng nhập SMTP")
-    term.send("")
-    term.expect("Mật khẩu (không hiện khi gõ")
-    term.send(dovecot.users["intake"])
-    term.expect("Tên người gửi hiển thị")
-    term.send("Ban Tuyên giáo - Nữ công LĐLĐ tỉnh Lào Cai")
-    term.expect("Tên đợt báo cáo")
-    term.send("Báo cáo Chuyên đề năm 2027")
-    term.expect("Ngày bắt đầu nhận báo cáo (dd/mm/yyyy) [")
-    term.send("")
-    term.expect("Hạn nộp")
-    term.send("31/02/2027")
-    term.expect("Ngày chưa đúng dạng")
-    term.send("05/03/2027 17:00")
-    term.expect("Tên mục cần lấy trong báo cáo")
-    term.send(SECTION)
-    term.expect("Tệp CSV danh sách đơn vị")
-    term.send(str(roster))
+    dialogue = [  # (what the terminal shows, what is typed)
+        ("Hộp thư nhận báo cáo:", None), ("Chọn số [1]:", "2"),
+        ("Địa chỉ thư của cơ quan", "khong-phai-dia-chi"), ("Địa chỉ thư chưa đúng", "intake@example.org")]
+    for name, server, port in (("IMAP", dovecot.host, dovecot.port), ("SMTP", smtp_server.host, smtp_server.port)):
+        dialogue += [(f"Máy chủ {name}", server), (f"Kết nối {name}:", None), ("Chọn số [1]:", "3"),
+                     (f"Cổng {name} [{143 if name == 'IMAP' else 587}]:", str(port))]
+        dialogue.append(("Tên đăng nhập IMAP [intake@example.org]:", "intake") if name == "IMAP"
+                        else ("Tên đăng nhập SMTP", ""))
+    dialogue += [
+        ("Mật khẩu (không hiện khi gõ", dovecot.users["intake"]),
+        ("Tên người gửi hiển thị", "Ban Tuyên giáo - Nữ công LĐLĐ tỉnh Lào Cai"),
+        ("Tên đợt báo cáo", "Báo cáo Chuyên đề năm 2027"), ("Ngày bắt đầu nhận báo cáo (dd/mm/yyyy) [", ""),
+        ("Hạn nộp", "31/02/2027"), ("Ngày chưa đúng dạng", "05/03/2027 17:00"),
+        ("Tên mục cần lấy trong báo cáo", SECTION), ("Tệp CSV danh sách đơn vị", str(roster))]
+    for shown_text, typed in dialogue:
+        term.expect(shown_text)
+        if typed is not None:
+            term.send(typed)
     code, shown = term.finish()
     assert code == 0, shown
     assert dovecot.users["intake"] not in shown  # the password is not echoed
