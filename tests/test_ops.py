@@ -318,3 +318,24 @@ def test_check_config_reaches_the_store_and_finds_libreoffice(tmp_path: Path) ->
     down = intake("--config", str(config), "check-config", cwd=tmp_path)
     shown = " ".join(down.stdout.split())
     assert down.returncode == 1 and "store: FAILED" in shown and "not reachable" in shown
+
+
+# -- the Makefile -----------------------------------------------------------------------
+
+
+def test_make_demo_installs_only_the_runtime_and_make_test_needs_no_shared_folder(tmp_path: Path) -> None:
+    for name in ("Makefile", "pyproject.toml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+
+    def dry(target: str) -> str:
+        out = subprocess.run(["make", "-n", target], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    demo, test = dry("demo"), dry("test")
+    assert "pip install -q -e .\n" in demo and "[test]" not in demo
+    assert "pip install -q -e '.[test]'" in test and "pytest" in test
+    assert "shared" not in test and "contract" not in test
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "make test" in ci and "if [ -f ../shared/contract-check.py ]" in ci
+    assert "SPEC.md" not in (ROOT / "README.md").read_text(encoding="utf-8")  # docs/ document it all
