@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from enum import StrEnum
@@ -61,8 +62,13 @@ def _alembic(connection: Connection | None = None) -> AlembicConfig:
     return cfg
 
 
+@functools.cache
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_alembic())
+
+
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(_alembic()).get_current_head()
+    head = _scripts().get_current_head()
     assert head is not None
     return head
 
@@ -76,7 +82,7 @@ def inspect_schema(engine: Engine) -> Schema:
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot read the store: {exc}") from exc
     if revision is not None:
-        known = {s.revision for s in ScriptDirectory.from_config(_alembic()).walk_revisions()}
+        known = {s.revision for s in _scripts().walk_revisions()}
         if revision == head:
             return Schema(SchemaState.CURRENT, revision, head)
         return Schema(SchemaState.OUTDATED if revision in known else SchemaState.UNKNOWN, revision, head)
