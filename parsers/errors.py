@@ -1,8 +1,12 @@
-"""The project's exception tree. It lives in the lowest layer so that every
-stage can raise and catch the same classes.
+"""The project's one exception tree, for every stage (parsers, store, processor, CLI, web).
+
+It lives in the lowest layer (parsers/ imports nothing of the others) so that
+every stage can raise and catch the same classes without importing upwards;
+nothing else defines an intake exception.
 
     IntakeError                      base of everything intake raises on purpose
     ├── ConfigError                  bad or unreadable configuration (CLI exit 2)
+    ├── UsageError                   bad command-line usage or staff input (CLI exit 2)
     ├── ParseError                   input from a stranger that cannot be used
     │   ├── EmailParseError          the message itself is broken
     │   └── DocumentError            an attachment cannot be read as a report
@@ -13,8 +17,9 @@ stage can raise and catch the same classes.
     ├── MailboxError                 IMAP/Maildir failure (network, login, folder)
     │   └── MailboxAuthError         credentials rejected: retrying will not help
     ├── CredentialError              no OAuth2 token could be obtained (command, file)
-    └── SendError                    SMTP or outbox failure
-        └── PermanentSendError       the server refused for good (5xx)
+    ├── SendError                    SMTP or outbox failure
+    │   └── PermanentSendError       the server refused for good (5xx)
+    └── ExportError                  an export could not be built or written
 
 Third-party errors are translated where they enter (`raise X(...) from exc`).
 """
@@ -38,6 +43,10 @@ class ConfigError(IntakeError):
         where = f"{path}: " if path else ""
         what = f"{key}: " if key else ""
         super().__init__(f"{where}{what}{problem}")
+
+
+class UsageError(IntakeError):
+    """Bad command-line usage or staff input: unknown unit, bad reference, bad output file (exit 2)."""
 
 
 class ParseError(IntakeError):
@@ -86,3 +95,7 @@ class SendError(IntakeError):
 
 class PermanentSendError(SendError):
     """The SMTP server refused the message for good (5xx)."""
+
+
+class ExportError(IntakeError):
+    """An export could not be built or written."""

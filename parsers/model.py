@@ -107,6 +107,23 @@ class Figures:
         return out
 
 
+class Confidence(StrEnum):
+    """How sure the finder is of its choice: REVIEW asks staff to look."""
+
+    SURE = "sure"
+    REVIEW = "review"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A heading the finder weighed."""
+
+    heading: str   # as written (NFC), numbering included
+    score: float   # 0..100, the scale of SectionResult.score
+    why: str       # short English reason, for staff and logs
+    block: int     # index into Outline.blocks of the heading block
+
+
 @dataclass(frozen=True)
 class SectionResult:
     """The required section found (or not) in one outline, and why."""
@@ -117,3 +134,6 @@ class SectionResult:
     score: float = 0.0           # 0..100, the best candidate's score
     reason: str = ""             # for staff: what matched or what came closest
     figures: Figures = field(default_factory=Figures)
+    confidence: Confidence = Confidence.SURE
+    candidates: tuple[Candidate, ...] = ()  # up to 3, best first, also when found is False
+    chosen_by: str = "finder"               # "finder" | "staff"

@@ -54,6 +54,7 @@ signature table ("TM.", "KT.", "Nơi nhận:") marks it.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -62,7 +63,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from .figures import extract_figures
-from .model import Block, BlockKind, Outline, SectionResult
+from .model import Block, BlockKind, Candidate, Confidence, Outline, SectionResult
 from .vietnamese import clean, fold, strip_numbering
 
 __all__ = ["MAX_HEADING_WORDS", "THRESHOLD", "find_section", "heading_display", "numbering_rank"]
@@ -516,7 +517,7 @@ def find_section(outline: Outline, title: str, keywords: Sequence[str] = ()) -> 
                     and outer.score >= chosen.score - _ENCLOSING_MARGIN):
                 chosen = outer
                 break
-        return _found(blocks, chosen, len(prepared.content_words))
+        return _with_candidates(_found(blocks, chosen, len(prepared.content_words)), blocks, viable, chosen)
 
     parts: list[str] = []
     if best is not None:
@@ -532,8 +533,8 @@ def find_section(outline: Outline, title: str, keywords: Sequence[str] = ()) -> 
             parts.append(f"rejected '{shown}': {likeliest.rejected}")
         else:
             parts.append(f"held back '{shown}' score {likeliest.score:.0f}: {', '.join(likeliest.notes)}")
-    return SectionResult(found=False, score=round(best.score, 1) if best else 0.0,
-                         reason="; ".join(parts) or "no candidate heading")
+    return _with_candidates(SectionResult(found=False, score=round(best.score, 1) if best else 0.0,
+                                          reason="; ".join(parts) or "no candidate heading"), blocks, viable, None)
 
 
 def _found(blocks: Sequence[Block], chosen: _Scored, content_total: int) -> SectionResult:
@@ -546,3 +547,44 @@ def _found(blocks: Sequence[Block], chosen: _Scored, content_total: int) -> Sect
     reason = f"matched '{_short(heading)}' score {chosen.score:.0f} ({', '.join(details)})"
     return SectionResult(found=True, heading=heading, text=text, score=round(chosen.score, 1),
                          reason=reason, figures=extract_figures(text))
+
+
+# -- candidates and the staff's choice (CONTRACTS §1; issue 9 refines the finder) --------
+
+MAX_CANDIDATES = 3
+
+
+def _with_candidates(result: SectionResult, blocks: Sequence[Block], viable: Sequence[_Scored],
+                     chosen: _Scored | None) -> SectionResult:
+    """`result` with up to three headings the finder weighed, the chosen one first."""
+    ranked = sorted(viable, key=lambda s: (-round(s.score, 1), s.index))
+    if chosen is not None:
+        ranked = [chosen, *(s for s in ranked if s is not chosen)]
+    candidates = tuple(Candidate(heading=heading_display(blocks[s.index]), score=round(s.score, 1),
+                                 why=", ".join(s.notes), block=s.index) for s in ranked[:MAX_CANDIDATES])
+    return dataclasses.replace(result, candidates=candidates)
+
+
+def heading_blocks(outline: Outline) -> tuple[Candidate, ...]:
+    """Every heading-like block of `outline` (score 0), so staff can name one by its text."""
+    infos = [_info(b) for b in outline.blocks]
+    limit = _closing_start(outline, infos)
+    return tuple(Candidate(heading=heading_display(block), score=0.0, why="", block=index)
+                 for index, block in enumerate(outline.blocks[:limit])
+                 if block.kind is BlockKind.PARAGRAPH and block.text.strip()
+                 and (block.level is not None or infos[index].rank in (0, 1, 2)))
+
+
+def section_at(outline: Outline, block: int) -> SectionResult:
+    """The section whose heading is `outline.blocks[block]`, as staff chose it."""
+    blocks = outline.blocks
+    if not 0 <= block < len(blocks):
+        raise IndexError(f"no block {block} in an outline of {len(blocks)}")
+    infos = [_info(b) for b in blocks]
+    limit = max(_closing_start(outline, infos), block + 1)
+    end = _section_end(blocks, infos, block, limit)
+    heading = heading_display(blocks[block])
+    text = _body_text(blocks[block + 1 : end])
+    return SectionResult(found=True, heading=heading, text=text, score=100.0,
+                         reason=f"chosen by staff: '{_short(heading)}'", figures=extract_figures(text),
+                         confidence=Confidence.SURE, chosen_by="staff")

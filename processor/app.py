@@ -15,11 +15,10 @@ from intake.processor.mailbox import Mailbox, open_mailbox
 from intake.processor.ops.health import record_check
 from intake.processor.scheduler import build_scheduler
 from intake.processor.sending import DeliveryCounts, Transport, deliver_pending, open_transport
-from intake.processor.sending.acknowledge import Acknowledger
 from intake.processor.sending.reminders import Reminders
-from intake.store.models import utcnow
+from intake.store.kinds import utcnow
 from intake.store.repository import CampaignRecord, RosterUnit, Store
-from intake.store.status import CampaignStatus, campaign_status
+from intake.store.status import CampaignStatus
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +47,7 @@ class App:
     def __post_init__(self) -> None:
         self.reader = DocumentReader(ReaderLimits())
         read = self.reader.read_isolated if self.cfg.isolate_parsing else self.reader.read
-        acknowledger = Acknowledger(self.cfg.acknowledge, self.cfg.sending, self.store, self.cfg.timezone)
-        self.pipeline = Pipeline(self.cfg, self.store, read, acknowledger, clock=self.clock)
+        self.pipeline = Pipeline(self.cfg, self.store, read, clock=self.clock)
         self.reminders = Reminders(self.cfg, self.store, self.clock)
         self.scheduler = build_scheduler(self.reminders, self.send_pending)
 
@@ -79,10 +77,10 @@ class App:
     def send_pending(self) -> DeliveryCounts:
         transport = self.open_transport()
         try:
-            return deliver_pending(self.store, transport, self.clock())
+            return deliver_pending(self.store, transport, self.clock(), self.cfg.sending.from_address)
         finally:
             transport.close()
 
     def status(self, campaign_id: str | None) -> CampaignStatus:
         camp = self.cfg.campaign(campaign_id)
-        return campaign_status(self.store, camp.id, camp.title, camp.deadline, camp.unit_ids(self.cfg.units))
+        return self.store.campaign_status(camp.id, camp.title, camp.deadline, camp.unit_ids(self.cfg.units))

@@ -31,10 +31,7 @@ def check_config(cfg: Config, console: Console) -> int:
 def _probe_mailbox(cfg: Config) -> str:
     mailbox = open_mailbox(cfg.mailbox)
     try:
-        probe = getattr(mailbox, "probe", None)
-        if probe is not None:
-            return str(probe())
-        return f"{mailbox.identity}: reachable"
+        return mailbox.probe()
     finally:
         mailbox.close()
 
@@ -42,7 +39,6 @@ def _probe_mailbox(cfg: Config) -> str:
 def _probe_sending(cfg: Config) -> str:
     transport = open_transport(cfg.sending)
     try:
-        probe = getattr(transport, "probe", None)
-        return str(probe()) if probe is not None else "ready"
+        return transport.probe()
     finally:
         transport.close()

@@ -1,5 +1,9 @@
 """The `intake` command line (SPEC): exit 0 on success, 2 on bad usage or
-config, 1 on other failures."""
+config, 1 on other failures.
+
+Argument parsing and printing only: every use case is a method of
+`services.Office`, which the web app calls too.
+"""
 from __future__ import annotations
 
 import argparse
@@ -14,21 +18,21 @@ from pathlib import Path
 
 from rich.console import Console
 
-from intake.parsers.errors import ConfigError, IntakeError
-from intake.parsers.unit import address_key
+from intake.parsers.errors import ConfigError, ExportError, IntakeError, UsageError
 from intake.processor.app import App, open_store
 from intake.processor.config import Config, load_config
 from intake.processor.mailbox import open_mailbox
 from intake.processor.ops.commands import OPS_COMMANDS, add_ops_commands, find_config, run_init
 from intake.processor.ops.logs import intake_version, setup_logging
-from intake.processor.staff.report import print_status_table, staff_console, status_json
-from intake.store.models import DecisionKind
+from intake.processor.services import Office
+from intake.processor.staff.export import EXPORTERS, check_output
+from intake.processor.staff.report import local_time, print_status_table, staff_console, status_json
+from intake.processor.staff.text import decision_line, message_lines
+
+__all__ = ["UsageError", "build_parser", "main"]
 
 log = logging.getLogger("intake")
-
-
-class UsageError(IntakeError):
-    """Bad command-line usage (exit 2)."""
+Clock = Callable[[], dt.datetime]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,24 +59,55 @@ def build_parser() -> argparse.ArgumentParser:
     units_sub.add_parser("list", help="list units and their registered addresses")
     link = units_sub.add_parser("link", help="register a sender address for a unit")
     link.add_argument("address")
-    link.add_argument("unit_id")
+    link.add_argument("unit_id", metavar="UNIT", help="unit id or name")
 
     excuse = sub.add_parser("excuse", help="a unit that owes nothing this time")
-    excuse.add_argument("unit_id")
+    excuse.add_argument("unit_id", metavar="UNIT", help="unit id or name")
     excuse.add_argument("--campaign")
     excuse.add_argument("--reason", required=True)
     extend = sub.add_parser("extend", help="give a unit a later deadline")
-    extend.add_argument("unit_id")
+    extend.add_argument("unit_id", metavar="UNIT", help="unit id or name")
     extend.add_argument("--campaign")
-    extend.add_argument("--until", required=True, help="e.g. 2024-03-05T17:00 (local time) or with an offset")
+    extend.add_argument("--until", required=True,
+                        help="05/03/2024 17:00, 05/03/2024 (end of that day) or 2024-03-05T17:00; local time")
     export = sub.add_parser("export", help="the status table (csv, xlsx, html) or the compiled report (docx)")
     export.add_argument("--campaign")
-    export.add_argument("--format", required=True, choices=("csv", "xlsx", "html", "docx"))
-    export.add_argument("-o", "--output", required=True, help="file to write")
+    export.add_argument("--format", required=True, choices=tuple(EXPORTERS))
+    export.add_argument("-o", "--output", required=True, help="file to write (its folder must exist)")
+    export.add_argument("--dialect", default="vn", choices=("vn", "excel-sep", "plain"),
+                        help="csv only: vn = ';' and decimal comma with a BOM (Excel, Vietnamese settings); "
+                             "excel-sep = vn plus a 'sep=;' line; plain = RFC 4180 for programs")
     remind = sub.add_parser("remind", help="email the units still missing, now")
     remind.add_argument("--campaign")
     remind.add_argument("--dry-run", action="store_true", help="list who would be reminded; send nothing")
     sub.add_parser("check-config", help="validate the config and try the mailbox and SMTP logins")
+
+    show = sub.add_parser("show", help="one message: what was received, the unit, the section, the reply")
+    show.add_argument("ref", help="reference number (TN24-00005) or Message-ID")
+    section = sub.add_parser("section", help="correct the section found in one message")
+    section_sub = section.add_subparsers(dest="section_command", required=True, metavar="SUBCOMMAND")
+    choose = section_sub.add_parser("choose", help="take candidate N, the heading with that text, or none")
+    choose.add_argument("ref", help="reference number (TN24-00005) or Message-ID")
+    which = choose.add_mutually_exclusive_group(required=True)
+    which.add_argument("--candidate", type=int, metavar="N", help="candidate N as `show` lists them")
+    which.add_argument("--heading", metavar="TEXT", help="the heading with this text")
+    which.add_argument("--none", action="store_true", help="the report has no such section")
+    decisions = sub.add_parser("decisions", help="staff decisions; `decisions revoke ID` revokes one")
+    decisions.add_argument("--campaign")
+    decisions_sub = decisions.add_subparsers(dest="decisions_command", metavar="SUBCOMMAND")
+    revoke = decisions_sub.add_parser("revoke", help="revoke one decision")
+    revoke.add_argument("decision_id", type=int, metavar="ID")
+    dismiss = sub.add_parser("dismiss", help="set aside an unmatched message (it leaves the unmatched list)")
+    dismiss.add_argument("ref", help="reference number (TN24-00005) or Message-ID")
+    dismiss.add_argument("--reason", default="")
+    serve = sub.add_parser("serve", help="the staff web dashboard")
+    serve.add_argument("--listen", metavar="HOST:PORT", help="default: [web] listen, else 127.0.0.1:8080")
+    users = sub.add_parser("users", help="dashboard accounts")
+    users_sub = users.add_subparsers(dest="users_command", required=True, metavar="SUBCOMMAND")
+    users_sub.add_parser("add", help="create an account or set its password (read from the terminal or stdin)") \
+        .add_argument("name")
+    users_sub.add_parser("list", help="list the accounts")
+    users_sub.add_parser("remove", help="delete an account (its sessions end)").add_argument("name")
     add_ops_commands(sub)
     return p
 
@@ -82,7 +117,9 @@ def config_path(arg: str | None, environ: Mapping[str, str]) -> Path:
     return find_config(arg, environ)
 
 
-def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
+         clock: Clock | None = None) -> int:
+    """`clock` (tests) replaces the system clock for every use case."""
     environ = os.environ if environ is None else environ
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose, args.quiet)
@@ -93,7 +130,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         cfg = load_config(config_path(args.config, environ), environ)
         if args.command in OPS_COMMANDS:
             return OPS_COMMANDS[args.command](cfg, args)
-        return dispatch(args, cfg)
+        return dispatch(args, cfg, clock)
     except (ConfigError, UsageError) as exc:
         print(f"intake: {exc}", file=sys.stderr)
         return 2
@@ -102,21 +139,25 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return 1
 
 
-def dispatch(args: argparse.Namespace, cfg: Config) -> int:
+def dispatch(args: argparse.Namespace, cfg: Config, clock: Clock | None = None) -> int:
     if args.command == "check-config":
         from intake.processor.checks import check_config
 
         return check_config(cfg, Console())
     store = open_store(cfg, create=args.command == "run")  # others refuse a missing/outdated store
     try:
-        app = App(cfg, store)
+        app = App(cfg, store, clock=clock) if clock is not None else App(cfg, store)
         handler = COMMANDS[args.command]
-        return handler(app, args)
+        return handler(app, Office(app), args)
     finally:
         store.close()
 
 
-def cmd_run(app: App, args: argparse.Namespace) -> int:
+def say(line: str) -> None:
+    print(line)
+
+
+def cmd_run(app: App, _office: Office, args: argparse.Namespace) -> int:
     from intake.processor.ops.logs import log_start, log_stop
     from intake.processor.ops.progress import PlainReporter, ProgressMailbox, reporter_for
 
@@ -148,20 +189,18 @@ def cmd_run(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_status(app: App, args: argparse.Namespace) -> int:
-    status = app.status(args.campaign)
-    only_owing = args.command == "missing"
+def cmd_status(app: App, office: Office, args: argparse.Namespace) -> int:
+    tz = app.cfg.timezone
     if args.json:
-        json.dump(status_json(status, app.cfg.timezone, only_owing=only_owing), sys.stdout, ensure_ascii=False,
-                  indent=2)
+        status = office.missing(args.campaign) if args.command == "missing" else office.status(args.campaign)
+        json.dump(status_json(status, tz), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
-        print_status_table(status, app.cfg.timezone, staff_console(), only_owing=only_owing)
+        print_status_table(office.status(args.campaign), tz, staff_console(), only_owing=args.command == "missing")
     return 0
 
 
-def cmd_units(app: App, args: argparse.Namespace) -> int:
-    known = {u.id for u in app.cfg.units}
+def cmd_units(app: App, office: Office, args: argparse.Namespace) -> int:
     if args.units_command == "list":
         addresses = app.store.registered_addresses()
         console = Console()
@@ -169,70 +208,114 @@ def cmd_units(app: App, args: argparse.Namespace) -> int:
             mine = sorted(a for a, u in addresses.items() if u == unit.id)
             console.print(f"{unit.id}\t{unit.name}\t{unit.group}\t{'; '.join(mine)}", highlight=False)
         return 0
-    if args.unit_id not in known:
-        raise UsageError(f"unit_id: no unit \"{args.unit_id}\" in the roster")
-    if "@" not in args.address:
-        raise UsageError(f"address: not an email address: \"{args.address}\"")
-    pks = app.store.link_address(args.address, args.unit_id, same_sender=address_key)
-    for pk in pks:
-        app.pipeline.reprocess(pk)
-    log.info("linked %s to %s; re-evaluated %s message(s)", args.address, args.unit_id, len(pks))
+    done = office.link_address(args.address, args.unit_id, args.actor)
+    say(f"Đã đăng ký địa chỉ {done.address} cho {office.unit(done.unit_id).name} ({done.unit_id}); "
+        f"xét lại {done.reevaluated} thư.")
     return 0
 
 
-def _decision(kind: DecisionKind) -> Callable[[App, argparse.Namespace], int]:
-    def handler(app: App, args: argparse.Namespace) -> int:
-        camp = app.cfg.campaign(args.campaign)
-        if args.unit_id not in camp.unit_ids(app.cfg.units):
-            raise UsageError(f"unit_id: \"{args.unit_id}\" is not expected in campaign {camp.id}")
-        until = None
-        if kind == DecisionKind.EXTEND:
-            until = parse_when(args.until, app.cfg)
-        app.store.add_decision(kind, args.unit_id, camp.id, reason=getattr(args, "reason", "") or "",
-                               until=until, decided_by=args.actor)
-        return 0
-
-    return handler
-
-
-def cmd_export(app: App, args: argparse.Namespace) -> int:
-    from intake.processor.staff.export import export
-
-    export(app.status(args.campaign), args.format, Path(args.output), app.cfg.timezone,
-           generated_at=app.clock(), office=app.cfg.sending.from_name)
-    log.info("wrote %s", args.output)
+def cmd_excuse(app: App, office: Office, args: argparse.Namespace) -> int:
+    d = office.excuse(args.unit_id, args.campaign, args.reason, args.actor)
+    say(f"Đã miễn nộp cho {d.unit_name} ({d.unit_id}), đợt {d.campaign_id}: {d.reason} (quyết định #{d.id}).")
     return 0
 
 
-def cmd_remind(app: App, args: argparse.Namespace) -> int:
+def cmd_extend(app: App, office: Office, args: argparse.Namespace) -> int:
+    d = office.extend(args.unit_id, args.campaign, office.parse_until(args.until), args.actor)
+    say(f"Đã gia hạn cho {d.unit_name} ({d.unit_id}), đợt {d.campaign_id}, đến "
+        f"{local_time(d.until, app.cfg.timezone)} (quyết định #{d.id}).")
+    return 0
+
+
+def cmd_export(app: App, office: Office, args: argparse.Namespace) -> int:
+    path = Path(args.output)
+    check_output(path, args.format)
+    data = office.export(args.campaign, args.format, args.dialect)
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror}") from exc
+    log.info("wrote %s", path)
+    return 0
+
+
+def cmd_remind(app: App, office: Office, args: argparse.Namespace) -> int:
     from intake.processor.sending.reminders import print_plan
 
-    camp = app.cfg.campaign(args.campaign)
-    plan = app.reminders.remind_now(camp, dry_run=args.dry_run)
+    plan = office.remind(args.campaign, args.dry_run, args.actor)
     print_plan(plan, Console(), dry_run=args.dry_run)
-    if not args.dry_run:
-        sent = app.send_pending()
-        log.info("reminders queued %s, sent %s", len(plan.queued), sent.sent)
     return 0
 
 
-def parse_when(text: str, cfg: Config) -> dt.datetime:
-    try:
-        when = dt.datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise UsageError(f"--until: expected a date-time such as 2024-03-05T17:00, got \"{text}\"") from exc
-    return when if when.tzinfo else when.replace(tzinfo=cfg.timezone)
+def cmd_show(app: App, office: Office, args: argparse.Namespace) -> int:
+    for line in message_lines(office.show(args.ref), app.cfg.timezone):
+        say(line)
+    return 0
 
 
-COMMANDS: dict[str, Callable[[App, argparse.Namespace], int]] = {
+def cmd_section(app: App, office: Office, args: argparse.Namespace) -> int:
+    view = office.choose_section(args.ref, candidate=args.candidate, heading=args.heading, none=args.none,
+                                 actor=args.actor)
+    sec = view.section
+    chosen = sec.heading if sec is not None and sec.found else "không có mục đánh giá riêng"
+    say(f"Đã chọn mục cho thư {view.reference}: {chosen}.")
+    return 0
+
+
+def cmd_decisions(app: App, office: Office, args: argparse.Namespace) -> int:
+    tz = app.cfg.timezone
+    if args.decisions_command == "revoke":
+        say(f"Đã hủy quyết định: {decision_line(office.revoke(args.decision_id, args.actor), tz)}")
+        return 0
+    found = office.decisions(args.campaign)
+    for d in found:
+        say(decision_line(d, tz))
+    if not found:
+        say("Chưa có quyết định nào.")
+    return 0
+
+
+def cmd_dismiss(app: App, office: Office, args: argparse.Namespace) -> int:
+    d = office.dismiss(args.ref, args.reason, args.actor)
+    say(f"Đã bỏ qua thư {d.reference} (quyết định #{d.id}).")
+    return 0
+
+
+def cmd_serve(app: App, office: Office, args: argparse.Namespace) -> int:
+    from intake.processor.config import parse_listen
+    from intake.processor.web.server import dashboard, serve
+
+    host, port = app.cfg.web.host, app.cfg.web.port
+    if args.listen:
+        try:
+            host, port = parse_listen(args.listen)
+        except ValueError as exc:
+            raise UsageError(f"--listen: {exc}") from exc
+    serve(dashboard(office, os.environ), host, port)
+    return 0
+
+
+def cmd_users(app: App, _office: Office, args: argparse.Namespace) -> int:
+    from intake.processor.web import users
+
+    return users.command(app.store, args.users_command, getattr(args, "name", None), app.clock())
+
+
+COMMANDS: dict[str, Callable[[App, Office, argparse.Namespace], int]] = {
     "run": cmd_run,
     "status": cmd_status,
     "missing": cmd_status,
     "units": cmd_units,
-    "excuse": _decision(DecisionKind.EXCUSE),
-    "extend": _decision(DecisionKind.EXTEND),
+    "excuse": cmd_excuse,
+    "extend": cmd_extend,
     "export": cmd_export,
     "remind": cmd_remind,
+    "show": cmd_show,
+    "section": cmd_section,
+    "decisions": cmd_decisions,
+    "dismiss": cmd_dismiss,
+    "serve": cmd_serve,
+    "users": cmd_users,
 }
 
 

@@ -19,11 +19,11 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from intake.parsers.errors import ConfigError
-from intake.processor.staff_dates import StaffDateError, from_toml_date, parse_staff_datetime
+from intake.parsers.errors import ConfigError, UsageError
+from intake.processor.staff_dates import from_toml_date, parse_staff_datetime
 
 T = TypeVar("T")
 
@@ -74,9 +74,10 @@ SERVER_KEYS = ("host", "port", "security", "username", "password_env", "password
 
 
 @dataclass(frozen=True, kw_only=True)
-class MailboxConfig(ServerConfig):
-    kind: str  # "imap" | "maildir"
-    path: Path | None = None
+class ImapConfig(ServerConfig):
+    """[mailbox] kind = "imap"."""
+
+    kind: Literal["imap"] = "imap"
     port: int = 993
     folder: str = "INBOX"
     after: str = "flag"
@@ -87,12 +88,46 @@ class MailboxConfig(ServerConfig):
 
 
 @dataclass(frozen=True, kw_only=True)
-class SendingConfig(ServerConfig):
-    kind: str  # "smtp" | "outbox"
+class MaildirConfig:
+    """[mailbox] kind = "maildir": a local Maildir, read and never changed."""
+
+    kind: Literal["maildir"] = "maildir"
+    path: Path
+    poll_every: int = 60
+    timeout: int = 60
+    since: dt.date | None = None  # ignore mail received before this day
+
+
+MailboxConfig = ImapConfig | MaildirConfig
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmtpConfig(ServerConfig):
+    """[sending] kind = "smtp"."""
+
+    kind: Literal["smtp"] = "smtp"
+    from_address: str
+    from_name: str = ""
+    port: int = 465
+
+
+@dataclass(frozen=True, kw_only=True)
+class OutboxConfig:
+    """[sending] kind = "outbox": each mail written as an .eml file into `outbox_dir`."""
+
+    kind: Literal["outbox"] = "outbox"
     from_address: str
     from_name: str = ""
     outbox_dir: Path = Path("outbox")
-    port: int = 465
+    timeout: int = 60
+
+
+SendingConfig = SmtpConfig | OutboxConfig
+
+
+def login_of(server: MailboxConfig | SendingConfig) -> str:
+    """The account name a mail server config logs in with ("" for Maildir and outbox)."""
+    return server.username if isinstance(server, ServerConfig) else ""
 
 
 @dataclass(frozen=True)
@@ -113,6 +148,14 @@ class UnitConfig:
 
 
 @dataclass(frozen=True)
+class RemindPoint:
+    """One of a campaign's reminder points: "-3d" = three days before the (unit's) deadline."""
+
+    label: str                 # as configured; names the point in dedupe keys
+    offset: dt.timedelta
+
+
+@dataclass(frozen=True)
 class CampaignConfig:
     id: str
     title: str
@@ -121,7 +164,7 @@ class CampaignConfig:
     section_title: str
     units: tuple[str, ...] = ("*",)
     section_keywords: tuple[str, ...] = ()
-    remind: tuple[str, ...] = ()
+    remind: tuple[RemindPoint, ...] = ()
 
     def unit_ids(self, roster: tuple[UnitConfig, ...]) -> tuple[str, ...]:
         """The roster ids this campaign expects, in roster order."""
@@ -139,8 +182,33 @@ class CampaignConfig:
 @dataclass(frozen=True)
 class StaffConfig:
     emails: tuple[str, ...] = ()
-    digest_at: str | None = None
+    digest_at: dt.time | None = None   # local time of the daily digest
     language: str = "vi"
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """[web]: where `intake serve` listens and the URL staff reach it by."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    base_url: str = "http://127.0.0.1:8080/"
+    secret_file: Path | None = None   # session-signing key; default: beside the store
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """`[report]`: the compiled report's header and signature (Decree 30/2020 layout).
+
+    Empty values become dotted placeholders that staff fill in by hand.
+    """
+
+    parent: str = ""          # the body above the office, e.g. "LĐLĐ TỈNH LÀO CAI"
+    office: str = ""          # the issuing office, e.g. "BAN TUYÊN GIÁO - NỮ CÔNG"
+    number_prefix: str = "BC"  # "Số: .../BC-TG"
+    place: str = ""           # "Lào Cai, ngày ... tháng ... năm ..."
+    signer_title: str = ""    # e.g. "TRƯỞNG BAN"
+    signer_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -155,6 +223,8 @@ class Config:
     campaigns: tuple[CampaignConfig, ...]
     staff: StaffConfig
     isolate_parsing: bool = True
+    web: WebConfig = field(default_factory=WebConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
 
     def campaign(self, campaign_id: str | None) -> CampaignConfig:
         """The campaign named, or the only one; ConfigError otherwise."""
@@ -283,10 +353,19 @@ def parse_config(data: Mapping[str, Any], path: Path, environ: Mapping[str, str]
     units = _units(top, path)
     campaigns = _campaigns(top, tz, units)
     isolate = top.get("isolate_parsing", bool, True)
+    web = _web(top.sub("web"))
+    report = _report(top.sub("report"))
     top.reject_unknown()
     return Config(path=path, timezone=tz, store=store, mailbox=mailbox, sending=sending,
                   acknowledge=ack, units=units, campaigns=campaigns, staff=staff,
-                  isolate_parsing=isolate)
+                  isolate_parsing=isolate, web=web, report=report)
+
+
+def _report(sec: _Section) -> ReportConfig:
+    values = {key: sec.get(key, str, getattr(ReportConfig, key)).strip()
+              for key in ("parent", "office", "number_prefix", "place", "signer_title", "signer_name")}
+    sec.reject_unknown()
+    return ReportConfig(**values)
 
 
 def _store(sec: _Section) -> StoreConfig:
@@ -356,9 +435,10 @@ def _mailbox(sec: _Section, environ: Mapping[str, str]) -> MailboxConfig:
         timeout = sec.positive("timeout", 60)
         sec.known.update(SERVER_KEYS)
         sec.reject_unknown()
-        return MailboxConfig(**common, path=path, timeout=timeout)
-    cfg = MailboxConfig(**common, **_server(sec, environ, port=993, password_env="INTAKE_IMAP_PASSWORD",
-                                            username_required=True))
+        return MaildirConfig(path=path, timeout=timeout, poll_every=common["poll_every"], since=common["since"])
+    del common["kind"]
+    cfg = ImapConfig(**common, **_server(sec, environ, port=993, password_env="INTAKE_IMAP_PASSWORD",
+                                         username_required=True))
     sec.known.add("path")
     sec.reject_unknown()
     return cfg
@@ -369,16 +449,16 @@ def _sending(sec: _Section, environ: Mapping[str, str]) -> SendingConfig:
     from_address = sec.get("from_address", str, required=True)
     if "@" not in from_address:
         raise sec.fail("from_address", f"expected an email address, got \"{from_address}\"")
-    common: dict[str, Any] = {
-        "kind": kind, "from_address": from_address, "from_name": sec.get("from_name", str, ""),
-        "outbox_dir": sec.path_("outbox_dir", "outbox")}
+    common: dict[str, Any] = {"from_address": from_address, "from_name": sec.get("from_name", str, "")}
+    outbox_dir = sec.path_("outbox_dir", "outbox")
     if kind == "outbox":
         timeout = sec.positive("timeout", 60)
         sec.known.update(SERVER_KEYS)
         sec.reject_unknown()
-        return SendingConfig(**common, timeout=timeout)
-    cfg = SendingConfig(**common, **_server(sec, environ, port=465, password_env="INTAKE_SMTP_PASSWORD",
-                                            username_required=False))
+        assert outbox_dir is not None
+        return OutboxConfig(**common, outbox_dir=outbox_dir, timeout=timeout)
+    cfg = SmtpConfig(**common, **_server(sec, environ, port=465, password_env="INTAKE_SMTP_PASSWORD",
+                                         username_required=False))
     sec.reject_unknown()
     return cfg
 
@@ -393,8 +473,8 @@ def _since(sec: _Section) -> dt.date | None:
         return value.date()
     if isinstance(value, str):
         try:
-            return parse_staff_datetime(value, dt.UTC, day_starts=True)[0].date()
-        except StaffDateError as exc:
+            return parse_staff_datetime(value, dt.UTC, dt.datetime.now(dt.UTC), day_starts=True)[0].date()
+        except UsageError as exc:
             raise sec.fail("since", str(exc)) from exc
     raise sec.fail("since", f"expected a date such as 2024-01-01, got {value!r}")
 
@@ -411,8 +491,33 @@ def _staff(sec: _Section) -> StaffConfig:
     digest_at = sec.get("digest_at", str, None)
     if digest_at is not None and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", digest_at):
         raise sec.fail("digest_at", f"expected HH:MM, got \"{digest_at}\"")
-    cfg = StaffConfig(emails=sec.strings("emails"), digest_at=digest_at,
+    cfg = StaffConfig(emails=sec.strings("emails"),
+                      digest_at=dt.time.fromisoformat(digest_at) if digest_at is not None else None,
                       language=sec.choice("language", LANGUAGES, "vi"))
+    sec.reject_unknown()
+    return cfg
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """"HOST:PORT" (an IPv6 host in brackets) -> (host, port); ValueError when malformed."""
+    m = re.fullmatch(r"(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[^:\s\[\]]+)):(?P<port>\d{1,5})", text.strip())
+    if m is None or not 0 < int(m["port"]) < 65536:
+        raise ValueError(f"expected HOST:PORT such as 127.0.0.1:8080, got \"{text}\"")
+    return (m["v6"] or m["host"]), int(m["port"])
+
+
+def _web(sec: _Section) -> WebConfig:
+    listen = sec.get("listen", str, "127.0.0.1:8080")
+    try:
+        host, port = parse_listen(listen)
+    except ValueError as exc:
+        raise sec.fail("listen", str(exc)) from exc
+    shown = f"[{host}]" if ":" in host else host
+    base_url = sec.get("base_url", str, f"http://{shown}:{port}/")
+    if not re.match(r"^https?://[^/\s]+", base_url):
+        raise sec.fail("base_url", f"expected an http:// or https:// URL, got \"{base_url}\"")
+    cfg = WebConfig(host=host, port=port, base_url=base_url if base_url.endswith("/") else base_url + "/",
+                    secret_file=sec.path_("secret_file"))
     sec.reject_unknown()
     return cfg
 
@@ -481,13 +586,13 @@ def _when(sec: _Section, key: str, tz: ZoneInfo) -> dt.datetime:
     day_starts = key == "opens"
     if isinstance(value, str):
         try:
-            return parse_staff_datetime(value, tz, day_starts=day_starts)[0]
-        except StaffDateError as exc:
+            return parse_staff_datetime(value, tz, dt.datetime.now(tz), day_starts=day_starts)[0]
+        except UsageError as exc:
             raise sec.fail(key, str(exc)) from exc
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else value.replace(tzinfo=tz)
     if isinstance(value, dt.date):
-        return from_toml_date(value, tz, day_starts=day_starts)[0]
+        return from_toml_date(value, tz, day_starts=day_starts)
     raise sec.fail(key, f"expected a date-time, got {value!r}")
 
 
@@ -509,18 +614,23 @@ def _campaigns(top: _Section, tz: ZoneInfo, units: tuple[UnitConfig, ...]) -> tu
             id=sec.get("id", str, required=True), title=sec.get("title", str, required=True),
             opens=_when(sec, "opens", tz), deadline=_when(sec, "deadline", tz),
             section_title=sec.get("section_title", str, required=True), units=sec.strings("units", ("*",)),
-            section_keywords=sec.strings("section_keywords"), remind=sec.strings("remind"))
+            section_keywords=sec.strings("section_keywords"), remind=_remind_points(sec))
         sec.reject_unknown()
         if camp.deadline <= camp.opens:
             raise sec.fail("deadline", "must be after opens")
         _check_refs(sec, camp.units, ids, groups)
-        bad = [r for r in camp.remind if not REMIND_RE.match(r)]
-        if bad:
-            raise sec.fail("remind", f"expected offsets such as \"-3d\", \"+1d\", \"-12h\", got \"{bad[0]}\"")
         out.append(camp)
     if len({c.id for c in out}) != len(out):
         raise top.fail("campaigns", "duplicate campaign id")
     return tuple(out)
+
+
+def _remind_points(sec: _Section) -> tuple[RemindPoint, ...]:
+    labels = sec.strings("remind")
+    bad = [r for r in labels if not REMIND_RE.match(r)]
+    if bad:
+        raise sec.fail("remind", f"expected offsets such as \"-3d\", \"+1d\", \"-12h\", got \"{bad[0]}\"")
+    return tuple(RemindPoint(label, remind_offset(label)) for label in labels)
 
 
 def _check_refs(sec: _Section, refs: tuple[str, ...], ids: set[str], groups: set[str]) -> None:

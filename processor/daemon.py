@@ -19,7 +19,6 @@ import threading
 import time
 from collections.abc import Callable
 from types import FrameType
-from typing import Any
 
 from intake.parsers.errors import ConfigError, IntakeError, MailboxAuthError
 from intake.processor.app import App
@@ -90,38 +89,23 @@ def _serve(app: App, mailbox: Mailbox, stop: threading.Event, backoff: Backoff) 
         _run_scheduled(app)
         if stop.is_set():
             return
-        idle_wait = _idle_wait(mailbox)
-        if idle_wait is not None:
-            idle_wait(_bounded(app, IDLE_RENEW), stop)
+        if mailbox.idle_supported:
+            mailbox.idle_wait(_bounded(app, IDLE_RENEW), stop)
         else:
             _wait(app, stop, float(app.cfg.mailbox.poll_every))
 
 
-def _idle_wait(mailbox: Mailbox) -> Callable[[float, threading.Event], bool] | None:
-    """The mailbox's IDLE wait when it has one and the server offers IDLE (IMAP), else None (poll)."""
-    wait: Callable[[float, threading.Event], bool] | None = getattr(mailbox, "idle_wait", None)
-    return wait if wait is not None and getattr(mailbox, "idle_supported", False) else None
-
-
-def _scheduler(app: App) -> Any:
-    return getattr(app, "scheduler", None)
-
-
 def _bounded(app: App, seconds: float) -> float:
     """`seconds`, shortened so the next scheduled job is not late."""
-    sched = _scheduler(app)
-    due = sched.idle_seconds if sched is not None else None
+    due = app.scheduler.idle_seconds
     if due is None:
         return seconds
     return max(MIN_WAIT, min(seconds, float(due)))
 
 
 def _run_scheduled(app: App) -> None:
-    sched = _scheduler(app)
-    if sched is None:
-        return
     try:
-        sched.run_pending()
+        app.scheduler.run_pending()
     except IntakeError as exc:  # a job's own failure is no reason to drop the mailbox connection
         log.error("scheduled job failed: %s", exc)
 

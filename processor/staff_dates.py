@@ -1,9 +1,8 @@
-"""Dates and times as staff type them: `05/03/2024`, `05/03/2024 17:00`, `2024-03-05T17:00`.
+"""Dates and times typed by staff (`extend --until`, the dashboard's forms).
 
-One parser for the config (`deadline`, `opens`) and the commands (`extend --until`).
-A date without a time means the END of that day (23:59:59, local time): a
-deadline "05/03/2024" lets units send all day long. Callers that mean the
-start of a day (`opens`) ask for it.
+Offices write dd/mm/yyyy; programs write ISO 8601. A date without a time
+means the end of that day: "extend until 05/03/2024" keeps the door open all
+of the 5th.
 """
 from __future__ import annotations
 
@@ -11,46 +10,62 @@ import datetime as dt
 import re
 from zoneinfo import ZoneInfo
 
+from intake.parsers.errors import UsageError
+
 END_OF_DAY = dt.time(23, 59, 59)
-_DMY = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T]+(\d{1,2})[:h](\d{2})(?::(\d{2}))?)?\s*$")
+VN_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]+(\d{1,2})[:hg](\d{2}))?$")
+EXAMPLES = "05/03/2024, 05/03/2024 17:00 or 2024-03-05T17:00"
 
 
-class StaffDateError(ValueError):
-    """Not a date staff could have meant; the message says which forms are accepted."""
-
-
-def parse_staff_datetime(text: str, tz: ZoneInfo | dt.tzinfo, now: dt.datetime | None = None, *,
+def parse_staff_datetime(text: str, tz: ZoneInfo | dt.tzinfo, now: dt.datetime, *,
                          day_starts: bool = False) -> tuple[dt.datetime, bool]:
-    """(aware datetime, end_of_day_assumed). `now` is accepted for callers that check the past;
-    `day_starts=True` makes a bare date mean 00:00 instead of 23:59:59."""
-    del now  # the parse itself needs no clock
-    value = text.strip()
-    m = _DMY.match(value)
+    """(the aware date-time staff meant, whether the end of the day was assumed).
+
+    Accepts dd/mm/yyyy [hh:mm] and ISO 8601 (with or without a time, with or
+    without an offset); times without an offset are in `tz`. `now` is the
+    caller's clock, for the year check (a typo such as 05/03/0224 is refused).
+    `day_starts=True` (a campaign's `opens`): a date alone is 00:00 of that day."""
+    value = " ".join(text.split())
+    when, end_of_day = _vietnamese(value, tz)
+    if when is None:
+        when, end_of_day = _iso(value, tz)
+    if when is None:
+        raise UsageError(f"not a date: \"{text}\" (write e.g. {EXAMPLES})")
+    if abs(when.year - now.astimezone(tz).year) > 50:
+        raise UsageError(f"\"{text}\": year {when.year} is too far from today")
+    if end_of_day and day_starts:
+        return when.replace(hour=0, minute=0, second=0), False
+    return when, end_of_day
+
+
+def from_toml_date(value: dt.date, tz: ZoneInfo | dt.tzinfo, *, day_starts: bool = False) -> dt.datetime:
+    """A TOML date (`deadline = 2024-03-05`) as staff mean it: the end of that day, or its start."""
+    return dt.datetime.combine(value, dt.time() if day_starts else END_OF_DAY, tzinfo=tz)
+
+
+def _vietnamese(value: str, tz: ZoneInfo | dt.tzinfo) -> tuple[dt.datetime | None, bool]:
+    found = VN_DATE.match(value)
+    if found is None:
+        return None, False
+    day, month, year, hour, minute = found.groups()
     try:
-        if m:
-            day, month, year = int(m[1]), int(m[2]), int(m[3])
-            if m[4] is None:
-                return _day(dt.date(year, month, day), tz, day_starts)
-            when = dt.datetime(year, month, day, int(m[4]), int(m[5]), int(m[6] or 0))
-            return when.replace(tzinfo=tz), False
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            return _day(dt.date.fromisoformat(value), tz, day_starts)
-        when = dt.datetime.fromisoformat(value)
+        date = dt.date(int(year), int(month), int(day))
+        if hour is None:
+            return dt.datetime.combine(date, END_OF_DAY, tzinfo=tz), True
+        return dt.datetime.combine(date, dt.time(int(hour), int(minute)), tzinfo=tz), False
     except ValueError as exc:
-        raise StaffDateError(_expected(text)) from exc
+        raise UsageError(f"not a real date: \"{value}\" ({exc})") from exc
+
+
+def _iso(value: str, tz: ZoneInfo | dt.tzinfo) -> tuple[dt.datetime | None, bool]:
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            date = dt.date.fromisoformat(value)
+        except ValueError as exc:
+            raise UsageError(f"not a real date: \"{value}\" ({exc})") from exc
+        return dt.datetime.combine(date, END_OF_DAY, tzinfo=tz), True
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None, False
     return (when if when.tzinfo else when.replace(tzinfo=tz)), False
-
-
-def from_toml_date(value: dt.date, tz: ZoneInfo | dt.tzinfo, *, day_starts: bool = False) -> tuple[dt.datetime, bool]:
-    """A TOML date (`deadline = 2024-03-05`) read as staff mean it."""
-    return _day(value, tz, day_starts)
-
-
-def _day(day: dt.date, tz: ZoneInfo | dt.tzinfo, day_starts: bool) -> tuple[dt.datetime, bool]:
-    if day_starts:
-        return dt.datetime.combine(day, dt.time(), tzinfo=tz), False
-    return dt.datetime.combine(day, END_OF_DAY, tzinfo=tz), True
-
-
-def _expected(text: str) -> str:
-    return f"expected a date such as 05/03/2024, 05/03/2024 17:00 or 2024-03-05T17:00, got \"{text}\""

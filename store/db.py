@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.parsers.errors import StoreError
+from intake.store import users as _users  # noqa: F401  (registers the dashboard's tables on Base.metadata)
 from intake.store.schema import (
     UPGRADE_HINT,
     SchemaOutdated,

@@ -6,7 +6,6 @@ messages as 64-bit integers, lists as JSON.
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -28,6 +27,21 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from intake.store.kinds import (
+    DecisionKind,
+    MatchMethod,
+    MessageState,
+    OutgoingKind,
+    OutgoingState,
+    utcnow,
+)
+
+__all__ = [
+    "AttachmentRow", "Base", "Campaign", "Decision", "DecisionKind", "MailboxEntry", "MailboxState", "MatchMethod",
+    "Message", "MessageState", "Outgoing", "OutgoingKind", "OutgoingState", "SectionRow", "Unit", "UnitAddress",
+    "UtcDateTime", "utcnow",
+]
+
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
@@ -48,43 +62,6 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-class MessageState(StrEnum):
-    STORED = "stored"          # raw bytes kept, not yet processed
-    PROCESSED = "processed"    # parsed and recorded
-    IGNORED = "ignored"        # auto-reply, bulk, DSN, our own: recorded, never counted
-    FAILED = "failed"          # processing raised; kept for staff and retried never automatically
-
-
-class MatchMethod(StrEnum):
-    ADDRESS = "address"
-    DOCUMENT_HEADER = "document_header"
-    DISPLAY_NAME = "display_name"
-    NONE = "none"
-
-
-class OutgoingKind(StrEnum):
-    ACK = "ack"
-    REMINDER = "reminder"
-    DIGEST = "digest"
-
-
-class OutgoingState(StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"    # handed to the transport; next_attempt_at is the lease's end (see deliver_pending)
-    SENT = "sent"
-    FAILED = "failed"      # permanent failure, with the server's reply
-    SKIPPED = "skipped"    # recorded, deliberately not sent (rate limit, too old)
-
-
-class DecisionKind(StrEnum):
-    EXCUSE = "excuse"
-    EXTEND = "extend"
 
 
 class Base(DeclarativeBase):
@@ -209,6 +186,10 @@ class SectionRow(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     issuer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    confidence: Mapped[str] = mapped_column(String(20), default="sure")
+    # [{"heading", "score", "why", "block"}], up to 3, best first
+    candidates: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    chosen_by: Mapped[str] = mapped_column(String(20), default="finder")
 
 
 class Outgoing(Base):
@@ -239,17 +220,24 @@ Index("ix_outgoing_to_created", Outgoing.to_address, Outgoing.created_at)
 
 
 class Decision(Base):
-    """A staff decision: excuse a unit, or extend its deadline, for one campaign."""
+    """A staff decision (see DecisionKind); revoked ones are kept, with who revoked them and when."""
 
     __tablename__ = "decisions"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     kind: Mapped[DecisionKind] = mapped_column(Enum(DecisionKind, native_enum=False, length=20))
-    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"))
-    campaign_id: Mapped[str] = mapped_column(String(100))
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"), nullable=True)
+    campaign_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     decided_by: Mapped[str] = mapped_column(String(200), default="")
     decided_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    message_pk: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), nullable=True)
+    address: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    position: Mapped[int | None] = mapped_column(Integer, nullable=True)  # SECTION: the attachment
+    block: Mapped[int | None] = mapped_column(Integer, nullable=True)     # SECTION: the heading; None = no section
+    heading: Mapped[str | None] = mapped_column(Text, nullable=True)      # SECTION: the heading's text
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class Heartbeat(Base):

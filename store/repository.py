@@ -6,9 +6,12 @@ or a document parse.
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -17,21 +20,34 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from intake.parsers.email import message_id_of
+from intake.parsers.model import Attachment
 from intake.store.db import Database
 from intake.store.files import FileStore
 from intake.store.models import (
+    AttachmentRow,
     Campaign,
     Decision,
     DecisionKind,
     MailboxEntry,
     MailboxState,
+    MatchMethod,
     Message,
     MessageState,
     Outgoing,
     OutgoingState,
+    SectionRow,
     Unit,
     UnitAddress,
     utcnow,
+)
+from intake.store.records import KnownFacts, MessageRecord, OutgoingMail, PendingMail, ack_key
+from intake.store.status import CampaignStatus, campaign_status, candidate_json, section_view
+from intake.store.views import (
+    AttachmentView,
+    DecisionView,
+    MessageView,
+    OutgoingView,
+    SectionChoice,
 )
 
 
@@ -191,47 +207,168 @@ class Store:
         with self.db.transaction() as s:
             return list(s.scalars(select(Message.id).where(Message.state == state).order_by(Message.id)).all())
 
-    def raw_of(self, message_pk: int) -> tuple[Message, bytes]:
+    def raw_of(self, message_pk: int) -> tuple[dt.datetime, bytes]:
+        """(received time, raw bytes) of a stored message."""
         with self.db.transaction() as s:
             row = s.get(Message, message_pk)
             if row is None:
                 raise KeyError(message_pk)
-            s.expunge(row)
-        return row, self.files.get(row.raw_path)
+            received_at, path = row.received_at, row.raw_path
+        return received_at, self.files.get(path)
 
-    def record_failure(self, message_pk: int, error: str) -> None:
+    def record_failure(self, message_pk: int, error: str, at: dt.datetime | None = None) -> None:
         with self.db.transaction() as s:
             s.execute(update(Message).where(Message.id == message_pk).values(
-                state=MessageState.FAILED, error=error[:4000], processed_at=utcnow()))
+                state=MessageState.FAILED, error=error[:4000], processed_at=at or utcnow()))
 
     def session(self) -> AbstractContextManager[Session]:
-        """A transaction for callers that write several rows at once."""
+        """A raw transaction, for tests that look at rows directly; processor/ never uses it."""
         return self.db.transaction()
+
+    def reset_message(self, message_pk: int) -> None:
+        """Forget what processing found (attachments, section, unit...): the message is `stored` again.
+        History (decisions, acknowledgements) stays."""
+        with self.db.transaction() as s:
+            s.execute(delete(SectionRow).where(SectionRow.message_pk == message_pk))
+            s.execute(delete(AttachmentRow).where(AttachmentRow.message_pk == message_pk))
+            s.execute(update(Message).where(Message.id == message_pk).values(
+                state=MessageState.STORED, unit_id=None, match=MatchMethod.NONE, problems=[], has_report=False,
+                ignore_reason=None, error=None))
+
+    # -- staff's view of messages ---------------------------------------------------
+
+    def campaign_status(self, campaign_id: str, title: str, deadline: dt.datetime,
+                        expected: Sequence[str]) -> CampaignStatus:
+        with self.db.transaction() as s:
+            return campaign_status(s, campaign_id, title, deadline, expected)
+
+    def find_message(self, ref: str) -> int | None:
+        """The message whose reference number ("TN24-00005") or Message-ID is `ref`."""
+        ref = ref.strip()
+        if not ref:
+            return None
+        with self.db.transaction() as s:
+            pk = s.scalars(select(Message.id).where(func.upper(Message.reference) == ref.upper())).first()
+            if pk is None:
+                wanted = ref if ref.startswith("<") else f"<{ref}>"
+                pk = s.scalars(select(Message.id).where(Message.message_id.in_((ref, wanted)))
+                               .order_by(Message.id)).first()
+        return pk
+
+    def unit_message_pks(self, unit_id: str) -> list[int]:
+        """The unit's messages, oldest first."""
+        with self.db.transaction() as s:
+            return list(s.scalars(select(Message.id).where(Message.unit_id == unit_id)
+                                  .order_by(Message.received_at, Message.id)).all())
+
+    def message_view(self, message_pk: int) -> MessageView:
+        with self.db.transaction() as s:
+            msg = s.get(Message, message_pk)
+            if msg is None:
+                raise KeyError(message_pk)
+            unit = s.get(Unit, msg.unit_id) if msg.unit_id else None
+            atts = s.scalars(select(AttachmentRow).where(AttachmentRow.message_pk == message_pk)
+                             .order_by(AttachmentRow.position)).all()
+            sec = s.scalars(select(SectionRow).where(SectionRow.message_pk == message_pk)).first()
+            ack = s.scalars(select(Outgoing).where(Outgoing.dedupe_key == ack_key(message_pk))).first()
+            dismissed = s.scalars(select(Decision.id).where(
+                Decision.kind == DecisionKind.DISMISS, Decision.message_pk == message_pk,
+                Decision.revoked_at.is_(None))).first() is not None
+            return MessageView(
+                reference=msg.reference, message_id=msg.message_id, from_address=msg.from_address,
+                from_name=msg.from_name, subject=msg.subject, received_at=msg.received_at, unit_id=msg.unit_id,
+                unit_name=unit.name if unit else None, match=str(msg.match), campaign_id=msg.campaign_id,
+                state=str(msg.state), problems=tuple(msg.problems or ()),
+                attachments=tuple(AttachmentView(position=a.position, filename=a.filename,
+                                                 content_type=a.content_type, size=a.size, kind=a.kind,
+                                                 is_report=a.is_report, problem=a.problem) for a in atts),
+                section=section_view(sec) if sec is not None else None,
+                acknowledgement=_outgoing_view(ack) if ack is not None else None,
+                ignore_reason=msg.ignore_reason, dismissed=dismissed, pk=msg.id, error=msg.error)
+
+    def attachment_file(self, message_pk: int, position: int) -> Attachment | None:
+        with self.db.transaction() as s:
+            att = s.scalars(select(AttachmentRow).where(AttachmentRow.message_pk == message_pk,
+                                                        AttachmentRow.position == position)).first()
+            if att is None:
+                return None
+            filename, content_type, digest = att.filename, att.content_type, att.sha256
+        return Attachment(filename=filename, content_type=content_type,
+                          data=self.files.get(self.files.relative_path(digest, "")))
 
     # -- decisions --------------------------------------------------------------
 
-    def add_decision(self, kind: DecisionKind, unit_id: str, campaign_id: str, *, reason: str = "",
-                     until: dt.datetime | None = None, decided_by: str = "") -> None:
+    def add_decision(self, kind: DecisionKind, unit_id: str | None, campaign_id: str | None, *,
+                     reason: str = "", until: dt.datetime | None = None, decided_by: str = "",
+                     decided_at: dt.datetime | None = None, message_pk: int | None = None,
+                     address: str | None = None, position: int | None = None, block: int | None = None,
+                     heading: str | None = None) -> DecisionView:
         with self.db.transaction() as s:
-            s.add(Decision(kind=kind, unit_id=unit_id, campaign_id=campaign_id, reason=reason, until=until,
-                           decided_by=decided_by, decided_at=utcnow()))
+            row = Decision(kind=kind, unit_id=unit_id, campaign_id=campaign_id, reason=reason, until=until,
+                           decided_by=decided_by, decided_at=decided_at or utcnow(), message_pk=message_pk,
+                           address=address, position=position, block=block, heading=heading)
+            s.add(row)
+            s.flush()
+            return _decision_view(s, row)
+
+    def decisions(self, campaign_id: str | None = None) -> list[DecisionView]:
+        """Every decision (revoked ones too), oldest first; of one campaign when named."""
+        with self.db.transaction() as s:
+            query = select(Decision).order_by(Decision.decided_at, Decision.id)
+            if campaign_id is not None:
+                query = query.where(Decision.campaign_id == campaign_id)
+            return [_decision_view(s, row) for row in s.scalars(query).all()]
+
+    def decision(self, decision_id: int) -> DecisionView | None:
+        with self.db.transaction() as s:
+            row = s.get(Decision, decision_id)
+            return _decision_view(s, row) if row is not None else None
+
+    def revoke_decision(self, decision_id: int, revoked_by: str, at: dt.datetime) -> DecisionView | None:
+        """Mark an active decision revoked; None if there is no such decision. A revoked one stays as it was."""
+        with self.db.transaction() as s:
+            row = s.get(Decision, decision_id)
+            if row is None:
+                return None
+            if row.revoked_at is None:
+                row.revoked_at, row.revoked_by = at, revoked_by
+            return _decision_view(s, row)
+
+    def section_choice(self, message_pk: int) -> SectionChoice | None:
+        """The staff's latest active choice of this message's section, if any."""
+        with self.db.transaction() as s:
+            row = s.scalars(select(Decision).where(
+                Decision.kind == DecisionKind.SECTION, Decision.message_pk == message_pk,
+                Decision.revoked_at.is_(None)).order_by(Decision.decided_at.desc(), Decision.id.desc())).first()
+            return None if row is None else SectionChoice(position=row.position, block=row.block)
+
+    def unlink_address(self, address: str, unit_id: str,
+                       same_sender: Callable[[str], str] = str.lower) -> list[int]:
+        """Undo `link_address` (when the address still points at `unit_id`); the pks to re-evaluate."""
+        key = address.strip().lower()
+        with self.db.transaction() as s:
+            row = s.get(UnitAddress, key)
+            if row is not None and row.unit_id == unit_id and row.source == "link":
+                s.delete(row)
+            wanted = same_sender(key)
+            senders = s.execute(select(Message.id, Message.from_address).order_by(Message.id)).all()
+        return [pk for pk, sender in senders if sender and same_sender(sender) == wanted]
 
     # -- outgoing -----------------------------------------------------------------
 
-    def pending_outgoing(self, now: dt.datetime, limit: int = 100) -> list[Outgoing]:
+    def pending_outgoing(self, now: dt.datetime, limit: int = 100) -> list[PendingMail]:
         with self.db.transaction() as s:
             rows = s.scalars(select(Outgoing).where(
                 Outgoing.state == OutgoingState.PENDING, Outgoing.next_attempt_at <= now)
                 .order_by(Outgoing.id).limit(limit)).all()
-            for row in rows:
-                s.expunge(row)
-        return list(rows)
+            return [PendingMail(id=r.id, kind=r.kind, to_address=r.to_address, raw=r.raw, attempts=r.attempts,
+                                created_at=r.created_at) for r in rows]
 
     def mark_outgoing(self, pk: int, state: OutgoingState, *, error: str | None = None,
-                      next_attempt_at: dt.datetime | None = None) -> None:
+                      next_attempt_at: dt.datetime | None = None, at: dt.datetime | None = None) -> None:
         values: dict[str, Any] = {"state": state, "last_error": error, "attempts": Outgoing.attempts + 1}
         if state == OutgoingState.SENT:
-            values["sent_at"] = utcnow()
+            values["sent_at"] = at or utcnow()
         if next_attempt_at is not None:
             values["next_attempt_at"] = next_attempt_at
         with self.db.transaction() as s:
@@ -266,17 +403,131 @@ class Store:
                     resent += 1
         return resent, given_up
 
-    def extended_until(self, session: Session, unit_id: str, campaign_id: str) -> dt.datetime | None:
-        """The unit's extended deadline for the campaign (the latest `extend` decision), if any."""
-        row = session.scalars(select(Decision).where(
-            Decision.kind == DecisionKind.EXTEND, Decision.unit_id == unit_id, Decision.campaign_id == campaign_id)
-            .order_by(Decision.decided_at.desc(), Decision.id.desc()).limit(1)).first()
-        return row.until if row is not None else None
+    def queue(self, mails: Sequence[OutgoingMail], *, unless_prefix: str | None = None) -> int:
+        """Queue each mail whose dedupe key was never queued, in one transaction; the number queued.
 
-    def outgoing_count_since(self, to_address: str, since: dt.datetime, session: Session) -> int:
-        return int(session.scalar(select(func.count(Outgoing.id)).where(
-            func.lower(Outgoing.to_address) == to_address.lower(), Outgoing.created_at >= since,
-            Outgoing.state != OutgoingState.SKIPPED)) or 0)
+        With `unless_prefix`, nothing is queued when any key with that prefix exists (one reminder
+        per unit and point, whichever addresses it went to)."""
+        with self.db.transaction() as s:
+            if unless_prefix is not None and _has_prefix(s, unless_prefix):
+                return 0
+            return sum(_queue(s, mail) for mail in mails)
+
+    def queued(self, *, key: str | None = None, prefix: str | None = None) -> bool:
+        """Whether mail with this dedupe key (or one starting with `prefix`) was ever queued."""
+        with self.db.transaction() as s:
+            if prefix is not None:
+                return _has_prefix(s, prefix)
+            return s.scalar(select(Outgoing.id).where(Outgoing.dedupe_key == key)) is not None
+
+    def outgoing_count_since(self, to_address: str, since: dt.datetime) -> int:
+        """Mail to `to_address` queued since `since`, skipped ones aside."""
+        with self.db.transaction() as s:
+            return _count_since(s, to_address, since)
+
+    # -- recording a decision ----------------------------------------------------------
+
+    def known_facts(self, message_pk: int, sender: str, since: dt.datetime) -> KnownFacts:
+        """What deciding about message `message_pk` from `sender` needs to know, in one read."""
+        with self.db.transaction() as s:
+            registered = {a: u for a, u in s.execute(select(UnitAddress.address, UnitAddress.unit_id)).all()}
+            extensions: dict[tuple[str, str], dt.datetime] = {}
+            for row in s.scalars(select(Decision).where(
+                    Decision.kind == DecisionKind.EXTEND, Decision.revoked_at.is_(None))
+                    .order_by(Decision.decided_at, Decision.id)).all():
+                if row.unit_id and row.campaign_id and row.until is not None:
+                    extensions[(row.unit_id, row.campaign_id)] = row.until  # the latest wins
+            earlier = s.scalar(select(Message.campaign_id).where(Message.id == message_pk))
+            acknowledged = s.scalar(select(Outgoing.id).where(Outgoing.dedupe_key == ack_key(message_pk)))
+            recent = _count_since(s, sender, since) if sender else 0
+        return KnownFacts(registered=registered, extensions=extensions, section_choice=self.section_choice(message_pk),
+                          earlier_campaign=earlier, acknowledged=acknowledged is not None, recent_to_sender=recent)
+
+    def record(self, message_pk: int, record: MessageRecord, mail: OutgoingMail | None = None) -> None:
+        """Write what processing decided about a message, and its acknowledgement, in one transaction.
+
+        The attachments' bytes are stored (content-addressed, fsynced) first."""
+        digests = {a.position: self.files.put(a.data, "")[0] for a in record.attachments}
+        with self.db.transaction() as s:
+            msg = s.get(Message, message_pk)
+            if msg is None:
+                raise KeyError(message_pk)
+            msg.state, msg.processed_at, msg.error = record.state, record.processed_at, record.error
+            msg.from_address, msg.from_name, msg.subject = record.from_address, record.from_name, record.subject
+            msg.date_header, msg.ignore_reason = record.date_header, record.ignore_reason
+            msg.unit_id, msg.match, msg.campaign_id = record.unit_id, record.match, record.campaign_id
+            msg.problems = [p.value for p in record.problems]
+            msg.has_report, msg.has_word_file = record.has_report, record.has_word_file
+            msg.reference = record.reference
+            rows = {a.position: AttachmentRow(
+                message_pk=message_pk, position=a.position, filename=a.filename, content_type=a.content_type,
+                sha256=digests[a.position], size=len(a.data), kind=a.kind,
+                problem=a.problem.value if a.problem else None, detail=a.detail, is_report=a.is_report)
+                for a in record.attachments}
+            s.add_all(rows.values())
+            section = record.section
+            if section is not None and record.report_position is not None:
+                s.flush()
+                s.add(SectionRow(message_pk=message_pk, attachment_id=rows[record.report_position].id,
+                                 found=section.found, heading=section.heading,
+                                 text=section.text if section.found else "", score=section.score,
+                                 reason=section.reason, figures=section.figures.as_dict(), issuer=record.issuer,
+                                 confidence=section.confidence.value,
+                                 candidates=[candidate_json(c) for c in section.candidates],
+                                 chosen_by=section.chosen_by))
+            if mail is not None:
+                s.flush()
+                _queue(s, mail)
+
+
+def _outgoing_view(row: Outgoing) -> OutgoingView:
+    return OutgoingView(to=row.to_address, subject=row.subject, state=str(row.state), sent_at=row.sent_at,
+                        body_text=body_text(row.raw), last_error=row.last_error)
+
+
+def body_text(raw: bytes) -> str:
+    """The plain-text part of a message we composed."""
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    if not isinstance(msg, EmailMessage):
+        return ""
+    part = msg.get_body(preferencelist=("plain",))
+    if part is None or not isinstance(part, EmailMessage):
+        return ""
+    return str(part.get_content())
+
+
+def _decision_view(s: Session, row: Decision) -> DecisionView:
+    unit = s.get(Unit, row.unit_id) if row.unit_id else None
+    reference = None
+    if row.message_pk is not None:
+        reference = s.scalar(select(Message.reference).where(Message.id == row.message_pk))
+    return DecisionView(id=row.id, kind=str(row.kind), unit_id=row.unit_id, unit_name=unit.name if unit else None,
+                        campaign_id=row.campaign_id, reason=row.reason, until=row.until, decided_by=row.decided_by,
+                        decided_at=row.decided_at, revoked_at=row.revoked_at, revoked_by=row.revoked_by,
+                        address=row.address, reference=reference, heading=row.heading,
+                        message_pk=row.message_pk)
+
+
+def _queue(s: Session, mail: OutgoingMail) -> int:
+    """Add `mail` unless its dedupe key is taken: 1 if added, else 0."""
+    if s.scalar(select(Outgoing.id).where(Outgoing.dedupe_key == mail.dedupe_key)) is not None:
+        return 0
+    s.add(Outgoing(kind=mail.kind, dedupe_key=mail.dedupe_key, message_pk=mail.message_pk, unit_id=mail.unit_id,
+                   campaign_id=mail.campaign_id, to_address=mail.to_address, subject=mail.subject,
+                   our_message_id=mail.our_message_id, raw=mail.raw, state=mail.state, last_error=mail.reason,
+                   created_at=mail.created_at, next_attempt_at=mail.created_at))
+    return 1
+
+
+def _has_prefix(s: Session, prefix: str) -> bool:
+    pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return s.scalar(select(Outgoing.id).where(Outgoing.dedupe_key.like(pattern, escape="\\")).limit(1)) is not None
+
+
+def _count_since(s: Session, to_address: str, since: dt.datetime) -> int:
+    return int(s.scalar(select(func.count(Outgoing.id)).where(
+        func.lower(Outgoing.to_address) == to_address.lower(), Outgoing.created_at >= since,
+        Outgoing.state != OutgoingState.SKIPPED)) or 0)
 
 
 def _insert_ignore(s: Session, model: Any, keys: list[str], values: dict[str, Any]) -> None:

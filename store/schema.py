@@ -26,6 +26,7 @@ from sqlalchemy import Connection, Engine, inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from intake.parsers.errors import StoreError
+from intake.store import users as _users  # noqa: F401  (the dashboard's tables on Base.metadata)
 from intake.store.models import Base
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"

@@ -1,7 +1,8 @@
 """Who has sent what for one campaign: SPEC's status rules over the store.
 
 `compute_unit_status` is the rule itself (pure); `campaign_status` gathers
-its inputs with a handful of queries.
+its inputs with a handful of queries inside the caller's transaction
+(`Store.campaign_status`).
 """
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from intake.parsers.model import Candidate
 from intake.store.models import (
     AttachmentRow,
     Decision,
@@ -23,7 +26,7 @@ from intake.store.models import (
     SectionRow,
     Unit,
 )
-from intake.store.repository import Store
+from intake.store.views import SectionView
 
 COUNTED_STATES = (MessageState.PROCESSED, MessageState.FAILED)
 
@@ -36,17 +39,9 @@ class UnitState(StrEnum):
 
 
 @dataclass(frozen=True)
-class SectionView:
-    found: bool
-    heading: str | None
-    text: str
-    figures: dict[str, Any]
-    score: float
-    reason: str
+class SubmissionView:
+    """A message as the status table counts it."""
 
-
-@dataclass(frozen=True)
-class MessageView:
     pk: int
     message_id: str
     from_address: str
@@ -63,7 +58,9 @@ class MessageView:
 
 
 @dataclass(frozen=True)
-class DecisionView:
+class UnitDecisions:
+    """The active staff decisions about one unit in one campaign, merged."""
+
     excused: bool = False
     excuse_reason: str = ""
     extended_until: dt.datetime | None = None
@@ -79,8 +76,8 @@ class UnitStatus:
     deadline: dt.datetime
     received_at: dt.datetime | None
     submissions: int
-    latest: MessageView | None
-    decision: DecisionView = field(default_factory=DecisionView)
+    latest: SubmissionView | None
+    decision: UnitDecisions = field(default_factory=UnitDecisions)
 
 
 @dataclass(frozen=True)
@@ -89,7 +86,7 @@ class CampaignStatus:
     title: str
     deadline: dt.datetime
     units: tuple[UnitStatus, ...]
-    unmatched: tuple[MessageView, ...]
+    unmatched: tuple[SubmissionView, ...]
 
     def counts(self) -> dict[UnitState, int]:
         out = {state: 0 for state in UnitState}
@@ -98,8 +95,8 @@ class CampaignStatus:
         return out
 
 
-def compute_unit_status(messages: Sequence[MessageView], deadline: dt.datetime,
-                        decision: DecisionView) -> tuple[UnitState, dt.datetime | None, MessageView | None]:
+def compute_unit_status(messages: Sequence[SubmissionView], deadline: dt.datetime,
+                        decision: UnitDecisions) -> tuple[UnitState, dt.datetime | None, SubmissionView | None]:
     """SPEC: excused if excused; missing until a readable report; then on time
     or late by the earliest readable report; `latest` is the latest readable
     report's message, else the latest message."""
@@ -115,33 +112,39 @@ def compute_unit_status(messages: Sequence[MessageView], deadline: dt.datetime,
     return (UnitState.ON_TIME if first < effective else UnitState.LATE), first, latest
 
 
-def campaign_status(store: Store, campaign_id: str, title: str, deadline: dt.datetime,
+def campaign_status(s: Session, campaign_id: str, title: str, deadline: dt.datetime,
                     expected: Sequence[str]) -> CampaignStatus:
-    with store.db.transaction() as s:
-        units = {u.id: u for u in s.scalars(select(Unit).where(Unit.id.in_(expected))).all()}
-        msgs = s.scalars(select(Message).where(
-            Message.campaign_id == campaign_id, Message.state.in_(COUNTED_STATES))).all()
-        pks = [m.id for m in msgs]
-        atts: dict[int, list[AttachmentRow]] = defaultdict(list)
-        secs: dict[int, SectionRow] = {}
-        if pks:
-            for att in s.scalars(select(AttachmentRow).where(AttachmentRow.message_pk.in_(pks))
-                                 .order_by(AttachmentRow.position)).all():
-                atts[att.message_pk].append(att)
-            secs = {sec.message_pk: sec for sec in s.scalars(
-                select(SectionRow).where(SectionRow.message_pk.in_(pks))).all()}
-        decisions = s.scalars(select(Decision).where(Decision.campaign_id == campaign_id)
-                              .order_by(Decision.decided_at, Decision.id)).all()
-        views = [_view(m, atts[m.id], secs.get(m.id)) for m in msgs]
-        unit_of = {m.id: m.unit_id for m in msgs}
-        per_decision = _decisions(decisions)
+    """The campaign's status, read inside the caller's transaction `s`."""
+    units = {u.id: u for u in s.scalars(select(Unit).where(Unit.id.in_(expected))).all()}
+    msgs = s.scalars(select(Message).where(
+        Message.campaign_id == campaign_id, Message.state.in_(COUNTED_STATES))).all()
+    pks = [m.id for m in msgs]
+    atts: dict[int, list[AttachmentRow]] = defaultdict(list)
+    secs: dict[int, SectionRow] = {}
+    if pks:
+        for att in s.scalars(select(AttachmentRow).where(AttachmentRow.message_pk.in_(pks))
+                             .order_by(AttachmentRow.position)).all():
+            atts[att.message_pk].append(att)
+        secs = {sec.message_pk: sec for sec in s.scalars(
+            select(SectionRow).where(SectionRow.message_pk.in_(pks))).all()}
+    decisions = s.scalars(select(Decision).where(
+        Decision.campaign_id == campaign_id, Decision.revoked_at.is_(None),
+        Decision.kind.in_((DecisionKind.EXCUSE, DecisionKind.EXTEND)))
+        .order_by(Decision.decided_at, Decision.id)).all()
+    dismissed = set(s.scalars(select(Decision.message_pk).where(
+        Decision.kind == DecisionKind.DISMISS, Decision.revoked_at.is_(None),
+        Decision.message_pk.is_not(None))).all())
+    views = [_view(m, atts[m.id], secs.get(m.id)) for m in msgs]
+    unit_of = {m.id: m.unit_id for m in msgs}
+    per_decision = _decisions(decisions)
 
-    by_unit: dict[str, list[MessageView]] = defaultdict(list)
-    unmatched: list[MessageView] = []
+    by_unit: dict[str, list[SubmissionView]] = defaultdict(list)
+    unmatched: list[SubmissionView] = []
     for view in views:
         unit_id = unit_of[view.pk]
         if unit_id is None:
-            unmatched.append(view)
+            if view.pk not in dismissed:
+                unmatched.append(view)
         else:
             by_unit[unit_id].append(view)
     rows = []
@@ -149,7 +152,7 @@ def campaign_status(store: Store, campaign_id: str, title: str, deadline: dt.dat
         unit = units.get(unit_id)
         if unit is None:
             continue
-        decision = per_decision.get(unit_id, DecisionView())
+        decision = per_decision.get(unit_id, UnitDecisions())
         state, first, latest = compute_unit_status(by_unit[unit_id], deadline, decision)
         rows.append(UnitStatus(id=unit.id, name=unit.name, group=unit.group, status=state,
                                deadline=decision.extended_until or deadline, received_at=first,
@@ -159,27 +162,42 @@ def campaign_status(store: Store, campaign_id: str, title: str, deadline: dt.dat
                           unmatched=tuple(unmatched))
 
 
-def _decisions(rows: Sequence[Decision]) -> dict[str, DecisionView]:
-    out: dict[str, DecisionView] = {}
+def _decisions(rows: Sequence[Decision]) -> dict[str, UnitDecisions]:
+    out: dict[str, UnitDecisions] = {}
     for row in rows:  # in decision order: the latest of each kind wins
-        cur = out.get(row.unit_id, DecisionView())
+        if row.unit_id is None:
+            continue
+        cur = out.get(row.unit_id, UnitDecisions())
         if row.kind == DecisionKind.EXCUSE:
-            cur = DecisionView(excused=True, excuse_reason=row.reason, extended_until=cur.extended_until,
+            cur = UnitDecisions(excused=True, excuse_reason=row.reason, extended_until=cur.extended_until,
                                decided_by=row.decided_by)
         else:
-            cur = DecisionView(excused=cur.excused, excuse_reason=cur.excuse_reason, extended_until=row.until,
+            cur = UnitDecisions(excused=cur.excused, excuse_reason=cur.excuse_reason, extended_until=row.until,
                                decided_by=row.decided_by)
         out[row.unit_id] = cur
     return out
 
 
-def _view(m: Message, atts: Sequence[AttachmentRow], sec: SectionRow | None) -> MessageView:
+def _view(m: Message, atts: Sequence[AttachmentRow], sec: SectionRow | None) -> SubmissionView:
     report = next((a.filename for a in atts if a.is_report), None)
-    section = None
-    if sec is not None:
-        section = SectionView(found=sec.found, heading=sec.heading, text=sec.text, figures=dict(sec.figures or {}),
-                              score=sec.score, reason=sec.reason)
-    return MessageView(pk=m.id, message_id=m.message_id, from_address=m.from_address, from_name=m.from_name,
+    section = section_view(sec) if sec is not None else None
+    return SubmissionView(pk=m.id, message_id=m.message_id, from_address=m.from_address, from_name=m.from_name,
                        subject=m.subject, received_at=m.received_at, attachments=tuple(a.filename for a in atts),
                        report_attachment=report, has_report=m.has_report, problems=tuple(m.problems or ()),
                        section=section, reference=m.reference, match=str(m.match))
+
+
+def section_view(sec: SectionRow) -> SectionView:
+    return SectionView(found=sec.found, heading=sec.heading, text=sec.text, figures=dict(sec.figures or {}),
+                       score=sec.score, reason=sec.reason, confidence=sec.confidence or "sure",
+                       candidates=tuple(candidate_of(c) for c in sec.candidates or ()),
+                       chosen_by=sec.chosen_by or "finder")
+
+
+def candidate_of(data: dict[str, Any]) -> Candidate:
+    return Candidate(heading=str(data.get("heading", "")), score=float(data.get("score", 0.0)),
+                     why=str(data.get("why", "")), block=int(data.get("block", -1)))
+
+
+def candidate_json(candidate: Candidate) -> dict[str, Any]:
+    return {"heading": candidate.heading, "score": candidate.score, "why": candidate.why, "block": candidate.block}

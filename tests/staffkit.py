@@ -5,12 +5,14 @@ import datetime as dt
 import email.utils
 import io
 from collections.abc import Callable
+from contextlib import redirect_stdout
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 from docx import Document
 
+from intake.processor import cli
 from intake.processor.app import App, open_store
 from intake.processor.config import Config, parse_config
 
@@ -118,3 +120,52 @@ def make_app(cfg: Config, clock: Callable[[], dt.datetime] | None = None) -> App
 def at(text: str) -> dt.datetime:
     """'2024-02-26 09:12' in Vietnam time."""
     return dt.datetime.fromisoformat(text).replace(tzinfo=TZ)
+
+
+STAFF_NOW = at("2024-02-28 12:00")  # staff act during the campaign: `extend` refuses a past date
+
+
+def run_cli(tmp: Path, *argv: str, user: str = "hoa", now: dt.datetime = STAFF_NOW) -> tuple[int, str]:
+    """`intake --config tmp/intake.toml -q ARGV` as `user`, on a fixed clock: (exit status, stdout)."""
+    out = io.StringIO()
+    with redirect_stdout(out):
+        code = cli.main(["--config", str(tmp / "intake.toml"), "-q", *argv], {"USER": user}, clock=lambda: now)
+    return code, out.getvalue()
+
+
+def write_toml(tmp: Path) -> None:
+    """A small intake.toml (Maildir in, outbox out, three units, one campaign) for CLI tests."""
+    (tmp / "intake.toml").write_text(f"""
+timezone = "Asia/Ho_Chi_Minh"
+isolate_parsing = false
+[store]
+url = "sqlite:///{tmp / 'intake.db'}"
+files_dir = "{tmp / 'files'}"
+[mailbox]
+kind = "maildir"
+path = "{tmp / 'maildir'}"
+[sending]
+kind = "outbox"
+from_address = "bantuyengiao@gmail.com"
+outbox_dir = "{tmp / 'outbox'}"
+[acknowledge]
+max_age_days = 3650
+[[units]]
+id = "ldld-bao-thang"
+name = "LĐLĐ huyện Bảo Thắng"
+emails = ["ldldbaothang@gmail.com"]
+[[units]]
+id = "ldld-bao-yen"
+name = "LĐLĐ huyện Bảo Yên"
+emails = []
+[[units]]
+id = "cdn-y-te"
+name = "Công đoàn ngành Y tế tỉnh Lào Cai"
+aliases = ["CĐN Y tế"]
+[[campaigns]]
+id = "chuyen-de-2024"
+title = "Báo cáo Chuyên đề 2024"
+opens = 2024-01-22T00:00:00+07:00
+deadline = 2024-02-29T00:00:00+07:00
+section_title = "{SECTION_A}"
+""", encoding="utf-8")

@@ -1,14 +1,24 @@
 """Config: every SPEC key accepted; every bad value named by file, key and problem."""
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from pathlib import Path
 
 import pytest
 
 from intake.parsers.errors import ConfigError
-from intake.processor.cli import main
-from intake.processor.config import load_config, parse_config, remind_offset
+from intake.processor.cli import build_parser, main
+from intake.processor.config import (
+    ImapConfig,
+    MaildirConfig,
+    OutboxConfig,
+    SmtpConfig,
+    load_config,
+    parse_config,
+    remind_offset,
+)
+from intake.processor.staff.export import EXPORTERS
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_EXAMPLE = """
@@ -150,3 +160,27 @@ def test_maildir_and_outbox_accept_timeout_and_ignore_server_keys() -> None:
     cfg = load(text)
     assert cfg.mailbox.kind == "maildir" and cfg.mailbox.timeout == 30  # type: ignore[attr-defined]
     assert cfg.sending.kind == "outbox" and cfg.sending.timeout == 30  # type: ignore[attr-defined]
+
+
+def test_mailbox_and_sending_are_tagged_unions_parsed_once() -> None:
+    text = SPEC_EXAMPLE.replace('section_title = ', 'remind = ["-3d", "+12h"]\nsection_title = ', 1)
+    text += '\n[staff]\nemails = ["truongban@example.test"]\ndigest_at = "07:30"\n'
+    cfg = parse_config(tomllib.loads(text), Path("intake.toml"), {})
+    assert isinstance(cfg.mailbox, ImapConfig) and cfg.mailbox.username == "office@gmail.com"
+    assert isinstance(cfg.sending, SmtpConfig) and cfg.sending.port == 465
+    assert [(p.label, p.offset) for p in cfg.campaigns[0].remind] == [
+        ("-3d", dt.timedelta(days=-3)), ("+12h", dt.timedelta(hours=12))]
+    assert cfg.staff.digest_at == dt.time(7, 30)
+    local = SPEC_EXAMPLE.replace('kind = "imap"', 'kind = "maildir"\npath = "inbox"', 1)
+    local = local.replace('kind = "smtp"', 'kind = "outbox"', 1)
+    cfg = parse_config(tomllib.loads(local), Path("intake.toml"), {})
+    assert isinstance(cfg.mailbox, MaildirConfig) and cfg.mailbox.path == Path("inbox").absolute()  # SPEC: from the config's folder
+    assert not hasattr(cfg.mailbox, "host")  # the IMAP keys beside it are accepted, not carried
+    assert isinstance(cfg.sending, OutboxConfig) and cfg.sending.outbox_dir == Path("outbox").absolute()
+    assert not hasattr(cfg.sending, "username")
+
+
+def test_export_formats_are_the_registry_s_keys() -> None:
+    export = next(a for a in build_parser()._subparsers._group_actions[0].choices["export"]._actions  # type: ignore[union-attr]
+                  if a.dest == "format")
+    assert tuple(export.choices or ()) == tuple(EXPORTERS) == ("csv", "xlsx", "html", "docx")

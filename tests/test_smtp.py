@@ -11,7 +11,15 @@ from sqlalchemy import select
 
 from intake.parsers.errors import SendError
 from intake.processor.app import App
-from intake.processor.sending import GIVE_UP_NOTE, LEASE, RESEND_NOTE, DeliveryCounts, Transport, deliver_pending
+from intake.processor.sending import (
+    GIVE_UP_NOTE,
+    LEASE,
+    RESEND_NOTE,
+    DeliveryCounts,
+    Envelope,
+    Transport,
+    deliver_pending,
+)
 from intake.processor.sending.smtp import SmtpTransport
 from intake.store.models import Outgoing, OutgoingState
 
@@ -37,7 +45,7 @@ def rows(app: App) -> list[Outgoing]:
 def deliver(app: App, server_sending: dict[str, object], tmp: Path, at: dt.datetime = CLOCK) -> DeliveryCounts:
     transport = SmtpTransport(config(tmp, server_sending).sending)
     try:
-        return deliver_pending(app.store, transport, at)
+        return deliver_pending(app.store, transport, at, app.cfg.sending.from_address)
     finally:
         transport.close()
 
@@ -139,9 +147,12 @@ class KilledAfterSend:
     def __init__(self, inner: Transport) -> None:
         self.inner = inner
 
-    def send(self, row: Outgoing) -> None:
-        self.inner.send(row)
+    def send(self, envelope: Envelope) -> None:
+        self.inner.send(envelope)
         raise KeyboardInterrupt("killed between the server's 250 and the mark")
+
+    def probe(self) -> str:
+        return self.inner.probe()
 
     def close(self) -> None:
         self.inner.close()
@@ -154,7 +165,7 @@ def test_kill_between_sent_and_marked_costs_at_most_one_duplicate(smtp_server: S
         for i in range(2):  # killed on the first send, and again on the one resend
             with pytest.raises(KeyboardInterrupt):
                 deliver_pending(app.store, KilledAfterSend(SmtpTransport(cfg.sending)),
-                                CLOCK + 2 * LEASE * i)
+                                CLOCK + 2 * LEASE * i, cfg.sending.from_address)
             (row,) = rows(app)
             assert row.state == OutgoingState.SENDING
             assert app.send_pending().sent == 0  # within the lease: a live sender may still hold it
@@ -172,7 +183,7 @@ def test_kill_then_restart_resends_once(smtp_server: SmtpServer, tmp_path: Path)
     with app_for(cfg) as app:
         queue_one(app, tmp_path)
         with pytest.raises(KeyboardInterrupt):
-            deliver_pending(app.store, KilledAfterSend(SmtpTransport(cfg.sending)), CLOCK)
+            deliver_pending(app.store, KilledAfterSend(SmtpTransport(cfg.sending)), CLOCK, cfg.sending.from_address)
         resumed = deliver(app, smtp_sending(smtp_server), tmp_path, at=CLOCK + LEASE)
         (row,) = rows(app)
         again = deliver(app, smtp_sending(smtp_server), tmp_path, at=CLOCK + 3 * LEASE)

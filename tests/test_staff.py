@@ -1,15 +1,25 @@
 """End to end over a Maildir: identification, `units link`, excuse/extend, several campaigns, status output."""
 from __future__ import annotations
 
-import io
 import json
-from contextlib import redirect_stdout
 from pathlib import Path
 
 from rich.console import Console
-from staffkit import SECTION_A, SECTION_B, STUDY, at, campaign, drop, make_app, make_config, message, report_docx
+from staffkit import (
+    SECTION_A,
+    SECTION_B,
+    STUDY,
+    at,
+    campaign,
+    drop,
+    make_app,
+    make_config,
+    message,
+    report_docx,
+    run_cli,
+    write_toml,
+)
 
-from intake.processor import cli
 from intake.processor.config import load_config
 from intake.processor.staff.report import print_status_table
 from intake.store.models import Outgoing, OutgoingKind
@@ -23,50 +33,6 @@ def _run(tmp: Path, **kw: object) -> dict[str, object]:
         return {u.id: u for u in app.status(None).units}  # type: ignore[return-value]
     finally:
         app.store.close()
-
-
-def _cli(tmp: Path, *argv: str, user: str = "hoa") -> tuple[int, str]:
-    out = io.StringIO()
-    with redirect_stdout(out):
-        code = cli.main(["--config", str(tmp / "intake.toml"), "-q", *argv], {"USER": user})
-    return code, out.getvalue()
-
-
-def _write_toml(tmp: Path) -> None:
-    (tmp / "intake.toml").write_text(f"""
-timezone = "Asia/Ho_Chi_Minh"
-isolate_parsing = false
-[store]
-url = "sqlite:///{tmp / 'intake.db'}"
-files_dir = "{tmp / 'files'}"
-[mailbox]
-kind = "maildir"
-path = "{tmp / 'maildir'}"
-[sending]
-kind = "outbox"
-from_address = "bantuyengiao@gmail.com"
-outbox_dir = "{tmp / 'outbox'}"
-[acknowledge]
-max_age_days = 3650
-[[units]]
-id = "ldld-bao-thang"
-name = "LĐLĐ huyện Bảo Thắng"
-emails = ["ldldbaothang@gmail.com"]
-[[units]]
-id = "ldld-bao-yen"
-name = "LĐLĐ huyện Bảo Yên"
-emails = []
-[[units]]
-id = "cdn-y-te"
-name = "Công đoàn ngành Y tế tỉnh Lào Cai"
-aliases = ["CĐN Y tế"]
-[[campaigns]]
-id = "chuyen-de-2024"
-title = "Báo cáo Chuyên đề 2024"
-opens = 2024-01-22T00:00:00+07:00
-deadline = 2024-02-29T00:00:00+07:00
-section_title = "{SECTION_A}"
-""", encoding="utf-8")
 
 
 def test_identification_by_address_header_display_name_and_gmail_variant(tmp_path: Path) -> None:
@@ -86,17 +52,17 @@ def test_identification_by_address_header_display_name_and_gmail_variant(tmp_pat
 
 
 def test_units_link_re_evaluates_without_a_second_acknowledgement(tmp_path: Path) -> None:
-    _write_toml(tmp_path)
+    write_toml(tmp_path)
     anonymous = report_docx("", "II. ĐÁNH GIÁ KẾT QUẢ HỌC TẬP CHUYÊN ĐỀ NĂM 2024", STUDY)
     drop(tmp_path, message("Van.Thu.BaoYen@gmail.com", at("2024-02-21 08:00"), docx=anonymous), "1")
-    assert _cli(tmp_path, "run", "--once")[0] == 0
-    _code, out = _cli(tmp_path, "status", "--json")
+    assert run_cli(tmp_path, "run", "--once")[0] == 0
+    _code, out = run_cli(tmp_path, "status", "--json")
     data = json.loads(out)
     assert [u["status"] for u in data["units"] if u["id"] == "ldld-bao-yen"] == ["missing"]
     assert [m["from"] for m in data["unmatched"]] == ["Van.Thu.BaoYen@gmail.com"]
     # Linked under another spelling of the same Gmail address.
-    assert _cli(tmp_path, "units", "link", "vanthubaoyen+x@gmail.com", "ldld-bao-yen")[0] == 0
-    data = json.loads(_cli(tmp_path, "status", "--json")[1])
+    assert run_cli(tmp_path, "units", "link", "vanthubaoyen+x@gmail.com", "ldld-bao-yen")[0] == 0
+    data = json.loads(run_cli(tmp_path, "status", "--json")[1])
     by = next(u for u in data["units"] if u["id"] == "ldld-bao-yen")
     assert by["status"] == "on_time" and by["latest"]["problems"] == []
     assert data["unmatched"] == []
@@ -109,22 +75,22 @@ def test_units_link_re_evaluates_without_a_second_acknowledgement(tmp_path: Path
 
 
 def test_excuse_and_extend_recorded_and_shown(tmp_path: Path) -> None:
-    _write_toml(tmp_path)
+    write_toml(tmp_path)
     doc = report_docx("", "II. ĐÁNH GIÁ KẾT QUẢ HỌC TẬP CHUYÊN ĐỀ NĂM 2024", STUDY)
     drop(tmp_path, message("ldldbaothang@gmail.com", at("2024-03-02 08:00"), docx=doc), "1")
-    assert _cli(tmp_path, "run", "--once")[0] == 0
-    data = json.loads(_cli(tmp_path, "missing", "--json")[1])
+    assert run_cli(tmp_path, "run", "--once")[0] == 0
+    data = json.loads(run_cli(tmp_path, "missing", "--json")[1])
     assert {u["id"]: u["status"] for u in data["units"]} == {
         "ldld-bao-thang": "late", "ldld-bao-yen": "missing", "cdn-y-te": "missing"}
-    assert _cli(tmp_path, "excuse", "cdn-y-te", "--reason", "Đã báo cáo bằng văn bản")[0] == 0
-    assert _cli(tmp_path, "extend", "ldld-bao-thang", "--until", "2024-03-05T17:00")[0] == 0
-    data = json.loads(_cli(tmp_path, "status", "--json")[1])
+    assert run_cli(tmp_path, "excuse", "cdn-y-te", "--reason", "Đã báo cáo bằng văn bản")[0] == 0
+    assert run_cli(tmp_path, "extend", "ldld-bao-thang", "--until", "2024-03-05T17:00")[0] == 0
+    data = json.loads(run_cli(tmp_path, "status", "--json")[1])
     assert {u["id"]: u["status"] for u in data["units"]} == {
         "ldld-bao-thang": "on_time", "ldld-bao-yen": "missing", "cdn-y-te": "excused"}
-    missing = json.loads(_cli(tmp_path, "missing", "--json")[1])
+    missing = json.loads(run_cli(tmp_path, "missing", "--json")[1])
     assert [u["id"] for u in missing["units"]] == ["ldld-bao-yen"]
     # A later extension replaces the earlier one: the latest of each kind wins.
-    assert _cli(tmp_path, "extend", "ldld-bao-thang", "--until", "2024-03-01T17:00")[0] == 0
+    assert run_cli(tmp_path, "extend", "ldld-bao-thang", "--until", "2024-03-01T17:00")[0] == 0
     app = make_app(load_config(tmp_path / "intake.toml", {}))
     try:
         status = app.status(None)

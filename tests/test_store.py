@@ -6,7 +6,7 @@ from pathlib import Path
 
 from intake.store.models import Message, MessageState
 from intake.store.repository import CampaignRecord, RosterUnit, Store
-from intake.store.status import UnitState, campaign_status
+from intake.store.status import UnitState
 
 T0 = dt.datetime(2024, 2, 20, 2, 0, tzinfo=dt.UTC)
 RAW = b"From: a@x.vn\r\nMessage-ID: <one@x.vn>\r\nSubject: s\r\n\r\nbody\r\n"
@@ -27,9 +27,13 @@ def test_ingest_is_idempotent_by_mailbox_key_and_by_identity(store_url: str, tmp
     assert first.new and not again.new and not moved.new
     assert first.message_pk == again.message_pk == moved.message_pk
     assert store.seen_keys("imap:x", "INBOX", 8) == {"1"}
-    row, raw = store.raw_of(first.message_pk)
-    assert raw == RAW and row.state == MessageState.STORED
-    assert (tmp_path / "files" / row.raw_path).read_bytes() == RAW
+    received, raw = store.raw_of(first.message_pk)
+    assert raw == RAW and received == T0
+    assert store.messages_in_state(MessageState.STORED) == [first.message_pk]
+    with store.session() as s:
+        row = s.get(Message, first.message_pk)
+        assert row is not None
+        assert (tmp_path / "files" / row.raw_path).read_bytes() == RAW
     other = store.ingest("imap:x", "INBOX", 8, "2", RAW + b"changed", T0)
     assert other.new and other.message_pk != first.message_pk
     store.close()
@@ -42,9 +46,9 @@ def test_times_round_trip_as_utc_and_status_counts(store_url: str, tmp_path: Pat
         msg = s.get(Message, pk)
         assert msg is not None
         msg.state, msg.unit_id, msg.campaign_id, msg.has_report = MessageState.PROCESSED, "u1", "c", True
-    row, _ = store.raw_of(pk)
-    assert row.received_at == T0 and row.received_at.tzinfo is not None
-    status = campaign_status(store, "c", "Chuyên đề", T0 + dt.timedelta(days=9), ["u1"])
+    received, _ = store.raw_of(pk)
+    assert received == T0 and received.tzinfo is not None
+    status = store.campaign_status("c", "Chuyên đề", T0 + dt.timedelta(days=9), ["u1"])
     assert [(u.id, u.status, u.submissions) for u in status.units] == [("u1", UnitState.ON_TIME, 1)]
     assert store.registered_addresses() == {"a@x.vn": "u1"}
     store.close()

@@ -37,7 +37,7 @@ import threading
 import time
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,20 +149,26 @@ class DocumentReader:
         if len(att.data) > limits.max_bytes:
             raise UnreadableDocument(f"file too large ({len(att.data)} bytes > {limits.max_bytes})")
         sniffed = sniff(att.filename, att.content_type, att.data)
-        kind = sniffed.kind
-        if kind is FileKind.DOCX:
-            return parse_docx(att.data, limits.docx)
-        if kind is FileKind.ENCRYPTED:
-            raise EncryptedDocument(f"{sniffed.label}: cannot be read without its password")
-        if kind in (FileKind.DOC, FileKind.OTHER_WORDLIKE):
-            return parse_docx(self.convert_to_docx(att.data, sniffed), limits.docx)
-        if kind in (FileKind.PDF, FileKind.IMAGE):
-            raise UnsupportedDocument(f"{sniffed.label} is not a Word document")
+        reader = READERS.get(sniffed.kind)
+        if reader is not None:
+            return reader(self, att, sniffed)
         suffix = suffix_of(att.filename)
         if suffix in DOCX_SUFFIXES or suffix in DOC_SUFFIXES:
             # Named like a Word file but nothing Word-like inside: a broken report,
             # not a file of another kind.
             raise UnreadableDocument(f"named {suffix} but is not a Word document ({sniffed.label})")
+        raise UnsupportedDocument(f"{sniffed.label} is not a Word document")
+
+    def _docx(self, att: Attachment, sniffed: Sniffed) -> Outline:
+        return parse_docx(att.data, self.limits.docx)
+
+    def _converted(self, att: Attachment, sniffed: Sniffed) -> Outline:
+        return parse_docx(self.convert_to_docx(att.data, sniffed), self.limits.docx)
+
+    def _encrypted(self, att: Attachment, sniffed: Sniffed) -> Outline:
+        raise EncryptedDocument(f"{sniffed.label}: cannot be read without its password")
+
+    def _not_word(self, att: Attachment, sniffed: Sniffed) -> Outline:
         raise UnsupportedDocument(f"{sniffed.label} is not a Word document")
 
     def convert_to_docx(self, data: bytes, sniffed: Sniffed) -> bytes:
@@ -311,6 +317,17 @@ class DocumentReader:
             if proc.poll() is None:
                 proc.wait()
         return _worker_result(proc.returncode, stdout, stderr)
+
+
+# How each kind of file becomes an outline (or why it cannot); kinds not here are judged by their name.
+READERS: dict[FileKind, Callable[[DocumentReader, Attachment, Sniffed], Outline]] = {
+    FileKind.DOCX: DocumentReader._docx,
+    FileKind.DOC: DocumentReader._converted,
+    FileKind.OTHER_WORDLIKE: DocumentReader._converted,
+    FileKind.ENCRYPTED: DocumentReader._encrypted,
+    FileKind.PDF: DocumentReader._not_word,
+    FileKind.IMAGE: DocumentReader._not_word,
+}
 
 
 def _worker_result(returncode: int, stdout: bytes, stderr: bytes) -> Outline:

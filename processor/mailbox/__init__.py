@@ -1,7 +1,7 @@
 """Mailbox adapters: where raw messages come from (Maildir, IMAP)."""
 from __future__ import annotations
 
-from intake.processor.config import MailboxConfig
+from intake.processor.config import ImapConfig, MailboxConfig
 from intake.processor.mailbox.base import Ledger, Mailbox, MailboxItem
 
 __all__ = ["Ledger", "Mailbox", "MailboxItem", "open_mailbox"]
@@ -9,11 +9,10 @@ __all__ = ["Ledger", "Mailbox", "MailboxItem", "open_mailbox"]
 
 def open_mailbox(cfg: MailboxConfig) -> Mailbox:
     """The one factory for mailbox adapters, so tests can swap it."""
-    if cfg.kind == "maildir":
-        from intake.processor.mailbox.maildir import MaildirMailbox
+    if isinstance(cfg, ImapConfig):
+        from intake.processor.mailbox.imap import ImapMailbox
 
-        assert cfg.path is not None
-        return MaildirMailbox(cfg.path, since=cfg.since)
-    from intake.processor.mailbox.imap import ImapMailbox
+        return ImapMailbox(cfg)
+    from intake.processor.mailbox.maildir import MaildirMailbox
 
-    return ImapMailbox(cfg)
+    return MaildirMailbox(cfg.path, since=cfg.since)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -39,6 +40,8 @@ class Ledger(Protocol):
 
 
 class Mailbox(Protocol):
+    """Every capability the daemon and `check-config` use: no adapter is probed with getattr."""
+
     identity: str  # stable name of the mailbox in the ledger, e.g. "imap:user@host:993"
 
     def fetch_new(self, ledger: Ledger) -> Iterator[MailboxItem]:
@@ -48,6 +51,19 @@ class Mailbox(Protocol):
 
     def after_stored(self, item: MailboxItem) -> None:
         """Apply the configured `after` action; called once the raw is committed."""
+        ...
+
+    @property
+    def idle_supported(self) -> bool:
+        """Whether `idle_wait` can wait for the server's news (IMAP IDLE); else the daemon polls."""
+        ...
+
+    def idle_wait(self, seconds: float, stop: threading.Event) -> bool:
+        """Wait up to `seconds` (or until `stop`) for new mail; True when the server announced some."""
+        ...
+
+    def probe(self) -> str:
+        """For check-config: reach the mailbox and say what is there, in one line; MailboxError if not."""
         ...
 
     def close(self) -> None: ...

@@ -29,7 +29,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
 from intake.parsers.errors import CredentialError, MailboxAuthError, MailboxError
-from intake.processor.config import MailboxConfig
+from intake.processor.config import ImapConfig
 from intake.processor.credentials import oauth2_token
 from intake.processor.mailbox.base import Ledger, MailboxItem
 
@@ -45,7 +45,7 @@ SIZE_CHUNK = 2000  # UIDs per RFC822.SIZE fetch: keeps command lines and respons
 MAX_MESSAGE_BYTES = 60 * 1024 * 1024  # larger messages are recorded as seen and skipped
 IDLE_TICK = 1.0  # seconds between looks at the stop event while in IDLE
 
-TokenSource = Callable[[MailboxConfig], str]
+TokenSource = Callable[[ImapConfig], str]
 
 
 @dataclass(frozen=True)
@@ -56,12 +56,12 @@ class Selected:
     keywords: bool  # PERMANENTFLAGS has \* : the server stores keywords such as $IntakeProcessed
 
 
-def _token(cfg: MailboxConfig) -> str:
+def _token(cfg: ImapConfig) -> str:
     return str(oauth2_token(cfg.oauth2_token_command, cfg.oauth2_token_file))
 
 
 class ImapMailbox:
-    def __init__(self, cfg: MailboxConfig, *, token_source: TokenSource = _token,
+    def __init__(self, cfg: ImapConfig, *, token_source: TokenSource = _token,
                  ignore_capabilities: Sequence[str] = (), keyword: bytes | None = KEYWORD) -> None:
         """`ignore_capabilities` hides extensions a server advertises but gets wrong; `keyword=None`
         flags with \\Flagged even where keywords are allowed. Both also let tests drive the
@@ -355,7 +355,7 @@ def _drop(client: IMAPClient) -> None:
 
 
 @contextlib.contextmanager
-def _translated(doing: str, cfg: MailboxConfig) -> Iterator[None]:
+def _translated(doing: str, cfg: ImapConfig) -> Iterator[None]:
     """Turn what imapclient, ssl and socket raise into MailboxError naming the cause."""
     where = f"{cfg.host}:{cfg.port}"
     try:

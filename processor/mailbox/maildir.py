@@ -10,6 +10,7 @@ import datetime as dt
 import email.parser
 import email.policy
 import logging
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,6 +81,16 @@ class MaildirMailbox:
 
     def after_stored(self, item: MailboxItem) -> None:
         """A Maildir is never changed: the ledger alone remembers."""
+
+    @property
+    def idle_supported(self) -> bool:
+        """A Maildir announces nothing: the daemon polls it every `poll_every` seconds."""
+        return False
+
+    def idle_wait(self, seconds: float, stop: threading.Event) -> bool:
+        """No news to wait for: sleeps (unless stopped) and says nothing arrived."""
+        stop.wait(seconds)
+        return False
 
     def close(self) -> None:
         """Nothing to release."""

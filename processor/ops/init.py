@@ -28,8 +28,8 @@ from zoneinfo import ZoneInfo
 
 from rich.console import Console
 
-from intake.parsers.errors import ConfigError, IntakeError
-from intake.processor.staff_dates import StaffDateError, parse_staff_datetime
+from intake.parsers.errors import ConfigError, IntakeError, UsageError
+from intake.processor.staff_dates import parse_staff_datetime
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 PASSWORD_ENV = "INTAKE_MAIL_PASSWORD"  # one Gmail app password serves IMAP and SMTP
@@ -141,8 +141,8 @@ class Asker:
 
 def _date_check(text: str) -> str | None:
     try:
-        parse_staff_datetime(text, TZ)
-    except StaffDateError:
+        parse_staff_datetime(text, TZ, dt.datetime.now(TZ))
+    except UsageError:
         return "Ngày chưa đúng dạng: nhập như 05/03/2024 hoặc 05/03/2024 17:00."
     return None
 
@@ -192,8 +192,9 @@ def collect(args: argparse.Namespace, asker: Asker, today: dt.date) -> Answers:
     for flag, text in (("--opens", a.opens), ("--deadline", a.deadline)):
         if _date_check(text):
             raise InitError(f"{flag}: expected a date such as 05/03/2024 or 05/03/2024 17:00, got \"{text}\"")
-    opens = parse_staff_datetime(a.opens, TZ, day_starts=True)[0]
-    if parse_staff_datetime(a.deadline, TZ)[0] <= opens:
+    now = dt.datetime.now(TZ)
+    opens = parse_staff_datetime(a.opens, TZ, now, day_starts=True)[0]
+    if parse_staff_datetime(a.deadline, TZ, now)[0] <= opens:
         raise InitError("--deadline: must be after --opens")
     a.section_title = args.section_title or asker.ask(
         "--section-title", "Tên mục cần lấy trong báo cáo, đúng như trong văn bản hướng dẫn")
@@ -295,7 +296,7 @@ def _q(text: str) -> str:
 
 def render(a: Answers, units: int, today: dt.date, data_dir: Path | None = None) -> str:
     oauth = a.auth == "oauth"
-    since = parse_staff_datetime(a.opens, TZ, day_starts=True)[0].date() - dt.timedelta(days=30)
+    since = parse_staff_datetime(a.opens, TZ, dt.datetime.now(TZ), day_starts=True)[0].date() - dt.timedelta(days=30)
     login = (f"oauth2_token_command = {_q(a.oauth_token_command)}   # OAuth2: see docs/GMAIL.md" if oauth else
              f"password_env = \"{PASSWORD_ENV}\"   # the password is in the environment (intake.env), never here")
     smtp_login = login if a.smtp_username else "# no login on this server"

@@ -6,12 +6,14 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from intake.parsers.errors import PermanentSendError, SendError
-from intake.processor.config import SendingConfig
-from intake.store.models import Outgoing, OutgoingKind, OutgoingState
-from intake.store.repository import Store
+from intake.processor.config import OutboxConfig, SendingConfig
+from intake.store.kinds import OutgoingKind, OutgoingState
+
+if TYPE_CHECKING:  # the sending stage needs the Store's methods, not the ORM at import time
+    from intake.store.repository import Store
 
 # SPEC "No stale mail": reminders and digests never go out more than a day late.
 STALE_AFTER = dt.timedelta(days=1)
@@ -20,9 +22,23 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = dt.timedelta(hours=1)
 
 
+@dataclass(frozen=True)
+class Envelope:
+    """One mail as a transport sends it: plain values, no store row."""
+
+    sender: str                    # the envelope sender (MAIL FROM)
+    recipients: tuple[str, ...]
+    raw: bytes                     # the whole message, headers included
+    label: str                     # stable name of this mail ("000012-ack"): a resend replaces, never duplicates
+
+
 class Transport(Protocol):
-    def send(self, row: Outgoing) -> None:
+    def send(self, envelope: Envelope) -> None:
         """Deliver one message; SendError (transient) or PermanentSendError."""
+        ...
+
+    def probe(self) -> str:
+        """For check-config: whether mail can go out, in one line; SendError when not."""
         ...
 
     def close(self) -> None: ...
@@ -30,7 +46,7 @@ class Transport(Protocol):
 
 def open_transport(cfg: SendingConfig) -> Transport:
     """The one factory for transports, so tests can swap it."""
-    if cfg.kind == "outbox":
+    if isinstance(cfg, OutboxConfig):
         from intake.processor.sending.outbox import OutboxTransport
 
         return OutboxTransport(cfg.outbox_dir)
@@ -62,8 +78,8 @@ RESEND_NOTE = "delivery interrupted (possibly delivered): sending once more with
 GIVE_UP_NOTE = "delivery interrupted twice (possibly delivered): not sent again"
 
 
-def deliver_pending(store: Store, transport: Transport, now: dt.datetime) -> DeliveryCounts:
-    """Send every due pending row once; a row is marked sent right after the server accepted it."""
+def deliver_pending(store: Store, transport: Transport, now: dt.datetime, sender: str) -> DeliveryCounts:
+    """Send every due pending row once, from `sender`; a row is marked sent right after the server accepted it."""
     resent, given_up = store.recover_interrupted(now, RESEND_NOTE, GIVE_UP_NOTE)
     if resent or given_up:
         log.warning("%s interrupted deliveries found: %s to resend once, %s taken as delivered",
@@ -72,13 +88,14 @@ def deliver_pending(store: Store, transport: Transport, now: dt.datetime) -> Del
     for row in store.pending_outgoing(now):
         if not store.claim_outgoing(row.id, now + LEASE):
             continue  # another sender (e.g. `intake remind` beside the daemon) has it
-        if row.kind != OutgoingKind.ACK and row.created_at < now - STALE_AFTER:  # SPEC "No stale mail"
+        stale = row.created_at is not None and row.created_at < now - STALE_AFTER  # SPEC "No stale mail"
+        if row.kind != OutgoingKind.ACK and stale:
             log.warning("outgoing %s (%s to %s) queued %s and never sent: stale, skipped", row.id, row.kind.value,
                         row.to_address, row.created_at)
             store.mark_outgoing(row.id, OutgoingState.SKIPPED, error="stale: queued more than a day ago")
             continue
         try:
-            transport.send(row)
+            transport.send(Envelope(sender=sender, recipients=(row.to_address,), raw=row.raw, label=row.label))
         except PermanentSendError as exc:
             log.error("outgoing %s to %s refused for good: %s", row.id, row.to_address, exc)
             store.mark_outgoing(row.id, OutgoingState.FAILED, error=str(exc))
@@ -90,6 +107,6 @@ def deliver_pending(store: Store, transport: Transport, now: dt.datetime) -> Del
             store.mark_outgoing(row.id, OutgoingState.PENDING, error=str(exc), next_attempt_at=now + delay)
             retry += 1
             continue
-        store.mark_outgoing(row.id, OutgoingState.SENT)
+        store.mark_outgoing(row.id, OutgoingState.SENT, at=now)
         sent += 1
     return DeliveryCounts(sent=sent, retry=retry, failed=failed)

@@ -1,5 +1,7 @@
-"""Whether and what to acknowledge; the acknowledgement is queued as an
-outgoing row in the same transaction that records the submission."""
+"""Whether and what to acknowledge (pure: `plan_ack`), and the mail that says it (`compose_ack`).
+
+The acknowledgement is queued in the same transaction that records the
+submission (`Store.record`), under the dedupe key `ack:<message>`."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,15 +12,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from intake.parsers.email import is_synthetic_message_id, normalise_address
 from intake.parsers.model import ParsedEmail, Problem, SectionResult
-from intake.processor.config import AcknowledgeConfig, CampaignConfig, Config, SendingConfig
-from intake.processor.sending.compose import compose, reply_subject, template_env
-from intake.store.models import Message, Outgoing, OutgoingKind, OutgoingState, Unit
-from intake.store.repository import Store
+from intake.processor.config import AcknowledgeConfig, CampaignConfig, Config, SendingConfig, login_of
+from intake.processor.sending.compose import compose, reply_subject
+from intake.store.kinds import OutgoingKind, OutgoingState
+from intake.store.records import OutgoingMail, ack_key
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class AckPolicy:
     @classmethod
     def for_config(cls, cfg: Config) -> AckPolicy:
         """Our own addresses: the sender address and the logins of the mail-out and the mailbox."""
-        own = (cfg.sending.from_address, cfg.sending.username, cfg.mailbox.username)
+        own = (cfg.sending.from_address, login_of(cfg.sending), login_of(cfg.mailbox))
         return cls(cfg.acknowledge, tuple(a for a in own if "@" in a))
 
     def never_acknowledge(self, parsed: ParsedEmail) -> str | None:
@@ -80,69 +80,100 @@ def zone_label(when: dt.datetime) -> str:
     return f"GMT{sign}{hours}" + (f":{rest:02d}" if rest else "")
 
 
-class Acknowledger:
-    def __init__(self, ack: AcknowledgeConfig, sending: SendingConfig, store: Store, tz: ZoneInfo,
-                 env: Environment | None = None) -> None:
-        self.ack, self.sending, self.store, self.tz = ack, sending, store, tz
-        self.env = env or template_env()
+@dataclass(frozen=True)
+class AckPlan:
+    """The acknowledgement decided for one message, before it is rendered and queued."""
 
-    def queue(self, s: Session, msg: Message, parsed: ParsedEmail, campaign: CampaignConfig,
-              attachments: Sequence[dict[str, Any]], section: SectionResult | None, *, now: dt.datetime) -> None:
-        """Write the acknowledgement row for `msg` (pending, or skipped with the reason)."""
-        if not self.ack.enabled:
-            return
-        if msg.unit_id is None and not msg.has_word_file:
-            return  # an unknown sender without a Word file: nothing to confirm
-        if s.scalar(select(Outgoing.id).where(Outgoing.dedupe_key == f"ack:{msg.id}")) is not None:
-            return  # re-evaluated (e.g. after `units link`): acknowledged once already
-        unit = s.get(Unit, msg.unit_id) if msg.unit_id else None
-        context = self.context(s, msg, parsed, campaign, attachments, section, unit)
-        template = f"ack_{self.ack.language}" if unit else f"ack_unknown_{self.ack.language}"
-        original_id = None if is_synthetic_message_id(parsed.message_id) else parsed.message_id
-        composed = compose(self.env, template, context,
-                           from_address=self.sending.from_address, from_name=self.sending.from_name,
-                           to_address=parsed.from_address, to_name=parsed.from_name,
-                           subject=reply_subject(parsed.subject, self.ack.language), now=now,
-                           in_reply_to=original_id, references=parsed.references)
-        state, reason = self._skip_reason(s, msg, parsed, now)
-        s.add(Outgoing(kind=OutgoingKind.ACK, dedupe_key=f"ack:{msg.id}", message_pk=msg.id, unit_id=msg.unit_id,
-                       campaign_id=campaign.id, to_address=parsed.from_address, subject=composed.subject,
-                       our_message_id=composed.message_id, raw=composed.raw, state=state, last_error=reason,
-                       created_at=now, next_attempt_at=now))
+    message_pk: int
+    template: str                  # "ack_vi", "ack_unknown_en" ...
+    context: Mapping[str, Any]     # what the template shows
+    to_address: str
+    to_name: str
+    subject: str
+    in_reply_to: str | None
+    references: tuple[str, ...]
+    unit_id: str | None
+    campaign_id: str
+    skip_reason: str | None = None  # recorded, never sent (too old, rate limit)
 
-    def _skip_reason(self, s: Session, msg: Message, parsed: ParsedEmail,
-                     now: dt.datetime) -> tuple[OutgoingState, str | None]:
-        if msg.received_at < now - dt.timedelta(days=self.ack.max_age_days):
-            return OutgoingState.SKIPPED, f"older than {self.ack.max_age_days} days"
-        sent = self.store.outgoing_count_since(parsed.from_address, now - dt.timedelta(hours=1), s)
-        if sent >= self.ack.max_per_hour:
-            return OutgoingState.SKIPPED, f"rate limit: {sent} acknowledgements to this address in the last hour"
-        return OutgoingState.PENDING, None
 
-    def context(self, s: Session, msg: Message, parsed: ParsedEmail, campaign: CampaignConfig,
-                attachments: Sequence[Mapping[str, Any]], section: SectionResult | None,
-                unit: Unit | None) -> dict[str, Any]:
-        """Everything the acknowledgement templates show (times already in the configured zone)."""
-        received = msg.received_at.astimezone(self.tz)
-        extended = self.store.extended_until(s, unit.id, campaign.id) if unit else None
-        deadline = (extended or campaign.deadline).astimezone(self.tz)
-        files = [{"filename": a["filename"], "note": file_note(a, msg.has_report).value} for a in attachments]
-        return {
-            "unit_name": unit.name if unit else None,
-            "sender_name": parsed.from_name,
-            "sender_address": parsed.from_address,
-            "campaign": {"id": campaign.id, "title": campaign.title, "section_title": campaign.section_title},
-            "deadline": deadline,
-            "extended": extended is not None,
-            "general_deadline": campaign.deadline.astimezone(self.tz),
-            "received_at": received,
-            "zone": zone_label(received),
-            "on_time": msg.received_at < (extended or campaign.deadline),
-            "files": files,
-            "has_report": msg.has_report,
-            "section_found": bool(section and section.found),
-            "heading": section.heading if section and section.found else None,
-            "problems": list(msg.problems or []),
-            "reference": msg.reference,
-            "office": self.sending.from_name or self.sending.from_address,
-        }
+@dataclass(frozen=True)
+class AckFacts:
+    """What the acknowledgement of one message says and whether it goes out (all plain values)."""
+
+    message_pk: int
+    received_at: dt.datetime
+    reference: str | None
+    unit_id: str | None
+    unit_name: str | None
+    has_word_file: bool
+    has_report: bool
+    files: Sequence[Mapping[str, Any]]   # filename, is_report, problem, kind
+    section: SectionResult | None
+    problems: Sequence[str]
+    extended_until: dt.datetime | None
+    acknowledged: bool                    # queued once already (a re-evaluation)
+    recent_to_sender: int                 # acknowledgements to the sender in the last hour
+
+
+def plan_ack(ack: AcknowledgeConfig, sending: SendingConfig, tz: ZoneInfo, parsed: ParsedEmail,
+             campaign: CampaignConfig, facts: AckFacts, now: dt.datetime) -> tuple[AckPlan | None, str | None]:
+    """SPEC's acknowledgement rule, pure: (the plan, None) or (None, why no acknowledgement)."""
+    if not ack.enabled:
+        return None, "acknowledgements disabled"
+    if facts.unit_id is None and not facts.has_word_file:
+        return None, "unknown sender without a Word file: nothing to confirm"
+    if facts.acknowledged:
+        return None, "acknowledged once already"
+    skip = None
+    if facts.received_at < now - dt.timedelta(days=ack.max_age_days):
+        skip = f"older than {ack.max_age_days} days"
+    elif facts.recent_to_sender >= ack.max_per_hour:
+        skip = f"rate limit: {facts.recent_to_sender} acknowledgements to this address in the last hour"
+    template = f"ack_{ack.language}" if facts.unit_id else f"ack_unknown_{ack.language}"
+    return AckPlan(
+        message_pk=facts.message_pk, template=template, context=ack_context(sending, tz, parsed, campaign, facts),
+        to_address=parsed.from_address, to_name=parsed.from_name,
+        subject=reply_subject(parsed.subject, ack.language),
+        in_reply_to=None if is_synthetic_message_id(parsed.message_id) else parsed.message_id,
+        references=parsed.references, unit_id=facts.unit_id, campaign_id=campaign.id, skip_reason=skip), None
+
+
+def ack_context(sending: SendingConfig, tz: ZoneInfo, parsed: ParsedEmail, campaign: CampaignConfig,
+                facts: AckFacts) -> dict[str, Any]:
+    """Everything the acknowledgement templates show (times already in the configured zone)."""
+    received = facts.received_at.astimezone(tz)
+    extended = facts.extended_until if facts.unit_id else None
+    deadline = (extended or campaign.deadline).astimezone(tz)
+    section = facts.section
+    return {
+        "unit_name": facts.unit_name,
+        "sender_name": parsed.from_name,
+        "sender_address": parsed.from_address,
+        "campaign": {"id": campaign.id, "title": campaign.title, "section_title": campaign.section_title},
+        "deadline": deadline,
+        "extended": extended is not None,
+        "general_deadline": campaign.deadline.astimezone(tz),
+        "received_at": received,
+        "zone": zone_label(received),
+        "on_time": facts.received_at < (extended or campaign.deadline),
+        "files": [{"filename": a["filename"], "note": file_note(a, facts.has_report).value} for a in facts.files],
+        "has_report": facts.has_report,
+        "section_found": bool(section and section.found),
+        "heading": section.heading if section and section.found else None,
+        "problems": list(facts.problems),
+        "reference": facts.reference,
+        "office": sending.from_name or sending.from_address,
+    }
+
+
+def compose_ack(env: Environment, plan: AckPlan, sending: SendingConfig, now: dt.datetime) -> OutgoingMail:
+    """The acknowledgement rendered and ready to queue (pending, or skipped with the reason)."""
+    composed = compose(env, plan.template, dict(plan.context), from_address=sending.from_address,
+                       from_name=sending.from_name, to_address=plan.to_address, to_name=plan.to_name,
+                       subject=plan.subject, now=now, in_reply_to=plan.in_reply_to, references=plan.references)
+    return OutgoingMail(kind=OutgoingKind.ACK, dedupe_key=ack_key(plan.message_pk), to_address=plan.to_address,
+                        subject=composed.subject, our_message_id=composed.message_id, raw=composed.raw,
+                        created_at=now, state=OutgoingState.SKIPPED if plan.skip_reason else OutgoingState.PENDING,
+                        reason=plan.skip_reason, message_pk=plan.message_pk, unit_id=plan.unit_id,
+                        campaign_id=plan.campaign_id)

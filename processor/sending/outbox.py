@@ -6,24 +6,24 @@ import tempfile
 from pathlib import Path
 
 from intake.parsers.errors import SendError
-from intake.store.models import Outgoing
+from intake.processor.sending import Envelope
 
 
 class OutboxTransport:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def path_for(self, row: Outgoing) -> Path:
-        # Named by our row id: writing it again after a crash replaces it, never duplicates it.
-        return self.folder / f"{row.id:06d}-{row.kind.value}.eml"
+    def path_for(self, envelope: Envelope) -> Path:
+        # Named by the mail's label (our row id): writing it again after a crash replaces it, never duplicates it.
+        return self.folder / f"{envelope.label}.eml"
 
-    def send(self, row: Outgoing) -> None:
-        target = self.path_for(row)
+    def send(self, envelope: Envelope) -> None:
+        target = self.path_for(envelope)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-")
             with os.fdopen(fd, "wb") as fh:
-                fh.write(row.raw)
+                fh.write(envelope.raw)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, target)

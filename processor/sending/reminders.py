@@ -32,16 +32,15 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
 from rich.console import Console
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from intake.processor.config import CampaignConfig, Config, remind_offset
+from intake.processor.config import CampaignConfig, Config
 from intake.processor.sending import STALE_AFTER  # a reminder point further back: recorded as skipped
 from intake.processor.sending.compose import compose, template_env
 from intake.processor.staff.report import PROBLEM_VI, STATE_VI, local_time
-from intake.store.models import Outgoing, OutgoingKind, OutgoingState
+from intake.store.kinds import OutgoingKind, OutgoingState
+from intake.store.records import OutgoingMail
 from intake.store.repository import Store
-from intake.store.status import CampaignStatus, UnitState, UnitStatus, campaign_status
+from intake.store.status import CampaignStatus, UnitState, UnitStatus
 
 log = logging.getLogger(__name__)
 MANUAL = "manual"
@@ -76,13 +75,13 @@ class Reminders:
         self.tz: ZoneInfo = cfg.timezone
 
     def status(self, camp: CampaignConfig) -> CampaignStatus:
-        return campaign_status(self.store, camp.id, camp.title, camp.deadline, camp.unit_ids(self.cfg.units))
+        return self.store.campaign_status(camp.id, camp.title, camp.deadline, camp.unit_ids(self.cfg.units))
 
     # -- what is due ----------------------------------------------------------------
 
     def due_point(self, camp: CampaignConfig, unit: UnitStatus, now: dt.datetime) -> str | None:
         """The latest of the campaign's reminder points reached by `now`, for this unit's deadline."""
-        reached = [(unit.deadline + remind_offset(p), p) for p in camp.remind]
+        reached = [(unit.deadline + p.offset, p.label) for p in camp.remind]
         reached = [(when, p) for when, p in reached if camp.opens <= when <= now]
         return max(reached)[1] if reached else None
 
@@ -96,7 +95,7 @@ class Reminders:
             for unit in self._missing(camp):
                 point = self.due_point(camp, unit, now)
                 if point is not None:
-                    when = unit.deadline + remind_offset(point)
+                    when = unit.deadline + next(p.offset for p in camp.remind if p.label == point)
                     stale = f"stale: reminder point {point} was {when:%Y-%m-%d %H:%M} UTC, more than a day ago" \
                         if when < now - STALE_AFTER else None
                     self._queue(camp, unit, point, now, plan, dry_run=False, skip=stale)
@@ -125,16 +124,19 @@ class Reminders:
             plan.no_address.append(unit)
             return
         prefix = f"remind:{camp.id}:{unit.id}:{point}:"
-        with self.store.session() as s:
-            if _has_prefix(s, prefix):
-                plan.already.append(unit)
-                return
-            reminder = Reminder(camp.id, unit.id, unit.name, point.split(":", 1)[0], addresses)
-            (plan.stale if skip else plan.queued).append(reminder)
-            if dry_run:
-                return
-            for address in addresses:
-                self._add_reminder(s, camp, unit, point, address, now, skip=skip)
+        if self.store.queued(prefix=prefix):
+            plan.already.append(unit)
+            return
+        reminder = Reminder(camp.id, unit.id, unit.name, point.split(":", 1)[0], addresses)
+        done = plan.stale if skip else plan.queued
+        if dry_run:
+            done.append(reminder)
+            return
+        mails = [self._reminder(camp, unit, point, address, now, skip=skip) for address in addresses]
+        if not self.store.queue(mails, unless_prefix=prefix):
+            plan.already.append(unit)  # queued meanwhile by another process
+            return
+        done.append(reminder)
         if skip:
             log.info("reminder %s for %s recorded as skipped, never sent: %s", point, unit.id, skip)
         else:
@@ -143,8 +145,8 @@ class Reminders:
     def addresses_of(self, unit_id: str) -> tuple[str, ...]:
         return tuple(sorted(a for a, u in self.store.registered_addresses().items() if u == unit_id))
 
-    def _add_reminder(self, s: Session, camp: CampaignConfig, unit: UnitStatus, point: str, address: str,
-                      now: dt.datetime, skip: str | None = None) -> None:
+    def _reminder(self, camp: CampaignConfig, unit: UnitStatus, point: str, address: str,
+                  now: dt.datetime, skip: str | None = None) -> OutgoingMail:
         lang = self.cfg.acknowledge.language
         overdue = now >= unit.deadline
         context = {
@@ -161,11 +163,10 @@ class Reminders:
         composed = compose(self.env, f"reminder_{lang}", context, from_address=self.cfg.sending.from_address,
                            from_name=self.cfg.sending.from_name, to_address=address, to_name=unit.name,
                            subject=subject, now=now, auto_reply=False)
-        s.add(Outgoing(kind=OutgoingKind.REMINDER, dedupe_key=f"remind:{camp.id}:{unit.id}:{point}:{address}",
-                       unit_id=unit.id, campaign_id=camp.id, to_address=address, subject=composed.subject,
-                       our_message_id=composed.message_id, raw=composed.raw,
-                       state=OutgoingState.SKIPPED if skip else OutgoingState.PENDING, last_error=skip,
-                       created_at=now, next_attempt_at=now))
+        return OutgoingMail(kind=OutgoingKind.REMINDER, dedupe_key=f"remind:{camp.id}:{unit.id}:{point}:{address}",
+                            to_address=address, subject=composed.subject, our_message_id=composed.message_id,
+                            raw=composed.raw, created_at=now, unit_id=unit.id, campaign_id=camp.id,
+                            state=OutgoingState.SKIPPED if skip else OutgoingState.PENDING, reason=skip)
 
     # -- the daily digest -----------------------------------------------------------
 
@@ -173,9 +174,8 @@ class Reminders:
         staff = self.cfg.staff
         if not staff.emails or staff.digest_at is None:
             return False
-        hour, minute = (int(x) for x in staff.digest_at.split(":"))
         local = now.astimezone(self.tz)
-        return (local.hour, local.minute) >= (hour, minute)
+        return (local.hour, local.minute) >= (staff.digest_at.hour, staff.digest_at.minute)
 
     def digest(self) -> int:
         """Queue today's digest to each staff address not sent one yet; the number queued."""
@@ -187,27 +187,23 @@ class Reminders:
         if not camps:
             return 0
         keys = {address: f"digest:{today}:{address.strip().lower()}" for address in self.cfg.staff.emails}
-        with self.store.session() as s:
-            due = [a for a, key in keys.items()
-                   if s.scalar(select(Outgoing.id).where(Outgoing.dedupe_key == key)) is None]
+        due = [a for a, key in keys.items() if not self.store.queued(key=key)]
         if not due:
             return 0
         context = self._digest_context(camps, now)  # its own transactions: never inside another one
         lang = self.cfg.staff.language
         subject = (f"Tình hình nhận báo cáo ngày {now.astimezone(self.tz):%d/%m/%Y}" if lang == "vi"
                    else f"Reports received: {now.astimezone(self.tz):%d %B %Y}")
-        queued = 0
-        with self.store.session() as s:
-            for address in due:
-                if s.scalar(select(Outgoing.id).where(Outgoing.dedupe_key == keys[address])) is not None:
-                    continue  # queued meanwhile by another process (`intake remind` beside the daemon)
-                composed = compose(self.env, f"digest_{lang}", context, from_address=self.cfg.sending.from_address,
-                                   from_name=self.cfg.sending.from_name, to_address=address, to_name="",
-                                   subject=subject, now=now, auto_reply=False)
-                s.add(Outgoing(kind=OutgoingKind.DIGEST, dedupe_key=keys[address], to_address=address,
-                               subject=composed.subject, our_message_id=composed.message_id, raw=composed.raw,
-                               state=OutgoingState.PENDING, created_at=now, next_attempt_at=now))
-                queued += 1
+        mails = []
+        for address in due:
+            composed = compose(self.env, f"digest_{lang}", context, from_address=self.cfg.sending.from_address,
+                               from_name=self.cfg.sending.from_name, to_address=address, to_name="",
+                               subject=subject, now=now, auto_reply=False)
+            mails.append(OutgoingMail(kind=OutgoingKind.DIGEST, dedupe_key=keys[address], to_address=address,
+                                      subject=composed.subject, our_message_id=composed.message_id,
+                                      raw=composed.raw, created_at=now))
+        # A key queued meanwhile by another process (`intake remind` beside the daemon) is skipped by the store.
+        queued = self.store.queue(mails)
         if queued:
             log.info("digest for %s queued to %s address(es)", today, queued)
         return queued
@@ -231,11 +227,6 @@ class Reminders:
             })
         return {"campaigns": blocks, "now": local_time(now, self.tz),
                 "office": self.cfg.sending.from_name or self.cfg.sending.from_address}
-
-
-def _has_prefix(s: Session, prefix: str) -> bool:
-    pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return s.scalar(select(Outgoing.id).where(Outgoing.dedupe_key.like(pattern, escape="\\")).limit(1)) is not None
 
 
 def print_plan(plan: Plan, console: Console, *, dry_run: bool) -> None:

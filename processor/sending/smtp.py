@@ -16,8 +16,8 @@ import ssl
 from collections.abc import Callable
 
 from intake.parsers.errors import IntakeError, PermanentSendError, SendError
-from intake.processor.config import SendingConfig
-from intake.store.models import Outgoing
+from intake.processor.config import SmtpConfig
+from intake.processor.sending import Envelope
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def xoauth2_string(username: str, token: str) -> str:
 
 
 class SmtpTransport:
-    def __init__(self, cfg: SendingConfig, token_source: Callable[[], str] | None = None) -> None:
+    def __init__(self, cfg: SmtpConfig, token_source: Callable[[], str] | None = None) -> None:
         self.cfg = cfg
         self._token_source = token_source
         self._client: smtplib.SMTP | None = None
@@ -125,15 +125,16 @@ class SmtpTransport:
 
     # -- Transport ----------------------------------------------------------------
 
-    def send(self, row: Outgoing) -> None:
+    def send(self, envelope: Envelope) -> None:
         client = self._connection()
+        recipients = ", ".join(envelope.recipients)
         try:
-            client.sendmail(self.cfg.from_address, [row.to_address], row.raw)
+            client.sendmail(envelope.sender, list(envelope.recipients), envelope.raw)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
-            raise _by_code(code, text, f"recipient {row.to_address} refused") from exc
+            raise _by_code(code, text, f"recipient {recipients} refused") from exc
         except smtplib.SMTPSenderRefused as exc:
-            raise _by_code(exc.smtp_code, exc.smtp_error, f"sender {self.cfg.from_address} refused") from exc
+            raise _by_code(exc.smtp_code, exc.smtp_error, f"sender {envelope.sender} refused") from exc
         except smtplib.SMTPDataError as exc:
             raise _by_code(exc.smtp_code, exc.smtp_error, "message refused") from exc
         except smtplib.SMTPResponseException as exc:
@@ -143,7 +144,7 @@ class SmtpTransport:
             self._drop()
             self._down = SendError(f"{self.where}: connection lost: {exc}")
             raise self._down from exc
-        log.info("sent outgoing %s to %s", row.id, row.to_address)
+        log.info("sent %s to %s", envelope.label, recipients)
 
     def probe(self) -> str:
         """For check-config: connect, secure, log in; the exact reason on failure."""

@@ -10,12 +10,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from intake.store.status import CampaignStatus, MessageView, UnitState, UnitStatus
+from intake.store.status import CampaignStatus, SubmissionView, UnitState, UnitStatus
 
 STATE_VI = {UnitState.MISSING: "Chưa gửi", UnitState.ON_TIME: "Đúng hạn", UnitState.LATE: "Quá hạn",
             UnitState.EXCUSED: "Miễn nộp"}
 STATE_COLOUR = {UnitState.MISSING: "red", UnitState.ON_TIME: "green", UnitState.LATE: "yellow",
                 UnitState.EXCUSED: "cyan"}
+REVIEW = "review"  # parsers.model.Confidence.REVIEW: the finder asks staff to look
 PROBLEM_VI = {
     "no_attachment": "không có tệp đính kèm",
     "unsupported_attachment": "tệp không phải Word",
@@ -31,7 +32,9 @@ def iso(when: dt.datetime | None, tz: ZoneInfo) -> str | None:
 
 
 def owes_something(unit: UnitStatus) -> bool:
-    """`missing` lists units missing, late, or whose latest report has problems."""
+    """`missing` lists units missing, late, or whose latest report has problems; never an excused unit."""
+    if unit.status == UnitState.EXCUSED:
+        return False
     if unit.status in (UnitState.MISSING, UnitState.LATE):
         return True
     return bool(unit.latest and unit.latest.problems)
@@ -58,11 +61,14 @@ def _unit_json(unit: UnitStatus, tz: ZoneInfo) -> dict[str, Any]:
     }
 
 
-def _message_json(m: MessageView, tz: ZoneInfo) -> dict[str, Any]:
+def _message_json(m: SubmissionView, tz: ZoneInfo) -> dict[str, Any]:
     section = None
     if m.section is not None:
         section = {"found": m.section.found, "heading": m.section.heading if m.section.found else None,
-                   "text": m.section.text if m.section.found else None, "figures": m.section.figures}
+                   "text": m.section.text if m.section.found else None, "figures": m.section.figures,
+                   "confidence": m.section.confidence,
+                   "candidates": [{"heading": c.heading, "score": c.score} for c in m.section.candidates[:3]],
+                   "chosen_by": m.section.chosen_by}
     return {
         "message_id": m.message_id,
         "from": m.from_address,
@@ -100,17 +106,45 @@ def section_label(unit: UnitStatus) -> str:
     return section.heading or ""
 
 
-def decision_note(unit: UnitStatus, tz: ZoneInfo) -> str:
-    """Staff decisions in words: the excuse's reason, the extension's date, and who decided."""
+def table_section_label(unit: UnitStatus) -> str:
+    """`section_label`, flagged "cần xem lại" when the finder asks staff to look."""
+    label = section_label(unit)
+    return f"cần xem lại: {label}" if review_needed(unit) else label
+
+
+def decision_clauses(unit: UnitStatus, tz: ZoneInfo, *, with_actor: bool = True) -> list[str]:
+    """Staff decisions in words, one clause each, without closing punctuation."""
     parts = []
     if unit.decision.excused:
-        parts.append(f"Lý do miễn nộp: {unit.decision.excuse_reason}." if unit.decision.excuse_reason
-                     else "Được miễn nộp.")
+        parts.append(f"Lý do miễn nộp: {unit.decision.excuse_reason}" if unit.decision.excuse_reason
+                     else "Được miễn nộp")
     if unit.decision.extended_until is not None:
-        parts.append(f"Gia hạn đến {local_time(unit.decision.extended_until, tz)}.")
-    if parts and unit.decision.decided_by:
-        parts.append(f"Người quyết định: {unit.decision.decided_by}.")
-    return " ".join(parts)
+        parts.append(f"Gia hạn đến {local_time(unit.decision.extended_until, tz)}")
+    if parts and with_actor and unit.decision.decided_by:
+        parts.append(f"Người quyết định: {unit.decision.decided_by}")
+    return [p.rstrip(". ") for p in parts]
+
+
+def decision_note(unit: UnitStatus, tz: ZoneInfo) -> str:
+    """Staff decisions in words: the excuse's reason, the extension's date, and who decided."""
+    return " ".join(f"{p}." for p in decision_clauses(unit, tz))
+
+
+def message_note(unit: UnitStatus, tz: ZoneInfo) -> str:
+    """Why a unit that wrote to us still has no report, e.g. it sent only a PDF."""
+    latest = unit.latest
+    if latest is None or latest.has_report:
+        return ""
+    problems = "; ".join(PROBLEM_VI.get(p, p) for p in latest.problems) or "không có báo cáo Word"
+    files = ", ".join(latest.attachments)
+    what = f"{problems} ({files})" if files else problems
+    return f"Thư nhận lúc {local_time(latest.received_at, tz)}: {what}"
+
+
+def review_needed(unit: UnitStatus) -> bool:
+    """The finder was unsure of the section shown (confidence `review`)."""
+    section = unit.latest.section if unit.latest else None
+    return section is not None and section.found and section.confidence == REVIEW
 
 
 def staff_console() -> Console:
@@ -136,7 +170,7 @@ def print_status_table(status: CampaignStatus, tz: ZoneInfo, console: Console, *
         colour = STATE_COLOUR[unit.status]
         table.add_row(str(i), escape(unit.name), f"[{colour}]{STATE_VI[unit.status]}[/{colour}]",
                       local_time(unit.received_at, tz), str(unit.submissions),
-                      escape(shorten(section_label(unit), 60)), problems_in_words(unit),
+                      escape(shorten(table_section_label(unit), 60)), problems_in_words(unit),
                       escape(decision_note(unit, tz)))
     console.print(table)
     counts = status.counts()

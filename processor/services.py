@@ -1,0 +1,271 @@
+"""The use cases staff have: what the CLI, the daemon and the web app call (CONTRACTS §2).
+
+`Office` is built from an `App` (config + store + clock + transports). Each
+method checks the request (a `UsageError` naming what is wrong: unknown
+unit, unknown reference, a past date ...), does it, and returns plain frozen
+views: no ORM row and no session ever leaves the store.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from intake.parsers.errors import UsageError
+from intake.parsers.model import Attachment
+from intake.parsers.section import heading_blocks
+from intake.parsers.unit import UnitName, address_key, match_name, name_key
+from intake.parsers.vietnamese import fold
+from intake.processor.app import App
+from intake.processor.config import CampaignConfig, UnitConfig
+from intake.processor.sending.reminders import Plan
+from intake.processor.staff.export import ExportContext, render
+from intake.processor.staff.report import owes_something
+from intake.processor.staff_dates import parse_staff_datetime
+from intake.store.kinds import DecisionKind
+from intake.store.status import CampaignStatus, UnitState, UnitStatus
+from intake.store.views import (
+    AttachmentView,
+    DecisionView,
+    MessageView,
+    OutgoingView,
+    SectionView,
+)
+
+__all__ = [
+    "AttachmentFile", "AttachmentView", "CampaignStatus", "DecisionView", "LinkResult", "MessageView", "Office",
+    "OutgoingView", "ReminderPlan", "SectionView", "UnitState", "UnitStatus", "parse_staff_datetime",
+]
+
+log = logging.getLogger(__name__)
+
+ReminderPlan = Plan
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    address: str
+    unit_id: str
+    reevaluated: int
+
+
+AttachmentFile = Attachment  # filename (the sender's: display only), content_type, data
+
+
+def resolve_unit(units: Sequence[UnitConfig], text: str) -> str:
+    """The id of the unit `text` names: its id; else the one whose name or alias folds the same
+    ("lđlđ huyen bac ha"); else the clear best fuzzy match, as sender identification does.
+    UsageError when none or several."""
+    wanted = text.strip()
+    if not wanted:
+        raise UsageError("unit: empty")
+    for unit in units:
+        if unit.id == wanted:
+            return unit.id
+    key = name_key(wanted)
+    exact = sorted({u.id for u in units if key in {name_key(n) for n in (u.name, *u.aliases)}
+                    or fold(u.id) == fold(wanted)})
+    if len(exact) == 1:
+        return exact[0]
+    if len(exact) > 1:
+        raise UsageError(f"unit: \"{text}\" names several units ({', '.join(exact)}): give the id")
+    unit_id, _score = match_name(wanted, [UnitName(u.id, (u.name, *u.aliases)) for u in units])
+    if unit_id is None:
+        raise UsageError(f"unit: no unit \"{text}\" in the roster (see `intake units list`)")
+    return unit_id
+
+
+class Office:
+    """Every staff use case, over one App."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.cfg = app.cfg
+        self.store = app.store
+
+    def now(self) -> dt.datetime:
+        return self.app.clock()
+
+    # -- status ------------------------------------------------------------------
+
+    def status(self, campaign_id: str | None) -> CampaignStatus:
+        return self.app.status(campaign_id)
+
+    def missing(self, campaign_id: str | None) -> CampaignStatus:
+        """Units missing, late, or whose latest report has problems; never an excused unit."""
+        status = self.status(campaign_id)
+        return dataclasses.replace(status, units=tuple(u for u in status.units if owes_something(u)))
+
+    def campaign(self, campaign_id: str | None) -> CampaignConfig:
+        return self.cfg.campaign(campaign_id)
+
+    # -- units -------------------------------------------------------------------
+
+    def resolve_unit(self, text: str) -> str:
+        """The unit id named by `text`: an id, or a name or alias (case, diacritics, abbreviations aside)."""
+        return resolve_unit(self.cfg.units, text)
+
+    def unit(self, unit_id: str) -> UnitConfig:
+        for unit in self.cfg.units:
+            if unit.id == unit_id:
+                return unit
+        raise UsageError(f"unit: no unit \"{unit_id}\" in the roster")
+
+    def link_address(self, address: str, unit: str, actor: str) -> LinkResult:
+        """Register a sender address for a unit, and re-evaluate that sender's messages."""
+        unit_id = self.resolve_unit(unit)
+        address = address.strip()
+        if "@" not in address or any(c.isspace() for c in address):
+            raise UsageError(f"address: not an email address: \"{address}\"")
+        pks = self.store.link_address(address, unit_id, same_sender=address_key)
+        self.store.add_decision(DecisionKind.LINK, unit_id, None, address=address.lower(), decided_by=actor,
+                                decided_at=self.now())
+        for pk in pks:
+            self.app.pipeline.reprocess(pk)
+        log.info("linked %s to %s; re-evaluated %s message(s)", address, unit_id, len(pks))
+        return LinkResult(address=address.lower(), unit_id=unit_id, reevaluated=len(pks))
+
+    def unit_messages(self, unit_id: str) -> list[MessageView]:
+        """The unit's messages, oldest first."""
+        unit_id = self.resolve_unit(unit_id)
+        return [self.store.message_view(pk) for pk in self.store.unit_message_pks(unit_id)]
+
+    # -- decisions -----------------------------------------------------------------
+
+    def _expected(self, unit: str, campaign_id: str | None) -> tuple[str, CampaignConfig]:
+        unit_id = self.resolve_unit(unit)
+        camp = self.campaign(campaign_id)
+        if unit_id not in camp.unit_ids(self.cfg.units):
+            raise UsageError(f"unit: \"{unit_id}\" is not expected in campaign {camp.id}")
+        return unit_id, camp
+
+    def excuse(self, unit: str, campaign_id: str | None, reason: str, actor: str) -> DecisionView:
+        unit_id, camp = self._expected(unit, campaign_id)
+        if not reason.strip():
+            raise UsageError("reason: say why the unit owes nothing this time")
+        return self.store.add_decision(DecisionKind.EXCUSE, unit_id, camp.id, reason=reason.strip(),
+                                       decided_by=actor, decided_at=self.now())
+
+    def extend(self, unit: str, campaign_id: str | None, until: dt.datetime, actor: str) -> DecisionView:
+        """A later deadline for one unit; refuses a date already past."""
+        unit_id, camp = self._expected(unit, campaign_id)
+        if until.tzinfo is None:
+            until = until.replace(tzinfo=self.cfg.timezone)
+        if until <= self.now():
+            shown = until.astimezone(self.cfg.timezone).strftime("%H:%M %d/%m/%Y")
+            raise UsageError(f"until: {shown} is already past")
+        return self.store.add_decision(DecisionKind.EXTEND, unit_id, camp.id, until=until, decided_by=actor,
+                                       decided_at=self.now())
+
+    def parse_until(self, text: str) -> dt.datetime:
+        """A date typed by staff (dd/mm/yyyy [hh:mm] or ISO; a date alone = the end of that day)."""
+        return parse_staff_datetime(text, self.cfg.timezone, self.now())[0]
+
+    def decisions(self, campaign_id: str | None) -> list[DecisionView]:
+        """Staff decisions, revoked ones included, oldest first; every campaign's when none is named."""
+        if campaign_id is not None:
+            campaign_id = self.campaign(campaign_id).id
+        return self.store.decisions(campaign_id)
+
+    def revoke(self, decision_id: int, actor: str) -> DecisionView:
+        """Revoke a decision; its effect ends (a link is removed, a section choice reverts to the finder's)."""
+        before = self.store.decision(decision_id)
+        if before is None:
+            raise UsageError(f"decision: no decision {decision_id}")
+        if before.revoked_at is not None:
+            raise UsageError(f"decision: {decision_id} was already revoked")
+        after = self.store.revoke_decision(decision_id, actor, self.now())
+        assert after is not None
+        pks: list[int] = []
+        if after.kind == DecisionKind.LINK and after.address and after.unit_id:
+            pks = self.store.unlink_address(after.address, after.unit_id, same_sender=address_key)
+        elif after.kind == DecisionKind.SECTION and after.message_pk is not None:
+            pks = [after.message_pk]
+        for pk in pks:
+            self.app.pipeline.reprocess(pk)
+        return after
+
+    # -- messages ------------------------------------------------------------------
+
+    def _pk(self, ref: str) -> int:
+        pk = self.store.find_message(ref)
+        if pk is None:
+            raise UsageError(f"ref: no message \"{ref}\" (a reference such as TN24-00005, or a Message-ID)")
+        return pk
+
+    def show(self, ref: str) -> MessageView:
+        return self.store.message_view(self._pk(ref))
+
+    def dismiss(self, ref: str, reason: str, actor: str) -> DecisionView:
+        """Set aside a message no unit could be found for: it leaves the `unmatched` list."""
+        view = self.show(ref)
+        if view.unit_id is not None or view.state not in ("processed", "failed"):
+            raise UsageError(f"ref: {ref} is not an unmatched message")
+        if view.dismissed:
+            raise UsageError(f"ref: {ref} was already dismissed")
+        return self.store.add_decision(DecisionKind.DISMISS, None, view.campaign_id, reason=reason.strip(),
+                                       decided_by=actor, decided_at=self.now(), message_pk=view.pk)
+
+    def attachment(self, ref: str, position: int) -> AttachmentFile:
+        stored = self.store.attachment_file(self._pk(ref), position)
+        if stored is None:
+            raise UsageError(f"attachment: message {ref} has no attachment {position}")
+        return stored
+
+    def choose_section(self, ref: str, *, candidate: int | None = None, heading: str | None = None,
+                       none: bool = False, actor: str) -> MessageView:
+        """Staff correct a message's section: candidate N (1-based, as `show` lists them), the heading
+        with that text, or none. Recorded as a decision; the text is re-extracted; no second acknowledgement."""
+        if sum((candidate is not None, heading is not None, none)) != 1:
+            raise UsageError("section: give exactly one of --candidate N, --heading TEXT, --none")
+        view = self.show(ref)
+        report = next((a for a in view.attachments if a.is_report), None)
+        if report is None or view.campaign_id is None:
+            raise UsageError(f"ref: {ref} has no readable Word report to choose a section in")
+        block: int | None = None
+        chosen: str | None = None
+        if candidate is not None:
+            candidates = view.section.candidates if view.section else ()
+            if not 1 <= candidate <= len(candidates):
+                raise UsageError(f"candidate: {ref} has {len(candidates)} candidate(s), not {candidate}")
+            block, chosen = candidates[candidate - 1].block, candidates[candidate - 1].heading
+        elif heading is not None:
+            block, chosen = self._heading_block(view.pk, report, heading)
+        self.store.add_decision(DecisionKind.SECTION, view.unit_id, view.campaign_id, decided_by=actor,
+                                decided_at=self.now(), message_pk=view.pk, position=report.position,
+                                block=block, heading=chosen)
+        self.app.pipeline.reprocess(view.pk)
+        return self.store.message_view(view.pk)
+
+    def _heading_block(self, pk: int, report: AttachmentView, text: str) -> tuple[int, str]:
+        stored = self.store.attachment_file(pk, report.position)
+        assert stored is not None
+        outline = self.app.pipeline.read_document(stored)
+        wanted = fold(text)
+        headings = heading_blocks(outline)
+        exact = [h for h in headings if fold(h.heading) == wanted]
+        partial = exact or [h for h in headings if wanted and wanted in fold(h.heading)]
+        if len(partial) == 1:
+            return partial[0].block, partial[0].heading
+        if not partial:
+            raise UsageError(f"heading: no heading \"{text}\" in {report.filename}")
+        raise UsageError(f"heading: \"{text}\" matches {len(partial)} headings: "
+                         + "; ".join(h.heading for h in partial[:5]))
+
+    # -- outputs -------------------------------------------------------------------
+
+    def export(self, campaign_id: str | None, fmt: str, csv_dialect: str = "vn") -> bytes:
+        """The file's bytes, through the exporter registry (an unknown format is a UsageError)."""
+        ctx = ExportContext(self.cfg.timezone, self.now(), self.cfg.report, csv_dialect)
+        return render(self.status(campaign_id), fmt, ctx)
+
+    def remind(self, campaign_id: str | None, dry_run: bool, actor: str) -> ReminderPlan:
+        """Email the units still missing now (at most once a day each); sends unless `dry_run`."""
+        camp = self.campaign(campaign_id)
+        plan = self.app.reminders.remind_now(camp, dry_run=dry_run)
+        if not dry_run:
+            sent = self.app.send_pending()
+            log.info("reminders queued by %s: %s, sent %s", actor or "?", len(plan.queued), sent.sent)
+        return plan

@@ -1,0 +1,522 @@
+"""The staff dashboard: a small server-rendered Starlette app over the use-case layer.
+
+Every page and file is behind the login gate (security.LoginGate); every
+POST goes through `checked_form` (CSRF token + Origin). Staff actions are
+two-step without JavaScript: the first POST validates and shows a
+confirmation page, the second (with `confirmed=1`) calls `Office`, which
+records the decision with who and when. Office calls run in the thread
+pool: they touch the database and, for reminders, the mail transport.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import re
+import unicodedata
+import zipfile
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote, urlencode
+
+from jinja2 import Environment
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from intake.parsers.errors import IntakeError
+from intake.parsers.vietnamese import fold
+from intake.processor.config import Config
+from intake.processor.staff.export import EXPORTERS
+from intake.processor.staff.report import REVIEW, decision_note
+from intake.processor.web import render
+from intake.processor.web.accounts import LoginResult, Logins
+from intake.processor.web.security import (
+    CSRF_FIELD,
+    LoginGate,
+    SecurityHeaders,
+    checked_form,
+    csrf_token,
+    new_csrf_token,
+    safe_next,
+)
+from intake.store.status import CampaignStatus, UnitState, UnitStatus
+from intake.store.users import Accounts
+
+if TYPE_CHECKING:
+    from intake.processor.services import Office
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+SESSION_COOKIE = "intake_session"
+SESSION_HOURS = 12
+REFERENCE_RE = re.compile(r"^[A-Z]{1,5}\d{2}-\d{3,}$", re.IGNORECASE)
+SORTS: dict[str, Callable[[UnitStatus], Any]] = {
+    "name": lambda u: fold(u.name),
+    "status": lambda u: list(UnitState).index(u.status),
+    "received": lambda u: (u.received_at is None, u.received_at or dt.datetime.min.replace(tzinfo=dt.UTC)),
+    "submissions": lambda u: u.submissions,
+    "group": lambda u: (u.group, fold(u.name)),
+}
+DOWNLOAD_TYPES = {".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                  ".doc": "application/msword", ".pdf": "application/pdf", ".xlsx":
+                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".csv": "text/csv",
+                  ".html": "text/html", ".zip": "application/zip"}
+REPORT_SUFFIXES = (".docx", ".doc", ".docm", ".rtf", ".odt")
+
+
+class FormProblem(IntakeError):
+    """A staff form filled in wrongly: shown back in Vietnamese, status 400."""
+
+
+# -- small helpers ---------------------------------------------------------------
+
+
+def safe_filename(name: str, fallback: str = "tep") -> str:
+    """A file name without any path, control or reserved character (NFC, at most 150 characters)."""
+    name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join("_" if unicodedata.category(c)[0] == "C" or c in '<>:"|?*' else c for c in name)
+    name = " ".join(name.split()).strip(" .")
+    return name[:150] or fallback
+
+
+def attachment_response(data: bytes, filename: str) -> Response:
+    """Bytes as a download under `filename`: never shown inline, never sniffed."""
+    name = safe_filename(filename)
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    ascii_name = re.sub(r"[^A-Za-z0-9._ -]", "_", ascii_name).strip() or "tep"
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+    return Response(data, media_type=DOWNLOAD_TYPES.get(suffix, "application/octet-stream"),
+                    headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"})
+
+
+def text_field(form: FormData, name: str, *, required: str | None = None, limit: int = 500) -> str:
+    value = form.get(name)
+    text = " ".join(value.split()) if isinstance(value, str) else ""
+    if required and not text:
+        raise FormProblem(required)
+    if len(text) > limit:
+        raise FormProblem(f"Nội dung quá dài (tối đa {limit} ký tự).")
+    return text
+
+
+def message_ref(m: Any) -> str:
+    """How a message is named in URLs: its reference number, else its Message-ID."""
+    return str(getattr(m, "reference", None) or m.message_id)
+
+
+@dataclass
+class Dashboard:
+    cfg: Config
+    office: Office
+    accounts: Accounts
+    logins: Logins
+    clock: Callable[[], dt.datetime]
+    env: Environment = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.env = render.environment(self.cfg.timezone)
+        self.env.globals["ref_of"] = message_ref
+        self.env.globals["note"] = lambda unit: decision_note(unit, self.cfg.timezone)
+        self.env.globals["url"] = lambda path, **q: path + ("?" + urlencode({k: v for k, v in q.items() if v})
+                                                            if any(q.values()) else "")
+
+    # -- rendering -------------------------------------------------------------
+
+    def page(self, request: Request, template: str, status_code: int = 200, **ctx: Any) -> HTMLResponse:
+        ctx.setdefault("campaign_id", None)
+        html = self.env.get_template(template).render(
+            request=request, user=request.scope.get("user_name"), csrf=csrf_token(request),
+            campaigns=self.cfg.campaigns, flash=request.session.pop("flash", None),
+            tz_name=str(self.cfg.timezone), now=self.clock(), **ctx)
+        return HTMLResponse(html, status_code=status_code)
+
+    def problem(self, request: Request, message: str, status_code: int = 400, back: str = "/") -> HTMLResponse:
+        return self.page(request, "error.html.j2", status_code=status_code, message=message, back=back)
+
+    def confirm(self, request: Request, *, title: str, lines: list[str], action: str, fields: Mapping[str, str],
+                button: str, back: str, danger: bool = False) -> HTMLResponse:
+        return self.page(request, "confirm.html.j2", title=title, lines=lines, action=action,
+                         fields={k: v for k, v in fields.items() if k != CSRF_FIELD}, button=button, back=back,
+                         danger=danger)
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await run_in_threadpool(fn, *args, **kwargs)
+
+    def campaign_id(self, chosen: str | None) -> str:
+        """The campaign asked for, else the latest one that has opened, else the first."""
+        ids = [c.id for c in self.cfg.campaigns]
+        if chosen in ids:
+            return str(chosen)
+        now = self.clock()
+        opened = [c for c in self.cfg.campaigns if c.opens <= now]
+        return max(opened, key=lambda c: c.opens).id if opened else ids[0]
+
+    def actor(self, request: Request) -> str:
+        return str(request.scope["user_name"])
+
+    # -- login -----------------------------------------------------------------
+
+    async def login_form(self, request: Request) -> Response:
+        if request.session.get("user") and await self.call(self.accounts.exists, request.session["user"]):
+            return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
+        return self.page(request, "login.html.j2", next=safe_next(request.query_params.get("next")), error=None)
+
+    async def login(self, request: Request) -> Response:
+        form = await checked_form(request, self.cfg.web.base_url)
+        name = text_field(form, "name", limit=100)
+        password = form.get("password")
+        target = safe_next(text_field(form, "next", limit=2000))
+        address = request.client.host if request.client else "-"
+        result, account = await self.call(self.logins.login, name, password if isinstance(password, str) else "",
+                                          address)
+        if result is LoginResult.OK:
+            request.session.clear()
+            request.session.update({"user": account, CSRF_FIELD: new_csrf_token()})
+            return RedirectResponse(target, status_code=303)
+        error, code = (("Đăng nhập sai quá nhiều lần. Hãy thử lại sau 15 phút.", 429)
+                       if result is LoginResult.THROTTLED else ("Tên đăng nhập hoặc mật khẩu không đúng.", 401))
+        return self.page(request, "login.html.j2", status_code=code, next=target, error=error, name=name)
+
+    async def logout(self, request: Request) -> Response:
+        await checked_form(request, self.cfg.web.base_url)
+        request.session.clear()
+        return RedirectResponse("/login", status_code=303)
+
+    # -- pages -----------------------------------------------------------------
+
+    async def overview(self, request: Request) -> Response:
+        q = request.query_params
+        camp = self.campaign_id(q.get("campaign"))
+        status: CampaignStatus = await self.call(self.office.status, camp)
+        units = list(status.units)
+        state, group, text = q.get("status", ""), q.get("group", ""), q.get("q", "").strip()
+        if state == "review":
+            units = [u for u in units if needs_review(u)]
+        elif state in {s.value for s in UnitState}:
+            units = [u for u in units if u.status.value == state]
+        if group:
+            units = [u for u in units if u.group == group]
+        if text:
+            key = fold(text)
+            units = [u for u in units if key in fold(u.name) or key in fold(u.id)]
+        sort = q.get("sort", "")
+        if sort in SORTS:
+            units.sort(key=SORTS[sort], reverse=q.get("order") == "desc")
+        groups = sorted({u.group for u in status.units if u.group})
+        return self.page(request, "overview.html.j2", status=status, units=units, counts=status.counts(),
+                         campaign_id=camp, groups=groups, states=list(UnitState), f_status=state, f_group=group,
+                         f_q=text, sort=sort, order=q.get("order", ""), review=sum(map(needs_review, status.units)))
+
+    async def search(self, request: Request) -> Response:
+        text = request.query_params.get("q", "").strip()
+        camp = request.query_params.get("campaign", "")
+        if not text:
+            return RedirectResponse("/", status_code=303)
+        if REFERENCE_RE.match(text) or "@" in text or text.startswith("<"):
+            return RedirectResponse("/messages?" + urlencode({"ref": text}), status_code=303)
+        try:
+            unit_id = await self.call(self.office.resolve_unit, text)
+        except IntakeError:
+            return RedirectResponse("/?" + urlencode({"q": text, "campaign": camp}), status_code=303)
+        return RedirectResponse(f"/units/{quote(unit_id)}" + (f"?campaign={quote(camp)}" if camp else ""),
+                                status_code=303)
+
+    async def unit(self, request: Request) -> Response:
+        unit_id = request.path_params["unit_id"]
+        camp = self.campaign_id(request.query_params.get("campaign"))
+        status: CampaignStatus = await self.call(self.office.status, camp)
+        row = next((u for u in status.units if u.id == unit_id), None)
+        known = {u.id: u for u in self.cfg.units}
+        if unit_id not in known:
+            return self.problem(request, "Không có đơn vị này trong danh sách.", 404)
+        messages = await self.call(self.office.unit_messages, unit_id)
+        decisions = [d for d in await self.call(self.office.decisions, None) if d.unit_id == unit_id]
+        return self.page(request, "unit.html.j2", unit=known[unit_id], row=row, messages=messages,
+                         decisions=decisions, campaign_id=camp, expected=row is not None)
+
+    async def message(self, request: Request) -> Response:
+        ref = request.query_params.get("ref", "").strip()
+        if not ref:
+            return RedirectResponse("/", status_code=303)
+        try:
+            view = await self.call(self.office.show, ref)
+        except IntakeError:
+            return self.problem(request, f"Không tìm thấy thư có số tiếp nhận hoặc Message-ID “{ref}”.", 404)
+        return self.page(request, "message.html.j2", m=view, ref=message_ref(view),
+                         campaign_id=self.campaign_id(view.campaign_id))
+
+    async def attachment(self, request: Request) -> Response:
+        ref = request.query_params.get("ref", "")
+        try:
+            position = int(request.query_params.get("n", ""))
+            found = await self.call(self.office.attachment, ref, position)
+        except (ValueError, IntakeError):
+            return self.problem(request, "Không tìm thấy tệp đính kèm này.", 404)
+        return attachment_response(found.data, found.filename)
+
+    async def unmatched(self, request: Request) -> Response:
+        camp = self.campaign_id(request.query_params.get("campaign"))
+        status: CampaignStatus = await self.call(self.office.status, camp)
+        units = sorted(self.cfg.units, key=lambda u: fold(u.name))
+        return self.page(request, "unmatched.html.j2", messages=status.unmatched, units=units, campaign_id=camp)
+
+    async def decisions(self, request: Request) -> Response:
+        camp = self.campaign_id(request.query_params.get("campaign"))
+        rows = await self.call(self.office.decisions, None)  # links have no campaign: show every decision
+        return self.page(request, "decisions.html.j2", decisions=sorted(rows, key=lambda d: d.decided_at,
+                                                                        reverse=True), campaign_id=camp)
+
+    async def downloads(self, request: Request) -> Response:
+        camp = self.campaign_id(request.query_params.get("campaign"))
+        return self.page(request, "downloads.html.j2", campaign_id=camp)
+
+    async def export(self, request: Request) -> Response:
+        fmt = request.path_params["fmt"]
+        if fmt not in EXPORTERS:
+            return self.problem(request, "Không có định dạng này.", 404)
+        camp = self.campaign_id(request.query_params.get("campaign"))
+        data = await self.call(self.office.export, camp, fmt)
+        return attachment_response(data, f"{camp}.{fmt}")
+
+    async def reports_zip(self, request: Request) -> Response:
+        camp = self.campaign_id(request.query_params.get("campaign"))
+        data = await self.call(self._reports_zip, camp)
+        return attachment_response(data, f"{camp}-bao-cao.zip")
+
+    def _reports_zip(self, camp: str) -> bytes:
+        """Every unit's latest report, named by roster position and unit (never the sender's name)."""
+        status: CampaignStatus = self.office.status(camp)
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+            for i, unit in enumerate(status.units, start=1):
+                latest = unit.latest
+                if latest is None or not latest.has_report:
+                    continue
+                ref = message_ref(latest)
+                view = self.office.show(ref)
+                report = next((a for a in view.attachments if a.is_report), None)
+                if report is None:
+                    continue
+                found = self.office.attachment(ref, report.position)
+                suffix = "." + report.filename.rsplit(".", 1)[-1].lower() if "." in report.filename else ""
+                name = f"{i:02d} {safe_filename(unit.name, unit.id)}{suffix if suffix in REPORT_SUFFIXES else ''}"
+                zf.writestr(name, found.data)
+        return out.getvalue()
+
+    # -- staff actions (two steps: validate + confirm, then do) ------------------
+
+    async def act(self, request: Request, step: Callable[[Request, FormData, bool], Awaitable[Response]],
+                  back: str) -> Response:
+        form = await checked_form(request, self.cfg.web.base_url)
+        try:
+            return await step(request, form, form.get("confirmed") == "1")
+        except FormProblem as exc:
+            return self.problem(request, str(exc), 400, back=back)
+        except IntakeError as exc:  # UsageError from Office: unknown unit, past date, already revoked ...
+            log.info("staff action refused: %s", exc)
+            return self.problem(request, f"Không thực hiện được: {exc}", 400, back=back)
+
+    def done(self, request: Request, message: str, target: str) -> Response:
+        request.session["flash"] = message
+        return RedirectResponse(target, status_code=303)
+
+    async def excuse(self, request: Request) -> Response:
+        unit_id = request.path_params["unit_id"]
+
+        async def step(request: Request, form: FormData, confirmed: bool) -> Response:
+            camp = self.campaign_id(text_field(form, "campaign"))
+            reason = text_field(form, "reason", required="Hãy ghi lý do miễn nộp.")
+            back = f"/units/{quote(unit_id)}?campaign={quote(camp)}"
+            if not confirmed:
+                return self.confirm(request, title="Xác nhận miễn nộp", lines=[
+                    f"Đơn vị: {self.unit_name(unit_id)}", f"Đợt: {camp}", f"Lý do: {reason}"],
+                    action=request.url.path, fields={"campaign": camp, "reason": reason},
+                    button="Miễn nộp", back=back)
+            await self.call(self.office.excuse, unit_id, camp, reason, self.actor(request))
+            return self.done(request, f"Đã miễn nộp cho {self.unit_name(unit_id)}.", back)
+
+        return await self.act(request, step, f"/units/{quote(unit_id)}")
+
+    async def extend(self, request: Request) -> Response:
+        unit_id = request.path_params["unit_id"]
+
+        async def step(request: Request, form: FormData, confirmed: bool) -> Response:
+            from intake.processor.staff_dates import parse_staff_datetime
+
+            camp = self.campaign_id(text_field(form, "campaign"))
+            typed = text_field(form, "until", required="Hãy nhập hạn mới, ví dụ 05/03/2024 17:00.")
+            try:
+                until, _end_of_day = parse_staff_datetime(typed, self.cfg.timezone, self.clock())
+            except IntakeError as exc:
+                raise FormProblem(f"Không hiểu ngày “{typed}”: hãy nhập dd/mm/yyyy hh:mm.") from exc
+            if until <= self.clock():
+                raise FormProblem(f"Hạn mới {render.local(until, self.cfg.timezone)} đã qua: hãy chọn một ngày "
+                                  "trong tương lai.")
+            back = f"/units/{quote(unit_id)}?campaign={quote(camp)}"
+            shown = render.local(until, self.cfg.timezone)
+            if not confirmed:
+                return self.confirm(request, title="Xác nhận gia hạn", lines=[
+                    f"Đơn vị: {self.unit_name(unit_id)}", f"Đợt: {camp}", f"Hạn mới: {shown}"],
+                    action=request.url.path, fields={"campaign": camp, "until": typed}, button="Gia hạn", back=back)
+            await self.call(self.office.extend, unit_id, camp, until, self.actor(request))
+            return self.done(request, f"Đã gia hạn cho {self.unit_name(unit_id)} đến {shown}.", back)
+
+        return await self.act(request, step, f"/units/{quote(unit_id)}")
+
+    async def choose_section(self, request: Request) -> Response:
+        async def step(request: Request, form: FormData, confirmed: bool) -> Response:
+            ref = text_field(form, "ref", required="Thiếu số tiếp nhận.")
+            choice = text_field(form, "choice", required="Hãy chọn một mục.")
+            back = "/messages?" + urlencode({"ref": ref})
+            view = await self.call(self.office.show, ref)
+            candidates = view.section.candidates if view.section else ()
+            kwargs: dict[str, Any]
+            if choice == "none":
+                label, kwargs = "Không có mục đánh giá riêng", {"none": True}
+            elif choice.isdigit() and 1 <= int(choice) <= len(candidates):  # numbered from 1, as `show` does
+                label, kwargs = candidates[int(choice) - 1].heading, {"candidate": int(choice)}
+            else:
+                raise FormProblem("Lựa chọn không hợp lệ.")
+            if not confirmed:
+                return self.confirm(request, title="Xác nhận chọn mục", lines=[
+                    f"Thư: {ref}", f"Mục được chọn: {label}"], action=request.url.path,
+                    fields={"ref": ref, "choice": choice}, button="Chọn mục này", back=back)
+            await self.call(self.office.choose_section, ref, actor=self.actor(request), **kwargs)
+            return self.done(request, f"Đã chọn mục: {label}.", back)
+
+        return await self.act(request, step, "/")
+
+    async def remind(self, request: Request) -> Response:
+        async def step(request: Request, form: FormData, confirmed: bool) -> Response:
+            camp = self.campaign_id(text_field(form, "campaign"))
+            back = f"/?campaign={quote(camp)}"
+            if not confirmed:
+                plan = await self.call(self.office.remind, camp, True, self.actor(request))
+                lines = [f"Sẽ gửi nhắc: {r.unit_name} ({', '.join(r.addresses)})" for r in plan.queued]
+                lines += [f"Đã nhắc hôm nay, không gửi lại: {u.name}" for u in plan.already]
+                lines += [f"Chưa có địa chỉ thư: {u.name}" for u in plan.no_address]
+                if not plan.queued:
+                    return self.problem(request, "Không có đơn vị nào cần nhắc lúc này.", 200, back=back)
+                return self.confirm(request, title="Gửi thư nhắc ngay", lines=lines, action=request.url.path,
+                                    fields={"campaign": camp}, button=f"Gửi {len(plan.queued)} thư nhắc", back=back)
+            plan = await self.call(self.office.remind, camp, False, self.actor(request))
+            return self.done(request, f"Đã xếp lịch gửi {len(plan.queued)} thư nhắc.", back)
+
+        return await self.act(request, step, "/")
+
+    async def revoke(self, request: Request) -> Response:
+        async def step(request: Request, form: FormData, confirmed: bool) -> Response:
+            try:
+                decision_id = int(request.path_params["decision_id"])
+            except ValueError as exc:
+                raise FormProblem("Không có quyết định này.") from exc
+            camp = self.campaign_id(text_field(form, "campaign"))
+            back = safe_next(text_field(form, "next", limit=2000) or f"/decisions?campaign={quote(camp)}")
+            rows = await self.call(self.office.decisions, None)
+            row = next((d for d in rows if d.id == decision_id), None)
+            if row is None:
+                raise FormProblem("Không có quyết định này.")
+            if not confirmed:
+                return self.confirm(request, title="Xác nhận huỷ quyết định", lines=[
+                    f"Quyết định: {render.DECISION_VI.get(str(row.kind), str(row.kind))} — {row.unit_name}",
+                    f"Do {row.decided_by} ghi lúc {render.local(row.decided_at, self.cfg.timezone)}"],
+                    action=request.url.path, fields={"campaign": camp, "next": back}, button="Huỷ quyết định",
+                    back=back, danger=True)
+            await self.call(self.office.revoke, decision_id, self.actor(request))
+            return self.done(request, "Đã huỷ quyết định.", back)
+
+        return await self.act(request, step, "/decisions")
+
+    async def link(self, request: Request) -> Response:
+        async def step(request: Request, form: FormData, confirmed: bool) -> Response:
+            address = text_field(form, "address", required="Thiếu địa chỉ gửi.", limit=320)
+            unit_id = text_field(form, "unit", required="Hãy chọn đơn vị.")
+            camp = self.campaign_id(text_field(form, "campaign"))
+            if unit_id not in {u.id for u in self.cfg.units}:
+                raise FormProblem("Không có đơn vị này trong danh sách.")
+            result = await self.call(self.office.link_address, address, unit_id, self.actor(request))
+            return self.done(request, f"Đã gán {address} cho {self.unit_name(unit_id)}; xét lại "
+                             f"{result.reevaluated} thư.", f"/units/{quote(unit_id)}?campaign={quote(camp)}")
+
+        return await self.act(request, step, "/unmatched")
+
+    async def dismiss(self, request: Request) -> Response:
+        async def step(request: Request, form: FormData, confirmed: bool) -> Response:
+            ref = text_field(form, "ref", required="Thiếu số tiếp nhận.")
+            reason = text_field(form, "reason", required="Hãy ghi lý do bỏ qua thư này.")
+            camp = self.campaign_id(text_field(form, "campaign"))
+            await self.call(self.office.dismiss, ref, reason, self.actor(request))
+            return self.done(request, "Đã bỏ qua thư.", f"/unmatched?campaign={quote(camp)}")
+
+        return await self.act(request, step, "/unmatched")
+
+    def unit_name(self, unit_id: str) -> str:
+        return next((u.name for u in self.cfg.units if u.id == unit_id), unit_id)
+
+
+def needs_review(unit: UnitStatus) -> bool:
+    """The latest report's section is missing or doubtful: staff should look."""
+    if unit.latest is None or not unit.latest.has_report:
+        return False
+    section = unit.latest.section
+    return section is None or not section.found or section.confidence == REVIEW
+
+
+async def stylesheet(request: Request) -> Response:
+    from importlib.resources import files
+
+    css = (files("intake.templates") / "web" / "web.css").read_bytes()
+    return Response(css, media_type="text/css; charset=utf-8")
+
+
+def create_app(cfg: Config, office: Office, accounts: Accounts, secret: str,
+               clock: Callable[[], dt.datetime]) -> Starlette:
+    web = Dashboard(cfg, office, accounts, Logins(accounts, clock), clock)
+    routes = [
+        Route("/login", web.login_form, methods=["GET"]),
+        Route("/login", web.login, methods=["POST"]),
+        Route("/logout", web.logout, methods=["POST"]),
+        Route("/static/web.css", stylesheet, methods=["GET"]),
+        Route("/", web.overview, methods=["GET"]),
+        Route("/search", web.search, methods=["GET"]),
+        Route("/units/{unit_id}", web.unit, methods=["GET"]),
+        Route("/units/{unit_id}/excuse", web.excuse, methods=["POST"]),
+        Route("/units/{unit_id}/extend", web.extend, methods=["POST"]),
+        Route("/messages", web.message, methods=["GET"]),
+        Route("/messages/attachment", web.attachment, methods=["GET"]),
+        Route("/messages/section", web.choose_section, methods=["POST"]),
+        Route("/unmatched", web.unmatched, methods=["GET"]),
+        Route("/unmatched/link", web.link, methods=["POST"]),
+        Route("/unmatched/dismiss", web.dismiss, methods=["POST"]),
+        Route("/remind", web.remind, methods=["POST"]),
+        Route("/decisions", web.decisions, methods=["GET"]),
+        Route("/decisions/{decision_id}/revoke", web.revoke, methods=["POST"]),
+        Route("/downloads", web.downloads, methods=["GET"]),
+        Route("/exports/reports.zip", web.reports_zip, methods=["GET"]),
+        Route("/exports/{fmt}", web.export, methods=["GET"]),
+    ]
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if "session" not in request.scope:
+            return Response(exc.detail, status_code=exc.status_code, media_type="text/plain; charset=utf-8")
+        return web.problem(request, str(exc.detail), exc.status_code)
+
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(SessionMiddleware, secret_key=secret, session_cookie=SESSION_COOKIE,
+                   max_age=SESSION_HOURS * 3600, same_site="strict",
+                   https_only=cfg.web.base_url.startswith("https://")),
+        Middleware(LoginGate, account_exists=accounts.exists),
+    ]
+    return Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: http_error})

@@ -1,0 +1,49 @@
+"""The store's state and kind enums, and the system clock: plain Python, no SQLAlchemy.
+
+`store/models.py` maps them to columns; processor/ imports them from here, so
+nothing outside store/ loads the ORM to name a state.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class MessageState(StrEnum):
+    STORED = "stored"          # raw bytes kept, not yet processed
+    PROCESSED = "processed"    # parsed and recorded
+    IGNORED = "ignored"        # auto-reply, bulk, DSN, our own: recorded, never counted
+    FAILED = "failed"          # processing raised; kept for staff and retried never automatically
+
+
+class MatchMethod(StrEnum):
+    ADDRESS = "address"
+    DOCUMENT_HEADER = "document_header"
+    DISPLAY_NAME = "display_name"
+    NONE = "none"
+
+
+class OutgoingKind(StrEnum):
+    ACK = "ack"
+    REMINDER = "reminder"
+    DIGEST = "digest"
+
+
+class OutgoingState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"    # handed to the transport; next_attempt_at is the lease's end (see deliver_pending)
+    SENT = "sent"
+    FAILED = "failed"      # permanent failure, with the server's reply
+    SKIPPED = "skipped"    # recorded, deliberately not sent (rate limit, too old)
+
+
+class DecisionKind(StrEnum):
+    EXCUSE = "excuse"      # a unit owes nothing this campaign
+    EXTEND = "extend"      # a unit's later deadline (`until`)
+    LINK = "link"          # a sender address registered for a unit (`address`)
+    SECTION = "section"    # staff chose a message's section (`message_pk`, `block`, `position`)
+    DISMISS = "dismiss"    # an unmatched message staff looked at and set aside (`message_pk`)
