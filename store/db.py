@@ -27,6 +27,8 @@ from intake.store.schema import (
 )
 
 SQLITE_BUSY_MS = 30_000
+# Loggers of the store's libraries: quiet unless `-vv` asks for them (processor/ops/logs.py).
+STORE_LIBRARY_LOGGERS = ("sqlalchemy", "alembic")
 
 
 def make_engine(url: str) -> Engine:

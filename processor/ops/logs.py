@@ -15,14 +15,15 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 
 from intake.processor.config import Config
-from intake.store.db import shown_url
+from intake.store.db import STORE_LIBRARY_LOGGERS, shown_url
 from intake.store.repository import Store
 from intake.store.summary import message_summary
 
 log = logging.getLogger("intake")
 # Loggers of libraries that are chatty at DEBUG (mail-parser logs every header it decodes).
-NOISY = ("mailparser", "imapclient", "asyncio", "urllib3", "charset_normalizer", "alembic", "sqlalchemy",
-         "schedule", "docx", "PIL", "mail")
+# The store's libraries are named by the store (the only place that knows them).
+NOISY = ("mailparser", "imapclient", "asyncio", "urllib3", "charset_normalizer", "schedule", "docx", "PIL", "mail",
+         *STORE_LIBRARY_LOGGERS)
 
 
 def intake_version() -> str:
