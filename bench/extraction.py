@@ -1,6 +1,6 @@
 """Section-extraction benchmark over a corpus of Word reports with expected answers.
 
-    .venv/bin/python bench/extraction.py tests/corpus/docs [--title "..."] [--keyword K ...]
+    .venv/bin/python bench/extraction.py tests/corpus/docs [--title "..."] [--keyword K ...] [--real-dev]
 
 Every `<name>.docx` (or `.doc`) in CORPUS_DIR with a `<name>.expected.json`
 beside it is parsed with `parse_docx` and searched with `find_section`.
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import shutil
 import statistics
 import subprocess
@@ -35,6 +36,8 @@ from intake.parsers.model import Outline, SectionResult
 from intake.parsers.section import find_section
 from intake.parsers.vietnamese import fold
 from intake.parsers.word import parse_docx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/realdev.py
 
 # SPEC's example campaign, the guideline's own wording.
 DEFAULT_TITLE = "Đánh giá kết quả tổ chức học tập, quán triệt và triển khai Chuyên đề năm 2024"
@@ -53,6 +56,7 @@ class Row:
     parse_ms: float
     find_ms: float
     note: str
+    find_cpu_ms: float = 0.0
 
 
 def token_f1(got: str, want: str) -> float:
@@ -127,8 +131,10 @@ def run_one(path: Path, expected: dict[str, object], title: str, keywords: Seque
     except ParseError as exc:
         return f"parse failed: {type(exc).__name__}: {exc}"
     parsed = time.perf_counter()
+    cpu = time.process_time()
     result = find_section(outline, title, keywords)
     done = time.perf_counter()
+    find_cpu = (time.process_time() - cpu) * 1000
 
     want_found = bool(expected.get("found"))
     found_ok = result.found == want_found
@@ -141,7 +147,7 @@ def run_one(path: Path, expected: dict[str, object], title: str, keywords: Seque
     elif not figures_ok:
         note = (note + "; " if note else "") + f"figures {result.figures.as_dict()} != {want_figures}"
     return Row(path.name, found_ok, heading_ok, text_check, f1, text_ok, figures_ok,
-               (parsed - started) * 1000, (done - parsed) * 1000, note)
+               (parsed - started) * 1000, (done - parsed) * 1000, note, find_cpu)
 
 
 def corpus(directory: Path) -> list[tuple[Path, Path]]:
@@ -164,6 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("corpus_dir", type=Path)
     parser.add_argument("--title", default=DEFAULT_TITLE)
     parser.add_argument("--keyword", action="append", default=[], help="section keyword (repeatable)")
+    parser.add_argument("--real-dev", action="store_true",
+                        help="also score the labelled real documents of ../shared/real-dev when present")
     args = parser.parse_args(argv)
 
     pairs = corpus(args.corpus_dir)
@@ -208,8 +216,66 @@ def main(argv: Sequence[str] | None = None) -> int:
     find_mean = statistics.fmean(r.find_ms for r in rows)
     print(f"time per document  mean {statistics.fmean(totals):.1f} ms, "
           f"median {statistics.median(totals):.1f} ms, max {max(totals):.1f} ms "
-          f"(parse mean {parse_mean:.1f}, find mean {find_mean:.1f})")
+          f"(parse mean {parse_mean:.1f}, find mean {find_mean:.1f}, "
+          f"find median {statistics.median(r.find_ms for r in rows):.1f}; find CPU time median "
+          f"{statistics.median(r.find_cpu_ms for r in rows):.1f}, load average {os.getloadavg()[0]:.1f})")
+    if args.real_dev:
+        real_dev()
     return 0
+
+
+def real_dev() -> None:
+    """The labelled real documents of ../shared/real-dev, when present (check.py's measure)."""
+    import realdev
+
+    from intake.parsers.model import Confidence
+
+    cases = realdev.cases()
+    if not cases:
+        print(f"real-dev: no cases at {realdev.REAL_DEV} (optional; set INTAKE_REAL_DEV)")
+        return
+    outlines = realdev.outlines(cases)
+    folds = realdev.split(cases, 2)
+    fold_of = {c.id: k for k, group in enumerate(folds) for c in group}
+    by: dict[str, list[int]] = {}
+    per_fold = [[0, 0, 0] for _ in folds]
+    found_ok = passed = silent = review = 0
+    times: list[float] = []
+    cpu_times: list[float] = []
+    print(f"\nreal-dev ({realdev.REAL_DEV}): {len(cases)} cases")
+    for case in cases:
+        started = time.perf_counter()
+        cpu = time.process_time()
+        result = find_section(outlines[case.file], case.title)
+        times.append((time.perf_counter() - started) * 1000)
+        cpu_times.append((time.process_time() - cpu) * 1000)
+        f1 = realdev.f1(result.text, case.text) if case.found and result.found else 0.0
+        ok = (result.found and f1 >= realdev.F1_MIN) if case.found else not result.found
+        sure = result.confidence is Confidence.SURE
+        is_silent = not ok and result.found and sure
+        found_ok += result.found == case.found
+        passed += ok
+        silent += is_silent
+        review += result.found and not sure
+        d = by.setdefault(case.difficulty, [0, 0])
+        d[0] += ok
+        d[1] += 1
+        fold = per_fold[fold_of[case.id]]
+        fold[0] += ok
+        fold[1] += is_silent
+        fold[2] += 1
+        print(f"  {'PASS' if ok else 'FAIL'} {case.id:30} {case.difficulty:10} found={result.found!s:5} "
+              f"F1={f1:.2f} {result.confidence.value:6} {(result.heading or '-')[:60]!r}"
+              + ("  [SILENTLY WRONG]" if is_silent else ""))
+    n = len(cases)
+    print(f"real-dev found/not correct {found_ok}/{n}; passed (found with text F1 >= {realdev.F1_MIN}, "
+          f"or rightly not found) {passed}/{n}; silently wrong {silent}; review {review}")
+    print("  by difficulty: " + ", ".join(f"{k} {v[0]}/{v[1]}" for k, v in sorted(by.items())))
+    print("  by document fold (the split scripts/calibrate_finder.py holds out): "
+          + ", ".join(f"fold {k + 1} {f[0]}/{f[2]} (silent {f[1]})" for k, f in enumerate(per_fold)))
+    print(f"  find ms per case: median {statistics.median(times):.1f}, max {max(times):.1f} "
+          f"(CPU time: median {statistics.median(cpu_times):.1f}, max {max(cpu_times):.1f}; "
+          f"load average now {os.getloadavg()[0]:.1f})")
 
 
 if __name__ == "__main__":

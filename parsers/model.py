@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 
 class Problem(StrEnum):
@@ -80,6 +81,13 @@ class Block:
     bold: bool = False
     rows: tuple[tuple[str, ...], ...] = ()
 
+    @cached_property
+    def folded(self) -> str:
+        """`fold(text)`, computed once per block (matching never folds the same text twice)."""
+        from .vietnamese import fold  # model stays import-light; vietnamese imports nothing of ours
+
+        return fold(self.text)
+
 
 @dataclass(frozen=True)
 class Outline:
@@ -108,20 +116,20 @@ class Figures:
 
 
 class Confidence(StrEnum):
-    """How sure the finder is of its choice: REVIEW asks staff to look."""
+    """How far staff can trust the finder's answer."""
 
     SURE = "sure"
-    REVIEW = "review"
+    REVIEW = "review"   # the best candidate is weak or not clearly ahead: staff should look
 
 
 @dataclass(frozen=True)
 class Candidate:
     """A heading the finder weighed."""
 
-    heading: str   # as written (NFC), numbering included
-    score: float   # 0..100, the scale of SectionResult.score
-    why: str       # short English reason, for staff and logs
-    block: int     # index into Outline.blocks of the heading block
+    heading: str        # as written (document's own characters, NFC), numbering included
+    score: float        # 0..100, same scale as SectionResult.score
+    why: str            # short English reason (for staff/logs)
+    block: int          # index into Outline.blocks of the heading block
 
 
 @dataclass(frozen=True)
@@ -135,5 +143,5 @@ class SectionResult:
     reason: str = ""             # for staff: what matched or what came closest
     figures: Figures = field(default_factory=Figures)
     confidence: Confidence = Confidence.SURE
-    candidates: tuple[Candidate, ...] = ()  # up to 3, best first, also when found is False
-    chosen_by: str = "finder"               # "finder" | "staff"
+    candidates: tuple[Candidate, ...] = ()   # up to 3, best first, also when found is False
+    chosen_by: str = "finder"                 # "finder" | "staff"

@@ -1,470 +1,543 @@
-"""Find the campaign's required section in a report's outline.
+"""Find the campaign's required section in a report: score sections, not headings.
 
-Units never copy the guideline's section title. They reorder it, shorten it,
-drop the year, type it in capitals, number it by hand or with Word's automatic
-numbering, and put it in a plain paragraph instead of a heading style. So the
-finder scores every plausible heading against the title and keeps the best
-one scoring at least `THRESHOLD` (70).
+Units never copy the guideline's section title: they shorten it, abbreviate
+it, reword it, put the specifics in the body and the sub-headings and keep a
+generic heading ("1. Tổng quan", "IV. TỔ CHỨC THỰC HIỆN"). So the finder
+scores every section of the report's tree (`layout.build_tree`) on several
+kinds of evidence, each a share of the title's weighted terms (0..1):
 
-Candidates: every paragraph with a heading `level`, and every other paragraph
-shorter than `MAX_HEADING_WORDS` words before the closing block, since a
-bold-less "3. Kết quả học tập chuyên đề" is a heading all the same.
+* head      the heading's own words;
+* context   the heading plus the headings of the parts it sits in
+            ("1. Kết quả năm 2024" under "II. CHỈ SỐ SIPAS");
+* sub       the heading plus its sub-headings;
+* body      the whole section, BM25-saturated term counts;
+* precision the share of the heading's own (weighted) words the title has;
+* document  the document's own subject line (context every section shares).
 
-Score (0..100), on `fold()`ed text with the numbering stripped:
+Terms are the title's folded syllables and syllable pairs. Their weights come
+from the report itself: BM25's IDF over the report's sections, so words every
+section uses ("kết quả", "năm", "công tác") weigh little in every report with
+no hand-made stop list. Abbreviations count both ways: a fixed list of the
+common ones (DTTS&MN, CĐCS, LĐLĐ, CNVCLĐ, KH&CN, HĐND, UBND ...) plus any
+upper-case abbreviation whose letters are the initials of a run of words in
+the document or the title (CCHC = cải cách hành chính, also "(sau đây gọi tắt
+là TGPL)").
 
-* base = 50 x coverage + 50 x precision. Words weigh 1, the title's year
-  1.5, and function or generic report words ("và", "về", "năm", "đánh giá",
-  "kết quả", "tổ chức", "thực hiện" ...) 0.15. Coverage is the weighted share
-  of the title's words the candidate contains (a generic word counts only
-  when present, since units drop them freely), saturating at 80 %: units
-  shorten titles, and "Kết quả học tập chuyên đề" covers what matters.
-  Precision is the weighted share of the candidate's own words that the
-  title or the keywords contain; quoted or bracketed parts (the study
-  topic's slogan) are left out of it. A title word missing verbatim is
-  looked up with rapidfuzz (`fuzz.ratio` >= 88, words of 5+ letters: typos) for 0.7 credit.
-* Years must agree: a candidate naming a year the title does not is
-  rejected; one naming none loses 3. Other numbers likewise: when the title
-  names one ("Chỉ thị 05") a candidate naming only others is rejected; numbers
-  the title lacks cost 10.
-* Negative cues, each only when the title lacks it: the plan part
-  ("phương hướng", "nhiệm vụ", "giải pháp", a heading starting with "kế
-  hoạch"), proposals ("đề xuất", "kiến nghị"), shortcomings ("tồn tại",
-  "hạn chế"), the practice part ("làm theo" without "học tập"), another
-  document as topic ("nghị quyết", "chỉ thị", "kết luận" ...; milder when the
-  candidate covers the title anyway), the document's own title ("Báo cáo
-  ...", "V/v ...", the line under "BÁO CÁO") and the preamble before the
-  first numbered or styled heading.
-* Heading look: a plain unnumbered paragraph, a bullet, a sentence, or a
-  heading with nothing under it (a table-of-contents-like mention) loses
-  points.
-* Each `keywords` entry found adds 3 (at most 9): evidence, never required.
+Hard rules: years must agree (a heading, or a part above it, naming only
+other years is rejected; else the document's subject years, else the body's
+years decide) and so must other numbers a heading names ("Dự án 6" vs "Dự
+án 8").
 
-Ties go to real headings, then to a candidate with a body, then to the
-earlier one. When the winner lies inside the body of another candidate that
-also passes the threshold and scores at most 15 less, the enclosing one is
-taken: the section is the whole part, not its first sub-point.
+score = 100 x weighted mean of the evidence - penalties (after the closing
+block, an unnumbered plain heading). The weights, the threshold and the
+confidence rule are not hand-set: `scripts/calibrate_finder.py` chooses them
+on labelled real documents (see `WEIGHTS`). The best section is `found` when
+it reaches the threshold; its `confidence` is `review` when it is weak or
+not clearly ahead of the next candidate. Up to three candidates are kept
+with their scores and why, found or not.
 
-The body runs from the block after the heading to the next heading of the
-same or a higher level, or to the closing block, whichever comes first. A
-candidate without a heading level gets one from its numbering pattern
-("Phần"/"A." > "III." > "3." > "3.1"/"II.1" > "3.1.1" > "a)"), and later blocks
-are compared by the same inference. When the outline does not say where the
-closing block starts, a "Trên đây là ..." or "Nơi nhận:" paragraph or a
-signature table ("TM.", "KT.", "Nơi nhận:") marks it.
+Display text (`heading`, `text`) keeps the document's own characters;
+only the matching uses the folded form, cached once per block.
 """
 from __future__ import annotations
 
-import dataclasses
+import itertools
+import math
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz, process
-
 from .figures import extract_figures
+from .layout import MAX_HEADING_WORDS, Node, Tree, build_tree, closing_starts, heading_display, numbering_rank
 from .model import Block, BlockKind, Candidate, Confidence, Outline, SectionResult
-from .vietnamese import clean, fold, strip_numbering
+from .vietnamese import fold
 
-__all__ = ["MAX_HEADING_WORDS", "THRESHOLD", "find_section", "heading_display", "numbering_rank"]
+__all__ = [
+    "MAX_HEADING_WORDS",
+    "THRESHOLD",
+    "WEIGHTS",
+    "Weights",
+    "find_section",
+    "heading_blocks",
+    "heading_display",
+    "numbering_rank",
+    "section_at",
+]
 
-THRESHOLD = 70.0
-MAX_HEADING_WORDS = 40
 
-_STOP_WEIGHT = 0.15
-_YEAR_WEIGHT = 1.5
-_COVERAGE_SATURATION = 0.8
-_FUZZY_CREDIT = 0.7
-_FUZZY_CUTOFF = 88.0
-# Syllables shorter than this have too many near neighbours (quan/qua) for fuzzy matching.
-_FUZZY_MIN_LEN = 5
-_ENCLOSING_MARGIN = 15.0
-# Below this a candidate cannot reach the threshold whatever its body; skip the boundary walk.
-_WORTH_A_BODY = THRESHOLD - 20.0
+@dataclass(frozen=True)
+class Weights:
+    """Evidence weights and decision levels (see scripts/calibrate_finder.py)."""
 
-# Words every report heading shares; they say nothing about the topic.
-_STOP_WORDS = frozenset({
-    "va", "cua", "cac", "nam", "ve", "viec", "danh", "gia", "rieng", "ket", "qua", "thuc", "hien",
-    "to", "chuc", "trong", "tai", "cho", "voi", "nhung", "mot", "so", "da", "duoc", "nay", "do",
-    "la", "o", "tu", "den", "tren", "sau", "khi", "cong", "tac", "tinh", "hinh", "chung", "gan",
-    "hon", "nua", "cu", "the", "nhu", "tiep", "tuc",
-})
+    head: float = 1.0
+    context: float = 1.0
+    inherit: float = 0.5           # share of the parts-above evidence a sub-item inherits
+    sub: float = 0.5
+    body: float = 1.0
+    precision: float = 0.5
+    document: float = 0.0
+    match: float = 0.0             # F1 of heading coverage and heading precision
+    climb: float = 0.0             # a sub-item adding less than this share of the title gives way to its part
+    facet: float = 0.0             # ... and so does one whose own heading matches less than facet x its part's
+    spread: float = 0.0            # ... and one whose part's sub-headings cover this much more of the title
+    prior: float = 0.0             # heading precision counts this many unexplained average words extra
+    sure_cover: float = 0.0        # sure only when heading and parts above cover this share of the title
+    after_closing: float = 15.0    # points off for a section after the closing block
+    plain: float = 5.0             # points off for an unnumbered, unstyled heading
+    empty: float = 10.0            # points off for a heading with nothing under it
+    keyword: float = 10.0          # points for naming all the campaign's keywords (evidence, not required)
+    threshold: float = 45.0        # found at or above
+    sure: float = 55.0             # sure at or above ...
+    margin: float = 8.0            # ... and this many points ahead of the next candidate
+    pair: float = 1.0              # weight of syllable pairs relative to single syllables
+    k1: float = 1.2
+    b: float = 0.75
 
-# (folded phrase, penalty, note). Each applies only when the title lacks the phrase.
-_SECTION_KIND_CUES: tuple[tuple[str, float, str], ...] = (
-    ("phuong huong", 35.0, "plan part ('phương hướng')"),
-    ("nhiem vu", 20.0, "plan part ('nhiệm vụ')"),
-    ("giai phap", 20.0, "plan part ('giải pháp')"),
-    ("de xuat", 35.0, "proposals ('đề xuất')"),
-    ("kien nghi", 35.0, "proposals ('kiến nghị')"),
-    ("ton tai", 30.0, "shortcomings ('tồn tại')"),
-    ("han che", 30.0, "shortcomings ('hạn chế')"),
-    ("bai hoc kinh nghiem", 20.0, "lessons ('bài học kinh nghiệm')"),
-)
-_OTHER_TOPIC_CUES: tuple[tuple[str, str], ...] = (
-    ("nghi quyet", "another topic ('nghị quyết')"),
-    ("chi thi", "another topic ('chỉ thị')"),
-    ("ket luan", "another topic ('kết luận')"),
-    ("nghi dinh", "another topic ('nghị định')"),
-    ("quy dinh", "another topic ('quy định')"),
-    ("luat", "another topic ('luật')"),
-)
-_OTHER_TOPIC_PENALTY = 30.0
-_OTHER_TOPIC_IN_PASSING = 10.0
-_PLAN_START_PENALTY = 30.0
-_PLAN_ANYWHERE_PENALTY = 5.0
-_PRACTICE_PENALTY = 40.0
-_DOC_TITLE_PENALTY = 30.0
-_PREAMBLE_PENALTY = 20.0
-_NO_YEAR_PENALTY = 3.0
-_OTHER_NUMBER_PENALTY = 10.0
-_EMPTY_BODY_PENALTY = 15.0
-_PLAIN_PARAGRAPH_PENALTY = 5.0
-_STYLED_PARAGRAPH_PENALTY = 2.0
-_BULLET_PENALTY = 15.0
-_SENTENCE_PENALTY = 10.0
-_KEYWORD_BONUS = 3.0
-_KEYWORD_BONUS_MAX = 9.0
+
+# Chosen by scripts/calibrate_finder.py (procedure in its docstring; penalty 4 for a silent
+# error) on ../shared/real-dev (85 labelled cases, 29 real documents) plus the generated
+# corpus: 5-fold cross-validation by document passed 68/85 held-out cases with 2 silently
+# wrong; tuned on everything 72/85 with 1 (khcchc30-to-chuc). One change by hand after the
+# search: sure_cover 0 -> 0.25 (same passes on all data, silent errors 1 -> 0, about 20 more
+# answers sent to review; it also keeps outlines too small for IDF from answering a near miss
+# as sure). Body and sub-heading evidence are computed and shown to staff; on this data they
+# did not improve the choice, so their weights came out 0. Rerun the script after changing
+# the features or the tree and paste its "chosen" line here.
+WEIGHTS = Weights(head=0.0, context=2.0, inherit=1.0, sub=0.0, body=0.0, precision=2.0, document=0.0, match=0.5,
+                  climb=0.0, facet=1.5, spread=0.0, prior=0.0, sure_cover=0.25, after_closing=0.0, plain=5.0,
+                  empty=10.0, keyword=10.0, threshold=30.0, sure=34.0, margin=20.0, pair=1.0, k1=1.2, b=0.75)
+THRESHOLD = WEIGHTS.threshold
 
 _YEAR = re.compile(r"^(?:19|20)\d{2}$")
-_BULLET = re.compile(r"^\s*[-+*•·–—○▪●■□♦◆❖➢➤►✓✔]")
-_ROMAN = re.compile(r"^[IVX]+(?=$|[\s.:)/\-])")
-_ROMAN_SUB = re.compile(r"^[IVX]+\.\d")
-_PART_LABEL = re.compile(r"^(?:phan|chuong|muc)\b")
-_BRACKETED = re.compile(r'"[^"]*"|\([^)]*\)|«[^»]*»')
-_CLOSING_TEXT = re.compile(r"^(?:tren day la|noi nhan)\b")
-_CLOSING_CELL = re.compile(r"(?:^|[\n\t])\s*(?:noi nhan\s*:|tm\.|kt\.)", re.IGNORECASE)
+_YEAR_IN_TEXT = re.compile(r"(?<= )(?:19|20)\d{2}(?= )")
 
-
-def _words(folded: str) -> list[str]:
-    return folded.split()
-
-
-def heading_display(block: Block) -> str:
-    """A heading as the reader sees it: rendered automatic numbering, then the text."""
-    text = block.text.strip()
-    number = block.numbering.strip()
-    return unicodedata.normalize("NFC", f"{number} {text}" if number else text)
-
-
-def numbering_rank(number: str) -> int | None:
-    """Rank of a numbering pattern, 0 highest.
-
-    "Phần I"/"A." 0, "III." 1, "3." 2, "3.1"/"II.1" 3, "3.1.1" 4, "a)" 5; None for
-    bullets and no numbering.
-    """
-    number = number.strip()
-    if not number or _BULLET.match(number):
-        return None
-    if _PART_LABEL.match(fold(number)):
-        return 0
-    if _ROMAN_SUB.match(number):
-        return 3
-    if _ROMAN.match(number):
-        return 1
-    if re.match(r"^\d+(?:\.\d+){2,}", number):
-        return 4
-    if re.match(r"^\d+\.\d+", number):
-        return 3
-    if re.match(r"^\(?\d+\s*[.)/:\-]?$", number):
-        return 2
-    if re.match(r"^[A-ZĐ][.)]?$", number):
-        return 0
-    if re.match(r"^\(?[a-zđ][.)/]?$", number):
-        return 5
-    return None
-
-
-def _is_caps(text: str) -> bool:
-    letters = [ch for ch in text if ch.isalpha()]
-    return len(letters) >= 3 and all(ch.isupper() for ch in letters)
-
-
-@dataclass(frozen=True)
-class _Info:
-    """What the finder needs of one block, computed once."""
-
-    number: str          # rendered automatic number, else the typed one, else ""
-    rest: str            # text without the typed number
-    folded: str          # fold(rest)
-    rank: int | None     # numbering_rank(number)
-    word_count: int
-    caps: bool
-    bullet: bool
-
-
-def _info(block: Block) -> _Info:
-    typed, rest = strip_numbering(block.text)
-    number = block.numbering.strip() or typed
-    bullet = bool(_BULLET.match(block.text)) or (bool(typed) and bool(_BULLET.match(typed)))
-    folded = fold(rest) if block.kind is BlockKind.PARAGRAPH else ""
-    return _Info(
-        number=number,
-        rest=rest,
-        folded=folded,
-        rank=numbering_rank(number),
-        word_count=len(block.text.split()),
-        caps=_is_caps(rest),
-        bullet=bullet and not block.numbering.strip(),
+# Common abbreviations of Vietnamese administrative writing, folded; both forms match.
+_KNOWN_ABBREVIATIONS: dict[tuple[str, ...], tuple[str, ...]] = {
+    tuple(fold(a).split()): tuple(fold(b).split())
+    for a, b in (
+        ("DTTS&MN", "dân tộc thiểu số và miền núi"),
+        ("DTTS", "dân tộc thiểu số"),
+        ("CĐCS", "công đoàn cơ sở"),
+        ("LĐLĐ", "liên đoàn lao động"),
+        ("CNVCLĐ", "công nhân viên chức lao động"),
+        ("CNLĐ", "công nhân lao động"),
+        ("KH&CN", "khoa học và công nghệ"),
+        ("KHCN", "khoa học công nghệ"),
+        ("HĐND", "hội đồng nhân dân"),
+        ("UBND", "ủy ban nhân dân"),
+        ("CCHC", "cải cách hành chính"),
+        ("TTHC", "thủ tục hành chính"),
+        ("QLNN", "quản lý nhà nước"),
+        ("PCMT", "phòng chống ma túy"),
+        ("CĐS", "chuyển đổi số"),
     )
+}
+# Words of the same administrative genre that units use for one another; matched as one.
+_SYNONYMS: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("de", "nghi"): ("kien", "nghi"),
+    ("de", "xuat"): ("kien", "nghi"),
+    ("bien", "phap"): ("giai", "phap"),
+    ("truyen", "thong"): ("tuyen", "truyen"),
+    ("vuong", "mac"): ("kho", "khan"),
+    ("han", "che"): ("ton", "tai"),
+}
+_ACRONYM = re.compile(r"\b[A-ZĐ]{2,7}(?:&[A-ZĐ]{1,4})?\b")
+_MIN_ACRONYM_LETTERS = 3
 
 
-@dataclass(frozen=True)
-class _Title:
-    weights: dict[str, float]     # folded title word -> weight
-    years: frozenset[str]
-    numbers: frozenset[str]       # other numbers the title names
-    folded: str
-    keywords: tuple[str, ...]
-    keyword_words: frozenset[str]
-    content_words: tuple[str, ...]
+# ------------------------------------------------------------------ terms
 
 
-def _number_key(word: str) -> str:
-    return word.lstrip("0") or "0"
+_SYNONYM_FIRSTS = frozenset(k[0] for k in _SYNONYMS)
 
 
-def _word_weight(word: str) -> float:
-    if word.isdigit():
-        return _YEAR_WEIGHT if _YEAR.match(word) else 1.0
-    return _STOP_WEIGHT if word in _STOP_WORDS else 1.0
+def _expand(words: list[str], abbreviations: dict[tuple[str, ...], tuple[str, ...]],
+            firsts: frozenset[str]) -> list[str]:
+    """Words with every known abbreviation's long form added after it, synonyms made one."""
+    if not firsts.intersection(words) and not _SYNONYM_FIRSTS.intersection(words):
+        return words
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word in _SYNONYM_FIRSTS and i + 1 < len(words):
+            same = _SYNONYMS.get((word, words[i + 1]))
+            if same is not None:
+                out.extend(same)
+                i += 2
+                continue
+        out.append(word)
+        if word in firsts:
+            for short, long in abbreviations.items():
+                if short[0] == word and tuple(words[i:i + len(short)]) == short:
+                    out.extend(words[i + 1:i + len(short)])
+                    out.extend(long)
+                    i += len(short) - 1
+                    break
+        i += 1
+    return out
 
 
-def _prepare_title(title: str, keywords: Sequence[str]) -> _Title:
-    _number, rest = strip_numbering(title)
-    folded = fold(rest)
-    weights: dict[str, float] = {}
+def _terms(words: Sequence[str]) -> set[str]:
+    """Syllables and adjacent syllable pairs, numbers left out (they are matched by rule)."""
+    terms = {w for w in words if not w.isdigit()}
+    terms.update(f"{a} {b}" for a, b in itertools.pairwise(words)
+                 if not a.isdigit() and not b.isdigit())
+    return terms
+
+
+def _rewrites(abbreviations: dict[tuple[str, ...], tuple[str, ...]]) -> list[tuple[str, str]]:
+    """`_expand` as plain-text replacements on " padded " folded text."""
+    out = [(f" {' '.join(a)} ", f" {' '.join(b)} ") for a, b in _SYNONYMS.items()]
+    out.extend((f" {' '.join(short)} ", f" {' '.join(short)} {' '.join(long)} ")
+               for short, long in abbreviations.items())
+    return out
+
+
+def _numbers(words: Iterable[str]) -> tuple[set[str], set[str]]:
     years: set[str] = set()
-    numbers: set[str] = set()
-    for word in _words(folded):
-        if word.isdigit() and not _YEAR.match(word):
-            numbers.add(_number_key(word))
-        elif _YEAR.match(word):
-            years.add(word)
-        weights[word] = _word_weight(word)
-    folded_keywords = tuple(k for k in (fold(kw) for kw in keywords) if k)
-    content = tuple(w for w, weight in weights.items() if weight == 1.0 and not w.isdigit())
-    return _Title(
-        weights=weights,
-        years=frozenset(years),
-        numbers=frozenset(numbers),
-        folded=folded,
-        keywords=folded_keywords,
-        keyword_words=frozenset(w for k in folded_keywords for w in _words(k)),
-        content_words=content,
-    )
+    others: set[str] = set()
+    for w in words:
+        if w.isdigit():
+            if _YEAR.match(w):
+                years.add(w)
+            else:
+                others.add(w.lstrip("0") or "0")
+    return years, others
+
+
+def _abbreviations(tree: Tree, title: str) -> dict[tuple[str, ...], tuple[str, ...]]:
+    """Known abbreviations plus those whose letters are initials of words the document or title has."""
+    found = dict(_KNOWN_ABBREVIATIONS)
+    # Abbreviations the title or a heading uses (the body's own are covered by the fixed list).
+    texts = [title] + [tree.blocks[n.index].text for n in tree.nodes]
+    acronyms = {m.group(0) for text in texts for m in _ACRONYM.finditer(text)}
+    if not acronyms:
+        return found
+    text = " " + fold(title) + " " + " ".join(b.folded for b in tree.blocks) + " "
+    for acronym in acronyms:
+        key = tuple(fold(acronym).split())
+        letters = "".join(key)
+        if key in found or len(letters) < _MIN_ACRONYM_LETTERS or not letters.isalpha():
+            continue
+        # The letters as initials of consecutive words, "và" allowed in between.
+        pattern = r"(?<= )" + r" (?:va )?".join(f"{ch}[a-z]*" for ch in letters) + r"(?= )"
+        match = re.search(pattern, text)
+        if match is None:
+            continue
+        long = tuple(match.group(0).split())
+        if long != key:
+            found[key] = long
+    return found
+
+
+# ------------------------------------------------------------------ scoring
 
 
 @dataclass
 class _Scored:
-    index: int
+    node: int
     score: float = 0.0
-    rejected: str | None = None          # why the candidate cannot be the section
+    rejected: str | None = None
     notes: list[str] = field(default_factory=list)
-    content_hits: int = 0
-    year: str | None = None
-    base: float = 0.0                    # word match alone, before cues and penalties
-    end: int = 0                         # one past the body's last block
-    has_body: bool = False
+    evidence: dict[str, float] = field(default_factory=dict)
 
 
-def _contains(folded: str, phrase: str) -> bool:
-    return re.search(rf"(?:^| ){re.escape(phrase)}(?: |$)", folded) is not None
+@dataclass(frozen=True)
+class Features:
+    """Evidence of one section (0..1 each) and its flags: what calibration weighs."""
+
+    head: float
+    context: float          # heading plus the parts above it
+    sub: float
+    body: float
+    precision: float
+    document: float
+    after_closing: bool
+    plain: bool
+    empty: bool             # nothing under the heading (a table-of-contents line, a lone title)
+    keywords: float         # share of the campaign's keywords the section names
+    rejected: str | None
 
 
-def _coverage(title: _Title, present: set[str], result: _Scored) -> float:
-    covered = 0.0
-    total = 0.0
-    alpha = [w for w in present if not w.isdigit() and len(w) >= _FUZZY_MIN_LEN - 1]
-    for word, weight in title.weights.items():
-        stop = weight == _STOP_WEIGHT
-        if word in present:
-            covered += weight
-            total += weight
-            if word in title.content_words:
-                result.content_hits += 1
-            continue
-        if stop:
-            continue  # a generic word left out costs nothing
-        total += weight
-        if len(word) >= _FUZZY_MIN_LEN and not word.isdigit() and alpha:
-            near = process.extractOne(word, alpha, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF)
-            if near is not None:
-                covered += weight * _FUZZY_CREDIT
-                result.content_hits += 1
-    raw = covered / total if total else 0.0
-    return min(1.0, raw / _COVERAGE_SATURATION)
+@dataclass(frozen=True)
+class Prepared:
+    """A report's tree with per-block matching data for one title, built once per search."""
+
+    tree: Tree
+    title_terms: dict[str, float]         # term -> weight (IDF)
+    title_years: frozenset[str]
+    title_numbers: frozenset[str]
+    features: tuple[Features, ...]
 
 
-def _precision(title: _Title, block: Block, words: list[str]) -> float:
-    # Quoted or bracketed parts name the topic's slogan; they neither help nor hurt.
-    _number, rest = strip_numbering(clean(block.text))
-    unquoted = _words(fold(_BRACKETED.sub(" ", rest)))
-    own = unquoted or words
-    own_total = sum(_word_weight(w) for w in own)
-    known = sum(_word_weight(w) for w in own if w in title.weights or w in title.keyword_words)
-    return known / own_total if own_total else 0.0
+def _weights_of(terms: Iterable[str], idf: dict[str, float]) -> float:
+    return sum(idf.get(t, 0.0) for t in terms)
 
 
-def _score(title: _Title, blocks: Sequence[Block], infos: Sequence[_Info], index: int,
-           first_heading: int) -> _Scored:
-    block, info = blocks[index], infos[index]
-    folded = info.folded
-    words = _words(folded)
-    result = _Scored(index=index)
-    if not words:
-        result.rejected = "no words"
-        return result
+def prepare(outline: Outline, title: str, keywords: Sequence[str] = (), weights: Weights = WEIGHTS,
+            tree: Tree | None = None) -> Prepared:
+    """Everything the scorer needs for one (outline, title); `weights` only uses pair/k1/b."""
+    tree = tree or build_tree(outline)
+    blocks = tree.blocks
+    nodes = tree.nodes
+    abbreviations = _abbreviations(tree, title)
+    firsts = frozenset(k[0] for k in abbreviations)
 
-    coverage = _coverage(title, set(words), result)
-    precision = _precision(title, block, words)
-    score = result.base = 50.0 * coverage + 50.0 * precision
+    title_words = _expand(fold(title).split(), abbreviations, firsts)
+    title_years, title_numbers = _numbers(title_words)
+    title_term_set = _terms(title_words)
+    keyword_terms: set[str] = set()
+    keyword_keys = [" ".join(_expand(fold(k).split(), abbreviations, firsts)) for k in keywords]
+    keyword_keys = [k for k in keyword_keys if k]
+    for keyword in keyword_keys:
+        keyword_terms |= _terms(keyword.split())
+    wanted = title_term_set | keyword_terms
 
-    cand_years = {w for w in words if _YEAR.match(w)}
-    if title.years and cand_years - title.years:
-        result.rejected = "year " + ", ".join(sorted(cand_years - title.years))
-        return result
-    cand_numbers = {_number_key(w) for w in words if w.isdigit() and not _YEAR.match(w)}
-    if title.numbers and cand_numbers and not cand_numbers & title.numbers:
-        # "Chỉ thị 03" when the title says "Chỉ thị 05": another document.
-        result.rejected = "number " + ", ".join(sorted(cand_numbers))
-        return result
-
-    if title.years:
-        if cand_years:
-            result.year = min(cand_years)
-        else:
-            score -= _NO_YEAR_PENALTY
-            result.notes.append("no year")
-
-    for phrase, penalty, note in _SECTION_KIND_CUES:
-        if _contains(folded, phrase) and not _contains(title.folded, phrase):
-            score -= penalty
-            result.notes.append(note)
-    if not _contains(title.folded, "ke hoach"):
-        if folded.startswith("ke hoach"):
-            score -= _PLAN_START_PENALTY
-            result.notes.append("plan ('kế hoạch')")
-        elif _contains(folded, "ke hoach"):
-            score -= _PLAN_ANYWHERE_PENALTY
-    if (_contains(folded, "lam theo") and not _contains(folded, "hoc tap")
-            and not _contains(title.folded, "lam theo")):
-        score -= _PRACTICE_PENALTY
-        result.notes.append("practice part ('làm theo')")
-    other_topic = next(((p, n) for p, n in _OTHER_TOPIC_CUES
-                        if _contains(folded, p) and not _contains(title.folded, p)), None)
-    if other_topic is not None:
-        # A heading that covers the title and mentions another document in
-        # passing ("... gắn với Chỉ thị 05") is still ours.
-        score -= _OTHER_TOPIC_PENALTY if coverage < 0.9 else _OTHER_TOPIC_IN_PASSING
-        result.notes.append(other_topic[1])
-    else:
-        other_numbers = cand_numbers - title.numbers
-        if other_numbers:
-            score -= _OTHER_NUMBER_PENALTY
-            result.notes.append("names " + ", ".join(sorted(other_numbers)))
-
-    if not title.folded.startswith("bao cao") and (
-        re.match(r"^(?:bao cao|v v|ve viec)\b", folded) or _follows_report_word(infos, index)
-    ):
-        score -= _DOC_TITLE_PENALTY
-        result.notes.append("document title")
-    elif index < first_heading and not info.number:
-        score -= _PREAMBLE_PENALTY
-        result.notes.append("before the first heading")
-
-    if block.level is None:
-        if info.bullet:
-            score -= _BULLET_PENALTY
-            result.notes.append("bullet item")
-        elif not info.number:
-            if block.bold or info.caps:
-                score -= _STYLED_PARAGRAPH_PENALTY
-            else:
-                score -= _PLAIN_PARAGRAPH_PENALTY
-                result.notes.append("plain paragraph")
-        if info.word_count > 20 or (block.text.rstrip().endswith(".") and info.word_count > 12):
-            score -= _SENTENCE_PENALTY
-            result.notes.append("reads as a sentence")
-
-    bonus = sum(_KEYWORD_BONUS for kw in title.keywords if _contains(folded, kw))
-    if bonus:
-        score += min(bonus, _KEYWORD_BONUS_MAX)
-        result.notes.append("keywords")
-
-    result.score = score
-    return result
-
-
-def _follows_report_word(infos: Sequence[_Info], index: int) -> bool:
-    """True under a bare "BÁO CÁO" line: the document's subject line, not a section."""
-    for prev in range(index - 1, -1, -1):
-        if infos[prev].folded:
-            return infos[prev].folded == "bao cao"
-    return False
-
-
-def _closing_start(outline: Outline, infos: Sequence[_Info]) -> int:
-    """Where the closing block starts; spotted by its wording when the outline does not say."""
-    if outline.closing_start is not None:
-        return min(outline.closing_start, len(outline.blocks))
-    for index, block in enumerate(outline.blocks):
-        if block.kind is BlockKind.PARAGRAPH:
-            if block.level is None and _CLOSING_TEXT.match(infos[index].folded):
-                return index
-        elif _CLOSING_CELL.search(block.text):
-            return index
-    return len(outline.blocks)
-
-
-def _heading_like(block: Block, info: _Info) -> bool:
-    return block.level is not None or (0 < info.word_count < MAX_HEADING_WORDS)
-
-
-def _section_end(blocks: Sequence[Block], infos: Sequence[_Info], start: int, limit: int) -> int:
-    """Index one past the last block of the body of the heading at `start`."""
-    head, head_info = blocks[start], infos[start]
-    head_rank = head_info.rank
-    enclosing_level = next((b.level for b in reversed(blocks[:start]) if b.level is not None), 1)
-    head_shape = (head_info.caps, head.bold)
-    for j in range(start + 1, limit):
-        block, info = blocks[j], infos[j]
-        if block.kind is not BlockKind.PARAGRAPH or not block.text.strip() or info.bullet:
-            continue
-        rank = info.rank
-        if head.level is not None:
-            if block.level is not None and block.level <= head.level:
-                return j
-            if (block.level is None and head_rank is not None and rank is not None
-                    and rank <= head_rank and _heading_like(block, info)):
-                return j
-        elif head_rank is not None:
-            if rank is not None and rank <= head_rank and _heading_like(block, info):
-                return j
-            if block.level is not None and rank is None and block.level <= enclosing_level:
-                return j
-        else:
-            # An unnumbered body-text heading: ends at any real heading, a
-            # top-level number, or the next paragraph dressed like it.
-            if block.level is not None or rank in (0, 1):
-                return j
-            if (head_shape != (False, False) and rank is None and (info.caps, block.bold) == head_shape
-                    and _heading_like(block, info)):
-                return j
-    return limit
-
-
-def _body_text(blocks: Sequence[Block]) -> str:
-    lines: list[str] = []
+    # Per block: title-term counts, found by C-level substring counts on the folded text
+    # (abbreviations and synonyms rewritten the same way as in the title).
+    rewrites = _rewrites(abbreviations)
+    padded: list[str] = []
     for block in blocks:
-        if block.kind is BlockKind.TABLE:
-            if block.text.strip():
-                lines.append(unicodedata.normalize("NFC", block.text))
-        else:
-            shown = heading_display(block)
-            if shown:
-                lines.append(shown)
-    return "\n".join(lines)
+        text = f" {block.folded} "
+        for short, long in rewrites:
+            if short in text:
+                text = text.replace(short, long)
+        padded.append(text)
+    probes = [(term, f" {term} ") for term in wanted]
+    counts: list[dict[str, int]] = []
+    for text in padded:
+        c: dict[str, int] = {}
+        if len(text) > 2:
+            for term, probe in probes:
+                if probe in text:
+                    c[term] = text.count(probe)
+        counts.append(c)
+
+    # IDF over the report's own chunks: each section's own text up to its first sub-heading.
+    chunks: list[tuple[int, int]] = []
+    if nodes:
+        chunks.append((0, nodes[0].index))
+        for pos, node in enumerate(nodes):
+            stop = nodes[node.children[0]].index if node.children else node.end
+            if pos + 1 < len(nodes):
+                stop = min(stop, nodes[pos + 1].index) if not node.children else stop
+            chunks.append((node.index, max(stop, node.head_end)))
+    else:
+        chunks.append((0, len(blocks)))
+    df: dict[str, int] = {}
+    for start, stop in chunks:
+        seen: set[str] = set()
+        for i in range(start, stop):
+            seen.update(counts[i])
+        for term in seen:
+            df[term] = df.get(term, 0) + 1
+    n_chunks = len(chunks)
+    idf: dict[str, float] = {}
+    for term in wanted:
+        n_t = df.get(term, 0)
+        value = math.log((n_chunks - n_t + 0.5) / (n_t + 0.5) + 1.0)
+        idf[term] = value * (weights.pair if " " in term else 1.0)
+    title_terms = {t: idf[t] for t in title_term_set}
+    total = sum(title_terms.values()) or 1.0
+    singles = [idf[t] for t in title_term_set if " " not in t]
+    mean_idf = sum(singles) / len(singles) if singles else 1.0
+
+    # Prefix sums of term counts and lengths over blocks, for section bodies.
+    term_list = list(title_terms)
+    prefix: list[list[int]] = [[0] * (len(blocks) + 1) for _ in term_list]
+    lengths = [0] * (len(blocks) + 1)
+    for i, text in enumerate(padded):
+        lengths[i + 1] = lengths[i] + text.count(" ") - 1
+        c = counts[i]
+        for k, term in enumerate(term_list):
+            prefix[k][i + 1] = prefix[k][i] + c.get(term, 0)
+    body_years: list[set[str]] = [set(_YEAR_IN_TEXT.findall(text)) for text in padded]
+
+    head_words = [_expand(n.head_key.split(), abbreviations, firsts) for n in nodes]
+    head_terms = [_terms(w) for w in head_words]
+    lengths_of = [lengths[n.end] - lengths[n.index] for n in nodes]
+    avg_len = (sum(lengths_of) / len(lengths_of)) if lengths_of else 1.0
+    doc_words = _expand(tree.title_key.split(), abbreviations, firsts)
+    doc_terms = _terms(doc_words)
+    doc_years, _doc_numbers = _numbers(doc_words)
+    document = _weights_of(doc_terms & title_terms.keys(), title_terms) / total
+
+    features: list[Features] = []
+    for pos, node in enumerate(nodes):
+        own = head_terms[pos]
+        chain = set(own)
+        chain_years, own_numbers = _numbers(head_words[pos])
+        up = node.parent
+        while up is not None:
+            chain |= head_terms[up]
+            chain_years |= _numbers(head_words[up])[0]
+            up = nodes[up].parent
+        sub = set(own)
+        stack = list(node.children)
+        while stack:
+            child = stack.pop()
+            sub |= head_terms[child]
+            stack.extend(nodes[child].children)
+
+        rejected: str | None = None
+        if title_years:
+            effective = chain_years or doc_years
+            if not effective:
+                for i in range(node.index, node.end):
+                    effective |= body_years[i]
+            if effective and not effective & title_years:
+                rejected = "year " + ", ".join(sorted(effective))
+        if rejected is None and title_numbers and own_numbers and not own_numbers & title_numbers:
+            rejected = "number " + ", ".join(sorted(own_numbers))
+
+        length = lengths_of[pos]
+        norm = weights.k1 * (1 - weights.b + weights.b * length / (avg_len or 1.0))
+        body = 0.0
+        for k, term in enumerate(term_list):
+            tf = prefix[k][node.end] - prefix[k][node.index]
+            if tf:
+                body += title_terms[term] * tf * (weights.k1 + 1) / (tf + norm) / (weights.k1 + 1)
+        own_alpha = [w for w in head_words[pos] if not w.isdigit()]
+        # One unexplained word of average weight as a prior: a two-word heading whose words
+        # are all in the title is not thereby a precise match.
+        own_weight = sum(idf.get(w, _unknown_idf(n_chunks)) for w in own_alpha) + weights.prior * mean_idf
+        known = sum(idf.get(w, 0.0) for w in own_alpha if w in wanted)
+        block = blocks[node.index]
+        empty = not any(blocks[i].text.strip() for i in range(node.head_end, node.end))
+        named = 0.0
+        if keyword_keys:
+            span = "".join(padded[node.index:node.end])
+            named = sum(f" {k} " in span for k in keyword_keys) / len(keyword_keys)
+        features.append(Features(
+            head=_weights_of(own & title_terms.keys(), title_terms) / total,
+            context=_weights_of(chain & title_terms.keys(), title_terms) / total,
+            sub=_weights_of(sub & title_terms.keys(), title_terms) / total,
+            body=body / total,
+            precision=known / own_weight if own_weight else 0.0,
+            document=document,
+            after_closing=node.after_closing,
+            plain=not node.numbered and not node.styled and block.level is None,
+            empty=empty,
+            keywords=named,
+            rejected=rejected,
+        ))
+    return Prepared(tree, title_terms, frozenset(title_years), frozenset(title_numbers), tuple(features))
+
+
+def _unknown_idf(n_chunks: int) -> float:
+    # A heading word the title lacks: IDF as if it occurred in one chunk.
+    return math.log((n_chunks - 0.5) / 1.5 + 1.0)
+
+
+def score(features: Features, weights: Weights = WEIGHTS) -> float:
+    """0..100 from the evidence; rejected sections score 0."""
+    if features.rejected is not None:
+        return 0.0
+    head_f1 = (2 * features.head * features.precision / (features.head + features.precision)
+               if features.head + features.precision > 0 else 0.0)
+    context = features.head + weights.inherit * (features.context - features.head)
+    parts = (
+        (weights.head, features.head), (weights.context, context), (weights.sub, features.sub),
+        (weights.body, features.body), (weights.precision, features.precision), (weights.match, head_f1),
+        (weights.document, features.document),
+    )
+    total = sum(w for w, _ in parts) or 1.0
+    value = 100.0 * sum(w * f for w, f in parts) / total
+    if features.after_closing:
+        value -= weights.after_closing
+    if features.plain:
+        value -= weights.plain
+    if features.empty:
+        value -= weights.empty
+    value += weights.keyword * features.keywords
+    return max(0.0, min(100.0, value))
+
+
+def _why(f: Features) -> str:
+    if f.rejected is not None:
+        return "rejected: " + f.rejected
+    bits = [f"heading {f.head:.0%}", f"with parts above {f.context:.0%}", f"sub-headings {f.sub:.0%}",
+            f"body {f.body:.0%}", f"heading precision {f.precision:.0%}"]
+    if f.after_closing:
+        bits.append("after the closing block")
+    if f.plain:
+        bits.append("plain paragraph")
+    if f.empty:
+        bits.append("nothing under it")
+    if f.keywords:
+        bits.append(f"keywords {f.keywords:.0%}")
+    return ", ".join(bits)
+
+
+def choose(prepared: Prepared, weights: Weights = WEIGHTS) -> tuple[list[tuple[float, int]], int, float, float]:
+    """Scores best first, the chosen section, its score and the next candidate's score.
+
+    A sub-item whose heading adds (almost) nothing to what the parts above it
+    already say gives way to its parent: the evidence sits in the part.
+    """
+    scored = sorted(((score(f, weights), pos) for pos, f in enumerate(prepared.features)),
+                    key=lambda x: (-x[0], x[1]))
+    if not scored:
+        return scored, -1, 0.0, 0.0
+    best_score, best = scored[0]
+    features = prepared.features
+    nodes = prepared.tree.nodes
+    by_pos = {pos: s for s, pos in scored}
+    while (weights.climb > 0 or weights.facet > 0 or weights.spread > 0) and best_score > 0:
+        parent = nodes[best].parent
+        if parent is None or features[parent].rejected is not None:
+            break
+        adds = features[best].context - features[parent].context
+        facet = weights.facet > 0 and features[parent].head >= features[best].head * weights.facet
+        # The part's sub-headings together say more than this item: the evidence is spread over the part.
+        spread = weights.spread > 0 and features[parent].sub - features[best].context >= weights.spread
+        if adds >= weights.climb and not facet and not spread:
+            break
+        best = parent
+        best_score = max(best_score, by_pos[parent])
+    second = max((s for s, pos in scored if pos != best), default=0.0)
+    return scored, best, best_score, second
+
+
+def decide(prepared: Prepared, weights: Weights = WEIGHTS) -> SectionResult:
+    """The result for prepared evidence under `weights` (the calibration calls this)."""
+    tree = prepared.tree
+    nodes = tree.nodes
+    if not nodes:
+        return SectionResult(found=False, reason="no headings in the document", confidence=Confidence.SURE)
+    scored, best, best_score, second = choose(prepared, weights)
+    # Candidates: the best sections, and the likeliest rejected near miss staff should hear about.
+    ranked = [best, *[pos for s, pos in scored if s > 0 and pos != best][:2]] if best_score > 0 else []
+    rejected = sorted((pos for pos, f in enumerate(prepared.features) if f.rejected is not None),
+                      key=lambda p: (-prepared.features[p].context - prepared.features[p].body, p))
+    if rejected:
+        ranked = ranked[:2] + rejected[: 3 - len(ranked[:2])]
+    scores = dict((pos, s) for s, pos in scored)
+    scores[best] = max(scores.get(best, 0.0), best_score)
+    candidates = tuple(
+        Candidate(heading=nodes[pos].heading, score=round(scores[pos], 1), why=_why(prepared.features[pos]),
+                  block=nodes[pos].index)
+        for pos in ranked
+    )
+    if best_score < weights.threshold:
+        reason = f"no section reaches {weights.threshold:.0f}"
+        if candidates:
+            reason += f"; closest: '{_short(candidates[0].heading)}' {candidates[0].score:.0f} ({candidates[0].why})"
+        reason += "".join(f"; '{_short(c.heading)}' {c.why}" for c in candidates[1:]
+                          if c.why.startswith("rejected"))
+        return SectionResult(found=False, score=round(best_score, 1), reason=reason, candidates=candidates)
+    sure = (best_score >= weights.sure and best_score - second >= weights.margin
+            and prepared.features[best].context >= weights.sure_cover)
+    result = _extract(tree, best)
+    reason = f"matched '{_short(nodes[best].heading)}' score {best_score:.0f} ({_why(prepared.features[best])})"
+    if not sure:
+        weak = best_score < weights.sure or prepared.features[best].context < weights.sure_cover
+        reason += "; review: " + ("weak match" if weak else f"next candidate {second:.0f} is close")
+    return SectionResult(found=True, heading=result.heading, text=result.text, score=round(best_score, 1),
+                         reason=reason, figures=result.figures,
+                         confidence=Confidence.SURE if sure else Confidence.REVIEW, candidates=candidates)
 
 
 def _short(text: str, limit: int = 80) -> str:
@@ -472,119 +545,55 @@ def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def find_section(outline: Outline, title: str, keywords: Sequence[str] = ()) -> SectionResult:
-    """The section of `outline` that answers the guideline's `title`, or why none does."""
-    prepared = _prepare_title(title, keywords)
-    blocks = outline.blocks
-    infos = [_info(b) for b in blocks]
-    limit = _closing_start(outline, infos)
-    first_heading = next(
-        (i for i in range(limit) if blocks[i].kind is BlockKind.PARAGRAPH
-         and (blocks[i].level is not None or infos[i].rank in (0, 1, 2))),
-        limit,
-    )
-
-    scored: list[_Scored] = []
-    for index in range(limit):
-        block = blocks[index]
-        if block.kind is not BlockKind.PARAGRAPH or not block.text.strip():
-            continue
-        if block.level is None and infos[index].word_count >= MAX_HEADING_WORDS:
-            continue
-        candidate = _score(prepared, blocks, infos, index, first_heading)
-        if candidate.rejected is None and candidate.score >= _WORTH_A_BODY:
-            candidate.end = _section_end(blocks, infos, index, limit)
-            candidate.has_body = any(b.text.strip() for b in blocks[index + 1 : candidate.end])
-            if not candidate.has_body:
-                candidate.score -= _EMPTY_BODY_PENALTY
-                candidate.notes.append("nothing under it")
-        candidate.score = max(0.0, min(100.0, candidate.score))
-        scored.append(candidate)
-
-    if not scored:
-        return SectionResult(found=False, reason="no heading or short paragraph before the closing block")
-
-    viable = [s for s in scored if s.rejected is None]
-
-    def preference(s: _Scored) -> tuple[float, bool, bool, int]:
-        return (round(s.score, 1), blocks[s.index].level is not None, s.has_body, -s.index)
-
-    best = max(viable, key=preference) if viable else None
-    if best is not None and best.score >= THRESHOLD:
-        chosen = best
-        for outer in sorted(viable, key=lambda s: s.index):
-            if (outer.index < chosen.index < outer.end and outer.score >= THRESHOLD
-                    and outer.score >= chosen.score - _ENCLOSING_MARGIN):
-                chosen = outer
-                break
-        return _with_candidates(_found(blocks, chosen, len(prepared.content_words)), blocks, viable, chosen)
-
-    parts: list[str] = []
-    if best is not None:
-        note = f" ({', '.join(best.notes)})" if best.notes else ""
-        parts.append(f"closest: '{_short(heading_display(blocks[best.index]))}' score "
-                     f"{best.score:.0f}{note}, below {THRESHOLD:.0f}")
-    # Staff most want to hear about the heading that matched the title's words
-    # best but was held back (another year, the plan part, ...): name it and why.
-    likeliest = max(scored, key=lambda s: (s.base, -s.index))
-    if likeliest is not best and likeliest.base >= _WORTH_A_BODY:
-        shown = _short(heading_display(blocks[likeliest.index]))
-        if likeliest.rejected is not None:
-            parts.append(f"rejected '{shown}': {likeliest.rejected}")
-        else:
-            parts.append(f"held back '{shown}' score {likeliest.score:.0f}: {', '.join(likeliest.notes)}")
-    return _with_candidates(SectionResult(found=False, score=round(best.score, 1) if best else 0.0,
-                                          reason="; ".join(parts) or "no candidate heading"), blocks, viable, None)
+def _body_text(blocks: Sequence[Block]) -> str:
+    """Paragraphs as the reader sees them (automatic numbers shown), tables as text; NFC."""
+    lines: list[str] = []
+    for block in blocks:
+        text = heading_display(block) if block.kind is BlockKind.PARAGRAPH else block.text.strip()
+        if text:
+            lines.append(text)
+    return unicodedata.normalize("NFC", "\n".join(lines))
 
 
-def _found(blocks: Sequence[Block], chosen: _Scored, content_total: int) -> SectionResult:
-    heading = heading_display(blocks[chosen.index])
-    text = _body_text(blocks[chosen.index + 1 : chosen.end])
-    details = [f"title words {chosen.content_hits}/{content_total}"]
-    if chosen.year:
-        details.append(f"year {chosen.year}")
-    details.extend(chosen.notes)
-    reason = f"matched '{_short(heading)}' score {chosen.score:.0f} ({', '.join(details)})"
-    return SectionResult(found=True, heading=heading, text=text, score=round(chosen.score, 1),
-                         reason=reason, figures=extract_figures(text))
+def _extract(tree: Tree, pos: int) -> SectionResult:
+    node: Node = tree.nodes[pos]
+    text = _body_text(tree.blocks[node.head_end:node.end])
+    return SectionResult(found=True, heading=node.heading, text=text, figures=extract_figures(text))
 
 
-# -- candidates and the staff's choice (CONTRACTS §1; issue 9 refines the finder) --------
-
-MAX_CANDIDATES = 3
+# ------------------------------------------------------------------ public API
 
 
-def _with_candidates(result: SectionResult, blocks: Sequence[Block], viable: Sequence[_Scored],
-                     chosen: _Scored | None) -> SectionResult:
-    """`result` with up to three headings the finder weighed, the chosen one first."""
-    ranked = sorted(viable, key=lambda s: (-round(s.score, 1), s.index))
-    if chosen is not None:
-        ranked = [chosen, *(s for s in ranked if s is not chosen)]
-    candidates = tuple(Candidate(heading=heading_display(blocks[s.index]), score=round(s.score, 1),
-                                 why=", ".join(s.notes), block=s.index) for s in ranked[:MAX_CANDIDATES])
-    return dataclasses.replace(result, candidates=candidates)
-
-
-def heading_blocks(outline: Outline) -> tuple[Candidate, ...]:
-    """Every heading-like block of `outline` (score 0), so staff can name one by its text."""
-    infos = [_info(b) for b in outline.blocks]
-    limit = _closing_start(outline, infos)
-    return tuple(Candidate(heading=heading_display(block), score=0.0, why="", block=index)
-                 for index, block in enumerate(outline.blocks[:limit])
-                 if block.kind is BlockKind.PARAGRAPH and block.text.strip()
-                 and (block.level is not None or infos[index].rank in (0, 1, 2)))
+def find_section(outline: Outline, section_title: str, keywords: Sequence[str] = ()) -> SectionResult:
+    """The section of `outline` that answers the guideline's `section_title`, or why none does."""
+    return decide(prepare(outline, section_title, keywords))
 
 
 def section_at(outline: Outline, block: int) -> SectionResult:
-    """The section whose heading is `outline.blocks[block]`, as staff chose it."""
-    blocks = outline.blocks
-    if not 0 <= block < len(blocks):
-        raise IndexError(f"no block {block} in an outline of {len(blocks)}")
-    infos = [_info(b) for b in blocks]
-    limit = max(_closing_start(outline, infos), block + 1)
-    end = _section_end(blocks, infos, block, limit)
-    heading = heading_display(blocks[block])
-    text = _body_text(blocks[block + 1 : end])
+    """The section whose heading is `outline.blocks[block]`: a staff choice, taken as sure.
+
+    Text and figures are extracted exactly as the finder would for that heading. A block
+    that is no heading of the tree (a choice stored before the reader changed) still
+    gives its text up to the next heading or the closing block; a block outside the
+    outline is an IndexError.
+    """
+    if not 0 <= block < len(outline.blocks):
+        raise IndexError(f"no block {block} in an outline of {len(outline.blocks)}")
+    tree = build_tree(outline)
+    pos = next((k for k, node in enumerate(tree.nodes) if node.index == block), None)
+    if pos is not None:
+        found = _extract(tree, pos)
+        heading, text = found.heading or "", found.text
+    else:
+        stops = [n.index for n in tree.nodes if n.index > block] + [c for c in closing_starts(outline.blocks)
+                                                                   if c > block]
+        heading = heading_display(outline.blocks[block])
+        text = _body_text(outline.blocks[block + 1:min(stops, default=len(outline.blocks))])
     return SectionResult(found=True, heading=heading, text=text, score=100.0,
                          reason=f"chosen by staff: '{_short(heading)}'", figures=extract_figures(text),
                          confidence=Confidence.SURE, chosen_by="staff")
+
+
+def heading_blocks(outline: Outline) -> tuple[Candidate, ...]:
+    """Every section heading of `outline` in document order (score 0, no reason)."""
+    return tuple(Candidate(heading=n.heading, score=0.0, why="", block=n.index) for n in build_tree(outline).nodes)

@@ -61,7 +61,7 @@ _LINE_SPACES_RE: Final = re.compile(r" *\n[ \n]*")
 _SPACE_RUN_RE: Final = re.compile(r" {2,}")
 
 
-def clean(text: str) -> str:
+def clean(text: str, *, typography: bool = False) -> str:
     """Display form of a piece of Vietnamese text.
 
     NFC (which also composes Windows-1258 style base + combining tone and UniKey's
@@ -74,6 +74,10 @@ def clean(text: str) -> str:
 
     Text that still looks legacy-encoded keeps its soft hyphens and eth letters,
     because there they are the letters ư (TCVN3) and é (TCVN3 Ð).
+
+    `typography=True` keeps curly quotes and dashes as written: the display
+    form of a document's own words (a section quoted in a compiled report
+    must not misquote the unit); matching works on `fold()` anyway.
     """
     if not text:
         return ""
@@ -90,9 +94,9 @@ def clean(text: str) -> str:
             out.append(" ")
         elif char in _LINE_BREAKS:
             out.append("\n")
-        elif char in _DASHES:
+        elif char in _DASHES and not typography:
             out.append("-")
-        elif char in _QUOTES:
+        elif char in _QUOTES and not typography:
             out.append(_QUOTES[char])
         elif char in _WORD_CONTROLS:
             out.append(_WORD_CONTROLS[char])
@@ -193,72 +197,35 @@ _NON_ALNUM_RE: Final = re.compile(r"[\W_]+")
 _D_STROKES: Final = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "Ð": "d"})
 
 
+_FOLD_DROP: Final = str.maketrans(dict.fromkeys(_ZERO_WIDTH | {_SOFT_HYPHEN}))
+_COMBINING_RE: Final = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+
+
 def fold(text: str) -> str:
     """Matching key: no case, no diacritics, đ -> d, punctuation to single spaces.
 
-    Old and new tone placement (hoà/hòa, thuý/thúy, uỷ/ủy) fold equal.
+    Old and new tone placement (hoà/hòa, thuý/thúy, uỷ/ủy) fold equal, since
+    every mark goes. Hot path (every block of every report): no per-character
+    Python loop, one NFD and two regular expressions.
     """
-    placed = normalize_tone_placement(clean(text))
-    stripped = "".join(c for c in unicodedata.normalize("NFD", placed) if not unicodedata.combining(c))
-    # Ð/ð look-alikes too: clean() keeps them in text that still looks legacy,
-    # and the key must not depend on that guess (fold(fold(x)) == fold(x)).
+    stripped = _COMBINING_RE.sub("", unicodedata.normalize("NFD", text.translate(_FOLD_DROP)))
+    # Ð/ð look-alikes too (fold(fold(x)) == fold(x)).
     folded = stripped.translate(_D_STROKES).casefold()
     return _NON_ALNUM_RE.sub(" ", folded).strip()
 
 
 # ---------------------------------------------------------- strip_numbering()
 
-_ROMAN: Final = r"(?:M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3}))"
-_ROMAN_LOWER: Final = r"(?:x{0,3}(?:ix|iv|v?i{0,3}))"
-_ORDINALS: Final = (
-    r"(?:nhất|hai|ba|tư|bốn|năm|sáu|bảy|bẩy|tám|chín|mười(?:\s+(?:một|hai|ba|bốn|lăm|năm))?)"
-)
-_LABEL_WORDS: Final = r"(?:phần|mục|chương|điều|tiết)"
-_DELIM: Final = r"[.:)/\-]"
-_NUMBERING_RES: Final[tuple[re.Pattern[str], ...]] = (
-    # "Phần I:", "Mục 2.", "Chương III -", "PHẦN THỨ HAI", "Phần A."
-    re.compile(
-        rf"{_LABEL_WORDS}\s+(?:thứ\s+{_ORDINALS}|{_ROMAN}(?![\w])|\d{{1,3}}(?:\.\d{{1,3}})*|[A-Z](?![\w]))"
-        rf"(?:\s*[.:\-)])?(?=\s|$|[^\w])",
-        re.IGNORECASE,
-    ),
-    # "(1)", "(a)", "(IV)"
-    re.compile(r"\((?:\d{1,2}|[a-zđ]|" + _ROMAN + r"(?<!\()|" + _ROMAN_LOWER + r"(?<!\())\)"),
-    # Roman numerals, optionally multilevel: "III.", "II-", "IV/", "XII.", "I.2.", "II -"
-    re.compile(rf"(?=[IVXLCDM]){_ROMAN}(?:\.\d{{1,2}})*\s?{_DELIM}(?![\w/.-]*\d)(?=\s|$|[^\w\d])"
-               rf"|(?=[IVXLCDM]){_ROMAN}(?:\.\d{{1,2}})*{_DELIM}(?=\w)(?!\d)"
-               rf"|(?=[IVXLCDM]){_ROMAN}(?=\t)"),
-    # Lower-case Roman numerals: "ii)", "iv."
-    re.compile(rf"(?=[ivx]){_ROMAN_LOWER}[.)](?=\s|$)"),
-    # Arabic, multilevel: "2.", "2.1.", "2.1.3", "2-", "2/", "2)"
-    re.compile(r"\d{1,2}(?:\.\d{1,2})+\.?(?![\d,])(?=\s|$|[^\w]|[^\W\d])"
-               r"|\d{1,2}[.)/\-](?![\d.,/\-])"),
-    # Letters: "a)", "b.", "đ)", "A." -- a full stop or slash needs a space after it
-    # so that abbreviations ("T.Ư", "Đ/c") survive.
-    re.compile(r"[a-zA-ZđĐ]\)|[a-zA-ZđĐ][./](?=\s|$)"),
-    # Bullets; a dash or plus before a digit is a sign, not a bullet.
-    re.compile(r"[-+*•·▪▫●○◦■□♦◆❖➢➤►✓✔–—](?![\d])"),
-)
-_LEADING_SPACE: Final = " \t\u00a0\u200b\ufeff\u3000\u202f"
-
 
 def strip_numbering(text: str) -> tuple[str, str]:
-    """Split a leading item number or bullet from a heading.
+    """Split a leading item number or bullet from a heading: see `layout.strip_numbering`.
 
-    Returns ``(number, rest)``, e.g. ``('III.', 'Đánh giá ...')``; ``('', text)``
-    when there is none. The number is returned as written (NFC, trimmed); the
-    rest has its leading spaces removed.
+    The numbering grammar lives in parsers/layout.py with the rest of the
+    layout knowledge; this name stays for callers of the text utilities.
     """
-    nfc = unicodedata.normalize("NFC", text)
-    body = nfc.lstrip(_LEADING_SPACE)
-    for pattern in _NUMBERING_RES:
-        match = pattern.match(body)
-        if match is None or not match.group(0).strip():
-            continue
-        number = match.group(0).strip()
-        rest = body[match.end():].lstrip(_LEADING_SPACE)
-        return number, rest
-    return "", text
+    from .layout import strip_numbering as split  # layout imports this module: import late
+
+    return split(text)
 
 
 # ----------------------------------------------------------- legacy decoding

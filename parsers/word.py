@@ -28,6 +28,7 @@ from lxml import etree
 from .docx_numbering import Numbering, to_int, w, wval
 from .docx_styles import RunProps, Styles, read_rpr
 from .errors import EncryptedDocument, UnreadableDocument, UnsupportedDocument
+from .layout import BULLET, NumberKind, closing_starts, split_number
 from .model import Block, BlockKind, Outline
 from .vietnamese import Encoding, clean, detect_encoding, fold, font_encoding_hint, to_unicode
 
@@ -490,52 +491,24 @@ def _unicode_only(char: str) -> bool:
 
 # ---------------------------------------------------------------- headings
 
-_BULLET = re.compile(r"^\s*[-+•*–—·●○■□▪◦➢➤✓→>]")
-_PART = re.compile(r"^(phần|chương|mục)\s+(thứ\s+\S+|[IVXLC]+|\d+)\b", re.IGNORECASE)
-_ROMAN = re.compile(r"^(M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3}))\s*[.\-/):–]")
-_DECIMAL = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,4})(\s*[.\-/):])?")
-_LETTER = re.compile(r"^([a-zđ])\s*[).]")
-_UPPER_LETTER = re.compile(r"^([A-HJ-UWYZĐ])\s*[.)]")
-
-
-def _after_number_ok(text: str, end: int) -> bool:
-    """A number prefix must be followed by a space or straight by a capital
-    letter ("II.ĐÁNH GIÁ"), never by more of a word ("V/v", "2/2024")."""
-    rest = text[end:]
-    if not rest:
-        return True
-    return rest[0].isspace() or rest[0].isupper()
+_BULLET = BULLET
+_LEVEL_OF_KIND: dict[NumberKind, int] = {
+    NumberKind.PART: 0, NumberKind.CHAPTER: 0, NumberKind.UPPER: 0, NumberKind.ROMAN: 1, NumberKind.ARTICLE: 1,
+    NumberKind.ARABIC: 2, NumberKind.DECIMAL2: 3, NumberKind.DECIMAL3: 4, NumberKind.LETTER: 4,
+    NumberKind.PAREN: 4,
+}
 
 
 def number_level(text: str) -> int | None:
     """Level implied by a typed or rendered number prefix, None when there is none.
 
-    0 for parts ("PHẦN I", "A."), 1 Roman, 2 "1."/"1-"/"1/", 3 "1.1", 4 "1.1.1",
-    "a)" and "1)". Only relative order matters to the section finder.
+    0 for parts ("PHẦN I", "A."), 1 Roman and articles, 2 "1."/"1-"/"1/", 3 "1.1",
+    4 "1.1.1", "a)" and "1)". The grammar itself lives in `layout.number_kind`.
     """
-    text = text.lstrip()
-    if not text:
+    number, _rest = split_number(text)
+    if number is None:
         return None
-    if _PART.match(text):
-        return 0
-    match = _ROMAN.match(text)
-    if match and match.group(1) and _after_number_ok(text, match.end()):
-        return 1
-    match = _DECIMAL.match(text)
-    if match:
-        parts = match.group(1).split(".")
-        delim = (match.group(2) or "").strip()
-        if _after_number_ok(text, match.end()) and (len(parts) > 1 or delim):
-            if len(parts) == 1 and delim == ")":
-                return 4
-            return min(len(parts) + 1, 5)
-    match = _LETTER.match(text)
-    if match and _after_number_ok(text, match.end()):
-        return 4
-    match = _UPPER_LETTER.match(text)
-    if match and _after_number_ok(text, match.end()):
-        return 0
-    return None
+    return _LEVEL_OF_KIND.get(number.kind)
 
 
 def _words(text: str) -> int:
@@ -631,7 +604,7 @@ def _assign_levels(cands: list[_Candidate | None]) -> list[int | None]:
 
 
 def _para_text(para: _Para) -> str:
-    return clean(para.text.replace("\n", " ")).strip()
+    return clean(para.text.replace("\n", " "), typography=True).strip()
 
 
 def _cell_text(cell: _Cell) -> str:
@@ -763,54 +736,10 @@ def _find_issuer(items: list[_Para | _Table]) -> tuple[str | None, int]:
 
 # ---------------------------------------------------------------- closing
 
-_SIGNATURE = re.compile(
-    r"^(tm\.?|t/m|kt\.?|tl\.?|q\.)?\s*(ban thuong vu|ban chap hanh|chu tich|pho chu tich|"
-    r"nguoi lap bieu|thu truong|giam doc|hieu truong|ban thuong truc)\b"
-)
-
-
-def _is_signature_text(text: str) -> bool:
-    if _words(text) > 8:
-        return False
-    key = fold(text).strip()
-    return bool(_SIGNATURE.match(key)) and _words(key) <= 8
-
-
-_CONCLUSION = ("tren day la bao cao", "tren day la ket qua")
-
 
 def _find_closing(blocks: Sequence[Block], body_start: int) -> int | None:
-    candidates: list[int] = []
-    for index, block in enumerate(blocks):
-        if index < body_start:
-            continue
-        # fold() is costly on long text and only the start matters here.
-        key = fold(block.text[:60])
-        if block.kind == BlockKind.PARAGRAPH and key.startswith(_CONCLUSION):
-            candidates.append(index)
-            break
-    for index, block in enumerate(blocks):
-        if index < body_start:
-            continue
-        first = block.text
-        if block.kind == BlockKind.TABLE and block.rows and block.rows[0]:
-            first = block.rows[0][0]
-        if fold(first[:20]).startswith("noi nhan"):
-            candidates.append(index)
-            break
-    tail_start = max(body_start, len(blocks) - max(10, len(blocks) // 5))
-    for index in range(tail_start, len(blocks)):
-        block = blocks[index]
-        if block.kind == BlockKind.TABLE:
-            cells = [cell for row in block.rows for cell in row]
-            lines = [line for cell in cells for line in cell.split("\n")]
-            if any(_is_signature_text(line) for line in lines[:12]):
-                candidates.append(index)
-                break
-        elif _is_signature_text(block.text):
-            candidates.append(index)
-            break
-    return min(candidates) if candidates else None
+    """First closing block after the header (the formulas live in `layout`)."""
+    return next((i for i in closing_starts(blocks) if i >= body_start), None)
 
 
 # ---------------------------------------------------------------- entry point
@@ -877,6 +806,8 @@ def parse_docx(data: bytes, limits: DocxLimits = DocxLimits()) -> Outline:
             blocks.append(Block(BlockKind.TABLE, text, rows=rows))
     if header_items >= len(items):
         body_start = len(blocks)
+    for block in blocks:
+        _ = block.folded  # the matching key, computed once here for every later use
     closing = _find_closing(blocks, body_start)
     return Outline(
         blocks=tuple(blocks),

@@ -14,7 +14,9 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 
 from intake.parsers.errors import EncryptedDocument, UnreadableDocument, UnsupportedDocument
+from intake.parsers.layout import build_tree
 from intake.parsers.model import Block, BlockKind, Outline
+from intake.parsers.section import section_at
 from intake.parsers.vietnamese import unicode_to_tcvn3, unicode_to_vni
 from intake.parsers.word import DocxLimits, number_level, parse_docx
 
@@ -60,13 +62,12 @@ def test_corpus_document(path: Path) -> None:
     outline = parse_docx(path.read_bytes())
     assert outline.issuer == exp["issuer"]
     assert outline.closing_start is not None
-    headings = [i for i, b in enumerate(outline.blocks) if b.level is not None]
     if not exp["found"]:
         return
-    matches = [i for i in headings if shown(outline.blocks[i]) == exp["heading"]]
-    assert matches, [shown(outline.blocks[i]) for i in headings]
-    body = section_blocks(outline, matches[0])
-    text = "\n".join(b.text for b in body)
+    nodes = build_tree(outline).nodes
+    matches = [n.index for n in nodes if n.heading == exp["heading"]]
+    assert matches, [n.heading for n in nodes]
+    text = section_at(outline, matches[0]).text
     assert text.startswith(exp["text_startswith"])
     assert text.endswith(exp["text_endswith"])
     for block in outline.blocks:
@@ -533,3 +534,12 @@ def test_msoffcrypto_encrypted_docx_detected() -> None:
     assert msoffcrypto is not None
     with pytest.raises(EncryptedDocument):
         parse_docx(encrypted.getvalue())
+
+
+def test_curly_quotes_dashes_and_ellipses_are_kept_as_written() -> None:
+    doc = docx.Document()
+    doc.add_paragraph("I. NỘI DUNG")
+    doc.add_paragraph("Phong trào “Góp gạo nuôi em” – ‘tháng’ … 2024")
+    blocks = parse_docx(to_bytes(doc)).blocks
+    assert blocks[1].text == "Phong trào “Góp gạo nuôi em” – ‘tháng’ … 2024"
+    assert blocks[1].folded == "phong trao gop gao nuoi em thang 2024"

@@ -926,6 +926,101 @@ def f33_tcvn3_via_libreoffice(tmp: Path) -> None:
         write(r.name + ".docx", out.read_bytes(), r.name, expected(r))
 
 
+def part_heading(doc: DocxDocument, s: Section) -> None:
+    """'Phần thứ hai' centred on its own line, the part's title on the next (one heading)."""
+    if s.heading.startswith("Phần thứ"):
+        words = s.heading.split()
+        add_par(doc, " ".join(words[:3]), bold=True, center=True)
+        add_par(doc, " ".join(words[3:]), bold=True, center=True)
+    else:
+        add_par(doc, s.heading, bold=True)
+
+
+def f24_part_two_lines() -> None:
+    """Parts written 'Phần thứ hai' + a title line; the required section is a whole part."""
+    fig = FIG[1]
+    sections = [
+        Section("Phần thứ nhất TÌNH HÌNH CHUNG", 0, ["Đơn vị có 12 công đoàn cơ sở trực thuộc."]),
+        Section("I. CÔNG TÁC LÃNH ĐẠO, CHỈ ĐẠO", 1, LEAD_BODY),
+        Section("Phần thứ hai " + TARGET_WORDINGS["caps"], 0, [], target=True),
+        Section("1. Công tác tổ chức", 1, section_body(fig)[:1]),
+        Section("2. Kết quả cụ thể", 1, section_body(fig)[1:]),
+        Section("Phần thứ ba PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM 2025", 0, PLAN_BODY),
+    ]
+    r = Report("24_part_two_lines", issuer="LĐLĐ HUYỆN BẢO THẮNG", figures=fig, sections=sections,
+               note="part heading over two paragraphs; its sub-items are part of the text")
+    body = ["1. Công tác tổ chức", *section_body(fig)[:1], "2. Kết quả cụ thể", *section_body(fig)[1:]]
+    save(build(r, heading=part_heading), r.name,
+         expected(r, text_startswith=body[0][:60], text_endswith=body[-1][-60:]))
+
+
+def f25_run_in_and_reporting_sentence() -> None:
+    """A bold run-in heading ('2. ...: text') and a final '... báo cáo ... ./.' sentence as closing."""
+    fig = FIG[3]
+    body = section_body(fig)
+    sections = [
+        Section("1. Công tác lãnh đạo, chỉ đạo", 1, LEAD_BODY),
+        Section("2. " + TARGET_WORDINGS["rieng"] + ": đơn vị báo cáo cụ thể như sau:", 1, body, target=True),
+        Section("3. Phương hướng, nhiệm vụ năm 2025", 1, PLAN_BODY),
+    ]
+    r = Report("25_run_in_reporting_sentence", issuer="CÔNG ĐOÀN CƠ SỞ TRƯỜNG THCS XUÂN QUANG",
+               parent="LĐLĐ HUYỆN BẢO THẮNG", figures=fig, sections=sections,
+               conclusion="Công đoàn cơ sở báo cáo LĐLĐ huyện Bảo Thắng tổng hợp theo quy định./.",
+               note="run-in heading; the closing is a reporting sentence, not 'Trên đây'")
+    save(build(r), r.name, expected(r))
+
+
+def f26_appendix_after_signature() -> None:
+    """Content after the signature (an appendix with its own Roman headings) is not the section's text."""
+    fig = FIG[5]
+    r = Report("26_appendix_after_signature", issuer="LĐLĐ HUYỆN VĂN BÀN", figures=fig,
+               sections=standard_sections(fig, "III. " + TARGET_WORDINGS["ket_qua"])[:3],
+               note="the required section is the last one before the closing block; an appendix follows")
+    doc = build(r)
+    add_par(doc, "PHỤ LỤC", bold=True, center=True)
+    add_par(doc, "I. DANH SÁCH CÔNG ĐOÀN CƠ SỞ THAM GIA", bold=True)
+    add_par(doc, "Công đoàn cơ sở Trường Tiểu học số 1; Công đoàn cơ sở Bệnh viện huyện.")
+    save(doc, r.name, expected(r))
+
+
+def f27_speech_asterisk_ordinals() -> None:
+    """A speech: salutation, one Roman part, bold '* ...' sub-headings, 'Thứ nhất, ...' items, closing thanks."""
+    fig = FIG[0]
+    body = ["Thứ nhất, " + section_body(fig)[0], "Thứ hai, " + section_body(fig)[1], *section_body(fig)[2:]]
+    sections = [
+        Section("I. Về công tác lãnh đạo, chỉ đạo", 1, LEAD_BODY),
+        Section("* " + TARGET_WORDINGS["rieng"] + ":", 2, body, target=True),
+        Section("* Về phương hướng thời gian tới:", 2, PLAN_BODY),
+    ]
+    r = Report("27_speech_asterisk_ordinals", issuer="LĐLĐ HUYỆN BẮC HÀ", figures=fig, sections=sections,
+               conclusion="Cuối cùng, thay mặt Ban Thường vụ, kính chúc các đồng chí mạnh khỏe, "
+                          "chúc Hội nghị thành công tốt đẹp.",
+               note="asterisk headings under a Roman part; the closing is a speech's greeting")
+    save(build(r), r.name, expected(r))
+
+
+NEAR_MISSES = {
+    "28_near_miss_practice": "III. KẾT QUẢ LÀM THEO TƯ TƯỞNG, ĐẠO ĐỨC, PHONG CÁCH HỒ CHÍ MINH NĂM 2024",
+    "29_near_miss_plan": "III. KẾ HOẠCH HỌC TẬP CHUYÊN ĐỀ NĂM 2025",
+    "34_near_miss_resolution": "III. KẾT QUẢ HỌC TẬP, QUÁN TRIỆT NGHỊ QUYẾT ĐẠI HỘI XIII CÔNG ĐOÀN VIỆT NAM",
+    "35_near_miss_shortcomings": "III. TỒN TẠI, HẠN CHẾ TRONG HỌC TẬP CHUYÊN ĐỀ NĂM 2024",
+}
+
+
+def f28_near_misses() -> None:
+    """Reports without the required section, each holding one near miss: the finder must say not found."""
+    for name, heading in NEAR_MISSES.items():
+        sections = [
+            Section("I. CÔNG TÁC LÃNH ĐẠO, CHỈ ĐẠO", 1, LEAD_BODY),
+            Section("II. KẾT QUẢ THỰC HIỆN CÁC PHONG TRÀO THI ĐUA NĂM 2024", 1, RESULT_BODY),
+            Section(heading, 1, ["Nội dung thuộc một chủ đề khác với chuyên đề được yêu cầu."]),
+            Section("IV. PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM 2025", 1, PLAN_BODY),
+        ]
+        r = Report(name, issuer="LĐLĐ HUYỆN MƯỜNG KHƯƠNG", sections=sections,
+                   note="near miss only: the required section is absent")
+        save(build(r), r.name, expected(r))
+
+
 # -------------------------------------------------------------------- main
 
 PLAIN: list[Callable[[], None]] = [
@@ -933,6 +1028,8 @@ PLAIN: list[Callable[[], None]] = [
     f06_split_runs, f07_one_cell_table, f08_soft_break, f09_nfd, f10_unikey_combined, f11_old_tone,
     f12_tcvn3, f13_vni, f14_unicode_in_vntime, f15_stats_table, f16_dash_slash, f17_decoys,
     f18_no_section, f19_tab_header, f20_sdt_tracked, f21_a_level, f22_auto_multilevel, f23_gdocs,
+    f24_part_two_lines, f25_run_in_and_reporting_sentence, f26_appendix_after_signature,
+    f27_speech_asterisk_ordinals, f28_near_misses,
 ]
 TOOLS: list[Callable[[Path], None]] = [f30_libreoffice, f31_pandoc, f32_legacy_doc, f33_tcvn3_via_libreoffice]
 

@@ -1,0 +1,286 @@
+"""Choose the section finder's weights and decision levels on labelled real documents.
+
+    .venv/bin/python scripts/calibrate_finder.py [--folds 2] [--penalty 3] [--oracle]
+
+Data: ../shared/real-dev (cases.json + docs/; found beside the repository or
+through $INTAKE_REAL_DEV). Nothing of it is copied into the repository;
+.doc files are converted with LibreOffice into a cache outside it.
+
+Procedure (deterministic, repeatable):
+
+1. Every case's document is parsed and its section tree built; for every
+   section the finder's evidence (`parsers.section.Features`) is computed
+   once. A section is *right* for a positive case when its extracted text
+   has token F1 >= 0.9 with the labelled text (check.py's measure).
+2. Utility of a setting on a set of cases = cases passed + 0.25 x cases
+   passed as sure - PENALTY x cases silently wrong (a wrong or unwanted
+   section given as sure), PENALTY = 4: a silent error costs more than a
+   miss, because staff trust it. The generated corpus (tests/corpus, SPEC's
+   campaign title) is always part of the tuning set: it must stay at 100 %.
+3. Search: coordinate ascent from `Weights()` over fixed grids (evidence
+   weights, penalties, then threshold / sure level / margin), passes until no
+   single change improves the utility; ties keep the earlier (smaller) value.
+4. Held-out figures: documents are split into folds by a hash of their file
+   name (cases of one document stay together); the search runs on all folds
+   but one and is scored on the one left out; every fold in turn
+   (cross-validation). Printed per fold and in total, by difficulty.
+5. The committed setting (`parsers.section.WEIGHTS`) is the search run on
+   all cases; this script prints it as a `Weights(...)` line to paste.
+
+Also prints, with --oracle, the positive cases whose labelled section is not
+in the tree at all (no setting of the weights can find them).
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import dataclasses
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+
+import realdev
+
+from intake.parsers.section import Prepared, Weights, choose, prepare
+from intake.parsers.section import _extract as extract_section
+from intake.parsers.word import parse_docx
+
+GRIDS: dict[str, tuple[float, ...]] = {
+    "head": (0.0, 0.5, 1.0, 2.0),
+    "context": (0.0, 0.5, 1.0, 2.0),
+    "inherit": (0.0, 0.5, 1.0),
+    "climb": (0.0, 0.05, 0.1, 0.2),
+    "facet": (0.0, 1.0, 1.5, 2.0),
+    "spread": (0.0, 0.05, 0.1, 0.15, 0.2),
+    "prior": (0.0, 1.0, 2.0),
+    "sub": (0.0, 0.5, 1.0, 2.0),
+    "body": (0.0, 0.5, 1.0, 2.0),
+    "precision": (0.0, 0.5, 1.0, 2.0),
+    "match": (0.0, 0.5, 1.0, 2.0),
+    "document": (0.0, 0.5, 1.0),
+    "after_closing": (0.0, 10.0, 20.0),
+    "plain": (0.0, 5.0, 10.0),
+    "empty": (0.0, 10.0, 20.0),
+}
+SURE_BONUS = 0.25   # a right answer given as sure is worth a little more than one sent to review
+# Starting points of the coordinate ascent (it finds local optima only).
+STARTS = (
+    Weights(),
+    Weights(head=0.0, context=2.0, inherit=1.0, sub=0.0, body=1.0, precision=1.5, match=0.0),
+    Weights(head=0.0, context=0.0, sub=0.0, body=1.0, precision=0.0, match=1.0),
+    Weights(head=1.0, context=1.0, inherit=0.25, sub=1.0, body=1.0, precision=0.0, match=1.0),
+)
+LEVELS = tuple(float(x) for x in range(10, 91, 4))
+COVERS = (0.0, 0.1, 0.2, 0.3, 0.4)
+MARGINS = (0.0, 4.0, 8.0, 12.0, 16.0, 20.0)
+
+
+@dataclass
+class Item:
+    case: realdev.Case
+    prepared: Prepared
+    right: frozenset[int]       # positions of nodes whose text is right
+
+
+CORPUS = Path(__file__).resolve().parents[1] / "tests" / "corpus" / "docs"
+# The generated corpus's campaign title (SPEC's example), as bench/extraction.py uses it.
+CORPUS_TITLE = "Đánh giá kết quả tổ chức học tập, quán triệt và triển khai Chuyên đề năm 2024"
+
+
+def load_corpus() -> list[Item]:
+    """The generated corpus (tests/corpus/docs): right = the expected heading."""
+    items = []
+    for path in sorted(CORPUS.glob("*.docx")):
+        expected_path = path.with_name(path.stem + ".expected.json")
+        if not expected_path.exists():
+            continue
+        expected = json.loads(expected_path.read_text(encoding="utf-8"))
+        prepared = prepare(parse_docx(path.read_bytes()), CORPUS_TITLE)
+        heading = expected.get("heading") or ""
+        right = frozenset(pos for pos, node in enumerate(prepared.tree.nodes)
+                          if expected.get("found") and node.heading == heading)
+        case = realdev.Case("corpus/" + path.stem, path.name, CORPUS_TITLE, bool(expected.get("found")),
+                            heading, "", "corpus")
+        items.append(Item(case, prepared, right))
+    return items
+
+
+def load() -> list[Item]:
+    cases = realdev.cases()
+    if not cases:
+        raise SystemExit("no labelled data: ../shared/real-dev/cases.json not found (set INTAKE_REAL_DEV)")
+    outlines = realdev.outlines(cases)
+    items = []
+    for case in cases:
+        prepared = prepare(outlines[case.file], case.title)
+        right: set[int] = set()
+        if case.found:
+            for pos in range(len(prepared.tree.nodes)):
+                text = extract_section(prepared.tree, pos).text
+                if realdev.f1(text, case.text) >= realdev.F1_MIN:
+                    right.add(pos)
+        items.append(Item(case, prepared, frozenset(right)))
+    return items
+
+
+@dataclass
+class Outcome:
+    passed: bool
+    silent: bool
+    found: bool
+    sure: bool
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """What the decision needs of one case under fixed evidence weights."""
+
+    positive: bool
+    best: float
+    second: float
+    best_right: bool
+    cover: float            # the chosen section's heading-and-parts-above coverage
+
+
+def ranked(item: Item, weights: Weights) -> Ranked:
+    _scored, best_pos, best, second = choose(item.prepared, weights)
+    cover = item.prepared.features[best_pos].context if best_pos >= 0 else 0.0
+    return Ranked(item.case.found, max(best, 0.0), second, best_pos in item.right, cover)
+
+
+def decide(r: Ranked, weights: Weights) -> Outcome:
+    if r.best < weights.threshold or r.best <= 0:
+        return Outcome(passed=not r.positive, silent=False, found=False, sure=False)
+    sure = r.best >= weights.sure and r.best - r.second >= weights.margin and r.cover >= weights.sure_cover
+    passed = r.positive and r.best_right
+    return Outcome(passed=passed, silent=not passed and sure, found=True, sure=sure)
+
+
+def outcome(item: Item, weights: Weights) -> Outcome:
+    return decide(ranked(item, weights), weights)
+
+
+def _utility(rs: Sequence[Ranked], weights: Weights, penalty: float) -> float:
+    total = 0.0
+    for r in rs:
+        o = decide(r, weights)
+        total += o.passed + SURE_BONUS * (o.passed and o.sure) - penalty * o.silent
+    return total
+
+
+def utility(items: Sequence[Item], weights: Weights, penalty: float) -> float:
+    return _utility([ranked(i, weights) for i in items], weights, penalty)
+
+
+def search(items: Sequence[Item], penalty: float) -> Weights:
+    best, best_u = Weights(), -1e9
+    for start in STARTS:
+        trial = levels(items, start, penalty)
+        u = utility(items, trial, penalty)
+        if u > best_u + 1e-9:
+            best, best_u = trial, u
+    for _round in range(8):
+        improved = False
+        for name, grid in GRIDS.items():
+            for value in grid:
+                trial = levels(items, dataclasses.replace(best, **{name: value}), penalty)
+                u = utility(items, trial, penalty)
+                if u > best_u + 1e-9:
+                    best, best_u, improved = trial, u, True
+        if not improved:
+            break
+    return best
+
+
+def levels(items: Sequence[Item], weights: Weights, penalty: float) -> Weights:
+    """Best threshold, then sure level and margin, for fixed evidence weights."""
+    rs = [ranked(i, weights) for i in items]
+    best, best_u = weights, _utility(rs, weights, penalty)
+    for threshold in LEVELS:
+        trial = dataclasses.replace(weights, threshold=threshold, sure=max(threshold, weights.sure))
+        u = _utility(rs, trial, penalty)
+        if u > best_u + 1e-9:
+            best, best_u = trial, u
+    for sure in LEVELS:
+        if sure < best.threshold:
+            continue
+        for margin in MARGINS:
+            for cover in COVERS:
+                trial = dataclasses.replace(best, sure=sure, margin=margin, sure_cover=cover)
+                u = _utility(rs, trial, penalty)
+                if u > best_u + 1e-9:
+                    best, best_u = trial, u
+    return best
+
+
+def folds(items: list[Item], k: int) -> list[list[Item]]:
+    groups = realdev.split([i.case for i in items], k)
+    by_id = {i.case.id: i for i in items}
+    return [[by_id[c.id] for c in group] for group in groups]
+
+
+def report(label: str, items: Sequence[Item], weights: Weights) -> tuple[int, int, int]:
+    by: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0])
+    passed = silent = review = 0
+    for item in items:
+        o = outcome(item, weights)
+        passed += o.passed
+        silent += o.silent
+        review += o.found and not o.sure
+        d = by[item.case.difficulty]
+        d[0] += o.passed
+        d[1] += 1
+    diffs = ", ".join(f"{k} {v[0]}/{v[1]}" for k, v in sorted(by.items()))
+    print(f"  {label:28} passed {passed}/{len(items)}  silently wrong {silent}  review {review}  ({diffs})")
+    silent_ids = [i.case.id for i in items if outcome(i, weights).silent]
+    if silent_ids:
+        print(f"  {'':28} silently wrong: {', '.join(silent_ids)}")
+    return passed, silent, len(items)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--folds", type=int, default=2)
+    parser.add_argument("--penalty", type=float, default=4.0)
+    parser.add_argument("--oracle", action="store_true")
+    args = parser.parse_args(argv)
+
+    items = load()
+    corpus = load_corpus()
+    positives = [i for i in items if i.case.found]
+    reachable = sum(1 for i in positives if i.right)
+    print(f"cases {len(items)} (positives {len(positives)}, negatives {len(items) - len(positives)}); "
+          f"labelled section present in the tree: {reachable}/{len(positives)}")
+    if args.oracle:
+        for i in positives:
+            if not i.right:
+                print(f"  not in tree: {i.case.id}: {i.case.heading[:70]}")
+
+    print("default Weights():")
+    report("all cases", items, Weights())
+    report("generated corpus", corpus, Weights())
+    print(f"cross-validation, {args.folds} folds by document (tune on the others, score the held-out fold):")
+    totals = [0, 0, 0]
+    groups = folds(items, args.folds)
+    for k, held in enumerate(groups):
+        train = [i for j, g in enumerate(groups) if j != k for i in g]
+        chosen = search(train + corpus, args.penalty)
+        report(f"fold {k + 1} train ({len(train)})", train, chosen)
+        p, s, n = report(f"fold {k + 1} held-out ({len(held)})", held, chosen)
+        totals = [totals[0] + p, totals[1] + s, totals[2] + n]
+    print(f"  held-out total: passed {totals[0]}/{totals[2]}, silently wrong {totals[1]}")
+    final = search(items + corpus, args.penalty)
+    print("tuned on all cases and the generated corpus:")
+    report("all cases", items, final)
+    report("generated corpus", corpus, final)
+    fields = ", ".join(f"{f.name}={getattr(final, f.name)!r}" for f in dataclasses.fields(final))
+    print(f"chosen: Weights({fields})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
