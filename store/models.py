@@ -238,3 +238,12 @@ class Decision(Base):
     heading: Mapped[str | None] = mapped_column(Text, nullable=True)      # SECTION: the heading's text
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     revoked_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class Heartbeat(Base):
+    """When the daemon last did something (`intake health` reads it): one row per kind of beat."""
+
+    __tablename__ = "heartbeats"
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)  # "mailbox_check", "started"
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    detail: Mapped[str] = mapped_column(Text, default="")
