@@ -1,18 +1,27 @@
 # The two commands a newcomer needs: `make demo` and `make test`.
+# `make demo` / `make install` install only what running needs; `make test` adds the test tools.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint typecheck contract venv clean examples
+.PHONY: demo install test lint typecheck contract venv clean examples
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e .
 	touch $(STAMP)
 
-venv: $(STAMP)
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(TEST_STAMP)
+
+## install: the runtime only, into .venv (what deploy/intake.service runs)
+install: $(STAMP)
+
+venv: $(TEST_STAMP)
 
 ## demo: install, process the example Maildir once, print the status table, write the exports to examples/output/
 demo: $(STAMP)
@@ -21,19 +30,18 @@ demo: $(STAMP)
 	for f in csv xlsx html docx; do \
 		$(BIN)/intake -q --config config.example.toml export --format $$f -o examples/output/chuyen-de-2024.$$f; done
 
-## test: install system and Python dependencies, lint, type-check, run every test
-test: $(STAMP)
+## test: install system and Python dependencies (test tools too), lint, type-check, run every test
+test: $(TEST_STAMP)
 	./scripts/setup-system.sh
 	$(BIN)/ruff check processor parsers store tests bench scripts
 	./scripts/typecheck.sh
 	$(BIN)/pytest -q
-	$(MAKE) contract
 
-## contract: SPEC's contract check on a scratch copy of the examples, against a non-editable install
+## contract: SPEC's contract check (needs ../shared, the team's CI only; .ci/run runs it when present)
 contract: $(STAMP)
 	./scripts/contract-check.sh
 
-examples: $(STAMP)
+examples: $(TEST_STAMP)
 	$(BIN)/python scripts/make_examples.py
 
 clean:

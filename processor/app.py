@@ -14,6 +14,7 @@ from intake.processor.documents.pool import DocumentPool, ReadAhead
 from intake.processor.ingest.mailparse import MailLimits, MailParser
 from intake.processor.ingest.pipeline import Pipeline, RunCounts
 from intake.processor.mailbox import Mailbox, open_mailbox
+from intake.processor.ops.health import record_check
 from intake.processor.scheduler import build_scheduler
 from intake.processor.sending import DeliveryCounts, Transport, deliver_pending, open_transport
 from intake.processor.sending.reminders import Reminders
@@ -24,8 +25,9 @@ from intake.store.status import CampaignStatus
 log = logging.getLogger(__name__)
 
 
-def open_store(cfg: Config) -> Store:
-    store = Store(cfg.store.url, cfg.store.files_dir)
+def open_store(cfg: Config, *, create: bool = True) -> Store:
+    """The store, with the roster mirrored; `create=False` refuses a missing or outdated store."""
+    store = Store(cfg.store.url, cfg.store.files_dir, create=create)
     store.sync_roster(
         [RosterUnit(u.id, u.name, u.group, u.aliases, u.emails) for u in cfg.units],
         [CampaignRecord(c.id, c.title, c.opens, c.deadline, c.section_title) for c in cfg.campaigns])
@@ -81,6 +83,7 @@ class App:
         box = self.open_mailbox() if mailbox is None else mailbox
         try:
             fetched = self.pipeline.fetch(box, stop)
+            record_check(self.store, box.identity, self.clock())  # `intake health` reads it
         finally:
             if own:
                 box.close()

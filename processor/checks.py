@@ -8,6 +8,7 @@ from rich.console import Console
 from intake.parsers.errors import IntakeError
 from intake.processor.config import Config
 from intake.processor.mailbox import open_mailbox
+from intake.processor.ops.probes import probe_libreoffice, probe_store_line
 from intake.processor.sending import open_transport
 
 
@@ -16,7 +17,8 @@ def check_config(cfg: Config, console: Console) -> int:
                   highlight=False)
     failures = 0
     probes: tuple[tuple[str, Callable[[Config], str]], ...] = (
-        ("mailbox", _probe_mailbox), ("sending", _probe_sending))
+        ("mailbox", _probe_mailbox), ("sending", _probe_sending), ("store", probe_store_line),
+        ("LibreOffice", probe_libreoffice))
     for label, probe in probes:
         try:
             console.print(f"{label}: {probe(cfg)}", highlight=False)

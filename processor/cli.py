@@ -21,6 +21,9 @@ from rich.console import Console
 from intake.parsers.errors import ConfigError, ExportError, IntakeError, UsageError
 from intake.processor.app import App, open_store
 from intake.processor.config import Config, load_config
+from intake.processor.mailbox import open_mailbox
+from intake.processor.ops.commands import OPS_COMMANDS, add_ops_commands, find_config, run_init
+from intake.processor.ops.logs import intake_version, setup_logging
 from intake.processor.services import Office
 from intake.processor.staff.export import EXPORTERS, check_output
 from intake.processor.staff.report import local_time, print_status_table, staff_console, status_json
@@ -34,9 +37,12 @@ Clock = Callable[[], dt.datetime]
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="intake", description="Collect Word reports sent in by email.")
-    p.add_argument("--config", help="config file (default: $INTAKE_CONFIG, else ./intake.toml)")
+    p.add_argument("--config", help="config file (default: $INTAKE_CONFIG, else ./intake.toml, "
+                   "else /etc/intake/intake.toml)")
+    p.add_argument("--version", action="version", version=f"intake {intake_version()}")
     verbosity = p.add_mutually_exclusive_group()
-    verbosity.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
+    verbosity.add_argument("-v", "--verbose", action="count", default=0,
+                           help="log debugging detail (-vv: the libraries' too)")
     verbosity.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -102,18 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
         .add_argument("name")
     users_sub.add_parser("list", help="list the accounts")
     users_sub.add_parser("remove", help="delete an account (its sessions end)").add_argument("name")
+    add_ops_commands(sub)
     return p
 
 
 def config_path(arg: str | None, environ: Mapping[str, str]) -> Path:
-    return Path(arg or environ.get("INTAKE_CONFIG") or "intake.toml")
-
-
-def setup_logging(verbose: bool, quiet: bool) -> None:
-    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    # imapclient logs whole messages at DEBUG.
-    logging.getLogger("imapclient").setLevel(max(level, logging.INFO))
+    """--config, else $INTAKE_CONFIG, else ./intake.toml, else /etc/intake/intake.toml (SPEC)."""
+    return find_config(arg, environ)
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
@@ -124,7 +125,11 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     setup_logging(args.verbose, args.quiet)
     args.actor = environ.get("SUDO_USER") or environ.get("USER") or ""
     try:
+        if args.command == "init":
+            return run_init(args, environ)
         cfg = load_config(config_path(args.config, environ), environ)
+        if args.command in OPS_COMMANDS:
+            return OPS_COMMANDS[args.command](cfg, args)
         return dispatch(args, cfg, clock)
     except (ConfigError, UsageError) as exc:
         print(f"intake: {exc}", file=sys.stderr)
@@ -139,7 +144,7 @@ def dispatch(args: argparse.Namespace, cfg: Config, clock: Clock | None = None) 
         from intake.processor.checks import check_config
 
         return check_config(cfg, Console())
-    store = open_store(cfg)
+    store = open_store(cfg, create=args.command == "run")  # others refuse a missing/outdated store
     try:
         app = App(cfg, store, clock=clock) if clock is not None else App(cfg, store)
         try:
@@ -155,17 +160,34 @@ def say(line: str) -> None:
 
 
 def cmd_run(app: App, _office: Office, args: argparse.Namespace) -> int:
+    from intake.processor.ops.logs import log_start, log_stop
+    from intake.processor.ops.progress import PlainReporter, ProgressMailbox, reporter_for
+
+    mode = "once" if args.once else "daemon"
+    log_start(app.cfg, mode)
     if args.once:
-        leftover, fetched, sent = app.run_once()
+        with reporter_for() as reporter:
+            box = ProgressMailbox(app.open_mailbox(), reporter)
+            try:
+                leftover, fetched, sent = app.run_once(box)
+            finally:
+                box.close()
         log.info("run --once: %s new of %s fetched, %s processed (%s left from before), %s failed, %s sent",
                  fetched.new, fetched.fetched, fetched.processed, leftover.processed,
                  fetched.failed + leftover.failed, sent.sent)
+        log_stop(mode, "done")
         return 0
     from intake.processor.daemon import install_stop_handlers, run_daemon
 
     stop = threading.Event()
     install_stop_handlers(stop)
-    run_daemon(app, stop)
+    app.mailbox_factory = lambda: ProgressMailbox(open_mailbox(app.cfg.mailbox), PlainReporter())
+    reason = "error"
+    try:
+        run_daemon(app, stop)
+        reason = "signal"
+    finally:
+        log_stop(mode, reason)
     return 0
 
 

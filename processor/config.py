@@ -3,7 +3,8 @@
 Every problem is a `ConfigError` naming the file, the key and what is wrong
 (`[mailbox] security: expected one of ssl, starttls, none, got "tls"`); the
 CLI turns it into exit status 2. Relative paths (Maildir, files, outbox,
-units file) are taken from the working directory, as SQLite URLs are.
+units file, password/token/CA files, a SQLite file) are taken from the folder
+that holds the config file, never from the working directory (SPEC).
 Secrets are read here, from the environment mapping or a file handed in,
 and kept in `Secret`, whose repr never shows the value.
 """
@@ -21,7 +22,8 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from intake.parsers.errors import ConfigError
+from intake.parsers.errors import ConfigError, UsageError
+from intake.processor.staff_dates import from_toml_date, parse_staff_datetime
 
 T = TypeVar("T")
 
@@ -82,6 +84,7 @@ class ImapConfig(ServerConfig):
     move_to: str = "Intake/Processed"
     poll_every: int = 60
     idle: bool = True
+    since: dt.date | None = None  # ignore mail received before this day
     max_message_mb: int = 40  # larger messages are stored but never parsed
 
 
@@ -93,6 +96,7 @@ class MaildirConfig:
     path: Path
     poll_every: int = 60
     timeout: int = 60
+    since: dt.date | None = None  # ignore mail received before this day
     max_message_mb: int = 40  # larger messages are stored but never parsed
 
 
@@ -285,7 +289,7 @@ class _Section:
 
     def path_(self, key: str, default: str | None = None) -> Path | None:
         value = self.get(key, str, default)
-        return Path(value) if value else None
+        return config_relative(Path(value), self.path) if value else None
 
     def sub(self, key: str) -> _Section:
         self.known.add(key)
@@ -298,6 +302,20 @@ class _Section:
         unknown = sorted(set(self.data) - self.known)
         if unknown:
             raise self.fail(unknown[0], "unknown key")
+
+
+def config_relative(path: Path, config_file: str | Path) -> Path:
+    """`path` as written in the config: relative ones are taken from the config file's folder."""
+    path = path.expanduser()
+    return path if path.is_absolute() else Path(config_file).absolute().parent / path
+
+
+def _sqlite_relative(url: str, config_file: str) -> str:
+    """`sqlite:///intake.db` -> `sqlite:////abs/config/folder/intake.db`; memory and absolute URLs stay."""
+    m = re.match(r"^(sqlite(?:\+\w+)?:///)([^?]*)(\?.*)?$", url)
+    if not m or not m[2] or m[2] == ":memory:" or m[2].startswith("/") or m[2].startswith("file:"):
+        return url
+    return f"{m[1]}{config_relative(Path(m[2]), config_file)}{m[3] or ''}"
 
 
 def _kind_name(kind: type) -> str:
@@ -356,6 +374,7 @@ def _store(sec: _Section) -> StoreConfig:
     url = sec.get("url", str, "sqlite:///intake.db")
     if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", url):
         raise sec.fail("url", f"expected a sqlite:// or postgresql:// URL, got \"{url}\"")
+    url = _sqlite_relative(url, sec.path)
     files = sec.path_("files_dir", "files")
     sec.reject_unknown()
     assert files is not None
@@ -410,7 +429,8 @@ def _mailbox(sec: _Section, environ: Mapping[str, str]) -> MailboxConfig:
         "kind": kind, "poll_every": sec.positive("poll_every", 60),
         "after": sec.choice("after", ("flag", "move", "none"), "flag"),
         "move_to": sec.get("move_to", str, "Intake/Processed"), "folder": sec.get("folder", str, "INBOX"),
-        "idle": sec.get("idle", bool, True), "max_message_mb": sec.positive("max_message_mb", 40)}
+        "idle": sec.get("idle", bool, True), "since": _since(sec),
+        "max_message_mb": sec.positive("max_message_mb", 40)}
     if kind == "maildir":
         path = sec.path_("path", None)
         if path is None:
@@ -418,7 +438,7 @@ def _mailbox(sec: _Section, environ: Mapping[str, str]) -> MailboxConfig:
         timeout = sec.positive("timeout", 60)
         sec.known.update(SERVER_KEYS)
         sec.reject_unknown()
-        return MaildirConfig(path=path, timeout=timeout, poll_every=common["poll_every"],
+        return MaildirConfig(path=path, timeout=timeout, poll_every=common["poll_every"], since=common["since"],
                              max_message_mb=common["max_message_mb"])
     del common["kind"]
     cfg = ImapConfig(**common, **_server(sec, environ, port=993, password_env="INTAKE_IMAP_PASSWORD",
@@ -445,6 +465,22 @@ def _sending(sec: _Section, environ: Mapping[str, str]) -> SendingConfig:
                                          username_required=False))
     sec.reject_unknown()
     return cfg
+
+
+def _since(sec: _Section) -> dt.date | None:
+    """`since = 2024-01-01` (a TOML date) or as staff type it (\"01/01/2024\")."""
+    sec.known.add("since")
+    value = sec.data.get("since")
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str):
+        try:
+            return parse_staff_datetime(value, dt.UTC, dt.datetime.now(dt.UTC), day_starts=True)[0].date()
+        except UsageError as exc:
+            raise sec.fail("since", str(exc)) from exc
+    raise sec.fail("since", f"expected a date such as 2024-01-01, got {value!r}")
 
 
 def _acknowledge(sec: _Section) -> AcknowledgeConfig:
@@ -545,19 +581,22 @@ def _units_from_csv(file_: Path, path: str) -> list[UnitConfig]:
 
 
 def _when(sec: _Section, key: str, tz: ZoneInfo) -> dt.datetime:
+    """A date as staff type it (05/03/2024 [17:00], ISO, a TOML date or date-time); a date alone
+    is the end of that day for `deadline`, its start for `opens`."""
     sec.known.add(key)
     if key not in sec.data:
         raise sec.fail(key, "missing")
     value = sec.data[key]
+    day_starts = key == "opens"
     if isinstance(value, str):
         try:
-            value = dt.datetime.fromisoformat(value)
-        except ValueError as exc:
-            raise sec.fail(key, f"expected a date-time such as 2024-02-29T00:00:00+07:00, got \"{value}\"") from exc
+            return parse_staff_datetime(value, tz, dt.datetime.now(tz), day_starts=day_starts)[0]
+        except UsageError as exc:
+            raise sec.fail(key, str(exc)) from exc
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else value.replace(tzinfo=tz)
     if isinstance(value, dt.date):
-        return dt.datetime.combine(value, dt.time(), tzinfo=tz)
+        return from_toml_date(value, tz, day_starts=day_starts)
     raise sec.fail(key, f"expected a date-time, got {value!r}")
 
 

@@ -17,12 +17,14 @@ VN_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]+(\d{1,2})[:hg](\d{2})
 EXAMPLES = "05/03/2024, 05/03/2024 17:00 or 2024-03-05T17:00"
 
 
-def parse_staff_datetime(text: str, tz: ZoneInfo | dt.tzinfo, now: dt.datetime) -> tuple[dt.datetime, bool]:
+def parse_staff_datetime(text: str, tz: ZoneInfo | dt.tzinfo, now: dt.datetime, *,
+                         day_starts: bool = False) -> tuple[dt.datetime, bool]:
     """(the aware date-time staff meant, whether the end of the day was assumed).
 
     Accepts dd/mm/yyyy [hh:mm] and ISO 8601 (with or without a time, with or
     without an offset); times without an offset are in `tz`. `now` is the
-    caller's clock, for the year check (a typo such as 05/03/0224 is refused)."""
+    caller's clock, for the year check (a typo such as 05/03/0224 is refused).
+    `day_starts=True` (a campaign's `opens`): a date alone is 00:00 of that day."""
     value = " ".join(text.split())
     when, end_of_day = _vietnamese(value, tz)
     if when is None:
@@ -31,7 +33,14 @@ def parse_staff_datetime(text: str, tz: ZoneInfo | dt.tzinfo, now: dt.datetime) 
         raise UsageError(f"not a date: \"{text}\" (write e.g. {EXAMPLES})")
     if abs(when.year - now.astimezone(tz).year) > 50:
         raise UsageError(f"\"{text}\": year {when.year} is too far from today")
+    if end_of_day and day_starts:
+        return when.replace(hour=0, minute=0, second=0), False
     return when, end_of_day
+
+
+def from_toml_date(value: dt.date, tz: ZoneInfo | dt.tzinfo, *, day_starts: bool = False) -> dt.datetime:
+    """A TOML date (`deadline = 2024-03-05`) as staff mean it: the end of that day, or its start."""
+    return dt.datetime.combine(value, dt.time() if day_starts else END_OF_DAY, tzinfo=tz)
 
 
 def _vietnamese(value: str, tz: ZoneInfo | dt.tzinfo) -> tuple[dt.datetime | None, bool]:

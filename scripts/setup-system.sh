@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests drive for real (Dovecot, PostgreSQL,
 # LibreOffice Writer and Calc, pandoc, Chromium, poppler-utils, a Times New
-# Roman metric twin for rendering exports) when any is missing. Needs root (CI runs as root).
+# Roman metric twin for rendering exports, systemd for `systemd-analyze verify`
+# of deploy/intake.service) when any is missing. Needs root (CI runs as root).
 set -euo pipefail
 need=()
 command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v soffice >/dev/null 2>&1 || need+=(libreoffice-writer-nogui)
 command -v pandoc >/dev/null 2>&1 || need+=(pandoc)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 # scripts/render_export.py: xlsx through Calc, html through Chromium, PDF facts and PNGs through poppler.
 [ -e /usr/lib/libreoffice/program/libsclo.so ] || need+=(libreoffice-calc-nogui)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)

@@ -8,17 +8,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.parsers.errors import StoreError
 from intake.store import users as _users  # noqa: F401  (registers the dashboard's tables on Base.metadata)
-from intake.store.models import Base
+from intake.store.schema import (
+    UPGRADE_HINT,
+    SchemaOutdated,
+    SchemaState,
+    create_current,
+    inspect_schema,
+    require_current,
+)
 
 SQLITE_BUSY_MS = 30_000
+# Loggers of the store's libraries: quiet unless `-vv` asks for them (processor/ops/logs.py).
+STORE_LIBRARY_LOGGERS = ("sqlalchemy", "alembic")
 
 
 def make_engine(url: str) -> Engine:
@@ -49,20 +59,36 @@ def _sqlite_recipe(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_schema(engine: Engine) -> None:
-    try:
-        Base.metadata.create_all(engine)
-    except SQLAlchemyError as exc:
-        raise StoreError(f"cannot create the store's tables: {exc}") from exc
+def shown_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for PostgreSQL or an in-memory database)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
 
 
 class Database:
-    """Owns one engine and hands out short transactions."""
+    """Owns one engine and hands out short transactions.
 
-    def __init__(self, url: str) -> None:
+    `create=True` (run, init, db upgrade, tests) makes a missing store; with
+    `create=False` a missing store is refused without creating anything. Either
+    way an existing store must be at this release's schema revision (schema.py)."""
+
+    def __init__(self, url: str, *, create: bool = True) -> None:
         self.url = url
+        where = shown_url(url)
+        file_ = sqlite_file(url)
+        if not create and file_ is not None and not file_.exists():
+            raise SchemaOutdated(f"no store at {file_}: {UPGRADE_HINT} to create it, or check [store] url")
         self.engine = make_engine(url)
-        create_schema(self.engine)
+        if create and inspect_schema(self.engine).state == SchemaState.EMPTY:
+            create_current(self.engine)
+        require_current(self.engine, where)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

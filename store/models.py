@@ -240,6 +240,15 @@ class Decision(Base):
     revoked_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
+class Heartbeat(Base):
+    """When the daemon last did something (`intake health` reads it): one row per kind of beat."""
+
+    __tablename__ = "heartbeats"
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)  # "mailbox_check", "started"
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
 class Lease(Base):
     """Who may work on a named thing until when: "mailbox:<identity>" (one daemon per mailbox),
     "message:<pk>" (one process per stored message). See store/leases.py."""

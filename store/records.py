@@ -86,6 +86,7 @@ class PendingMail:
     to_address: str
     raw: bytes
     attempts: int
+    created_at: dt.datetime | None = None  # reminders and digests queued more than a day ago are stale
 
     @property
     def label(self) -> str:

@@ -76,8 +76,8 @@ class Ingested:
 
 
 class Store:
-    def __init__(self, url: str, files_dir: Path) -> None:
-        self.db = Database(url)
+    def __init__(self, url: str, files_dir: Path, *, create: bool = True) -> None:
+        self.db = Database(url, create=create)
         self.files = FileStore(files_dir)
 
     def close(self) -> None:
@@ -367,8 +367,8 @@ class Store:
             rows = s.scalars(select(Outgoing).where(
                 Outgoing.state == OutgoingState.PENDING, Outgoing.next_attempt_at <= now, Outgoing.id > after_id)
                 .order_by(Outgoing.id).limit(limit)).all()
-            return [PendingMail(id=r.id, kind=r.kind, to_address=r.to_address, raw=r.raw, attempts=r.attempts)
-                    for r in rows]
+            return [PendingMail(id=r.id, kind=r.kind, to_address=r.to_address, raw=r.raw, attempts=r.attempts,
+                                created_at=r.created_at) for r in rows]
 
     def mark_outgoing(self, pk: int, state: OutgoingState, *, error: str | None = None,
                       next_attempt_at: dt.datetime | None = None, at: dt.datetime | None = None) -> None:

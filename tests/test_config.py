@@ -173,10 +173,10 @@ def test_mailbox_and_sending_are_tagged_unions_parsed_once() -> None:
     assert cfg.staff.digest_at == dt.time(7, 30)
     local = SPEC_EXAMPLE.replace('kind = "imap"', 'kind = "maildir"\npath = "inbox"', 1)
     local = local.replace('kind = "smtp"', 'kind = "outbox"', 1)
-    cfg = parse_config(tomllib.loads(local), Path("intake.toml"), {})
-    assert isinstance(cfg.mailbox, MaildirConfig) and cfg.mailbox.path == Path("inbox")
+    cfg = parse_config(tomllib.loads(local), Path("intake.toml"), {})  # relative paths: from the config file's folder
+    assert isinstance(cfg.mailbox, MaildirConfig) and cfg.mailbox.path == Path("inbox").absolute()
     assert not hasattr(cfg.mailbox, "host")  # the IMAP keys beside it are accepted, not carried
-    assert isinstance(cfg.sending, OutboxConfig) and cfg.sending.outbox_dir == Path("outbox")
+    assert isinstance(cfg.sending, OutboxConfig) and cfg.sending.outbox_dir == Path("outbox").absolute()
     assert not hasattr(cfg.sending, "username")
 
 

@@ -30,6 +30,7 @@ from intake.processor.config import Config
 from intake.processor.documents.pool import CampaignQuery, Inline, Sections
 from intake.processor.ingest.decide import ReadAttachment, Rules, decide
 from intake.processor.mailbox import Mailbox, MailboxItem
+from intake.processor.ops.logs import log_message
 from intake.processor.sending.acknowledge import compose_ack
 from intake.processor.sending.compose import template_env
 from intake.store.kinds import MessageState
@@ -145,7 +146,9 @@ class Pipeline:
             except Exception as exc:  # the per-message boundary: record, log with traceback, go on
                 log.exception("processing message %s failed", message_pk)
                 self.store.record_failure(message_pk, f"{type(exc).__name__}: {exc}", self.clock())
+                log_message(self.store, message_pk, self.cfg)
                 return False
+            log_message(self.store, message_pk, self.cfg)
             return True
 
     def _process(self, message_pk: int) -> None:

@@ -15,4 +15,4 @@ def open_mailbox(cfg: MailboxConfig) -> Mailbox:
         return ImapMailbox(cfg)
     from intake.processor.mailbox.maildir import MaildirMailbox
 
-    return MaildirMailbox(cfg.path)
+    return MaildirMailbox(cfg.path, since=cfg.since)

@@ -75,6 +75,7 @@ class ImapMailbox:
         self._selected: Selected | None = None
         self._target_ready = False
         self._keyword = keyword
+        self.backlog: int | None = None  # messages to fetch, known once fetch_new has listed them (progress)
 
     # -- connection -------------------------------------------------------------
 
@@ -162,6 +163,7 @@ class ImapMailbox:
         seen = ledger.seen_keys(self.identity, folder, sel.uidvalidity)
         sizes = self._sizes(last)
         todo = [(uid, size) for uid, size in sizes if str(uid) not in seen]
+        self.backlog = len(todo)
         highest = max((uid for uid, _ in sizes), default=last)
         for batch in _batches(todo):
             yield from self._fetch_batch(ledger, sel, batch)
@@ -174,7 +176,10 @@ class ImapMailbox:
         with _translated("listing new messages", self.cfg):
             # imapclient's fetch() cannot take a range ("n:*"): search for the UIDs first.
             # "n:*" also matches the highest message when its UID is below n.
-            uids = sorted(int(u) for u in client.search(["UID", f"{last + 1}:*"]) if int(u) > last)
+            criteria: list[Any] = ["UID", f"{last + 1}:*"]
+            if self.cfg.since is not None:  # [mailbox] since: INTERNALDATE on or after that day
+                criteria += ["SINCE", self.cfg.since]
+            uids = sorted(int(u) for u in client.search(criteria) if int(u) > last)
             sizes: list[tuple[int, int]] = []
             for start in range(0, len(uids), SIZE_CHUNK):
                 data = client.fetch(uids[start:start + SIZE_CHUNK], [b"RFC822.SIZE"])

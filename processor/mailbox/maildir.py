@@ -30,9 +30,11 @@ def received_time(raw: bytes, mtime: float) -> dt.datetime:
 
 
 class MaildirMailbox:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, since: dt.date | None = None) -> None:
         self.path = path
         self.identity = f"maildir:{path.resolve()}"
+        self.since = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC) if since else None
+        self.backlog: int | None = None  # items not in the ledger at the start of fetch_new (progress)
 
     def _files(self) -> Iterator[Path]:
         if not (self.path / "cur").is_dir() and not (self.path / "new").is_dir():
@@ -44,7 +46,9 @@ class MaildirMailbox:
 
     def fetch_new(self, ledger: Ledger) -> Iterator[MailboxItem]:
         seen = ledger.seen_keys(self.identity, FOLDER, 0)
-        for file_ in self._files():
+        files = [f for f in self._files() if f.name.split(":", 1)[0] not in seen]
+        self.backlog = len(files)
+        for file_ in files:
             key = file_.name.split(":", 1)[0]
             if key in seen:
                 continue
@@ -59,7 +63,11 @@ class MaildirMailbox:
                     continue
                 raw, mtime = moved.read_bytes(), moved.stat().st_mtime
             seen.add(key)
-            yield MailboxItem(folder=FOLDER, uidvalidity=0, key=key, received_at=received_time(raw, mtime), raw=raw)
+            received = received_time(raw, mtime)
+            if self.since is not None and received < self.since:
+                ledger.record_seen(self.identity, FOLDER, 0, key)  # [mailbox] since: never read again
+                continue
+            yield MailboxItem(folder=FOLDER, uidvalidity=0, key=key, received_at=received, raw=raw)
 
     def _find(self, key: str) -> Path | None:
         for file_ in self._files():

@@ -10,11 +10,14 @@ from typing import TYPE_CHECKING, Protocol
 
 from intake.parsers.errors import PermanentSendError, SendError
 from intake.processor.config import OutboxConfig, SendingConfig
-from intake.store.kinds import OutgoingState
+from intake.store.kinds import OutgoingKind, OutgoingState
 
 if TYPE_CHECKING:  # the sending stage needs the Store's methods, not the ORM at import time
     from intake.store.records import PendingMail
     from intake.store.repository import Store
+
+# SPEC "No stale mail": reminders and digests never go out more than a day late.
+STALE_AFTER = dt.timedelta(days=1)
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = dt.timedelta(hours=1)
@@ -86,6 +89,12 @@ def deliver_pending(store: Store, transport: Transport, now: dt.datetime, sender
     for row in _due_rows(store, now):
         if not store.claim_outgoing(row.id, now + LEASE):
             continue  # another sender (e.g. `intake remind` beside the daemon) has it
+        stale = row.created_at is not None and row.created_at < now - STALE_AFTER  # SPEC "No stale mail"
+        if row.kind != OutgoingKind.ACK and stale:
+            log.warning("outgoing %s (%s to %s) queued %s and never sent: stale, skipped", row.id, row.kind.value,
+                        row.to_address, row.created_at)
+            store.mark_outgoing(row.id, OutgoingState.SKIPPED, error="stale: queued more than a day ago")
+            continue
         try:
             transport.send(Envelope(sender=sender, recipients=(row.to_address,), raw=row.raw, label=row.label))
         except PermanentSendError as exc:

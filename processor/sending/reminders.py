@@ -35,9 +35,10 @@ from rich.console import Console
 
 from intake.parsers.headers import usable_address
 from intake.processor.config import CampaignConfig, Config
+from intake.processor.sending import STALE_AFTER  # a reminder point further back: recorded as skipped
 from intake.processor.sending.compose import compose, template_env
 from intake.processor.staff.report import PROBLEM_VI, STATE_VI, local_time
-from intake.store.kinds import OutgoingKind
+from intake.store.kinds import OutgoingKind, OutgoingState
 from intake.store.records import OutgoingMail
 from intake.store.repository import Store
 from intake.store.status import CampaignStatus, UnitState, UnitStatus
@@ -64,6 +65,7 @@ class Plan:
     queued: list[Reminder] = field(default_factory=list)
     no_address: list[UnitStatus] = field(default_factory=list)
     already: list[UnitStatus] = field(default_factory=list)
+    stale: list[Reminder] = field(default_factory=list)  # recorded as skipped: the point is long past
 
 
 class Reminders:
@@ -94,7 +96,10 @@ class Reminders:
             for unit in self._missing(camp):
                 point = self.due_point(camp, unit, now)
                 if point is not None:
-                    self._queue(camp, unit, point, now, plan, dry_run=False)
+                    when = unit.deadline + next(p.offset for p in camp.remind if p.label == point)
+                    stale = f"stale: reminder point {point} was {when:%Y-%m-%d %H:%M} UTC, more than a day ago" \
+                        if when < now - STALE_AFTER else None
+                    self._queue(camp, unit, point, now, plan, dry_run=False, skip=stale)
         return plan
 
     def remind_now(self, camp: CampaignConfig, *, dry_run: bool = False) -> Plan:
@@ -114,7 +119,7 @@ class Reminders:
     # -- queueing -----------------------------------------------------------------
 
     def _queue(self, camp: CampaignConfig, unit: UnitStatus, point: str, now: dt.datetime, plan: Plan,
-               *, dry_run: bool) -> None:
+               *, dry_run: bool, skip: str | None = None) -> None:
         addresses = self.addresses_of(unit.id)
         if not addresses:
             plan.no_address.append(unit)
@@ -124,15 +129,19 @@ class Reminders:
             plan.already.append(unit)
             return
         reminder = Reminder(camp.id, unit.id, unit.name, point.split(":", 1)[0], addresses)
+        done = plan.stale if skip else plan.queued
         if dry_run:
-            plan.queued.append(reminder)
+            done.append(reminder)
             return
-        mails = [self._reminder(camp, unit, point, address, now) for address in addresses]
+        mails = [self._reminder(camp, unit, point, address, now, skip=skip) for address in addresses]
         if not self.store.queue(mails, unless_prefix=prefix):
             plan.already.append(unit)  # queued meanwhile by another process
             return
-        plan.queued.append(reminder)
-        log.info("reminder %s queued for %s (%s)", point, unit.id, ", ".join(addresses))
+        done.append(reminder)
+        if skip:
+            log.info("reminder %s for %s recorded as skipped, never sent: %s", point, unit.id, skip)
+        else:
+            log.info("reminder %s queued for %s (%s)", point, unit.id, ", ".join(addresses))
 
     def addresses_of(self, unit_id: str) -> tuple[str, ...]:
         # An address no header may carry (a line break pasted into `units link`) is never written.
@@ -140,7 +149,7 @@ class Reminders:
                             if u == unit_id and usable_address(a) == a.strip()))
 
     def _reminder(self, camp: CampaignConfig, unit: UnitStatus, point: str, address: str,
-                  now: dt.datetime) -> OutgoingMail:
+                  now: dt.datetime, skip: str | None = None) -> OutgoingMail:
         lang = self.cfg.acknowledge.language
         overdue = now >= unit.deadline
         context = {
@@ -159,7 +168,8 @@ class Reminders:
                            subject=subject, now=now, auto_reply=False)
         return OutgoingMail(kind=OutgoingKind.REMINDER, dedupe_key=f"remind:{camp.id}:{unit.id}:{point}:{address}",
                             to_address=address, subject=composed.subject, our_message_id=composed.message_id,
-                            raw=composed.raw, created_at=now, unit_id=unit.id, campaign_id=camp.id)
+                            raw=composed.raw, created_at=now, unit_id=unit.id, campaign_id=camp.id,
+                            state=OutgoingState.SKIPPED if skip else OutgoingState.PENDING, reason=skip)
 
     # -- the daily digest -----------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""Running intake for months: init, health, backup, logging, progress."""

@@ -1,0 +1,1 @@
+"""Alembic migrations of the store (applied by `intake db upgrade`, see intake.store.schema)."""
