@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import itertools
 import posixpath
-import re
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,11 +27,11 @@ from lxml import etree
 from .docx_numbering import Numbering, to_int, w, wval
 from .docx_styles import RunProps, Styles, read_rpr
 from .errors import EncryptedDocument, UnreadableDocument, UnsupportedDocument
-from .layout import BULLET, NumberKind, closing_starts, split_number
-from .model import Block, BlockKind, Outline
-from .vietnamese import Encoding, clean, detect_encoding, fold, font_encoding_hint, to_unicode
+from .model import Outline
+from .structure import RawBlock, RawCell, RawParagraph, RawTable, infer
+from .vietnamese import Encoding, detect_encoding, font_encoding_hint, to_unicode
 
-__all__ = ["DocxLimits", "parse_docx"]
+__all__ = ["DocxLimits", "parse_docx", "read_ooxml"]
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -489,137 +488,7 @@ def _unicode_only(char: str) -> bool:
     return 0x1EA0 <= code <= 0x1EF9 or 0x0300 <= code <= 0x0323 or char in "ăĂđĐơƠưƯĩĨũŨ"
 
 
-# ---------------------------------------------------------------- headings
-
-_BULLET = BULLET
-_LEVEL_OF_KIND: dict[NumberKind, int] = {
-    NumberKind.PART: 0, NumberKind.CHAPTER: 0, NumberKind.UPPER: 0, NumberKind.ROMAN: 1, NumberKind.ARTICLE: 1,
-    NumberKind.ARABIC: 2, NumberKind.DECIMAL2: 3, NumberKind.DECIMAL3: 4, NumberKind.LETTER: 4,
-    NumberKind.PAREN: 4,
-}
-
-
-def number_level(text: str) -> int | None:
-    """Level implied by a typed or rendered number prefix, None when there is none.
-
-    0 for parts ("PHẦN I", "A."), 1 Roman and articles, 2 "1."/"1-"/"1/", 3 "1.1",
-    4 "1.1.1", "a)" and "1)". The grammar itself lives in `layout.number_kind`.
-    """
-    number, _rest = split_number(text)
-    if number is None:
-        return None
-    return _LEVEL_OF_KIND.get(number.kind)
-
-
-def _words(text: str) -> int:
-    return len(text.split())
-
-
-def _is_upper_text(text: str) -> bool:
-    letters = [c for c in text if c.isalpha()]
-    return len(letters) >= 3 and all(c.isupper() for c in letters)
-
-
-@dataclass
-class _Candidate:
-    """A paragraph (or a one-cell table read as one) on its way to a Block."""
-
-    para: _Para
-    text: str           # cleaned, soft breaks as spaces
-    explicit: int | None = None
-    formatting: bool = False
-    caps: bool = False
-
-
-def _classify(cand: _Candidate) -> None:
-    para = cand.para
-    text = cand.text
-    if not text or para.bullet or (not para.numbering and _BULLET.match(text)):
-        return
-    words = _words(text)
-    if text.rstrip().endswith((";", ",")):
-        return
-    level: int | None = None
-    if para.numbering:
-        level = number_level(para.numbering + " ")
-    typed = number_level(text)
-    if level is None:
-        level = typed
-    if level is not None and words <= 30:
-        cand.explicit = level
-        return
-    if para.style_level is not None and words <= 60:
-        cand.explicit = para.style_level
-        return
-    if para.num_ilvl is not None and level is None and words <= 30:
-        cand.explicit = para.num_ilvl + 1
-        return
-    if level is not None:
-        return  # a numbered sentence of body text
-    upper = _is_upper_text(text) or para.caps
-    if para.bold and words <= 25 and not para.centered and not text.endswith("."):
-        cand.formatting = True
-        cand.caps = upper
-    elif para.bold and upper and words <= 25 and not para.centered:
-        cand.formatting = True
-        cand.caps = True
-
-
-def _assign_levels(cands: list[_Candidate | None]) -> list[int | None]:
-    """Turn explicit levels and formatting-only headings into final levels."""
-    explicit = [c.explicit for c in cands if c is not None and c.explicit is not None]
-    levels: list[int | None] = []
-    if explicit:
-        shift = 1 if min(explicit) == 0 else 0
-        top = min(explicit) + shift
-        previous: int | None = None
-        for cand in cands:
-            if cand is None:
-                levels.append(None)
-            elif cand.explicit is not None:
-                previous = cand.explicit + shift
-                levels.append(previous)
-            elif cand.formatting:
-                if cand.caps or previous is None:
-                    levels.append(top)
-                else:
-                    levels.append(previous + 1)
-            else:
-                levels.append(None)
-        return levels
-    # No numbering or heading styles at all: rank by size, then capitals.
-    signatures = sorted(
-        {(c.para.size or 0, c.caps) for c in cands if c is not None and c.formatting}, reverse=True
-    )
-    rank = {sig: i + 1 for i, sig in enumerate(signatures)}
-    for cand in cands:
-        if cand is not None and cand.formatting:
-            levels.append(rank[(cand.para.size or 0, cand.caps)])
-        else:
-            levels.append(None)
-    return levels
-
-
-# ---------------------------------------------------------------- text
-
-
-def _para_text(para: _Para) -> str:
-    return clean(para.text.replace("\n", " "), typography=True).strip()
-
-
-def _cell_text(cell: _Cell) -> str:
-    parts: list[str] = []
-    for item in cell.items:
-        if isinstance(item, _Para):
-            text = _para_text(item)
-        else:
-            text = "\n".join(
-                " ".join(t for t in (_cell_text(c).replace("\n", " ") for c in row) if t)
-                for row in item.rows
-            )
-        if text.strip():
-            parts.append(text.strip())
-    return "\n".join(parts)
+# ---------------------------------------------------------------- raw blocks
 
 
 def _convert_items(items: Sequence[_Para | _Table], walker: _Walker) -> None:
@@ -632,121 +501,20 @@ def _convert_items(items: Sequence[_Para | _Table], walker: _Walker) -> None:
                     _convert_items(cell.items, walker)
 
 
-def _single_cell_para(table: _Table) -> _Para | None:
-    """The paragraph of a one-cell table holding one short paragraph, if any."""
-    cells = [c for row in table.rows for c in row]
-    if len(cells) != 1:
-        return None
-    paras = [i for i in cells[0].items if isinstance(i, _Para) and i.text.strip()]
-    if len(paras) != 1 or len(cells[0].items) != len(paras):
-        return None
-    return paras[0]
+def _raw(item: _Para | _Table) -> RawBlock:
+    if isinstance(item, _Para):
+        return RawParagraph(
+            text=item.text, style=item.style, style_level=item.style_level, numbering=item.numbering,
+            num_ilvl=item.num_ilvl, bullet=item.bullet, bold=item.bold, left_bold=item.left_bold,
+            caps=item.caps, size=item.size, centered=item.centered,
+        )
+    return RawTable(tuple(tuple(RawCell(tuple(_raw(i) for i in cell.items)) for cell in row)
+                          for row in item.rows))
 
 
-# ---------------------------------------------------------------- header
-
-
-_LOCATION_START = ("tinh ", "huyen ", "thanh pho ", "thi xa ", "quan ", "xa ", "phuong ", "thi tran ",
-                   "truong ", "nganh ")
-_GENERIC_END = ("lao dong", "cong doan", "co so", "ldld", "lien doan", "giao duc", "truong")
-
-
-def _header_line_kept(line: str) -> bool:
-    key = fold(line)
-    if not any(c.isalpha() for c in key):
-        return False
-    raw = clean(line).casefold()
-    if re.match(r"^s[ốô]\s*[:.]|^s[ốô]\s*\d", raw) or raw.startswith(("v/v", "về việc")):
-        return False
-    return not ("cong hoa" in key or "doc lap" in key or "hanh phuc" in key)
-
-
-def _pick_issuer(lines: list[tuple[str, bool]]) -> str | None:
-    kept = [(clean(t).strip(), b) for t, b in lines if _header_line_kept(t)]
-    kept = [(t, b) for t, b in kept if t]
-    if not kept:
-        return None
-    # Join a body name that a line break split ("LIÊN ĐOÀN LAO ĐỘNG" / "TỈNH LÀO CAI").
-    merged: list[tuple[str, bool]] = []
-    for text, bold in kept:
-        if merged and fold(merged[-1][0]).endswith(_GENERIC_END) and (fold(text) + " ").startswith(
-            _LOCATION_START
-        ):
-            merged[-1] = (merged[-1][0] + " " + text, merged[-1][1] and bold)
-        else:
-            merged.append((text, bold))
-    if len(merged) == 1:
-        return merged[0][0]
-    bold_lines = [t for t, b in merged if b]
-    if bold_lines and len(bold_lines) < len(merged) and not merged[0][1]:
-        return " ".join(bold_lines)
-    return " ".join(t for t, _ in merged[1:])
-
-
-def _para_lines(para: _Para) -> list[tuple[str, bool]]:
-    return [(line, para.bold or para.left_bold) for line in para.text.split("\n")]
-
-
-def _is_national(text: str) -> bool:
-    key = fold(text[:300])
-    return "cong hoa xa hoi" in key or "doc lap - tu do" in key or "doc lap tu do" in key
-
-
-def _find_issuer(items: list[_Para | _Table]) -> tuple[str | None, int]:
-    """The issuing unit and the number of leading items the header takes."""
-    head = items[:8]
-    for index, item in enumerate(head[:4]):
-        if isinstance(item, _Table) and item.rows:
-            texts = [_cell_text(c) for row in item.rows for c in row]
-            if not any(_is_national(t) for t in texts) and not any(
-                fold(t).startswith("so") and "/" in t for t in texts
-            ):
-                continue
-            if not all(len(row) >= 2 for row in item.rows[:1]):
-                continue
-            lines: list[tuple[str, bool]] = []
-            for row in item.rows:
-                if not row:
-                    continue
-                for sub in row[0].items:
-                    if isinstance(sub, _Para):
-                        lines.extend(_para_lines(sub))
-            return _pick_issuer(lines), index + 1
-    for index, item in enumerate(head):
-        if isinstance(item, _Para) and _is_national(item.text):
-            tabbed = "\t" in item.text.strip()
-            lines = []
-            end = index
-            if tabbed:
-                # Header laid out with tabs: the left part of each line.
-                end = index
-                for later in head[index:]:
-                    if not isinstance(later, _Para) or "\t" not in later.text.strip():
-                        break
-                    left = later.text.strip().split("\t", 1)[0]
-                    lines.append((left, later.left_bold))
-                    end += 1
-            before = [i for i in head[:index] if isinstance(i, _Para)]
-            prefix: list[tuple[str, bool]] = []
-            for para in before:
-                prefix.extend(_para_lines(para))
-            return _pick_issuer(prefix + lines), max(end, index + 1)
-    return None, 0
-
-
-# ---------------------------------------------------------------- closing
-
-
-def _find_closing(blocks: Sequence[Block], body_start: int) -> int | None:
-    """First closing block after the header (the formulas live in `layout`)."""
-    return next((i for i in closing_starts(blocks) if i >= body_start), None)
-
-
-# ---------------------------------------------------------------- entry point
-
-
-def parse_docx(data: bytes, limits: DocxLimits = DocxLimits()) -> Outline:
-    """Parse a Word .docx/.docm/.dotx into an Outline.
+def read_ooxml(data: bytes, limits: DocxLimits = DocxLimits()) -> tuple[list[RawBlock], tuple[str, ...]]:
+    """The body of a .docx/.docm/.dotx as raw blocks in document order, and the
+    legacy encodings its text was converted from.
 
     Raises UnreadableDocument (corrupt, over a limit), EncryptedDocument
     (OLE EncryptedPackage) or UnsupportedDocument (legacy .doc).
@@ -760,59 +528,18 @@ def parse_docx(data: bytes, limits: DocxLimits = DocxLimits()) -> Outline:
     items = list(walker.blocks(body))
     walker.decide_document()
     _convert_items(items, walker)
-    items = [i for i in items if not (isinstance(i, _Para) and not i.text.strip())]
+    return [_raw(i) for i in items], tuple(sorted(walker.encodings))
 
-    issuer, header_items = _find_issuer(items)
 
-    # One candidate per item; None for tables that stay tables.
-    cands: list[_Candidate | None] = []
-    after_title = False
-    for index, item in enumerate(items):
-        para = item if isinstance(item, _Para) else _single_cell_para(item)
-        if para is None:
-            cands.append(None)
-            continue
-        cand = _Candidate(para, _para_text(para))
-        if index >= header_items and not (isinstance(item, _Para) and "\t" in item.text.strip()
-                                         and number_level(cand.text) is None):
-            _classify(cand)
-        is_title = len(cand.text) < 20 and fold(cand.text) == "bao cao"
-        if cand.formatting and (is_title or after_title):
-            # The document title ("BÁO CÁO" and its subject line) is no section heading.
-            cand.formatting = False
-        after_title = is_title
-        if isinstance(item, _Table) and cand.explicit is None and not cand.formatting:
-            cands.append(None)  # a boxed note, not a heading: keep it a table
-            continue
-        cands.append(cand)
-    levels = _assign_levels(cands)
+# ---------------------------------------------------------------- entry point
 
-    blocks: list[Block] = []
-    body_start = 0
-    for index, (item, final, level) in enumerate(zip(items, cands, levels, strict=True)):
-        if index == header_items:
-            body_start = len(blocks)
-        if final is not None:
-            if not final.text:
-                continue
-            blocks.append(Block(BlockKind.PARAGRAPH, final.text, numbering=final.para.numbering, level=level,
-                                style=final.para.style, bold=final.para.bold))
-        elif isinstance(item, _Table):
-            rows = tuple(tuple(_cell_text(c) for c in row) for row in item.rows)
-            rows = tuple(row for row in rows if any(row))
-            if not rows:
-                continue
-            text = "\n".join("\t".join(cell.replace("\n", " ") for cell in row) for row in rows)
-            blocks.append(Block(BlockKind.TABLE, text, rows=rows))
-    if header_items >= len(items):
-        body_start = len(blocks)
-    for block in blocks:
-        _ = block.folded  # the matching key, computed once here for every later use
-    closing = _find_closing(blocks, body_start)
-    return Outline(
-        blocks=tuple(blocks),
-        issuer=issuer,
-        closing_start=closing,
-        legacy_encodings=tuple(sorted(walker.encodings)),
-    )
 
+def parse_docx(data: bytes, limits: DocxLimits = DocxLimits()) -> Outline:
+    """Parse a Word .docx/.docm/.dotx into an Outline: `read_ooxml`, then the
+    format-independent `structure.infer`.
+
+    Raises UnreadableDocument (corrupt, over a limit), EncryptedDocument
+    (OLE EncryptedPackage) or UnsupportedDocument (legacy .doc).
+    """
+    raw, encodings = read_ooxml(data, limits)
+    return infer(raw, legacy_encodings=encodings)

@@ -17,8 +17,9 @@ from intake.parsers.errors import EncryptedDocument, UnreadableDocument, Unsuppo
 from intake.parsers.layout import build_tree
 from intake.parsers.model import Block, BlockKind, Outline
 from intake.parsers.section import section_at
+from intake.parsers.structure import number_level
 from intake.parsers.vietnamese import unicode_to_tcvn3, unicode_to_vni
-from intake.parsers.word import DocxLimits, number_level, parse_docx
+from intake.parsers.word import DocxLimits, parse_docx
 
 DOCS = Path(__file__).resolve().parent / "corpus" / "docs"
 CORPUS = sorted(p for p in DOCS.glob("*.docx"))
