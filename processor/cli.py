@@ -223,9 +223,11 @@ def cmd_excuse(app: App, office: Office, args: argparse.Namespace) -> int:
 
 
 def cmd_extend(app: App, office: Office, args: argparse.Namespace) -> int:
-    d = office.extend(args.unit_id, args.campaign, office.parse_until(args.until), args.actor)
+    until, end_of_day = office.parse_until(args.until)
+    d = office.extend(args.unit_id, args.campaign, until, args.actor)
+    whole_day = " (không ghi giờ: tính đến hết ngày)" if end_of_day else ""
     say(f"Đã gia hạn cho {d.unit_name} ({d.unit_id}), đợt {d.campaign_id}, đến "
-        f"{local_time(d.until, app.cfg.timezone)} (quyết định #{d.id}).")
+        f"{local_time(d.until, app.cfg.timezone)}{whole_day} (quyết định #{d.id}).")
     return 0
 
 

@@ -159,9 +159,9 @@ class Office:
         return self.store.add_decision(DecisionKind.EXTEND, unit_id, camp.id, until=until, decided_by=actor,
                                        decided_at=self.now())
 
-    def parse_until(self, text: str) -> dt.datetime:
-        """A date typed by staff (dd/mm/yyyy [hh:mm] or ISO; a date alone = the end of that day)."""
-        return parse_staff_datetime(text, self.cfg.timezone, self.now())[0]
+    def parse_until(self, text: str) -> tuple[dt.datetime, bool]:
+        """A date typed by staff (dd/mm/yyyy [hh:mm] or ISO) and whether it had no time (= the end of that day)."""
+        return parse_staff_datetime(text, self.cfg.timezone, self.now())
 
     def decisions(self, campaign_id: str | None) -> list[DecisionView]:
         """Staff decisions, revoked ones included, oldest first; every campaign's when none is named."""

@@ -37,6 +37,30 @@ def new_holder() -> str:
     return f"{socket.gethostname()[:100]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def holder_is_dead(holder: str) -> bool:
+    """True when `holder` names a process of this host that no longer runs.
+
+    A daemon restarted after a crash (or a store restored from a backup taken
+    while the daemon ran) then takes its own stale lease at once instead of
+    waiting for it to expire. A holder on another host, or a reused pid, is
+    taken as alive: the lease then simply runs out.
+    """
+    host_pid, _, _suffix = holder.rpartition(":")
+    host, _, pid_text = host_pid.rpartition(":")
+    if host != socket.gethostname()[:100] or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by another user
+        return False
+    return False
+
+
 class Leases:
     def __init__(self, db: Database, holder: str | None = None,
                  clock: Callable[[], dt.datetime] = utcnow) -> None:
@@ -49,8 +73,11 @@ class Leases:
         now = self.clock()
         with self.db.transaction() as s:
             insert_ignore(s, Lease, ["name"], {"name": name, "holder": "", "acquired_at": now, "expires_at": now})
+            row = s.get(Lease, name)
+            dead = row.holder if row is not None and holder_is_dead(row.holder) else self.holder
             done = s.execute(update(Lease).where(
-                Lease.name == name, or_(Lease.holder == self.holder, Lease.holder == "", Lease.expires_at <= now))
+                Lease.name == name,
+                or_(Lease.holder == self.holder, Lease.holder == "", Lease.holder == dead, Lease.expires_at <= now))
                 .values(holder=self.holder, acquired_at=now, expires_at=now + ttl)
                 .execution_options(synchronize_session=False))
         return bool(getattr(done, "rowcount", 0))

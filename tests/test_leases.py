@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
-from intake.store.leases import Leases
+from intake.store.leases import MAILBOX_TTL, Leases
 from intake.store.repository import Store
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -69,5 +72,24 @@ def test_many_processes_racing_for_one_lease_one_wins_each_round(store_url: str,
             for t in threads:
                 t.join(30)
             assert len(winners) == 1, (round_, winners)
+    finally:
+        store.close()
+
+
+def test_a_dead_holder_on_this_host_is_taken_over_at_once(store_url: str, tmp_path: Path) -> None:
+    """A daemon restarted after a crash does not wait for its own dead lease to expire."""
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    store = Store(store_url, tmp_path / "files")
+    db = store.db
+    try:
+        crashed = Leases(db, holder=f"{socket.gethostname()[:100]}:{dead.pid}:deadbeef")
+        alive_elsewhere = Leases(db, holder="another-host:1:cafe0000")
+        assert crashed.acquire("mailbox:a", MAILBOX_TTL)
+        assert alive_elsewhere.acquire("mailbox:b", MAILBOX_TTL)
+        restarted = Leases(db)
+        assert restarted.acquire("mailbox:a", MAILBOX_TTL)       # the dead process's lease is taken at once
+        assert not restarted.acquire("mailbox:b", MAILBOX_TTL)   # another host's lease runs out first
+        assert not Leases(db).acquire("mailbox:a", MAILBOX_TTL)  # and this live process now holds it
     finally:
         store.close()

@@ -253,7 +253,9 @@ def test_cli_show_section_choose_decisions_and_one_line_answers(tmp_path: Path) 
     code, out = run_cli(tmp_path, "excuse", "LĐLĐ huyện Bảo Yên", "--reason", "Sáp nhập")
     assert code == 0 and out.count("\n") == 1 and "Đã miễn nộp cho LĐLĐ huyện Bảo Yên (ldld-bao-yen)" in out
     code, out = run_cli(tmp_path, "extend", "lđlđ huyện bảo thắng", "--until", "05/03/2024")
-    assert code == 0 and out.count("\n") == 1 and "đến 23:59 05/03/2024" in out
+    assert code == 0 and out.count("\n") == 1 and "đến 23:59 05/03/2024 (không ghi giờ: tính đến hết ngày)" in out
+    code, out = run_cli(tmp_path, "extend", "ldld-bao-thang", "--until", "06/03/2024 17:00")
+    assert code == 0 and "đến 17:00 06/03/2024 (quyết" in out and "hết ngày" not in out
     assert run_cli(tmp_path, "extend", "ldld-bao-thang", "--until", "01/02/2024")[0] == 2
     code, out = run_cli(tmp_path, "section", "choose", ref, "--heading", "I. TÌNH HÌNH CHUNG")
     assert code == 0 and "I. TÌNH HÌNH CHUNG" in out
@@ -262,8 +264,9 @@ def test_cli_show_section_choose_decisions_and_one_line_answers(tmp_path: Path) 
 
     code, out = run_cli(tmp_path, "decisions")
     lines = out.splitlines()
-    assert code == 0 and len(lines) == 3
-    assert "miễn nộp" in lines[0] and "gia hạn" in lines[1] and "chọn mục" in lines[2] and "bởi hoa" in lines[2]
+    assert code == 0 and len(lines) == 4
+    assert "miễn nộp" in lines[0] and "gia hạn" in lines[1] and "gia hạn" in lines[2]
+    assert "chọn mục" in lines[3] and "bởi hoa" in lines[3]
     first_id = lines[0].split(" ", 1)[0].lstrip("#")
     code, out = run_cli(tmp_path, "decisions", "revoke", first_id)
     assert code == 0 and "ĐÃ HỦY bởi hoa" in out
