@@ -96,8 +96,15 @@ def test_excuse_and_extend_recorded_and_shown(tmp_path: Path) -> None:
         status = app.status(None)
         console = Console(record=True, width=200)
         print_status_table(status, app.cfg.timezone, console)
+        narrow = Console(record=True, width=80)  # an 80-column terminal keeps every fact
+        print_status_table(status, app.cfg.timezone, narrow)
     finally:
         app.store.close()
+    narrow_text = narrow.export_text()
+    folded = " ".join(narrow_text.split())
+    assert max(len(line) for line in narrow_text.splitlines()) <= 80
+    assert "Ghi chú: Lý do miễn nộp: Đã báo cáo bằng văn bản." in folded
+    assert "Ghi chú: Gia hạn đến 17:00 01/03/2024." in folded and "08:00 02/03/2024" in folded
     units = {u.id: u for u in status.units}
     assert units["ldld-bao-thang"].status == "late"
     assert units["cdn-y-te"].decision.decided_by == "hoa"

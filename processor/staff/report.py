@@ -154,25 +154,40 @@ def staff_console() -> Console:
     return console if console.is_terminal else Console(width=160)
 
 
+def _table_columns(narrow: bool) -> list[tuple[str, dict[str, Any]]]:
+    if narrow:  # an 80-column terminal: every fact kept, in four columns
+        return [("STT", {"justify": "right"}), ("Đơn vị", {"ratio": 1}), ("Tình trạng", {"no_wrap": True}),
+                ("Lần", {"justify": "right"})]
+    return [("STT", {"justify": "right"}), ("Đơn vị", {"min_width": 20}), ("Tình trạng", {"no_wrap": True}),
+            ("Thời điểm nhận", {"no_wrap": True}), ("Số lần gửi", {"justify": "right"}),
+            ("Mục đánh giá riêng", {"min_width": 24}), ("Vấn đề", {}), ("Ghi chú", {})]
+
+
+NARROW = 120  # below this many columns the table folds section, problems and notes under the unit's name
+
+
 def print_status_table(status: CampaignStatus, tz: ZoneInfo, console: Console, *, only_owing: bool = False) -> None:
     units = [u for u in status.units if owes_something(u)] if only_owing else list(status.units)
     deadline = status.deadline.astimezone(tz)
     table = Table(title=escape(f"{status.title} [{status.campaign_id}]") + f"\nHạn gửi: {deadline:%H:%M %d/%m/%Y}",
                   box=box.SIMPLE_HEAVY, title_justify="left")
-    table.add_column("STT", justify="right")
-    table.add_column("Đơn vị", min_width=20)
-    table.add_column("Tình trạng", no_wrap=True)
-    table.add_column("Thời điểm nhận", no_wrap=True)
-    table.add_column("Số lần gửi", justify="right")
-    table.add_column("Mục đánh giá riêng", min_width=24)
-    table.add_column("Vấn đề")
-    table.add_column("Ghi chú")
+    narrow = console.width < NARROW
+    for title, options in _table_columns(narrow):
+        table.add_column(title, **options)
     for i, unit in enumerate(units, start=1):
         colour = STATE_COLOUR[unit.status]
-        table.add_row(str(i), escape(unit.name), f"[{colour}]{STATE_VI[unit.status]}[/{colour}]",
-                      local_time(unit.received_at, tz), str(unit.submissions),
-                      escape(shorten(table_section_label(unit), 60)), problems_in_words(unit),
-                      escape(decision_note(unit, tz)))
+        state = f"[{colour}]{STATE_VI[unit.status]}[/{colour}]"
+        section = escape(shorten(table_section_label(unit), 60))
+        problems, note = problems_in_words(unit), escape(decision_note(unit, tz))
+        if narrow:
+            details = [f"Mục: {section}" if section else "", f"Vấn đề: {problems}" if problems else "",
+                       f"Ghi chú: {note}" if note else ""]
+            name = "\n".join([escape(unit.name), *(f"[dim]{d}[/dim]" for d in details if d)])
+            table.add_row(str(i), name, "\n".join(x for x in (state, local_time(unit.received_at, tz)) if x),
+                          str(unit.submissions))
+        else:
+            table.add_row(str(i), escape(unit.name), state, local_time(unit.received_at, tz), str(unit.submissions),
+                          section, problems, note)
     console.print(table)
     counts = status.counts()
     console.print("  ".join(f"[{STATE_COLOUR[s]}]{STATE_VI[s]}: {counts[s]}[/{STATE_COLOUR[s]}]" for s in UnitState)
