@@ -235,7 +235,7 @@ def command_of(pid: int) -> str:
     except OSError:
         return "?"
     text = " ".join(w.decode("utf-8", "replace") for w in words if w)
-    for short in ("documents.worker", "soffice", "intake"):
+    for short in ("py-spy", "documents.worker", "mail_worker", "soffice", "intake"):
         if short in text:
             return short
     return text[:40]
@@ -252,10 +252,21 @@ def cpu_seconds(pid: int) -> float:
     return sum(int(fields[i]) for i in (11, 12, 13, 14)) / ticks
 
 
+def own_cpu_seconds(pid: int) -> float:
+    """User + system CPU of `pid` itself."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class PeakRss:
-    """Samples the summed RSS of a process tree every 50 ms until stopped."""
+    """Samples the summed RSS of a process tree every 50 ms until stopped, and each process's CPU time."""
 
     def __init__(self, pid: int) -> None:
+        self.cpu: dict[int, tuple[str, float]] = {}  # pid: (command, CPU seconds at its last sample)
         self.pid, self.peak_kb, self.peak_procs = pid, 0, 0
         self.peak_without_soffice_kb = 0  # intake and its workers alone (LibreOffice runs only for .doc)
         self.at_peak: list[tuple[str, int]] = []  # (command, RSS kB) of each process at the peak
@@ -266,6 +277,8 @@ class PeakRss:
     def _run(self) -> None:
         while not self._stop.wait(0.05):
             sizes = [(p, rss_kb(p)) for p in tree(self.pid)]
+            for p, _size in sizes:
+                self.cpu[p] = (self.cpu[p][0] if p in self.cpu else command_of(p), own_cpu_seconds(p))
             total = sum(size for _p, size in sizes)
             ours = sum(size for p, size in sizes if command_of(p) != "soffice")
             self.peak_without_soffice_kb = max(self.peak_without_soffice_kb, ours)
@@ -277,6 +290,14 @@ class PeakRss:
         self._stop.set()
         self._thread.join()
         return self.peak_kb
+
+    def cpu_by_command(self) -> dict[str, tuple[int, float]]:
+        """command: (processes, CPU seconds) over the run (the last 50 ms of each process unseen)."""
+        totals: dict[str, tuple[int, float]] = {}
+        for command, seconds in self.cpu.values():
+            count, total = totals.get(command, (0, 0.0))
+            totals[command] = (count + 1, total + seconds)
+        return totals
 
 
 # ------------------------------------------------------------------ intake
@@ -315,8 +336,13 @@ max_per_hour = 100000
 
 
 def intake_command(config: Path, *args: str, profile: str | None = None) -> list[str]:
+    """intake's command line; `profile` ending in .txt samples every process with py-spy, else cProfile."""
     if profile is None:
         return [str(INTAKE), "--config", str(config), *args]
+    if profile.endswith(".txt"):
+        spy = ROOT / ".venv" / "bin" / "py-spy"
+        return [str(spy), "record", "--subprocesses", "--format", "raw", "--rate", "50", "-o", profile, "--",
+                str(INTAKE), "--config", str(config), *args]
     return [sys.executable, "-m", "cProfile", "-o", profile, "-m", "intake.processor.cli",
             "--config", str(config), *args]
 
@@ -441,7 +467,8 @@ def main() -> int:
     parser.add_argument("--doc-share", type=float, default=Mix.doc_share)
     parser.add_argument("--auto-reply-share", type=float, default=Mix.auto_reply_share)
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--profile", help="write a cProfile of intake's main process here")
+    parser.add_argument("--profile", help="write a cProfile of intake's main process here, or with a .txt name "
+                        "py-spy's collapsed stacks of intake and its workers (see bench/spy_top.py)")
     parser.add_argument("--latency-rounds", type=int, default=5)
     parser.add_argument("--idle-seconds", type=float, default=20.0)
     parser.add_argument("--no-daemon", action="store_true", help="skip the IDLE latency and idle CPU part")
@@ -472,6 +499,8 @@ def main() -> int:
         print(f"intake run --once: {args.messages} messages in {seconds:.2f} s ({args.messages / seconds:.1f} msg/s), "
               f"peak RSS {peak_kb / 1024:.0f} MB (intake + children)")
         print(f"  peak RSS without LibreOffice: {sampler.peak_without_soffice_kb / 1024:.0f} MB")
+        print("  CPU: " + ", ".join(f"{name} {seconds:.1f} s ({count} process{'es' if count > 1 else ''})"
+                                    for name, (count, seconds) in sorted(sampler.cpu_by_command().items())))
         print("  at the peak: " + ", ".join(f"{name} {kb / 1024:.0f} MB" for name, kb in sampler.at_peak))
         print(f"  messages {messages}; acknowledgements {outgoing}; received by the SMTP sink: {len(smtp.messages)}; "
               f"still pending after the run: {pending}")

@@ -54,7 +54,8 @@ class App:
         if self.cfg.isolate_parsing:
             self.pool = DocumentPool(self.reader)  # workers start with the first document
             self.pipeline = Pipeline(self.cfg, self.store, self.pool.read, clock=self.clock, parse_mail=mail.parse)
-            self.pipeline.documents = ReadAhead(self.pool, self.pipeline.campaign_queries)
+            self.pipeline.documents = ReadAhead(self.pool, self.pipeline.campaign_queries,
+                                                max_mail_bytes=mail.limits.max_bytes)
         else:
             self.pipeline = Pipeline(self.cfg, self.store, self.reader.read, clock=self.clock,
                                      parse_mail=mail.parse)

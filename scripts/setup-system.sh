@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests drive for real (Dovecot, PostgreSQL,
-# LibreOffice Writer and Calc, pandoc, Chromium, poppler-utils, a Times New
+# LibreOffice Writer and Calc with python3-uno, pandoc, Chromium, poppler-utils, a Times New
 # Roman metric twin for rendering exports, systemd for `systemd-analyze verify`
 # of deploy/intake.service) when any is missing. Needs root (CI runs as root).
 set -euo pipefail
@@ -8,6 +8,8 @@ need=()
 command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v soffice >/dev/null 2>&1 || need+=(libreoffice-writer-nogui)
+# One LibreOffice kept running for conversions is driven through UNO by the system Python.
+/usr/bin/python3 -c "import uno" >/dev/null 2>&1 || need+=(python3-uno)
 command -v pandoc >/dev/null 2>&1 || need+=(pandoc)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 # scripts/render_export.py: xlsx through Calc, html through Chromium, PDF facts and PNGs through poppler.

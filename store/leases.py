@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import delete, or_, update
+from sqlalchemy.orm import Session
 
 from intake.store.db import Database
 from intake.store.models import Lease, utcnow
@@ -30,6 +31,10 @@ from intake.store.repository import insert_ignore
 
 MAILBOX_TTL = dt.timedelta(minutes=10)
 MESSAGE_TTL = dt.timedelta(minutes=15)
+
+
+def message_lease(message_pk: int) -> str:
+    return f"message:{message_pk}"
 
 
 def new_holder() -> str:
@@ -70,17 +75,25 @@ class Leases:
 
     def acquire(self, name: str, ttl: dt.timedelta) -> bool:
         """Take or renew `name` for `ttl`; False if another holder has it and it has not expired."""
-        now = self.clock()
         with self.db.transaction() as s:
-            insert_ignore(s, Lease, ["name"], {"name": name, "holder": "", "acquired_at": now, "expires_at": now})
-            row = s.get(Lease, name)
-            dead = row.holder if row is not None and holder_is_dead(row.holder) else self.holder
-            done = s.execute(update(Lease).where(
-                Lease.name == name,
-                or_(Lease.holder == self.holder, Lease.holder == "", Lease.holder == dead, Lease.expires_at <= now))
-                .values(holder=self.holder, acquired_at=now, expires_at=now + ttl)
-                .execution_options(synchronize_session=False))
+            return self.take(s, name, ttl)
+
+    def take(self, s: Session, name: str, ttl: dt.timedelta) -> bool:
+        """`acquire` inside the caller's transaction (the lease is taken when that commits)."""
+        now = self.clock()
+        insert_ignore(s, Lease, ["name"], {"name": name, "holder": "", "acquired_at": now, "expires_at": now})
+        row = s.get(Lease, name)
+        dead = row.holder if row is not None and holder_is_dead(row.holder) else self.holder
+        done = s.execute(update(Lease).where(
+            Lease.name == name,
+            or_(Lease.holder == self.holder, Lease.holder == "", Lease.holder == dead, Lease.expires_at <= now))
+            .values(holder=self.holder, acquired_at=now, expires_at=now + ttl)
+            .execution_options(synchronize_session=False))
         return bool(getattr(done, "rowcount", 0))
+
+    def take_message(self, s: Session, message_pk: int) -> bool:
+        """The lease on processing a message, taken in the transaction that stores it."""
+        return self.take(s, message_lease(message_pk), MESSAGE_TTL)
 
     def renew(self, name: str, ttl: dt.timedelta) -> bool:
         """Extend a lease this holder has; False if it was lost (expired and taken by another)."""
@@ -90,9 +103,12 @@ class Leases:
                              .values(expires_at=now + ttl).execution_options(synchronize_session=False))
         return bool(getattr(done, "rowcount", 0))
 
-    def release(self, name: str) -> None:
+    def release(self, *names: str) -> None:
+        """Give up these leases (those this holder has), in one transaction."""
+        if not names:
+            return
         with self.db.transaction() as s:
-            s.execute(delete(Lease).where(Lease.name == name, Lease.holder == self.holder)
+            s.execute(delete(Lease).where(Lease.name.in_(names), Lease.holder == self.holder)
                       .execution_options(synchronize_session=False))
 
     def holder_of(self, name: str) -> str | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -163,11 +163,14 @@ class Store:
     # -- messages -------------------------------------------------------------
 
     def ingest(self, mailbox: str, folder: str, uidvalidity: int, key: str,
-               raw: bytes, received_at: dt.datetime) -> Ingested:
+               raw: bytes, received_at: dt.datetime,
+               on_new: Callable[[Session, int], object] | None = None) -> Ingested:
         """Keep the raw bytes and record the item, before anything else happens.
 
         Idempotent by ledger key and by Message-ID + content hash: the same
         message met again (another UIDVALIDITY, another folder) is not new.
+        `on_new(session, pk)` runs in the same transaction for a new message
+        (the pipeline takes the message's lease there).
         """
         message_id = message_id_of(raw)
         digest, rel = self.files.put(raw, ".eml")
@@ -181,16 +184,26 @@ class Store:
                 s.add(row)
                 s.flush()
                 existing = row.id
+                if on_new is not None:
+                    on_new(s, existing)
             _insert_ignore(s, MailboxEntry, ["mailbox", "folder", "uidvalidity", "item_key"],
                            {"mailbox": mailbox, "folder": folder, "uidvalidity": uidvalidity, "item_key": key,
                             "message_pk": existing, "seen_at": utcnow()})
         return Ingested(message_pk=existing, new=new)
 
     def mark_after_done(self, mailbox: str, folder: str, uidvalidity: int, key: str) -> None:
+        self.mark_after_done_many(mailbox, [(folder, uidvalidity, key)])
+
+    def mark_after_done_many(self, mailbox: str, items: Iterable[tuple[str, int, str]]) -> None:
+        """Record that `after` was applied to these (folder, uidvalidity, key) items, in one transaction."""
+        items = list(items)
+        if not items:
+            return
         with self.db.transaction() as s:
-            s.execute(update(MailboxEntry).where(
-                MailboxEntry.mailbox == mailbox, MailboxEntry.folder == folder,
-                MailboxEntry.uidvalidity == uidvalidity, MailboxEntry.item_key == key).values(after_done=True))
+            for folder, uidvalidity, key in items:
+                s.execute(update(MailboxEntry).where(
+                    MailboxEntry.mailbox == mailbox, MailboxEntry.folder == folder,
+                    MailboxEntry.uidvalidity == uidvalidity, MailboxEntry.item_key == key).values(after_done=True))
 
     def entries_awaiting_after(self, mailbox: str) -> list[tuple[str, int, str, dt.datetime]]:
         """(folder, uidvalidity, key, received_at) of stored items whose `after` action was never
@@ -211,14 +224,14 @@ class Store:
         with self.db.transaction() as s:
             return s.scalar(select(Message.state).where(Message.id == message_pk))
 
-    def raw_of(self, message_pk: int) -> tuple[dt.datetime, bytes]:
-        """(received time, raw bytes) of a stored message."""
+    def raw_of(self, message_pk: int, *, read: bool = True) -> tuple[dt.datetime, bytes]:
+        """(received time, raw bytes) of a stored message; the bytes only when `read`."""
         with self.db.transaction() as s:
             row = s.get(Message, message_pk)
             if row is None:
                 raise KeyError(message_pk)
             received_at, path = row.received_at, row.raw_path
-        return received_at, self.files.get(path)
+        return received_at, self.files.get(path) if read else b""
 
     def record_failure(self, message_pk: int, error: str, at: dt.datetime | None = None) -> None:
         with self.db.transaction() as s:
@@ -341,10 +354,7 @@ class Store:
     def section_choice(self, message_pk: int) -> SectionChoice | None:
         """The staff's latest active choice of this message's section, if any."""
         with self.db.transaction() as s:
-            row = s.scalars(select(Decision).where(
-                Decision.kind == DecisionKind.SECTION, Decision.message_pk == message_pk,
-                Decision.revoked_at.is_(None)).order_by(Decision.decided_at.desc(), Decision.id.desc())).first()
-            return None if row is None else SectionChoice(position=row.position, block=row.block)
+            return _section_choice(s, message_pk)
 
     def unlink_address(self, address: str, unit_id: str,
                        same_sender: Callable[[str], str] = str.lower) -> list[int]:
@@ -446,7 +456,8 @@ class Store:
             earlier = s.scalar(select(Message.campaign_id).where(Message.id == message_pk))
             acknowledged = s.scalar(select(Outgoing.id).where(Outgoing.dedupe_key == ack_key(message_pk)))
             recent = _count_since(s, sender, since) if sender else 0
-        return KnownFacts(registered=registered, extensions=extensions, section_choice=self.section_choice(message_pk),
+            choice = _section_choice(s, message_pk)
+        return KnownFacts(registered=registered, extensions=extensions, section_choice=choice,
                           earlier_campaign=earlier, acknowledged=acknowledged is not None, recent_to_sender=recent)
 
     def record(self, message_pk: int, record: MessageRecord, mail: OutgoingMail | None = None) -> None:
@@ -484,6 +495,13 @@ class Store:
             if mail is not None:
                 s.flush()
                 _queue(s, mail)
+
+
+def _section_choice(s: Session, message_pk: int) -> SectionChoice | None:
+    row = s.scalars(select(Decision).where(
+        Decision.kind == DecisionKind.SECTION, Decision.message_pk == message_pk,
+        Decision.revoked_at.is_(None)).order_by(Decision.decided_at.desc(), Decision.id.desc())).first()
+    return None if row is None else SectionChoice(position=row.position, block=row.block)
 
 
 def _outgoing_view(row: Outgoing) -> OutgoingView:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from test_documents import OCTET, docx_with_document_xml, fixture, make_docx, private_dir, process_alive, wrapper
 
+from intake.parsers.email import parse_email
 from intake.parsers.errors import UnreadableDocument
 from intake.parsers.model import Attachment
 from intake.parsers.section import find_section
@@ -28,6 +29,20 @@ def reader(tmp_path: Path, **limits: object) -> DocumentReader:
 
 def sample(name: str = "sample.docx") -> Attachment:
     return Attachment(name, OCTET, fixture(name))
+
+
+def kept_office_pids(root: Path) -> list[int]:
+    """LibreOffice processes listening for UNO with a profile under `root`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"--accept=pipe" in command and str(root).encode() in command:
+                found.append(int(entry.name))
+    return found
 
 
 def worker_pids(pool: DocumentPool) -> list[int]:
@@ -62,7 +77,8 @@ def test_workers_live_on_and_are_recycled_after_k_documents(tmp_path: Path) -> N
 def test_worker_killed_mid_document_fails_that_document_only(tmp_path: Path) -> None:
     started = tmp_path / "converting"
     script = wrapper(tmp_path, "soffice-slow", f"touch {started}\nsleep 30")
-    with DocumentPool(reader(tmp_path, soffice=str(script)), workers=1) as pool:
+    # The worker starts LibreOffice itself here (no Office kept by the pool), so it dies mid-conversion.
+    with DocumentPool(reader(tmp_path, soffice=str(script)), workers=1, keep_office=False) as pool:
         doomed = pool.submit(sample("sample.doc"))
         deadline = time.monotonic() + 60
         while not started.exists():
@@ -111,13 +127,28 @@ def test_cpu_budget_is_per_document_not_per_worker(tmp_path: Path) -> None:
         assert worker_pids(pool) == [pid] and pool.started == 1
 
 
-def test_conversion_timeout_leaves_the_worker_serving(tmp_path: Path) -> None:
+@pytest.mark.parametrize("keep_office", [True, False])
+def test_conversion_timeout_leaves_the_worker_serving(tmp_path: Path, keep_office: bool) -> None:
     script = wrapper(tmp_path, "soffice-stuck", "sleep 60")
-    with DocumentPool(reader(tmp_path, soffice=str(script), timeout_seconds=1), workers=1) as pool:
+    with DocumentPool(reader(tmp_path, soffice=str(script), timeout_seconds=1), workers=1,
+                      keep_office=keep_office) as pool:
         with pytest.raises(UnreadableDocument, match="timed out"):
             pool.read(sample("sample.doc"))
         assert pool.read(sample()).blocks
         assert pool.started == 1
+        assert (pool.office is not None) == keep_office
+
+
+def test_one_libreoffice_serves_every_conversion_and_leaves_with_the_pool(tmp_path: Path) -> None:
+    local = reader(tmp_path)
+    with DocumentPool(local, workers=2) as pool:
+        futures = [pool.submit(sample("sample.doc"), CAMPAIGNS) for _ in range(4)]
+        outlines = [f.result(timeout=120).unwrap() for f in futures]
+        assert pool.office is not None and pool.office.started == 1  # started once, not once per file
+        office_pids = kept_office_pids(local.work_root())
+    assert outlines == [local.read(sample("sample.doc"))] * 4  # the same as a LibreOffice of its own
+    assert office_pids and not any(process_alive(p) for p in office_pids)
+    assert not list(Path(local.work_root()).glob("office-*"))  # its profile is gone too
 
 
 def mail(n: int, *attachments: tuple[str, bytes]) -> bytes:
@@ -154,6 +185,9 @@ def test_read_ahead_hands_over_outlines_and_sections_read_early(tmp_path: Path) 
             assert outline.blocks[1].text == f"Đoàn viên tham gia: {seen}"
             sections = ahead.sections(outline, CAMPAIGNS)
             assert sections == {"cd-2024": find_section(outline, TITLE)} and sections["cd-2024"].found
+            # The worker parsed the email too: the same ParsedEmail as here, for this item only.
+            assert ahead.parsed(bytes(item.raw)) == parse_email(item.raw)
+            assert ahead.parsed(items[(seen + 1) % 6].raw) is None
             seen += 1
         assert seen == 6 and calls == []  # every outline came from the read-ahead
         # An attachment the read-ahead did not see is read on its own.
@@ -176,3 +210,12 @@ def test_libreoffice_killed_mid_conversion_then_the_next_one_starts_afresh(tmp_p
         # The worker lives on; the next conversion starts a new LibreOffice on a fresh profile.
         assert pool.read(sample("sample.doc")).blocks
         assert pid_file.exists() and pool.started == 1
+
+
+def test_read_ahead_leaves_a_message_over_the_mail_limit_to_the_pipeline(tmp_path: Path) -> None:
+    small, large = Item(mail(1, ("a.docx", make_docx("I. A", "x")))), Item(mail(2, ("b.docx", fixture("sample.docx"))))
+    with DocumentPool(reader(tmp_path), workers=1) as pool:
+        ahead = ReadAhead(pool, CAMPAIGNS, max_mail_bytes=len(small.raw))
+        parsed = [ahead.parsed(item.raw) for item in ahead.ahead([small, large])]
+        assert parsed[0] == parse_email(small.raw) and parsed[1] is None
+        assert pool.started == 1

@@ -196,6 +196,25 @@ def test_crash_between_store_and_after_is_finished_next_run(dovecot: DovecotServ
     assert make_app(cfg).run_once()[2].sent == 0
 
 
+def test_items_read_ahead_but_never_stored_are_fetched_again(dovecot: DovecotServer, tmp_path: Path) -> None:
+    uids = [dovecot.append(USER, "INBOX", note(n), NOW) for n in range(4)]
+    cfg = build_config(tmp_path, dovecot)
+    app = make_app(cfg)
+    box = ImapMailbox(cfg.mailbox)
+    items = box.fetch_new(app.store)
+    first, *_ahead = [next(items) for _ in range(3)]  # a reader ahead holds three, stores one
+    app.store.ingest(box.identity, first.folder, first.uidvalidity, first.key, first.raw, first.received_at)
+    box.after_stored(first)
+    items.close()  # "crash" with two items read ahead, not stored
+    box.close()
+
+    _leftover, fetched, _sent = app.run_once()
+    assert (fetched.fetched, fetched.new) == (3, 3)  # the two read ahead and the one never reached
+    assert count(app, Message) == 4
+    assert app.store.folder_state(box.identity, "INBOX") == (dovecot.uidvalidity(USER), uids[-1])
+    assert make_app(cfg).run_once()[1].fetched == 0
+
+
 # -- after modes ------------------------------------------------------------------
 
 

@@ -130,11 +130,21 @@ class ReaderLimits:
         return 2 * self.timeout_seconds + 5
 
 
+class Converter(typing.Protocol):
+    """Converts `source` to .docx at `target` (both in a conversion directory of the work directory):
+    '' on success, else LibreOffice's reason; UnreadableDocument when it hung or died."""
+
+    def convert(self, source: Path, target: Path, infilter: str | None, timeout: float) -> str: ...
+
+
 class DocumentReader:
     """Reads attachments into Outlines; safe to share between threads."""
 
-    def __init__(self, limits: ReaderLimits | None = None) -> None:
+    def __init__(self, limits: ReaderLimits | None = None, office: Converter | None = None) -> None:
+        """`office` converts with a LibreOffice kept running (`office.Office`, or the pool's through
+        its worker); without it every conversion starts LibreOffice of its own."""
         self.limits = limits if limits is not None else ReaderLimits()
+        self.office = office
         self._convert_lock = threading.Lock()
         self._soffice = _find_soffice(self.limits.soffice)
 
@@ -187,28 +197,19 @@ class DocumentReader:
             if html is None:
                 raise UnreadableDocument("web archive without an HTML part")
             payload = html
-        root = self._work_root()
+        root = self.work_root()
         name = hashlib.sha256(data).hexdigest()
-        with self._convert_lock, _file_lock(root / "soffice.lock"), tempfile.TemporaryDirectory(
-            prefix="conv-", dir=root
-        ) as tmp:
+        with tempfile.TemporaryDirectory(prefix="conv-", dir=root) as tmp:
             workdir = Path(tmp)
             source = workdir / f"{name}{suffix}"
             source.write_bytes(payload)
-            outdir = workdir / "out"
-            profile = root / "profile"
-            _prepare_profile(profile)
-            command = [
-                self._soffice, "--headless", "--invisible", "--norestore", "--nologo",
-                "--nodefault", "--nolockcheck", "--nofirststartwizard",
-                f"-env:UserInstallation={profile.as_uri()}",
-            ]
-            if infilter is not None:
-                command.append(f"--infilter={infilter}")
-            command += ["--convert-to", _EXPORT_FILTER, "--outdir", str(outdir), str(source)]
+            result = workdir / f"{name}.docx"
             started = time.monotonic()
-            stderr = self._run_soffice(command, workdir, profile)
-            result = outdir / f"{name}.docx"
+            if self.office is not None:
+                stderr = self.office.convert(source, result, infilter, self.limits.timeout_seconds)
+            else:
+                with self._convert_lock, _file_lock(root / "soffice.lock"):
+                    stderr = self._convert_once(root, workdir, source, infilter)
             if not result.is_file():
                 raise UnreadableDocument(f"LibreOffice could not convert the {sniffed.label}: {stderr}")
             size = result.stat().st_size
@@ -218,6 +219,21 @@ class DocumentReader:
         log.info("converted %s (%d bytes) to .docx (%d bytes) in %.2f s",
                  sniffed.fmt, len(data), len(converted), time.monotonic() - started)
         return converted
+
+    def _convert_once(self, root: Path, workdir: Path, source: Path, infilter: str | None) -> str:
+        """A LibreOffice of its own for this conversion (no Office kept running): its diagnostics."""
+        assert self._soffice is not None
+        profile = root / "profile"
+        prepare_profile(profile)
+        command = [
+            self._soffice, "--headless", "--invisible", "--norestore", "--nologo",
+            "--nodefault", "--nolockcheck", "--nofirststartwizard",
+            f"-env:UserInstallation={profile.as_uri()}",
+        ]
+        if infilter is not None:
+            command.append(f"--infilter={infilter}")
+        command += ["--convert-to", _EXPORT_FILTER, "--outdir", str(workdir), str(source)]
+        return self._run_soffice(command, workdir, profile)
 
     def _run_soffice(self, command: list[str], workdir: Path, profile: Path) -> str:
         """Run one conversion; returns the tail of its diagnostics."""
@@ -261,7 +277,7 @@ class DocumentReader:
             return f"exit status {proc.returncode}: {tail}"
         return tail or "no output produced"
 
-    def _work_root(self) -> Path:
+    def work_root(self) -> Path:
         configured = self.limits.work_dir
         if configured:
             root = Path(configured)
@@ -387,7 +403,7 @@ def _file_lock(path: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def _prepare_profile(profile: Path) -> None:
+def prepare_profile(profile: Path) -> None:
     """Seed a new LibreOffice profile with the no-network, no-macro settings."""
     settings = profile / "user" / "registrymodifications.xcu"
     if settings.exists():

@@ -9,20 +9,22 @@ misses a deadline; the job in hand then gets
 `UnreadableDocument("exceeded memory/time limit")` and the pool goes on.
 
 Jobs go to the workers as pickles (from this process: trusted); answers come
-back as JSON (this process never unpickles anything that came near a
-stranger's document). Two kinds of job:
+back as JSON plus plain bytes (this process never unpickles anything that
+came near a stranger's document). Two kinds of job:
 
 - one attachment: classify, convert, parse (`DocumentReader.read`) and find
   the campaigns' sections in it;
-- one raw email (read-ahead): parse it and do the same for each of its Word
-  attachments, so that the worker reads the next messages' documents while
-  this process stores and records the current one.
+- one raw email (read-ahead): parse the email (under the worker's limits)
+  and do the same for each of its Word attachments, so that the worker
+  reads the next messages while this process stores and records the
+  current one.
 
 `ReadAhead` is what the pipeline talks to: `ahead(items)` hands each
-mailbox item's raw bytes to the pool a few items early, `read(att)` returns
-the outline (from the read-ahead when it has it, else from a job of its
-own), and `sections(outline, campaigns)` the sections the worker already
-found (computed here only when it had none).
+mailbox item's raw bytes to the pool a few items early, `parsed(raw)` is
+the email as the worker parsed it, `read(att)` returns the outline (from the
+read-ahead when it has it, else from a job of its own), and
+`sections(outline, campaigns)` the sections the worker already found
+(computed here only when it had none).
 """
 from __future__ import annotations
 
@@ -45,10 +47,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any, Protocol
 
 from intake.parsers.errors import DocumentError, EncryptedDocument, UnreadableDocument, UnsupportedDocument
-from intake.parsers.model import Attachment, Outline, SectionResult
+from intake.parsers.model import Attachment, Outline, ParsedEmail, SectionResult
 from intake.parsers.section import find_section
 from intake.processor.documents import (
     LIMIT_EXCEEDED,
@@ -56,6 +59,8 @@ from intake.processor.documents import (
     from_json_as,
     outline_from_json,
 )
+from intake.processor.documents.office import Office
+from intake.processor.ingest.mailparse import mail_from_wire
 
 __all__ = ["CampaignQuery", "DocumentPool", "Inline", "ReadAhead", "Sections"]
 
@@ -90,10 +95,21 @@ class Outcome:
         return self.outline
 
 
+@dataclass(frozen=True)
+class MailOutcome:
+    """One email read by a worker: the email as parsed (None when its reply was unusable) and
+    the Outcome of each Word attachment by the attachment's sha256."""
+
+    parsed: ParsedEmail | None
+    documents: dict[str, Outcome]
+
+
 class Sections(Protocol):
     """What the pipeline asks of its document source."""
 
     def ahead(self, items: Iterable[Any]) -> Iterator[Any]: ...
+
+    def parsed(self, raw: bytes) -> ParsedEmail | None: ...
 
     def read(self, att: Attachment) -> Outline: ...
 
@@ -113,6 +129,9 @@ class Inline:
     def ahead(self, items: Iterable[Any]) -> Iterator[Any]:
         return iter(items)
 
+    def parsed(self, raw: bytes) -> ParsedEmail | None:
+        return None
+
     def read(self, att: Attachment) -> Outline:
         return self._read(att)
 
@@ -128,7 +147,7 @@ class _Job:
     request: bytes
     future: Future[Any]
     wall_seconds: float
-    decode: Callable[[dict[str, Any]], Any]
+    decode: Callable[[dict[str, Any], bytes], Any]
 
 
 class _Worker:
@@ -142,15 +161,34 @@ class _Worker:
         self.stdout: IO[bytes] = self.proc.stdout
         self.jobs = 0
 
-    def ask(self, request: bytes, wall_seconds: float) -> dict[str, Any]:
-        """Send one job and wait for its answer; UnreadableDocument(LIMIT_EXCEEDED) when the
-        worker dies or misses the deadline (it is then dead: the caller replaces it)."""
+    def ask(self, request: bytes, wall_seconds: float,
+            convert: Callable[[Any], dict[str, Any]]) -> tuple[dict[str, Any], bytes]:
+        """Send one job and wait for its answer (the JSON object, the bytes after it), answering
+        the worker's conversion requests with `convert` meanwhile; UnreadableDocument(LIMIT_EXCEEDED)
+        when the worker dies or misses the deadline (it is then dead: the caller replaces it)."""
+        deadline = time.monotonic() + wall_seconds
+        if not self._send(request):
+            return self._died("before the job")
+        while True:
+            reply, blob = self._answer(deadline)
+            if "convert" not in reply:
+                self.jobs += 1
+                return reply, blob
+            began = time.monotonic()
+            answer = convert(reply["convert"])
+            deadline += time.monotonic() - began  # the conversion has its own timeout, in the pool's Office
+            if not self._send(json.dumps(answer).encode("ascii")):
+                return self._died("during a conversion")
+
+    def _send(self, body: bytes) -> bool:
         try:
-            self.stdin.write(FRAME.pack(len(request)) + request)
+            self.stdin.write(FRAME.pack(len(body)) + body)
             self.stdin.flush()
         except (BrokenPipeError, OSError):
-            return self._died("before the job")
-        deadline = time.monotonic() + wall_seconds
+            return False
+        return True
+
+    def _answer(self, deadline: float) -> tuple[dict[str, Any], bytes]:
         header = self._read_exact(FRAME.size, deadline)
         if header is None:
             return self._died("during the job")
@@ -161,16 +199,16 @@ class _Worker:
         body = self._read_exact(size, deadline)
         if body is None:
             return self._died("while answering")
-        self.jobs += 1
+        line, _, blob = body.partition(b"\n")
         try:
-            reply = json.loads(body)
+            reply = json.loads(line)
         except ValueError as exc:
             self.kill()
             raise UnreadableDocument(f"document worker sent a malformed reply: {exc}") from exc
         if not isinstance(reply, dict):
             self.kill()
             raise UnreadableDocument("document worker sent a malformed reply")
-        return reply
+        return reply, blob
 
     def _read_exact(self, n: int, deadline: float) -> bytes | None:
         fd = self.stdout.fileno()
@@ -191,7 +229,7 @@ class _Worker:
             n -= len(chunk)
         return b"".join(chunks)
 
-    def _died(self, when: str) -> dict[str, Any]:
+    def _died(self, when: str) -> tuple[dict[str, Any], bytes]:
         self.kill()
         code = self.proc.returncode
         if code is not None and code < 0:
@@ -224,8 +262,12 @@ class _Worker:
 class DocumentPool:
     """`workers` long-lived worker processes reading attachments under limits; thread-safe."""
 
-    def __init__(self, reader: DocumentReader, workers: int | None = None, recycle_after: int = 200) -> None:
+    def __init__(self, reader: DocumentReader, workers: int | None = None, recycle_after: int = 200,
+                 keep_office: bool = True) -> None:
+        """`keep_office`: convert with one LibreOffice kept running (when the system Python has UNO)."""
         self.reader = reader
+        self.office: Office | None = None
+        self._keep_office = keep_office
         self.size = max(1, workers if workers is not None else (os.cpu_count() or 1))
         self.recycle_after = max(1, recycle_after)
         limits = reader.limits
@@ -256,9 +298,9 @@ class DocumentPool:
         self._put(_Job(request, future, limits.worker_wall_seconds, _outcome))
         return future
 
-    def submit_email(self, raw: bytes, campaigns: Sequence[CampaignQuery] = ()) -> Future[dict[str, Outcome]]:
-        """Read every Word attachment of a raw email in a worker: {attachment sha256: Outcome}."""
-        future: Future[dict[str, Outcome]] = Future()
+    def submit_email(self, raw: bytes, campaigns: Sequence[CampaignQuery] = ()) -> Future[MailOutcome]:
+        """Parse a raw email and read every Word attachment of it in a worker."""
+        future: Future[MailOutcome] = Future()
         request = pickle.dumps(("email", raw, self._limits, tuple(campaigns)))
         wall = 2 * self.reader.limits.worker_wall_seconds
         self._put(_Job(request, future, wall, _email_outcomes))
@@ -286,8 +328,8 @@ class DocumentPool:
             if not job.future.set_running_or_notify_cancel():
                 continue
             try:
-                reply = self._ask(slot, job)
-                result = job.decode(reply)
+                reply, blob = self._ask(slot, job)
+                result = job.decode(reply, blob)
             except Exception as exc:  # noqa: BLE001 - handed on, not hidden: the caller's result() raises it
                 job.future.set_exception(exc)
             else:
@@ -297,10 +339,28 @@ class DocumentPool:
         if worker is not None:
             worker.stop()
 
-    def _ask(self, slot: int, job: _Job) -> dict[str, Any]:
+    def _start_office(self) -> None:
+        """Decide, once and before the first worker starts, whether conversions go to a kept LibreOffice."""
+        self._keep_office = False
+        soffice = self.reader.soffice
+        if soffice is None or not Office.available():
+            log.info("conversions start a LibreOffice each (%s)",
+                     "no LibreOffice" if soffice is None else "the system Python has no UNO: install python3-uno")
+            return
+        try:
+            root = self.reader.work_root()
+        except UnsupportedDocument as exc:
+            log.warning("conversions start a LibreOffice each: %s", exc)
+            return
+        self.office = Office(soffice, root, self.reader.limits.memory_mb)
+        self._command.append("--office-via-parent")
+
+    def _ask(self, slot: int, job: _Job) -> tuple[dict[str, Any], bytes]:
         with self._lock:
             worker = self._workers.get(slot)
             if worker is None or not worker.alive():
+                if self._keep_office:
+                    self._start_office()
                 if worker is not None:
                     worker.kill()
                 try:
@@ -310,7 +370,7 @@ class DocumentPool:
                     raise UnreadableDocument(f"cannot start the document worker: {exc}") from exc
                 self.started += 1
         try:
-            reply = worker.ask(job.request, job.wall_seconds)
+            reply, blob = worker.ask(job.request, job.wall_seconds, self._convert)
         except DocumentError:
             with self._lock:
                 self._workers.pop(slot, None)
@@ -319,10 +379,24 @@ class DocumentPool:
             with self._lock:
                 self._workers.pop(slot, None)
             worker.stop()
-        return reply
+        return reply, blob
+
+    def _convert(self, request: Any) -> dict[str, Any]:
+        """A worker's conversion, done by the pool's LibreOffice."""
+        if self.office is None or not isinstance(request, dict):
+            return {"error": "no LibreOffice is kept for conversions", "fatal": True}
+        try:
+            error = self.office.convert(Path(str(request["source"])), Path(str(request["target"])),
+                                        request.get("filter") and str(request["filter"]),
+                                        self.reader.limits.timeout_seconds)
+        except KeyError:
+            return {"error": "malformed conversion request", "fatal": True}
+        except UnreadableDocument as exc:
+            return {"error": str(exc), "fatal": True}
+        return {"error": error, "fatal": False}
 
     def close(self) -> None:
-        """Stop the workers (after the jobs already queued)."""
+        """Stop the workers (after the jobs already queued), then LibreOffice."""
         with self._lock:
             if self._closed:
                 return
@@ -332,6 +406,8 @@ class DocumentPool:
             self._queue.put(None)
         for thread in threads:
             thread.join()
+        if self.office is not None:
+            self.office.close()
 
     def __enter__(self) -> DocumentPool:
         return self
@@ -348,7 +424,7 @@ _ERRORS: dict[str, type[DocumentError]] = {
 }
 
 
-def _outcome(reply: dict[str, Any]) -> Outcome:
+def _outcome(reply: dict[str, Any], blob: bytes = b"") -> Outcome:
     if "outline" in reply:
         try:
             outline = outline_from_json(reply["outline"])
@@ -360,31 +436,41 @@ def _outcome(reply: dict[str, Any]) -> Outcome:
     return Outcome(None, {}, error_class(str(reply.get("message", ""))))
 
 
-def _email_outcomes(reply: dict[str, Any]) -> dict[str, Outcome]:
+def _email_outcomes(reply: dict[str, Any], blob: bytes) -> MailOutcome:
     if "attachments" not in reply:
         raise UnreadableDocument(str(reply.get("message", "document worker could not read the email")))
-    return {str(digest): _outcome(one) for digest, one in reply["attachments"].items()}
+    parsed: ParsedEmail | None = None
+    try:
+        parsed = mail_from_wire(reply.get("email"), blob)
+    except (ValueError, KeyError, TypeError) as exc:
+        log.error("document worker sent a malformed email (%s): parsing it apart", exc)
+    return MailOutcome(parsed, {str(digest): _outcome(one) for digest, one in reply["attachments"].items()})
 
 
 # ---------------------------------------------------------------- read-ahead
 
 
 class ReadAhead:
-    """The pipeline's document source over a pool: reads the next `window` messages' documents early.
+    """The pipeline's document source over a pool: reads the next `window` messages early.
 
-    `ahead` wraps the mailbox's item iterator; `read` and `sections` are called
-    while the pipeline processes the item `ahead` last yielded. Outcomes of the
-    read-ahead are used once and dropped with their item: nothing is cached."""
+    `ahead` wraps the mailbox's item iterator; `parsed`, `read` and `sections`
+    are called while the pipeline processes the item `ahead` last yielded.
+    Messages over `max_mail_bytes` are not read ahead (the pipeline reads only
+    their header). Outcomes of the read-ahead are used once and dropped with
+    their item: nothing is cached."""
 
-    def __init__(self, pool: DocumentPool, campaigns: Sequence[CampaignQuery], window: int | None = None) -> None:
+    def __init__(self, pool: DocumentPool, campaigns: Sequence[CampaignQuery], window: int | None = None,
+                 max_mail_bytes: int | None = None) -> None:
         self.pool = pool
         self.campaigns = tuple(campaigns)
         self.window = window if window is not None else 2 * pool.size
-        self._current: Future[dict[str, Outcome]] | None = None
+        self.max_mail_bytes = max_mail_bytes
+        self._raw: bytes | None = None
+        self._current: Future[MailOutcome] | None = None
         self._found: dict[int, tuple[Outline, dict[str, SectionResult]]] = {}
 
     def ahead(self, items: Iterable[Any]) -> Iterator[Any]:
-        pending: collections.deque[tuple[Any, Future[dict[str, Outcome]]]] = collections.deque()
+        pending: collections.deque[tuple[Any, Future[MailOutcome] | None]] = collections.deque()
         source = iter(items)
         exhausted = False
         try:
@@ -394,16 +480,29 @@ class ReadAhead:
                     if item is None:
                         exhausted = True
                         break
-                    pending.append((item, self.pool.submit_email(item.raw, self.campaigns)))
+                    pending.append((item, self._submit(item.raw)))
                 if not pending:
                     return
                 item, future = pending.popleft()
-                self._current, self._found = future, {}
+                self._raw, self._current, self._found = item.raw, future, {}
                 yield item
         finally:
-            self._current, self._found = None, {}
-            for _item, future in pending:
-                future.cancel()
+            self._raw, self._current, self._found = None, None, {}
+            for _item, left in pending:
+                if left is not None:
+                    left.cancel()
+
+    def _submit(self, raw: bytes) -> Future[MailOutcome] | None:
+        if self.max_mail_bytes is not None and len(raw) > self.max_mail_bytes:
+            return None
+        return self.pool.submit_email(raw, self.campaigns)
+
+    def parsed(self, raw: bytes) -> ParsedEmail | None:
+        """The email as the worker parsed it, when `raw` is the current item's; else None."""
+        if self._raw is None or (raw is not self._raw and raw != self._raw):
+            return None
+        outcome = self._outcome()
+        return outcome.parsed if outcome is not None else None
 
     def read(self, att: Attachment) -> Outline:
         outcome = self._prefetched(att)
@@ -413,17 +512,22 @@ class ReadAhead:
         self._found[id(outline)] = (outline, outcome.sections)
         return outline
 
-    def _prefetched(self, att: Attachment) -> Outcome | None:
+    def _outcome(self) -> MailOutcome | None:
         current = self._current
         if current is None or current.cancelled():
             return None
         try:
-            outcomes = current.result()
+            return current.result()
         except DocumentError as exc:
-            log.info("read-ahead of a message failed (%s): reading its attachments one by one", exc)
+            log.info("read-ahead of a message failed (%s): reading it apart", exc)
             self._current = None
             return None
-        found = outcomes.get(hashlib.sha256(att.data).hexdigest())
+
+    def _prefetched(self, att: Attachment) -> Outcome | None:
+        outcome = self._outcome()
+        if outcome is None:
+            return None
+        found = outcome.documents.get(hashlib.sha256(att.data).hexdigest())
         if found is not None and found.error is not None and str(found.error) == LIMIT_EXCEEDED:
             return None  # read it alone, under its own limits, so that the blame is exact
         return found

@@ -47,12 +47,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-mb", type=int, required=True)
     parser.add_argument("--cpu-seconds", type=int, required=True)
     parser.add_argument("--serve", action="store_true", help="answer framed jobs until EOF (DocumentPool)")
+    parser.add_argument("--office-via-parent", action="store_true",
+                        help="with --serve: convert with the pool's LibreOffice, asked through the parent")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _on_sigterm)
     if args.serve:
         from intake.processor.documents.serve import serve
 
-        return serve(args.memory_mb, args.cpu_seconds)
+        return serve(args.memory_mb, args.cpu_seconds, args.office_via_parent)
     # Import what parsing needs before the memory limit, so that the limit
     # measures the document rather than the interpreter's start-up.
     from intake.parsers.errors import DocumentError, UnreadableDocument

@@ -99,31 +99,32 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
 _TIMES = ("date_header", "received_header_at")
 
 
-def encode_reply(parsed: ParsedEmail) -> bytes:
+def mail_to_wire(parsed: ParsedEmail) -> tuple[dict[str, Any], bytes]:
+    """JSON-ready fields (each attachment with its size) and the attachments' bytes, one after another."""
     fields: dict[str, Any] = {k: getattr(parsed, k) for k in ParsedEmail.__dataclass_fields__ if k != "attachments"}
     for key in _TIMES:
         fields[key] = fields[key].isoformat() if fields[key] is not None else None
     fields["attachments"] = [{"filename": a.filename, "content_type": a.content_type, "size": len(a.data)}
                              for a in parsed.attachments]
-    return json.dumps(fields, ensure_ascii=True).encode("ascii") + b"\n" + b"".join(a.data for a in parsed.attachments)
+    return fields, b"".join(a.data for a in parsed.attachments)
 
 
-def decode_reply(data: bytes) -> ParsedEmail:
-    line, _, rest = data.partition(b"\n")
-    fields = json.loads(line)
+def mail_from_wire(fields: Any, blob: bytes) -> ParsedEmail:
+    """The ParsedEmail of `mail_to_wire`; ValueError, KeyError or TypeError when it is not one."""
     if not isinstance(fields, dict):
         raise TypeError("reply is not an object")
-    view = memoryview(rest)
+    fields = dict(fields)
+    view = memoryview(blob)
     attachments = []
     offset = 0
     for item in fields.pop("attachments"):
         size = int(item["size"])
-        if size < 0 or offset + size > len(rest):
+        if size < 0 or offset + size > len(blob):
             raise ValueError("attachment sizes exceed the reply")
         attachments.append(Attachment(filename=str(item["filename"]), content_type=str(item["content_type"]),
                                       data=bytes(view[offset:offset + size])))
         offset += size
-    if offset != len(rest):
+    if offset != len(blob):
         raise ValueError("trailing bytes after the attachments")
     for key in _TIMES:
         fields[key] = dt.datetime.fromisoformat(fields[key]) if fields[key] is not None else None
@@ -133,3 +134,13 @@ def decode_reply(data: bytes) -> ParsedEmail:
     if unknown:
         raise KeyError(f"unknown fields {sorted(unknown)}")
     return ParsedEmail(attachments=tuple(attachments), **fields)
+
+
+def encode_reply(parsed: ParsedEmail) -> bytes:
+    fields, blob = mail_to_wire(parsed)
+    return json.dumps(fields, ensure_ascii=True).encode("ascii") + b"\n" + blob
+
+
+def decode_reply(data: bytes) -> ParsedEmail:
+    line, _, rest = data.partition(b"\n")
+    return mail_from_wire(json.loads(line), rest)

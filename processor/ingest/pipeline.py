@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -34,7 +35,7 @@ from intake.processor.ops.logs import log_message
 from intake.processor.sending.acknowledge import compose_ack
 from intake.processor.sending.compose import template_env
 from intake.store.kinds import MessageState
-from intake.store.leases import MAILBOX_TTL, MESSAGE_TTL, Leases
+from intake.store.leases import MAILBOX_TTL, MESSAGE_TTL, Leases, message_lease
 from intake.store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 Reader = Callable[[Attachment], Outline]
 # Acknowledgements to one address are limited per this window (`[acknowledge] max_per_hour`).
 RATE_WINDOW = dt.timedelta(hours=1)
+BATCH = 50  # items between two writes of the `after` marks and message leases given back
+RENEW_EVERY = 60.0  # seconds between renewals of the mailbox lease (MAILBOX_TTL is ten minutes)
 
 
 @dataclass(frozen=True)
@@ -89,23 +92,43 @@ class Pipeline:
     def _fetch(self, mailbox: Mailbox, lease: str, stop: Callable[[], bool] | None) -> RunCounts:
         self.finish_after(mailbox)
         fetched = new = processed = failed = 0
-        for item in self.documents.ahead(mailbox.fetch_new(self.store)):
-            fetched += 1
-            got = self.store.ingest(mailbox.identity, item.folder, item.uidvalidity, item.key,
-                                    item.raw, item.received_at)
-            mailbox.after_stored(item)
-            self.store.mark_after_done(mailbox.identity, item.folder, item.uidvalidity, item.key)
-            if got.new:
-                new += 1
-                ok = self.process(got.message_pk)
-                processed += ok
-                failed += not ok
-            if stop is not None and stop():
-                break
-            if not self.leases.renew(lease, MAILBOX_TTL):
-                log.error("lease on %s lost (this process stalled past it): stopping this round", mailbox.identity)
-                break
+        # Bookkeeping a crash may lose without harm is written in batches: an `after` applied
+        # but not marked is applied again, a message lease left behind by a dead holder is taken over.
+        after_done: list[tuple[str, int, str]] = []
+        done_leases: list[str] = []
+        renewed = time.monotonic()
+        try:
+            for item in self.documents.ahead(mailbox.fetch_new(self.store)):
+                fetched += 1
+                got = self.store.ingest(mailbox.identity, item.folder, item.uidvalidity, item.key,
+                                        item.raw, item.received_at, on_new=self.leases.take_message)
+                mailbox.after_stored(item)
+                after_done.append((item.folder, item.uidvalidity, item.key))
+                if got.new:
+                    new += 1
+                    ok = self._process_leased(got.message_pk, item.raw)
+                    done_leases.append(message_lease(got.message_pk))
+                    processed += ok
+                    failed += not ok
+                if len(after_done) >= BATCH:
+                    self._write_batch(mailbox, after_done, done_leases)
+                if stop is not None and stop():
+                    break
+                if time.monotonic() - renewed >= RENEW_EVERY:
+                    if not self.leases.renew(lease, MAILBOX_TTL):
+                        log.error("lease on %s lost (this process stalled past it): stopping this round",
+                                  mailbox.identity)
+                        break
+                    renewed = time.monotonic()
+        finally:
+            self._write_batch(mailbox, after_done, done_leases)
         return RunCounts(fetched=fetched, new=new, processed=processed, failed=failed)
+
+    def _write_batch(self, mailbox: Mailbox, after_done: list[tuple[str, int, str]], done_leases: list[str]) -> None:
+        self.store.mark_after_done_many(mailbox.identity, after_done)
+        self.leases.release(*done_leases)
+        after_done.clear()
+        done_leases.clear()
 
     def finish_after(self, mailbox: Mailbox) -> None:
         """Apply `after` to items an earlier run stored but stopped before flagging or moving."""
@@ -133,30 +156,36 @@ class Pipeline:
     def process(self, message_pk: int) -> bool:
         """Process one stored message; a failure is recorded, never raised. Another process holding the
         message's lease (a daemon on another mailbox of the same store) has it: left to that one."""
-        with self.leases.held(f"message:{message_pk}", MESSAGE_TTL) as mine:
+        with self.leases.held(message_lease(message_pk), MESSAGE_TTL) as mine:
             if not mine:
                 log.info("message %s is being processed by another process", message_pk)
                 return True
-            try:
-                self._process(message_pk)
-            except StoreError:
-                # The store failed (disk full, database gone), not the message: its transaction is rolled
-                # back, it stays `stored`, and the round stops; the next round processes it.
-                raise
-            except Exception as exc:  # the per-message boundary: record, log with traceback, go on
-                log.exception("processing message %s failed", message_pk)
-                self.store.record_failure(message_pk, f"{type(exc).__name__}: {exc}", self.clock())
-                log_message(self.store, message_pk, self.cfg)
-                return False
-            log_message(self.store, message_pk, self.cfg)
-            return True
+            if self.store.state_of(message_pk) != MessageState.STORED:
+                return True  # processed meanwhile by the lease's previous holder
+            return self._process_leased(message_pk)
 
-    def _process(self, message_pk: int) -> None:
-        if self.store.state_of(message_pk) != MessageState.STORED:
-            return  # processed meanwhile by the lease's previous holder
-        received_at, raw = self.store.raw_of(message_pk)
+    def _process_leased(self, message_pk: int, raw: bytes | None = None) -> bool:
+        """Process a stored message whose lease this process holds; `raw` when the caller has it."""
         try:
-            parsed: ParsedEmail | None = self.parse_mail(raw)
+            self._process(message_pk, raw)
+        except StoreError:
+            # The store failed (disk full, database gone), not the message: its transaction is rolled
+            # back, it stays `stored`, and the round stops; the next round processes it.
+            raise
+        except Exception as exc:  # the per-message boundary: record, log with traceback, go on
+            log.exception("processing message %s failed", message_pk)
+            self.store.record_failure(message_pk, f"{type(exc).__name__}: {exc}", self.clock())
+            log_message(self.store, message_pk, self.cfg)
+            return False
+        log_message(self.store, message_pk, self.cfg)
+        return True
+
+    def _process(self, message_pk: int, raw: bytes | None) -> None:
+        received_at, stored = self.store.raw_of(message_pk, read=raw is None)
+        raw = stored if raw is None else raw
+        try:
+            # Parsed by the worker that read the message ahead, else here (under the mail limits).
+            parsed: ParsedEmail | None = self.documents.parsed(raw) or self.parse_mail(raw)
         except EmailParseError as exc:
             log.warning("message %s is not a readable email: %s", message_pk, exc)
             parsed = None

@@ -50,7 +50,9 @@ class Mailbox(Protocol):
         ...
 
     def after_stored(self, item: MailboxItem) -> None:
-        """Apply the configured `after` action; called once the raw is committed."""
+        """Apply the configured `after` action; called once the raw is committed, in the order
+        the items were yielded. Only then may the folder's state pass the item: a caller may
+        read items ahead, and an item yielded but never stored must be yielded again."""
         ...
 
     @property

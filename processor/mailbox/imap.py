@@ -43,6 +43,7 @@ BATCH_BYTES = 16 * 1024 * 1024  # bodies held in memory at once (one message may
 BATCH_COUNT = 100
 SIZE_CHUNK = 2000  # UIDs per RFC822.SIZE fetch: keeps command lines and responses small
 MAX_MESSAGE_BYTES = 60 * 1024 * 1024  # larger messages are recorded as seen and skipped
+STATE_EVERY = 50  # stored items between two writes of a folder's state
 IDLE_TICK = 1.0  # seconds between looks at the stop event while in IDLE
 
 TokenSource = Callable[[ImapConfig], str]
@@ -76,6 +77,10 @@ class ImapMailbox:
         self._target_ready = False
         self._keyword = keyword
         self.backlog: int | None = None  # messages to fetch, known once fetch_new has listed them (progress)
+        # Items yielded but not yet stored, and the folder state each lets pass once it is (`after_stored`).
+        self._ledger: Ledger | None = None
+        self._unstored: dict[tuple[str, int, str], int] = {}
+        self._since_state = 0
 
     # -- connection -------------------------------------------------------------
 
@@ -165,9 +170,12 @@ class ImapMailbox:
         todo = [(uid, size) for uid, size in sizes if str(uid) not in seen]
         self.backlog = len(todo)
         highest = max((uid for uid, _ in sizes), default=last)
+        self._ledger, self._unstored, self._since_state = ledger, {}, 0
         for batch in _batches(todo):
             yield from self._fetch_batch(ledger, sel, batch)
-        if state != (sel.uidvalidity, highest):
+        if self._unstored:  # the state reaches `highest` once the last item yielded is stored
+            self._unstored[max(self._unstored, key=lambda k: int(k[2]))] = highest
+        elif state != (sel.uidvalidity, highest):
             ledger.set_folder_state(self.identity, folder, sel.uidvalidity, highest)
 
     def _sizes(self, last: int) -> list[tuple[int, int]]:
@@ -206,13 +214,14 @@ class ImapMailbox:
             if got is None or b"BODY[]" not in got:
                 log.info("message UID %s left %s before it was fetched", uid, folder)
                 continue
+            self._unstored[(folder, sel.uidvalidity, str(uid))] = uid
             yield MailboxItem(folder=folder, uidvalidity=sel.uidvalidity, key=str(uid),
                               received_at=_aware(got.get(b"INTERNALDATE")), raw=bytes(got[b"BODY[]"]))
-            ledger.set_folder_state(self.identity, folder, sel.uidvalidity, uid)
 
     # -- after the raw is stored -------------------------------------------------
 
     def after_stored(self, item: MailboxItem) -> None:
+        self._advance_state(item)
         if self.cfg.after == "none":
             return
         sel = self._selected or self._select()
@@ -227,6 +236,19 @@ class ImapMailbox:
                 self._connect().add_flags([uid], [flag], silent=True)
         else:
             self._move(uid)
+
+    def _advance_state(self, item: MailboxItem) -> None:
+        """Let the folder's state pass a stored item: every STATE_EVERY items, and at the last one.
+
+        Written seldom because the state only saves work: after a crash the next
+        round searches from the older state and the ledger skips what it has."""
+        uid = self._unstored.pop((item.folder, item.uidvalidity, item.key), None)
+        if uid is None or self._ledger is None:
+            return
+        self._since_state += 1
+        if not self._unstored or self._since_state >= STATE_EVERY:
+            self._ledger.set_folder_state(self.identity, item.folder, item.uidvalidity, uid)
+            self._since_state = 0
 
     def _move(self, uid: int) -> None:
         client, target = self._connect(), self.cfg.move_to
