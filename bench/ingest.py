@@ -278,7 +278,12 @@ class PeakRss:
         while not self._stop.wait(0.05):
             sizes = [(p, rss_kb(p)) for p in tree(self.pid)]
             for p, _size in sizes:
-                self.cpu[p] = (self.cpu[p][0] if p in self.cpu else command_of(p), own_cpu_seconds(p))
+                # Named anew each time (a fresh child shows its parent's command line), but an exited
+                # process (no command line left) keeps the last name it had.
+                name = command_of(p)
+                if name in ("", "?") and p in self.cpu:
+                    name = self.cpu[p][0]
+                self.cpu[p] = (name, own_cpu_seconds(p))
             total = sum(size for _p, size in sizes)
             ours = sum(size for p, size in sizes if command_of(p) != "soffice")
             self.peak_without_soffice_kb = max(self.peak_without_soffice_kb, ours)
@@ -341,7 +346,7 @@ def intake_command(config: Path, *args: str, profile: str | None = None) -> list
         return [str(INTAKE), "--config", str(config), *args]
     if profile.endswith(".txt"):
         spy = ROOT / ".venv" / "bin" / "py-spy"
-        return [str(spy), "record", "--subprocesses", "--format", "raw", "--rate", "50", "-o", profile, "--",
+        return [str(spy), "record", "--subprocesses", "--format", "raw", "--rate", "100", "-o", profile, "--",
                 str(INTAKE), "--config", str(config), *args]
     return [sys.executable, "-m", "cProfile", "-o", profile, "-m", "intake.processor.cli",
             "--config", str(config), *args]

@@ -105,7 +105,10 @@ class Styles:
     """The styles of one document; resolution is memoised per instance."""
 
     def __init__(self, root: etree._Element | None) -> None:
-        self._styles: dict[str, Style] = {}
+        # Word's styles.xml defines a hundred or more styles; a document uses a few. Each is read
+        # from its element when first asked for.
+        self._elements: dict[str, etree._Element] = {}
+        self._styles: dict[str, Style | None] = {}
         self.default_para: str | None = None
         self.default_char: str | None = None
         self.doc_defaults = RunProps()
@@ -116,55 +119,43 @@ class Styles:
         defaults = root.find(w("docDefaults"))
         if defaults is not None:
             self.doc_defaults = read_rpr(defaults.find(f"{w('rPrDefault')}/{w('rPr')}"))
+        style_id_attr, default_attr, type_attr = w("styleId"), w("default"), w("type")
         for el in root.iterfind(w("style")):
-            style_id = el.get(w("styleId"))
+            style_id = el.get(style_id_attr)
             if style_id is None:
                 continue
-            kind = el.get(w("type")) or "paragraph"
-            ppr = el.find(w("pPr"))
-            outline: int | None = None
-            num_id: str | None = None
-            ilvl: int | None = None
-            jc: str | None = None
-            if ppr is not None:
-                outline_el = ppr.find(w("outlineLvl"))
-                if outline_el is not None:
-                    outline = to_int(wval(outline_el), 9)
-                num_pr = ppr.find(w("numPr"))
-                if num_pr is not None:
-                    num_id = wval(num_pr.find(w("numId")))
-                    ilvl_val = wval(num_pr.find(w("ilvl")))
-                    ilvl = None if ilvl_val is None else to_int(ilvl_val, 0)
-                jc = wval(ppr.find(w("jc")))
-            self._styles[style_id] = Style(
-                style_id=style_id,
-                name=_display_name(wval(el.find(w("name"))) or style_id),
-                kind=kind,
-                based_on=wval(el.find(w("basedOn"))),
-                outline_lvl=outline,
-                num_id=num_id,
-                ilvl=ilvl,
-                rpr=read_rpr(el.find(w("rPr"))),
-                jc=jc,
-            )
-            if el.get(w("default")) in ("1", "true", "on"):
+            self._elements[style_id] = el
+            if el.get(default_attr) in ("1", "true", "on"):
+                kind = el.get(type_attr) or "paragraph"
                 if kind == "paragraph":
                     self.default_para = style_id
                 elif kind == "character":
                     self.default_char = style_id
 
+    def _style(self, style_id: str) -> Style | None:
+        if style_id not in self._styles:
+            el = self._elements.get(style_id)
+            self._styles[style_id] = None if el is None else _read_style(style_id, el)
+        return self._styles[style_id]
+
     def numbering_styles(self) -> dict[str, tuple[str, int]]:
         """styleId -> (numId, ilvl) for every style that carries a list."""
-        return {
-            sid: (s.num_id, s.ilvl or 0) for sid, s in self._styles.items() if s.num_id is not None
-        }
+        path = f"{w('pPr')}/{w('numPr')}"
+        found: dict[str, tuple[str, int]] = {}
+        for sid, el in self._elements.items():
+            if el.find(path) is None:
+                continue
+            style = self._style(sid)
+            if style is not None and style.num_id is not None:
+                found[sid] = (style.num_id, style.ilvl or 0)
+        return found
 
     def _chain(self, style_id: str | None) -> list[Style]:
         chain: list[Style] = []
         seen: set[str] = set()
         while style_id is not None and style_id not in seen and len(chain) < 20:
             seen.add(style_id)
-            style = self._styles.get(style_id)
+            style = self._style(style_id)
             if style is None:
                 break
             chain.append(style)
@@ -172,7 +163,7 @@ class Styles:
         return chain
 
     def paragraph(self, style_id: str | None) -> ResolvedStyle:
-        key = style_id if style_id is not None and style_id in self._styles else self.default_para
+        key = style_id if style_id is not None and style_id in self._elements else self.default_para
         cache_key = key or ""
         cached = self._resolved.get(cache_key)
         if cached is not None:
@@ -218,3 +209,33 @@ class Styles:
             rpr = rpr.under(style.rpr)
         self._char_resolved[key] = rpr
         return rpr
+
+
+def _read_style(style_id: str, el: etree._Element) -> Style:
+    kind = el.get(w("type")) or "paragraph"
+    ppr = el.find(w("pPr"))
+    outline: int | None = None
+    num_id: str | None = None
+    ilvl: int | None = None
+    jc: str | None = None
+    if ppr is not None:
+        outline_el = ppr.find(w("outlineLvl"))
+        if outline_el is not None:
+            outline = to_int(wval(outline_el), 9)
+        num_pr = ppr.find(w("numPr"))
+        if num_pr is not None:
+            num_id = wval(num_pr.find(w("numId")))
+            ilvl_val = wval(num_pr.find(w("ilvl")))
+            ilvl = None if ilvl_val is None else to_int(ilvl_val, 0)
+        jc = wval(ppr.find(w("jc")))
+    return Style(
+        style_id=style_id,
+        name=_display_name(wval(el.find(w("name"))) or style_id),
+        kind=kind,
+        based_on=wval(el.find(w("basedOn"))),
+        outline_lvl=outline,
+        num_id=num_id,
+        ilvl=ilvl,
+        rpr=read_rpr(el.find(w("rPr"))),
+        jc=jc,
+    )

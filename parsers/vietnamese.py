@@ -8,6 +8,7 @@ name legacy fonts over plain Unicode text.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -82,36 +83,33 @@ def clean(text: str, *, typography: bool = False) -> str:
     if not text:
         return ""
     legacy = _has_latin1_high(text) and detect_encoding(text) is not Encoding.UNICODE
-    out: list[str] = []
-    for char in text:
-        if char in _ZERO_WIDTH:
-            continue
-        if char == _SOFT_HYPHEN:
-            if legacy:
-                out.append(char)
-            continue
-        if char in _SPACES:
-            out.append(" ")
-        elif char in _LINE_BREAKS:
-            out.append("\n")
-        elif char in _DASHES and not typography:
-            out.append("-")
-        elif char in _QUOTES and not typography:
-            out.append(_QUOTES[char])
-        elif char in _WORD_CONTROLS:
-            out.append(_WORD_CONTROLS[char])
-        elif not legacy and char == "\u00d0":
-            out.append("Đ")
-        elif not legacy and char == "\u00f0":
-            out.append("đ")
-        elif unicodedata.category(char) == "Cc":
-            continue
-        else:
-            out.append(char)
-    result = unicodedata.normalize("NFC", "".join(out).replace("\r\n", "\n"))
-    result = _SPACE_RUN_RE.sub(" ", result)
-    result = _LINE_SPACES_RE.sub("\n", result)
+    mapped = text.replace("\r\n", "\n").translate(_CLEAN_TABLES[(legacy, typography)])
+    result = unicodedata.normalize("NFC", mapped)
+    if "  " in result:
+        result = _SPACE_RUN_RE.sub(" ", result)
+    if "\n" in result:
+        result = _LINE_SPACES_RE.sub("\n", result)
     return result.strip(" \n")
+
+
+def _clean_table(*, legacy: bool, typography: bool) -> dict[int, str | None]:
+    """clean()'s character mapping as one str.translate table (the same rules, applied in C)."""
+    table: dict[int, str | None] = {c: None for c in (*range(0x20), *range(0x7F, 0xA0))}  # category Cc
+    table.update({ord(c): None for c in _ZERO_WIDTH})
+    table[ord(_SOFT_HYPHEN)] = _SOFT_HYPHEN if legacy else None
+    table.update({ord(c): " " for c in _SPACES})
+    table.update({ord(c): "\n" for c in _LINE_BREAKS})
+    if not typography:
+        table.update({ord(c): "-" for c in _DASHES})
+        table.update({ord(c): q for c, q in _QUOTES.items()})
+    table.update({ord(c): r for c, r in _WORD_CONTROLS.items()})
+    if not legacy:
+        table.update({0x00D0: "Đ", 0x00F0: "đ"})
+    return table
+
+
+_CLEAN_TABLES: Final = {(legacy, typography): _clean_table(legacy=legacy, typography=typography)
+                        for legacy in (False, True) for typography in (False, True)}
 
 
 # -------------------------------------------------------------------- fold()
@@ -328,15 +326,19 @@ def _is_unicode_only(char: str) -> bool:
     )
 
 
+_UNICODE_ONLY_RE: Final = re.compile("[\u1ea0-\u1ef9\u0300-\u0323ăĂđĐơƠưƯĩĨũŨ]")
+_LATIN1_HIGH_RE: Final = re.compile("[\u00a1-\u00ff]")
+
+
 def _has_latin1_high(text: str) -> bool:
-    return any("\u00a1" <= c <= "\u00ff" for c in text)
+    return _LATIN1_HIGH_RE.search(text) is not None
 
 
 def detect_encoding(text: str, fonts: Iterable[str] = ()) -> Encoding:
     """Decide how `text` is encoded, by its characters; font names only lower the bar."""
     if text.isascii():
         return Encoding.UNICODE
-    if any(_is_unicode_only(c) for c in text):
+    if _UNICODE_ONLY_RE.search(text):  # the characters `_is_unicode_only` names, searched in C
         return Encoding.UNICODE
     hints = {font_encoding_hint(f)[0] for f in fonts}
     return _legacy_by_statistics(text, hints)
@@ -371,6 +373,7 @@ _STOP_FINALS: Final = ("c", "ch", "p", "t")
 _OPEN_ONLY_TONES: Final = frozenset(TONES[:3])
 
 
+@functools.lru_cache(maxsize=8192)  # pure; encoding detection asks about the same words again and again
 def is_vietnamese_syllable(word: str) -> bool:
     """Whether `word` is spelled like one Vietnamese syllable (any case, any tone placement)."""
     nfd = unicodedata.normalize("NFD", word.lower())

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -217,6 +218,8 @@ class Outgoing(Base):
 
 Index("ix_outgoing_state", Outgoing.state, Outgoing.next_attempt_at)
 Index("ix_outgoing_to_created", Outgoing.to_address, Outgoing.created_at)
+# The rate limit's count compares recipients without case (store/repository.py _count_since).
+Index("ix_outgoing_to_lower_created", func.lower(Outgoing.to_address), Outgoing.created_at)
 
 
 class Decision(Base):

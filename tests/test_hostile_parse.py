@@ -38,12 +38,12 @@ BROKEN: dict[str, tuple[bytes, str, str | None]] = {
         hostile(b"From: " + b64word(b"LDLD" + INJECT) + b" <" + REGISTERED.encode() + b">"), REGISTERED, None),
     "1,000 multipart levels": (deep(1000), REGISTERED, "too deep"),
     "60 multipart levels": (deep(60), REGISTERED, None),
-    "close boundary misspelt inside a nested part (mail-parser crashes)": (
+    "close boundary misspelt inside a nested part (mail-parser crashes; the standard library reads it)": (
         b'Content-Type: multipart/mixed; boundary="OUT"\nFrom: d@x.vn\nSubject: s\n\n--OUT\n'
         b'Content-Type: multipart/related;\n boundary="IN"\n\n-o_c=E1o?=\n\n--OUT\n'
         b'Content-Type: multipart/related;\n boundary="IN"\n\n--IN\nContent-Type: text/html\n\n<p>x</p>\n'
         b'\n--IN--\n\n--OUT\nContent-Type: text/plain\n\nquoted\n--OUT-misspelt--\n',
-        "d@x.vn", "mail-parser failed"),
+        "d@x.vn", "CloseBoundaryNotFoundDefect"),
     "no header/body separator": (b"From: " + REGISTERED.encode() + b"\r\nthis is not a header\r\n", REGISTERED,
                                  "MissingHeaderBodySeparator"),
     "undecodable 8-bit everywhere": (b"From: \xff\xfe <" + REGISTERED.encode() + b">\r\nSubject: \xc3\x28\xa0\r\n"
@@ -238,3 +238,16 @@ def test_seed_corpus_parses_cleanly() -> None:
     for raw in SEEDS:
         parsed = parse_email(raw)
         assert parsed.from_address, raw[:200]
+
+
+def test_mail_parser_reads_what_the_standard_library_cannot(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No known message makes the flat stdlib walk raise; if one does, mail-parser still reads it."""
+    import intake.parsers.email as parsing
+
+    def fails(raw: bytes, defects: list[str]) -> tuple[list[object], str]:
+        raise RecursionError("structure the standard library cannot walk")
+
+    monkeypatch.setattr(parsing, "_stdlib_content", fails)
+    parsed = parse_email(hostile())
+    assert parsed.from_address == REGISTERED and parsed.attachments
+    assert any("standard library failed (RecursionError): read with mail-parser" in d for d in parsed.defects)

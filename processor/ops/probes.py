@@ -4,6 +4,7 @@ from __future__ import annotations
 from intake.parsers.errors import StoreError
 from intake.processor.config import Config
 from intake.processor.documents import DocumentReader, ReaderLimits
+from intake.processor.documents.office import Office
 from intake.store.schema import probe_store
 
 
@@ -18,6 +19,9 @@ def probe_libreoffice(cfg: Config) -> str:
     """Never a failure: without LibreOffice only legacy .doc reports are affected, and the line says how."""
     soffice = DocumentReader(ReaderLimits()).soffice
     if soffice:
-        return f"found {soffice} (legacy .doc reports are converted)"
+        if not Office.available():
+            return (f"found {soffice} (legacy .doc reports are converted, each by a LibreOffice of its own: "
+                    "install python3-uno to keep one running)")
+        return f"found {soffice} (legacy .doc reports are converted by one LibreOffice kept running)"
     return ("WARNING: not found: .doc reports will be recorded as unsupported_attachment "
             "(install it: apt-get install libreoffice-writer-nogui)")
