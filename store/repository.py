@@ -164,16 +164,19 @@ class Store:
 
     def ingest(self, mailbox: str, folder: str, uidvalidity: int, key: str,
                raw: bytes, received_at: dt.datetime,
-               on_new: Callable[[Session, int], object] | None = None) -> Ingested:
+               on_new: Callable[[Session, int], object] | None = None,
+               attachments: Sequence[bytes] = ()) -> Ingested:
         """Keep the raw bytes and record the item, before anything else happens.
 
         Idempotent by ledger key and by Message-ID + content hash: the same
         message met again (another UIDVALIDITY, another folder) is not new.
         `on_new(session, pk)` runs in the same transaction for a new message
-        (the pipeline takes the message's lease there).
+        (the pipeline takes the message's lease there). `attachments`, when
+        the caller already has them, are stored with the raw bytes: flushed to
+        disk together, they cost one flush instead of two.
         """
         message_id = message_id_of(raw)
-        digest, rel = self.files.put(raw, ".eml")
+        digest, rel = self.files.put_many([(raw, ".eml"), *((data, "") for data in attachments)])[0]
         with self.db.transaction() as s:
             existing = s.scalars(select(Message.id).where(
                 Message.message_id == message_id, Message.sha256 == digest)).first()
@@ -224,14 +227,14 @@ class Store:
         with self.db.transaction() as s:
             return s.scalar(select(Message.state).where(Message.id == message_pk))
 
-    def raw_of(self, message_pk: int, *, read: bool = True) -> tuple[dt.datetime, bytes]:
-        """(received time, raw bytes) of a stored message; the bytes only when `read`."""
+    def raw_of(self, message_pk: int) -> tuple[dt.datetime, bytes]:
+        """(received time, raw bytes) of a stored message."""
         with self.db.transaction() as s:
             row = s.get(Message, message_pk)
             if row is None:
                 raise KeyError(message_pk)
             received_at, path = row.received_at, row.raw_path
-        return received_at, self.files.get(path) if read else b""
+        return received_at, self.files.get(path)
 
     def record_failure(self, message_pk: int, error: str, at: dt.datetime | None = None) -> None:
         with self.db.transaction() as s:
@@ -464,7 +467,8 @@ class Store:
         """Write what processing decided about a message, and its acknowledgement, in one transaction.
 
         The attachments' bytes are stored (content-addressed, fsynced) first."""
-        digests = {a.position: self.files.put(a.data, "")[0] for a in record.attachments}
+        placed = self.files.put_many([(a.data, "") for a in record.attachments])
+        digests = {a.position: digest for a, (digest, _rel) in zip(record.attachments, placed, strict=True)}
         with self.db.transaction() as s:
             msg = s.get(Message, message_pk)
             if msg is None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from intake.store.models import Message, Outgoing, SectionRow
+from intake.store.records import MessageRecord
 from intake.store.repository import Store
 
 
@@ -37,3 +38,14 @@ def message_summary(store: Store, message_pk: int) -> MessageSummary | None:
             campaign_id=msg.campaign_id, state=msg.state.value, match=msg.match.value,
             received_at=msg.received_at, has_report=msg.has_report, section_found=found,
             problems=tuple(msg.problems or ()), ack_state=ack.value if ack is not None else None)
+
+
+def summary_of(record: MessageRecord, received_at: dt.datetime, ack_state: str | None) -> MessageSummary:
+    """The summary of a record just written, without reading it back (`ack_state`: of the mail queued with it)."""
+    return MessageSummary(
+        reference=record.reference, from_address=record.from_address, unit_id=record.unit_id,
+        campaign_id=record.campaign_id, state=record.state.value, match=record.match.value,
+        received_at=received_at, has_report=record.has_report,
+        section_found=record.section.found if record.section is not None and record.report_position is not None
+        else None,
+        problems=tuple(p.value for p in record.problems), ack_state=ack_state)

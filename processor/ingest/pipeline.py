@@ -37,6 +37,7 @@ from intake.processor.sending.compose import template_env
 from intake.store.kinds import MessageState
 from intake.store.leases import MAILBOX_TTL, MESSAGE_TTL, Leases, message_lease
 from intake.store.repository import Store
+from intake.store.summary import MessageSummary, summary_of
 
 log = logging.getLogger(__name__)
 
@@ -100,13 +101,15 @@ class Pipeline:
         try:
             for item in self.documents.ahead(mailbox.fetch_new(self.store)):
                 fetched += 1
+                early = self.documents.parsed(item.raw)  # a worker's, when it read the message ahead
                 got = self.store.ingest(mailbox.identity, item.folder, item.uidvalidity, item.key,
-                                        item.raw, item.received_at, on_new=self.leases.take_message)
+                                        item.raw, item.received_at, on_new=self.leases.take_message,
+                                        attachments=[a.data for a in early.attachments] if early else ())
                 mailbox.after_stored(item)
                 after_done.append((item.folder, item.uidvalidity, item.key))
                 if got.new:
                     new += 1
-                    ok = self._process_leased(got.message_pk, item.raw)
+                    ok = self._process_leased(got.message_pk, (item.received_at, item.raw))
                     done_leases.append(message_lease(got.message_pk))
                     processed += ok
                     failed += not ok
@@ -164,10 +167,11 @@ class Pipeline:
                 return True  # processed meanwhile by the lease's previous holder
             return self._process_leased(message_pk)
 
-    def _process_leased(self, message_pk: int, raw: bytes | None = None) -> bool:
-        """Process a stored message whose lease this process holds; `raw` when the caller has it."""
+    def _process_leased(self, message_pk: int, stored: tuple[dt.datetime, bytes] | None = None) -> bool:
+        """Process a stored message whose lease this process holds; `stored` (received time, raw bytes)
+        when the caller has them."""
         try:
-            self._process(message_pk, raw)
+            summary = self._process(message_pk, stored)
         except StoreError:
             # The store failed (disk full, database gone), not the message: its transaction is rolled
             # back, it stays `stored`, and the round stops; the next round processes it.
@@ -177,12 +181,12 @@ class Pipeline:
             self.store.record_failure(message_pk, f"{type(exc).__name__}: {exc}", self.clock())
             log_message(self.store, message_pk, self.cfg)
             return False
-        log_message(self.store, message_pk, self.cfg)
+        log_message(self.store, message_pk, self.cfg, summary)
         return True
 
-    def _process(self, message_pk: int, raw: bytes | None) -> None:
-        received_at, stored = self.store.raw_of(message_pk, read=raw is None)
-        raw = stored if raw is None else raw
+    def _process(self, message_pk: int, stored: tuple[dt.datetime, bytes] | None) -> MessageSummary | None:
+        """Decide about one message and record it; the summary for the log (None: read it from the store)."""
+        received_at, raw = stored if stored is not None else self.store.raw_of(message_pk)
         try:
             # Parsed by the worker that read the message ahead, else here (under the mail limits).
             parsed: ParsedEmail | None = self.documents.parsed(raw) or self.parse_mail(raw)
@@ -201,6 +205,9 @@ class Pipeline:
         verdict = decide(message_pk, received_at, parsed, reads, self.rules, facts, now, found)
         mail = compose_ack(self.env, verdict.ack, self.cfg.sending, now) if verdict.ack is not None else None
         self.store.record(message_pk, verdict.record, mail)
+        if facts.acknowledged:
+            return None  # the acknowledgement's state is the earlier one's, in the store
+        return summary_of(verdict.record, received_at, mail.state.value if mail is not None else None)
 
     def _read(self, position: int, att: Attachment, *, parse: bool) -> ReadAttachment:
         kind = classify(att.filename, att.content_type, att.data)

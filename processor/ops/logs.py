@@ -17,7 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 from intake.processor.config import Config
 from intake.store.db import STORE_LIBRARY_LOGGERS, shown_url
 from intake.store.repository import Store
-from intake.store.summary import message_summary
+from intake.store.summary import MessageSummary, message_summary
 
 log = logging.getLogger("intake")
 # Loggers of libraries that are chatty at DEBUG (mail-parser logs every header it decodes).
@@ -60,11 +60,12 @@ def log_stop(mode: str, reason: str) -> None:
     log.info("stop version=%s mode=%s reason=%s", intake_version(), mode, _value(reason))
 
 
-def log_message(store: Store, message_pk: int, cfg: Config) -> None:
-    """The one line for a processed message (after its transaction committed)."""
+def log_message(store: Store, message_pk: int, cfg: Config, summary: MessageSummary | None = None) -> None:
+    """The one line for a processed message (after its transaction committed); `summary` when the
+    caller has it, else it is read from the store."""
     if not log.isEnabledFor(logging.INFO):
         return
-    m = message_summary(store, message_pk)
+    m = summary if summary is not None else message_summary(store, message_pk)
     if m is None:
         return
     deadline = next((c.deadline for c in cfg.campaigns if c.id == m.campaign_id), None)
