@@ -24,6 +24,7 @@ from intake.processor.config import Config, load_config
 from intake.processor.mailbox import open_mailbox
 from intake.processor.ops.commands import OPS_COMMANDS, add_ops_commands, find_config, run_init
 from intake.processor.ops.logs import intake_version, setup_logging
+from intake.processor.ops.memory import steady_heap
 from intake.processor.services import Office
 from intake.processor.staff.export import EXPORTERS, check_output
 from intake.processor.staff.report import local_time, print_status_table, staff_console, status_json
@@ -123,6 +124,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     environ = os.environ if environ is None else environ
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose, args.quiet)
+    if args.command in ("run", "serve"):
+        steady_heap()  # long-running: keep the resident size flat
     args.actor = environ.get("SUDO_USER") or environ.get("USER") or ""
     try:
         if args.command == "init":

@@ -92,8 +92,15 @@ class Leases:
         return bool(getattr(done, "rowcount", 0))
 
     def take_message(self, s: Session, message_pk: int) -> bool:
-        """The lease on processing a message, taken in the transaction that stores it."""
-        return self.take(s, message_lease(message_pk), MESSAGE_TTL)
+        """The lease on processing a message, taken in the transaction that stores it.
+
+        The message is new, so its lease is usually new too: one INSERT; a row left
+        from an earlier life of the same id goes the long way."""
+        now, name = self.clock(), message_lease(message_pk)
+        if insert_ignore(s, Lease, ["name"], {"name": name, "holder": self.holder, "acquired_at": now,
+                                              "expires_at": now + MESSAGE_TTL}):
+            return True
+        return self.take(s, name, MESSAGE_TTL)
 
     def renew(self, name: str, ttl: dt.timedelta) -> bool:
         """Extend a lease this holder has; False if it was lost (expired and taken by another)."""

@@ -558,11 +558,12 @@ def _count_since(s: Session, to_address: str, since: dt.datetime) -> int:
         Outgoing.state != OutgoingState.SKIPPED)) or 0)
 
 
-def _insert_ignore(s: Session, model: Any, keys: list[str], values: dict[str, Any]) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike."""
+def _insert_ignore(s: Session, model: Any, keys: list[str], values: dict[str, Any]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike; True when the row went in."""
     dialect = s.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    s.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=keys))
+    done = s.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=keys))
+    return bool(getattr(done, "rowcount", 0) == 1)
 
 
 

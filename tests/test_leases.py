@@ -51,6 +51,26 @@ def test_one_holder_expiry_renewal_release(store_url: str, tmp_path: Path) -> No
         store.close()
 
 
+def test_a_new_message_lease_is_one_insert_and_a_left_row_is_judged_as_ever(store_url: str, tmp_path: Path) -> None:
+    store = Store(store_url, tmp_path / "files")
+    clock = Clock()
+    a, b = Leases(store.db, "a", clock), Leases(store.db, "b", clock)
+    try:
+        with store.db.transaction() as s:
+            assert a.take_message(s, 7)
+        assert a.holder_of("message:7") == "a"
+        with store.db.transaction() as s:
+            assert not b.take_message(s, 7), "a row held by a live holder stays its"
+        clock.now = T0 + dt.timedelta(minutes=16)
+        with store.db.transaction() as s:
+            assert b.take_message(s, 7), "an expired row is taken over"
+        assert b.holder_of("message:7") == "b"
+        b.release("message:7", "message:8")
+        assert b.holder_of("message:7") is None
+    finally:
+        store.close()
+
+
 def test_many_processes_racing_for_one_lease_one_wins_each_round(store_url: str, tmp_path: Path) -> None:
     store = Store(store_url, tmp_path / "files")
     try:

@@ -364,3 +364,10 @@ def test_make_demo_installs_only_the_runtime_and_make_test_needs_no_shared_folde
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "make test" in ci and "if [ -f ../shared/contract-check.py ]" in ci
     assert "SPEC.md" not in (ROOT / "README.md").read_text(encoding="utf-8")  # docs/ document it all
+
+
+def test_the_heap_of_a_long_run_is_steadied_in_a_fresh_process() -> None:
+    """glibc takes the fixed threshold and arena count (bench/ingest.py measures what it saves)."""
+    code = "from intake.processor.ops.memory import steady_heap; print(steady_heap())"
+    done = subprocess.run([*INTAKE[:1], "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "True"

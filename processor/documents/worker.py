@@ -53,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_sigterm)
     if args.serve:
         from intake.processor.documents.serve import serve
+        from intake.processor.ops.memory import steady_heap
+
+        steady_heap()
 
         return serve(args.memory_mb, args.cpu_seconds, args.office_via_parent)
     # Import what parsing needs before the memory limit, so that the limit
