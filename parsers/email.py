@@ -26,10 +26,6 @@ from collections.abc import Iterable, Iterator
 from email.message import Message
 from typing import Any
 
-import mailparser
-from mailparser.exceptions import MailParserError
-from mailparser.utils import decode_base64_payload
-
 from intake.parsers.headers import clean_text, decode_words, no_reply_reason, usable_address
 from intake.parsers.model import Attachment, ParsedEmail
 
@@ -47,9 +43,9 @@ _BOUNDARY = re.compile(rb"boundary\s*=", re.IGNORECASE)
 _FROM_SALVAGE = re.compile(rb"^From:[^\n]{0,400}?(?:\n[^\n]{0,400}?){0,3}?<([^<>\s@]{1,200}@[^<>\s@]{1,200})>",
                            re.IGNORECASE | re.MULTILINE)
 
-# mail-parser and the stdlib raise these on hostile structure (a second Subject header makes
+# The stdlib and mail-parser raise these on hostile structure (a second Subject header makes
 # mail-parser call .split on a list); each is recorded as a defect, never raised.
-_STRUCTURE_ERRORS = (MailParserError, email.errors.MessageError, RecursionError, ValueError, LookupError,
+_STRUCTURE_ERRORS = (email.errors.MessageError, RecursionError, ValueError, LookupError,
                      AttributeError, TypeError, IndexError, AssertionError, UnicodeError)
 
 
@@ -231,18 +227,23 @@ def _content(raw: bytes, defects: list[str]) -> tuple[list[Attachment], str]:
         return _stdlib_content(raw, defects)
     except _STRUCTURE_ERRORS as exc:
         defects.append(f"standard library failed ({type(exc).__name__}): read with mail-parser")
+    import mailparser  # the fallback only: not loaded by every process that parses mail
+    from mailparser.exceptions import MailParserError
+
     try:
         parsed = mailparser.parse_from_bytes(raw)
         attachments = list(_attachments(parsed.attachments))
         body = parsed.text_plain[0] if parsed.text_plain else ""
         defects.extend(str(c) for c in parsed.defects_categories)
         return attachments, str(body)
-    except _STRUCTURE_ERRORS as exc:
+    except (MailParserError, *_STRUCTURE_ERRORS) as exc:
         defects.append(f"structure unreadable ({type(exc).__name__})")
         return [], ""
 
 
 def _attachments(items: Iterable[dict[str, Any]]) -> Iterable[Attachment]:
+    from mailparser.utils import decode_base64_payload
+
     for item in items:
         payload = item.get("payload") or ""
         if item.get("binary"):
