@@ -17,6 +17,7 @@ from intake.parsers.model import Attachment
 from intake.parsers.section import find_section
 from intake.parsers.word import DocxLimits
 from intake.processor.documents import LIMIT_EXCEEDED, DocumentReader, ReaderLimits
+from intake.processor.documents.office import Office
 from intake.processor.documents.pool import CampaignQuery, DocumentPool, ReadAhead
 
 TITLE = "Đánh giá kết quả học tập Chuyên đề năm 2024"
@@ -139,6 +140,19 @@ def test_conversion_timeout_leaves_the_worker_serving(tmp_path: Path, keep_offic
         assert (pool.office is not None) == keep_office
 
 
+def test_the_kept_libreoffice_reads_every_legacy_format_as_one_of_its_own_does(tmp_path: Path) -> None:
+    """.doc, RTF, ODT, Word 2003 XML, HTML and MHTML saved as .doc: the same outline either way."""
+    local = reader(tmp_path)
+    names = ["sample.doc", "sample.rtf", "sample.odt", "wordml2003-saved-as.doc", "html-saved-as.doc",
+             "mhtml-saved-as.doc"]
+    with DocumentPool(local, workers=1) as pool:
+        kept = {name: pool.read(sample(name)) for name in names}
+        assert pool.office is not None and pool.office.started == 1
+    for name in names:
+        assert kept[name] == local.read(sample(name)), name
+        assert kept[name].blocks, name
+
+
 def test_one_libreoffice_serves_every_conversion_and_leaves_with_the_pool(tmp_path: Path) -> None:
     local = reader(tmp_path)
     with DocumentPool(local, workers=2) as pool:
@@ -219,3 +233,28 @@ def test_read_ahead_leaves_a_message_over_the_mail_limit_to_the_pipeline(tmp_pat
         parsed = [ahead.parsed(item.raw) for item in ahead.ahead([small, large])]
         assert parsed[0] == parse_email(small.raw) and parsed[1] is None
         assert pool.started == 1
+
+
+def test_an_idle_libreoffice_is_stopped_and_started_again_when_needed(tmp_path: Path) -> None:
+    local = reader(tmp_path)
+    root = local.work_root()
+    assert local.soffice is not None
+    office = Office(local.soffice, root, 1024, idle_seconds=1.0)
+    conv = private_dir(root / "conv-test")
+    (conv / "a.doc").write_bytes(fixture("sample.doc"))
+    try:
+        assert office.convert(conv / "a.doc", conv / "a.docx", None, 60) == ""
+        assert (conv / "a.docx").read_bytes().startswith(b"PK")
+        running = kept_office_pids(root)
+        assert running
+        deadline = time.monotonic() + 30
+        while any(process_alive(p) for p in running):
+            assert time.monotonic() < deadline, "the idle LibreOffice was not stopped"
+            time.sleep(0.2)
+        assert office.convert(conv / "a.doc", conv / "b.docx", None, 60) == ""
+        assert office.started == 2
+        with pytest.raises(UnreadableDocument, match="refused"):
+            office.convert(tmp_path / "elsewhere.doc", conv / "c.docx", None, 60)
+    finally:
+        office.close()
+    assert not kept_office_pids(root)
