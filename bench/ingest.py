@@ -16,9 +16,15 @@ same run measures:
 - `intake run` (the daemon) on the same mailbox: CPU while idle in IMAP IDLE,
   and how long a new message takes to be acknowledged (APPEND -> SMTP DATA).
 
-    .venv/bin/python bench/ingest.py [--messages 2000] [--profile main.prof]
+    .venv/bin/python bench/ingest.py [--messages 2000] [--profile main.prof | --profile all.txt]
 
-Every figure is printed beside the floor measured in the same run.
+Every figure is printed beside the floor measured in the same run, with the
+CPU seconds of each kind of process (intake, document workers, LibreOffice
+and its bridge). `--profile X.prof` is a cProfile of intake's main process;
+`--profile X.txt` samples intake and every child with py-spy
+(`bench/spy_top.py X.txt` prints the top entries per kind of process). The
+machine's speed drifts by 10-20% between runs: compare ratios to the floor,
+and several runs, not single wall times.
 """
 from __future__ import annotations
 
