@@ -247,25 +247,15 @@ def command_of(pid: int) -> str:
     return text[:40]
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of `pid` (children reaped by it included)."""
+def cpu_seconds(pid: int, *, reaped: bool = True) -> float:
+    """User + system CPU of `pid`, with its children's that it reaped unless `reaped` is False."""
     try:
         with open(f"/proc/{pid}/stat") as fh:
             fields = fh.read().rpartition(")")[2].split()
     except OSError:
         return 0.0
-    ticks = os.sysconf("SC_CLK_TCK")
-    return sum(int(fields[i]) for i in (11, 12, 13, 14)) / ticks
-
-
-def own_cpu_seconds(pid: int) -> float:
-    """User + system CPU of `pid` itself."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rpartition(")")[2].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    used = (11, 12, 13, 14) if reaped else (11, 12)
+    return sum(int(fields[i]) for i in used) / os.sysconf("SC_CLK_TCK")
 
 
 class PeakRss:
@@ -289,7 +279,7 @@ class PeakRss:
                 name = command_of(p)
                 if name in ("", "?") and p in self.cpu:
                     name = self.cpu[p][0]
-                self.cpu[p] = (name, own_cpu_seconds(p))
+                self.cpu[p] = (name, cpu_seconds(p, reaped=False))
             total = sum(size for _p, size in sizes)
             ours = sum(size for p, size in sizes if command_of(p) != "soffice")
             self.peak_without_soffice_kb = max(self.peak_without_soffice_kb, ours)

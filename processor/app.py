@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import schedule
 
+from intake.parsers.errors import IntakeError
 from intake.processor.config import Config
 from intake.processor.documents import DocumentReader, ReaderLimits
 from intake.processor.documents.pool import DocumentPool, ReadAhead
@@ -23,6 +25,7 @@ from intake.store.repository import CampaignRecord, RosterUnit, Store
 from intake.store.status import CampaignStatus
 
 log = logging.getLogger(__name__)
+SEND_EVERY = 2.0  # seconds between deliveries while a round is still fetching
 
 
 def open_store(cfg: Config, *, create: bool = True) -> Store:
@@ -82,13 +85,18 @@ class App:
         leftover = self.pipeline.process_stored()
         own = mailbox is None
         box = self.open_mailbox() if mailbox is None else mailbox
+        alongside = _SendingAlongside(self.send_pending, self._anything_due)
         try:
             fetched = self.pipeline.fetch(box, stop)
             record_check(self.store, box.identity, self.clock())  # `intake health` reads it
         finally:
+            early = alongside.stop()
             if own:
                 box.close()
-        return leftover, fetched, self.send_pending()
+        return leftover, fetched, early + self.send_pending()
+
+    def _anything_due(self) -> bool:
+        return bool(self.store.pending_outgoing(self.clock(), limit=1))
 
     def send_pending(self) -> DeliveryCounts:
         transport = self.open_transport()
@@ -100,3 +108,34 @@ class App:
     def status(self, campaign_id: str | None) -> CampaignStatus:
         camp = self.cfg.campaign(campaign_id)
         return self.store.campaign_status(camp.id, camp.title, camp.deadline, camp.unit_ids(self.cfg.units))
+
+
+class _SendingAlongside:
+    """Sends what is due every SEND_EVERY seconds in a thread while a round fetches and processes.
+
+    A backlog's acknowledgements then leave while it is being read (SMTP waits on
+    the network and the store, not on this process's CPU), instead of all at the
+    end. Claims in the store keep a row from going out twice; the round still
+    ends with a `send_pending` of its own, so nothing due is left behind. A
+    failure here is logged and ends the thread: the final send meets it again."""
+
+    def __init__(self, send: Callable[[], DeliveryCounts], due: Callable[[], bool]) -> None:
+        self._send, self._due = send, due
+        self._stop = threading.Event()
+        self._counts = DeliveryCounts()
+        self._thread = threading.Thread(target=self._run, name="sending", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(SEND_EVERY):
+            try:
+                if self._due():
+                    self._counts = self._counts + self._send()
+            except IntakeError as exc:
+                log.warning("sending during the round stopped (%s): what is due goes at its end", exc)
+                return
+
+    def stop(self) -> DeliveryCounts:
+        self._stop.set()
+        self._thread.join()
+        return self._counts

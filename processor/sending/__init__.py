@@ -62,6 +62,9 @@ class DeliveryCounts:
     retry: int = 0
     failed: int = 0
 
+    def __add__(self, other: DeliveryCounts) -> DeliveryCounts:
+        return DeliveryCounts(self.sent + other.sent, self.retry + other.retry, self.failed + other.failed)
+
 
 def backoff(attempts: int, rng: Callable[[], float] = random.random) -> dt.timedelta:
     """Exponential backoff with jitter: ~1, 2, 4 ... minutes, at most an hour."""
