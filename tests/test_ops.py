@@ -7,6 +7,7 @@ import json
 import logging
 import shutil
 import subprocess
+import time
 import tomllib
 from email.message import EmailMessage
 from pathlib import Path
@@ -17,8 +18,8 @@ from servers.dovecot import DovecotServer
 from staffkit import SECTION_A, STUDY, Clock, at, campaign, drop, make_app, make_config, message, report_docx
 
 from intake.parsers.errors import ConfigError, UsageError
-from intake.processor.app import open_store
-from intake.processor.config import load_config, parse_config
+from intake.processor.app import App, open_store
+from intake.processor.config import OutboxConfig, load_config, parse_config
 from intake.processor.ops.commands import find_config
 from intake.processor.ops.logs import intake_version, log_message
 from intake.processor.staff_dates import parse_staff_datetime
@@ -371,3 +372,43 @@ def test_the_heap_of_a_long_run_is_steadied_in_a_fresh_process() -> None:
     code = "from intake.processor.ops.memory import steady_heap; print(steady_heap())"
     done = subprocess.run([*INTAKE[:1], "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == "True"
+
+
+def test_acknowledgements_leave_while_a_backlog_is_still_being_read(tmp_path: Path) -> None:
+    config = project(tmp_path, maildir=tmp_path / "maildir")
+    backlog(tmp_path, 30)
+    cfg = load_config(config, base_env())
+    assert isinstance(cfg.sending, OutboxConfig)
+    outbox = cfg.sending.outbox_dir
+    seen_during_round: list[int] = []
+
+    def stop_after_waiting_once() -> bool:
+        # Once, mid-round: wait (up to 20 s) for the sending thread to deliver something.
+        if not seen_during_round:
+            deadline = time.monotonic() + 20
+            while not list(outbox.glob("*.eml")) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            seen_during_round.append(len(list(outbox.glob("*.eml"))))
+        return False
+
+    store = open_store(cfg)
+    app = App(cfg, store)
+    try:
+        _leftover, fetched, sent = app.run_once(stop=stop_after_waiting_once)
+    finally:
+        app.close()
+        store.close()
+    assert fetched.new == 30 and seen_during_round and seen_during_round[0] >= 1
+    files = list(outbox.glob("*.eml"))
+    # Each sent once (the thread's and the round's own send together), none left: the rest were
+    # skipped by the per-sender hourly limit, as without the thread.
+    assert sent.sent == len(files) > seen_during_round[0]
+    ids = {line for f in files for line in f.read_bytes().splitlines() if line.startswith(b"Message-ID:")}
+    assert len(ids) == len(files)
+    check = Store(cfg.store.url, cfg.store.files_dir, create=False)
+    try:
+        with check.session() as s:
+            states = [row.state for row in s.query(Outgoing).filter(Outgoing.kind == OutgoingKind.ACK)]
+    finally:
+        check.close()
+    assert states.count(OutgoingState.SENT) == len(files) and OutgoingState.PENDING not in states
