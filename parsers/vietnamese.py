@@ -327,16 +327,7 @@ def font_encoding_hint(font_name: str | None) -> tuple[Encoding | None, bool]:
 
 # ----------------------------------------------------------- detect_encoding()
 
-def _is_unicode_only(char: str) -> bool:
-    """A Vietnamese letter or mark that no legacy 8-bit font text can contain."""
-    code = ord(char)
-    return (
-        0x1EA0 <= code <= 0x1EF9
-        or 0x0300 <= code <= 0x0323
-        or char in "ăĂđĐơƠưƯĩĨũŨ"
-    )
-
-
+# A Vietnamese letter or mark that no legacy 8-bit font text can contain.
 _UNICODE_ONLY_RE: Final = re.compile("[\u1ea0-\u1ef9\u0300-\u0323ăĂđĐơƠưƯĩĨũŨ]")
 _LATIN1_HIGH_RE: Final = re.compile("[\u00a1-\u00ff]")
 
@@ -349,7 +340,7 @@ def detect_encoding(text: str, fonts: Iterable[str] = ()) -> Encoding:
     """Decide how `text` is encoded, by its characters; font names only lower the bar."""
     if text.isascii():
         return Encoding.UNICODE
-    if _UNICODE_ONLY_RE.search(text):  # the characters `_is_unicode_only` names, searched in C
+    if _UNICODE_ONLY_RE.search(text):
         return Encoding.UNICODE
     hints = {font_encoding_hint(f)[0] for f in fonts}
     return _legacy_by_statistics(text, hints)

@@ -439,11 +439,6 @@ class Store:
                 return _has_prefix(s, prefix)
             return s.scalar(select(Outgoing.id).where(Outgoing.dedupe_key == key)) is not None
 
-    def outgoing_count_since(self, to_address: str, since: dt.datetime) -> int:
-        """Mail to `to_address` queued since `since`, skipped ones aside."""
-        with self.db.transaction() as s:
-            return _count_since(s, to_address, since)
-
     # -- recording a decision ----------------------------------------------------------
 
     def known_facts(self, message_pk: int, sender: str, since: dt.datetime) -> KnownFacts:

@@ -10,12 +10,15 @@ come from strangers (zip bombs, pathological XML, converter hangs).
 Both raise only `UnreadableDocument`, `EncryptedDocument` or
 `UnsupportedDocument` for problems with the document itself.
 
-LibreOffice runs headless with its own profile (under the reader's work
-directory, kept between conversions), one conversion at a time (a thread lock
-per reader plus a file lock beside the profile, for other processes), network
-fetches sent to a dead proxy, in a fresh temporary directory where the input is
-named by its SHA-256 and a fixed suffix: the sender's file name never reaches
-the file system or the command line.
+Conversions go to `office.Office` (one LibreOffice kept running, driven
+through UNO) when the reader is given one, as the pool's workers are; else
+LibreOffice is started for each conversion. Either way it runs headless with
+a profile of its own under the reader's work directory, one conversion at a
+time (per-conversion: a thread lock per reader plus a file lock beside the
+profile, for other processes), network fetches sent to a dead proxy, in a
+fresh temporary directory where the input is named by its SHA-256 and a fixed
+suffix: the sender's file name never reaches the file system or the command
+line.
 """
 from __future__ import annotations
 
