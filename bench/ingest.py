@@ -223,15 +223,19 @@ def tree(pid: int) -> list[int]:
     return found
 
 
-def rss_kb(pid: int) -> int:
+def rss_kb(pid: int) -> tuple[int, int]:
+    """(RSS, of which file-backed: shared library and mapped file pages, which the kernel can drop) in kB."""
+    rss = file_backed = 0
     try:
         with open(f"/proc/{pid}/status") as fh:
             for line in fh:
                 if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
+                    rss = int(line.split()[1])
+                elif line.startswith("RssFile:"):
+                    file_backed = int(line.split()[1])
     except OSError:
         pass
-    return 0
+    return rss, file_backed
 
 
 def command_of(pid: int) -> str:
@@ -264,6 +268,8 @@ class PeakRss:
     def __init__(self, pid: int) -> None:
         self.cpu: dict[int, tuple[str, float]] = {}  # pid: (command, CPU seconds at its last sample)
         self.pid, self.peak_kb, self.peak_procs = pid, 0, 0
+        self.peak_file_kb = 0  # the file-backed part of the peak
+        self.peak_anon_kb = 0  # the highest sum of anonymous (RSS less file-backed) memory
         self.peak_without_soffice_kb = 0  # intake and its workers alone (LibreOffice runs only for .doc)
         self.at_peak: list[tuple[str, int]] = []  # (command, RSS kB) of each process at the peak
         self._stop = threading.Event()
@@ -280,12 +286,14 @@ class PeakRss:
                 if name in ("", "?") and p in self.cpu:
                     name = self.cpu[p][0]
                 self.cpu[p] = (name, cpu_seconds(p, reaped=False))
-            total = sum(size for _p, size in sizes)
-            ours = sum(size for p, size in sizes if command_of(p) != "soffice")
+            total = sum(size for _p, (size, _f) in sizes)
+            file_backed = sum(f for _p, (_size, f) in sizes)
+            ours = sum(size for p, (size, _f) in sizes if command_of(p) != "soffice")
             self.peak_without_soffice_kb = max(self.peak_without_soffice_kb, ours)
+            self.peak_anon_kb = max(self.peak_anon_kb, total - file_backed)
             if total > self.peak_kb:
-                self.peak_kb, self.peak_procs = total, len(sizes)
-                self.at_peak = [(command_of(p), size) for p, size in sizes if size]
+                self.peak_kb, self.peak_procs, self.peak_file_kb = total, len(sizes), file_backed
+                self.at_peak = [(command_of(p), size) for p, (size, _f) in sizes if size]
 
     def stop(self) -> int:
         self._stop.set()
@@ -336,21 +344,24 @@ max_per_hour = 100000
     return path
 
 
-def intake_command(config: Path, *args: str, profile: str | None = None) -> list[str]:
-    """intake's command line; `profile` ending in .txt samples every process with py-spy, else cProfile."""
+def intake_command(config: Path, *args: str, profile: str | None = None, gil: bool = False) -> list[str]:
+    """intake's command line; `profile` ending in .txt samples every process with py-spy (only the
+    threads holding the GIL with `gil`), else cProfile."""
     if profile is None:
         return [str(INTAKE), "--config", str(config), *args]
     if profile.endswith(".txt"):
         spy = ROOT / ".venv" / "bin" / "py-spy"
-        return [str(spy), "record", "--subprocesses", "--format", "raw", "--rate", "100", "-o", profile, "--",
+        sampling = ["--format", "raw", "--rate", "100", *(["--gil"] if gil else [])]
+        return [str(spy), "record", "--subprocesses", *sampling, "-o", profile, "--",
                 str(INTAKE), "--config", str(config), *args]
     return [sys.executable, "-m", "cProfile", "-o", profile, "-m", "intake.processor.cli",
             "--config", str(config), *args]
 
 
-def run_once(config: Path, env: dict[str, str], profile: str | None) -> tuple[float, PeakRss, str]:
+def run_once(config: Path, env: dict[str, str], profile: str | None,
+             gil: bool = False) -> tuple[float, PeakRss, str]:
     began = time.perf_counter()
-    proc = subprocess.Popen(intake_command(config, "run", "--once", profile=profile), env=env,
+    proc = subprocess.Popen(intake_command(config, "run", "--once", profile=profile, gil=gil), env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     sampler = PeakRss(proc.pid)
     output, _ = proc.communicate()
@@ -470,6 +481,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--profile", help="write a cProfile of intake's main process here, or with a .txt name "
                         "py-spy's collapsed stacks of intake and its workers (see bench/spy_top.py)")
+    parser.add_argument("--gil", action="store_true", help="with a .txt profile: sample only threads holding the "
+                        "GIL (Python's own CPU; time in C code that releases the GIL, such as SQLite, is not seen)")
     parser.add_argument("--latency-rounds", type=int, default=5)
     parser.add_argument("--idle-seconds", type=float, default=20.0)
     parser.add_argument("--no-daemon", action="store_true", help="skip the IDLE latency and idle CPU part")
@@ -493,12 +506,14 @@ def main() -> int:
               f"({floor_msgs / floor_s:.1f} msg/s)")
         config = write_config(tmp, imap, smtp)
         env = {**os.environ, "BENCH_IMAP_PASSWORD": imap.users[USER]}
-        seconds, sampler, output = run_once(config, env, args.profile)
+        seconds, sampler, output = run_once(config, env, args.profile, args.gil)
         peak_kb = sampler.peak_kb
         messages, outgoing = db_counts(tmp)
         pending = outgoing.get("pending", 0) + outgoing.get("sending", 0)
         print(f"intake run --once: {args.messages} messages in {seconds:.2f} s ({args.messages / seconds:.1f} msg/s), "
               f"peak RSS {peak_kb / 1024:.0f} MB (intake + children)")
+        print(f"  of the peak, file-backed (library and mapped file pages): {sampler.peak_file_kb / 1024:.0f} MB; "
+              f"peak of anonymous memory: {sampler.peak_anon_kb / 1024:.0f} MB")
         print(f"  peak RSS without LibreOffice: {sampler.peak_without_soffice_kb / 1024:.0f} MB")
         print("  CPU: " + ", ".join(f"{name} {seconds:.1f} s ({count} process{'es' if count > 1 else ''})"
                                     for name, (count, seconds) in sorted(sampler.cpu_by_command().items())))
@@ -510,7 +525,7 @@ def main() -> int:
         if errors:
             print(f"  {len(errors)} error lines in intake's log, first: {errors[0][:300]}")
         if args.profile:
-            print(f"  cProfile of the main process: {args.profile}")
+            print(f"  profile: {args.profile}")
         if not args.no_daemon:
             idle_cpu, latencies = daemon_figures(config, env, imap, smtp, args.latency_rounds, args.idle_seconds)
             print(f"intake run: idle CPU {idle_cpu:.2f}% of a core over {args.idle_seconds:.0f} s; "

@@ -22,15 +22,15 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import delete, or_, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, delete, or_, select, update
 
-from intake.store.db import Database
+from intake.store.db import Database, Executor
 from intake.store.models import Lease, utcnow
 from intake.store.repository import insert_ignore
 
 MAILBOX_TTL = dt.timedelta(minutes=10)
 MESSAGE_TTL = dt.timedelta(minutes=15)
+_LEASES: Table = Lease.__table__  # type: ignore[assignment]
 
 
 def message_lease(message_pk: int) -> str:
@@ -78,20 +78,20 @@ class Leases:
         with self.db.transaction() as s:
             return self.take(s, name, ttl)
 
-    def take(self, s: Session, name: str, ttl: dt.timedelta) -> bool:
+    def take(self, s: Executor, name: str, ttl: dt.timedelta) -> bool:
         """`acquire` inside the caller's transaction (the lease is taken when that commits)."""
         now = self.clock()
         insert_ignore(s, Lease, ["name"], {"name": name, "holder": "", "acquired_at": now, "expires_at": now})
-        row = s.get(Lease, name)
-        dead = row.holder if row is not None and holder_is_dead(row.holder) else self.holder
-        done = s.execute(update(Lease).where(
-            Lease.name == name,
-            or_(Lease.holder == self.holder, Lease.holder == "", Lease.holder == dead, Lease.expires_at <= now))
-            .values(holder=self.holder, acquired_at=now, expires_at=now + ttl)
-            .execution_options(synchronize_session=False))
+        holder = s.execute(select(_LEASES.c.holder).where(_LEASES.c.name == name)).scalar()
+        dead = holder if holder is not None and holder_is_dead(holder) else self.holder
+        done = s.execute(update(_LEASES).where(
+            _LEASES.c.name == name,
+            or_(_LEASES.c.holder == self.holder, _LEASES.c.holder == "", _LEASES.c.holder == dead,
+                _LEASES.c.expires_at <= now))
+            .values(holder=self.holder, acquired_at=now, expires_at=now + ttl))
         return bool(getattr(done, "rowcount", 0))
 
-    def take_message(self, s: Session, message_pk: int) -> bool:
+    def take_message(self, s: Executor, message_pk: int) -> bool:
         """The lease on processing a message, taken in the transaction that stores it.
 
         The message is new, so its lease is usually new too: one INSERT; a row left
@@ -105,18 +105,17 @@ class Leases:
     def renew(self, name: str, ttl: dt.timedelta) -> bool:
         """Extend a lease this holder has; False if it was lost (expired and taken by another)."""
         now = self.clock()
-        with self.db.transaction() as s:
-            done = s.execute(update(Lease).where(Lease.name == name, Lease.holder == self.holder)
-                             .values(expires_at=now + ttl).execution_options(synchronize_session=False))
-        return bool(getattr(done, "rowcount", 0))
+        with self.db.connection() as c:
+            done = c.execute(update(_LEASES).where(_LEASES.c.name == name, _LEASES.c.holder == self.holder)
+                             .values(expires_at=now + ttl))
+        return bool(done.rowcount)
 
     def release(self, *names: str) -> None:
         """Give up these leases (those this holder has), in one transaction."""
         if not names:
             return
-        with self.db.transaction() as s:
-            s.execute(delete(Lease).where(Lease.name.in_(names), Lease.holder == self.holder)
-                      .execution_options(synchronize_session=False))
+        with self.db.connection() as c:
+            c.execute(delete(_LEASES).where(_LEASES.c.name.in_(names), _LEASES.c.holder == self.holder))
 
     def holder_of(self, name: str) -> str | None:
         """The current, unexpired holder of `name`, if any."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -15,13 +16,13 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Insert, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from intake.parsers.email import message_id_of
 from intake.parsers.model import Attachment
-from intake.store.db import Database
+from intake.store.db import Database, Executor, dialect_of
 from intake.store.files import FileStore
 from intake.store.models import (
     AttachmentRow,
@@ -49,6 +50,45 @@ from intake.store.views import (
     OutgoingView,
     SectionChoice,
 )
+
+# The per-message path (ingest, known facts, record, delivery) runs these Core statements on a
+# Core connection: built once, compiled once, and without the ORM's unit of work.
+_MESSAGES: Table = Message.__table__  # type: ignore[assignment]
+_ATTACHMENTS: Table = AttachmentRow.__table__  # type: ignore[assignment]
+_SECTIONS: Table = SectionRow.__table__  # type: ignore[assignment]
+_OUTGOING: Table = Outgoing.__table__  # type: ignore[assignment]
+_DECISIONS: Table = Decision.__table__  # type: ignore[assignment]
+_ENTRIES: Table = MailboxEntry.__table__  # type: ignore[assignment]
+_ADDRESSES: Table = UnitAddress.__table__  # type: ignore[assignment]
+
+_FIND_MESSAGE = select(_MESSAGES.c.id).where(
+    _MESSAGES.c.message_id == bindparam("message_id"), _MESSAGES.c.sha256 == bindparam("sha256")).limit(1)
+_ADD_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
+_ADD_ATTACHMENT = insert(_ATTACHMENTS).returning(_ATTACHMENTS.c.id)
+_ADD_SECTION = insert(_SECTIONS)
+_REGISTERED = select(_ADDRESSES.c.address, _ADDRESSES.c.unit_id)
+_EXTENSIONS = (select(_DECISIONS.c.unit_id, _DECISIONS.c.campaign_id, _DECISIONS.c.until)
+               .where(_DECISIONS.c.kind == DecisionKind.EXTEND, _DECISIONS.c.revoked_at.is_(None))
+               .order_by(_DECISIONS.c.decided_at, _DECISIONS.c.id))
+_EARLIER_CAMPAIGN = select(_MESSAGES.c.campaign_id).where(_MESSAGES.c.id == bindparam("pk"))
+_QUEUED = select(_OUTGOING.c.id).where(_OUTGOING.c.dedupe_key == bindparam("key")).limit(1)
+_SECTION_CHOICE = (select(_DECISIONS.c.position, _DECISIONS.c.block)
+                   .where(_DECISIONS.c.kind == DecisionKind.SECTION, _DECISIONS.c.message_pk == bindparam("pk"),
+                          _DECISIONS.c.revoked_at.is_(None))
+                   .order_by(_DECISIONS.c.decided_at.desc(), _DECISIONS.c.id.desc()).limit(1))
+_COUNT_SINCE = select(func.count(_OUTGOING.c.id)).where(
+    func.lower(_OUTGOING.c.to_address) == bindparam("to"), _OUTGOING.c.created_at >= bindparam("since"),
+    _OUTGOING.c.state != OutgoingState.SKIPPED)
+_DUE = (select(_OUTGOING.c.id, _OUTGOING.c.kind, _OUTGOING.c.to_address, _OUTGOING.c.raw, _OUTGOING.c.attempts,
+               _OUTGOING.c.created_at)
+        .where(_OUTGOING.c.state == OutgoingState.PENDING, _OUTGOING.c.next_attempt_at <= bindparam("now"),
+               _OUTGOING.c.id > bindparam("after_id"))
+        .order_by(_OUTGOING.c.id).limit(bindparam("limit")))
+_CLAIM = (update(_OUTGOING).where(_OUTGOING.c.id == bindparam("pk"), _OUTGOING.c.state == OutgoingState.PENDING)
+          .values(state=OutgoingState.SENDING, next_attempt_at=bindparam("lease_until")))
+_MARK_AFTER_DONE = update(_ENTRIES).where(
+    _ENTRIES.c.mailbox == bindparam("mb"), _ENTRIES.c.folder == bindparam("f"),
+    _ENTRIES.c.uidvalidity == bindparam("uv"), _ENTRIES.c.item_key == bindparam("key")).values(after_done=True)
 
 
 @dataclass(frozen=True)
@@ -164,35 +204,32 @@ class Store:
 
     def ingest(self, mailbox: str, folder: str, uidvalidity: int, key: str,
                raw: bytes, received_at: dt.datetime,
-               on_new: Callable[[Session, int], object] | None = None,
+               on_new: Callable[[Executor, int], object] | None = None,
                attachments: Sequence[bytes] = ()) -> Ingested:
         """Keep the raw bytes and record the item, before anything else happens.
 
         Idempotent by ledger key and by Message-ID + content hash: the same
         message met again (another UIDVALIDITY, another folder) is not new.
-        `on_new(session, pk)` runs in the same transaction for a new message
+        `on_new(connection, pk)` runs in the same transaction for a new message
         (the pipeline takes the message's lease there). `attachments`, when
         the caller already has them, are stored with the raw bytes: flushed to
         disk together, they cost one flush instead of two.
         """
         message_id = message_id_of(raw)
         digest, rel = self.files.put_many([(raw, ".eml"), *((data, "") for data in attachments)])[0]
-        with self.db.transaction() as s:
-            existing = s.scalars(select(Message.id).where(
-                Message.message_id == message_id, Message.sha256 == digest)).first()
+        with self.db.connection() as c:
+            existing = c.execute(_FIND_MESSAGE, {"message_id": message_id, "sha256": digest}).scalar()
             new = existing is None
             if existing is None:
-                row = Message(message_id=message_id[:998], sha256=digest, size=len(raw), raw_path=rel,
-                              received_at=received_at, state=MessageState.STORED)
-                s.add(row)
-                s.flush()
-                existing = row.id
+                existing = c.execute(_ADD_MESSAGE, {
+                    "message_id": message_id[:998], "sha256": digest, "size": len(raw), "raw_path": rel,
+                    "received_at": received_at, "state": MessageState.STORED}).scalar_one()
                 if on_new is not None:
-                    on_new(s, existing)
-            _insert_ignore(s, MailboxEntry, ["mailbox", "folder", "uidvalidity", "item_key"],
+                    on_new(c, existing)
+            _insert_ignore(c, MailboxEntry, ["mailbox", "folder", "uidvalidity", "item_key"],
                            {"mailbox": mailbox, "folder": folder, "uidvalidity": uidvalidity, "item_key": key,
                             "message_pk": existing, "seen_at": utcnow()})
-        return Ingested(message_pk=existing, new=new)
+        return Ingested(message_pk=int(existing), new=new)
 
     def mark_after_done(self, mailbox: str, folder: str, uidvalidity: int, key: str) -> None:
         self.mark_after_done_many(mailbox, [(folder, uidvalidity, key)])
@@ -202,11 +239,9 @@ class Store:
         items = list(items)
         if not items:
             return
-        with self.db.transaction() as s:
-            for folder, uidvalidity, key in items:
-                s.execute(update(MailboxEntry).where(
-                    MailboxEntry.mailbox == mailbox, MailboxEntry.folder == folder,
-                    MailboxEntry.uidvalidity == uidvalidity, MailboxEntry.item_key == key).values(after_done=True))
+        with self.db.connection() as c:
+            c.execute(_MARK_AFTER_DONE, [{"mb": mailbox, "f": folder, "uv": uidvalidity, "key": key}
+                                         for folder, uidvalidity, key in items])
 
     def entries_awaiting_after(self, mailbox: str) -> list[tuple[str, int, str, dt.datetime]]:
         """(folder, uidvalidity, key, received_at) of stored items whose `after` action was never
@@ -376,22 +411,20 @@ class Store:
     def pending_outgoing(self, now: dt.datetime, limit: int = 100, after_id: int = 0) -> list[PendingMail]:
         """Due pending rows in id order, at most `limit`, those with an id above `after_id`
         (page through them by passing the last id seen)."""
-        with self.db.transaction() as s:
-            rows = s.scalars(select(Outgoing).where(
-                Outgoing.state == OutgoingState.PENDING, Outgoing.next_attempt_at <= now, Outgoing.id > after_id)
-                .order_by(Outgoing.id).limit(limit)).all()
-            return [PendingMail(id=r.id, kind=r.kind, to_address=r.to_address, raw=r.raw, attempts=r.attempts,
-                                created_at=r.created_at) for r in rows]
+        with self.db.connection() as c:
+            rows = c.execute(_DUE, {"now": now, "after_id": after_id, "limit": limit}).all()
+        return [PendingMail(id=r.id, kind=r.kind, to_address=r.to_address, raw=r.raw, attempts=r.attempts,
+                            created_at=r.created_at) for r in rows]
 
     def mark_outgoing(self, pk: int, state: OutgoingState, *, error: str | None = None,
                       next_attempt_at: dt.datetime | None = None, at: dt.datetime | None = None) -> None:
-        values: dict[str, Any] = {"state": state, "last_error": error, "attempts": Outgoing.attempts + 1}
+        values: dict[str, Any] = {"state": state, "last_error": error, "attempts": _OUTGOING.c.attempts + 1}
         if state == OutgoingState.SENT:
             values["sent_at"] = at or utcnow()
         if next_attempt_at is not None:
             values["next_attempt_at"] = next_attempt_at
-        with self.db.transaction() as s:
-            s.execute(update(Outgoing).where(Outgoing.id == pk).values(**values))
+        with self.db.connection() as c:
+            c.execute(update(_OUTGOING).where(_OUTGOING.c.id == pk).values(**values))
 
     def claim_outgoing(self, pk: int, lease_until: dt.datetime) -> bool:
         """PENDING -> SENDING, committed before the transport is called; False if another sender took it.
@@ -399,10 +432,9 @@ class Store:
         While SENDING, `next_attempt_at` is the lease's end: a row still SENDING
         after it was abandoned by a sender that died (see `recover_interrupted`).
         """
-        with self.db.transaction() as s:
-            done = s.execute(update(Outgoing).where(Outgoing.id == pk, Outgoing.state == OutgoingState.PENDING)
-                             .values(state=OutgoingState.SENDING, next_attempt_at=lease_until))
-        return bool(getattr(done, "rowcount", 0))
+        with self.db.connection() as c:
+            done = c.execute(_CLAIM, {"pk": pk, "lease_until": lease_until})
+        return bool(done.rowcount)
 
     def recover_interrupted(self, now: dt.datetime, resend_note: str, give_up_note: str) -> tuple[int, int]:
         """Rows left SENDING past their lease: possibly delivered. Resend each once (same bytes, same
@@ -437,26 +469,24 @@ class Store:
         with self.db.transaction() as s:
             if prefix is not None:
                 return _has_prefix(s, prefix)
-            return s.scalar(select(Outgoing.id).where(Outgoing.dedupe_key == key)) is not None
+            return s.execute(_QUEUED, {"key": key}).first() is not None
 
     # -- recording a decision ----------------------------------------------------------
 
     def known_facts(self, message_pk: int, sender: str, since: dt.datetime) -> KnownFacts:
         """What deciding about message `message_pk` from `sender` needs to know, in one read."""
-        with self.db.transaction() as s:
-            registered = {a: u for a, u in s.execute(select(UnitAddress.address, UnitAddress.unit_id)).all()}
+        with self.db.connection() as c:
+            registered = {a: u for a, u in c.execute(_REGISTERED).all()}
             extensions: dict[tuple[str, str], dt.datetime] = {}
-            for row in s.scalars(select(Decision).where(
-                    Decision.kind == DecisionKind.EXTEND, Decision.revoked_at.is_(None))
-                    .order_by(Decision.decided_at, Decision.id)).all():
-                if row.unit_id and row.campaign_id and row.until is not None:
-                    extensions[(row.unit_id, row.campaign_id)] = row.until  # the latest wins
-            earlier = s.scalar(select(Message.campaign_id).where(Message.id == message_pk))
-            acknowledged = s.scalar(select(Outgoing.id).where(Outgoing.dedupe_key == ack_key(message_pk)))
-            recent = _count_since(s, sender, since) if sender else 0
-            choice = _section_choice(s, message_pk)
+            for unit_id, campaign_id, until in c.execute(_EXTENSIONS).all():
+                if unit_id and campaign_id and until is not None:
+                    extensions[(unit_id, campaign_id)] = until  # the latest wins
+            earlier = c.execute(_EARLIER_CAMPAIGN, {"pk": message_pk}).scalar()
+            acknowledged = c.execute(_QUEUED, {"key": ack_key(message_pk)}).first() is not None
+            recent = _count_since(c, sender, since) if sender else 0
+            choice = _section_choice(c, message_pk)
         return KnownFacts(registered=registered, extensions=extensions, section_choice=choice,
-                          earlier_campaign=earlier, acknowledged=acknowledged is not None, recent_to_sender=recent)
+                          earlier_campaign=earlier, acknowledged=acknowledged, recent_to_sender=recent)
 
     def record(self, message_pk: int, record: MessageRecord, mail: OutgoingMail | None = None) -> None:
         """Write what processing decided about a message, and its acknowledgement, in one transaction.
@@ -464,42 +494,34 @@ class Store:
         The attachments' bytes are stored (content-addressed, fsynced) first."""
         placed = self.files.put_many([(a.data, "") for a in record.attachments])
         digests = {a.position: digest for a, (digest, _rel) in zip(record.attachments, placed, strict=True)}
-        with self.db.transaction() as s:
-            msg = s.get(Message, message_pk)
-            if msg is None:
+        with self.db.connection() as c:
+            done = c.execute(update(_MESSAGES).where(_MESSAGES.c.id == message_pk).values(
+                state=record.state, processed_at=record.processed_at, error=record.error,
+                from_address=record.from_address, from_name=record.from_name, subject=record.subject,
+                date_header=record.date_header, ignore_reason=record.ignore_reason, unit_id=record.unit_id,
+                match=record.match, campaign_id=record.campaign_id, problems=[p.value for p in record.problems],
+                has_report=record.has_report, has_word_file=record.has_word_file, reference=record.reference))
+            if not done.rowcount:
                 raise KeyError(message_pk)
-            msg.state, msg.processed_at, msg.error = record.state, record.processed_at, record.error
-            msg.from_address, msg.from_name, msg.subject = record.from_address, record.from_name, record.subject
-            msg.date_header, msg.ignore_reason = record.date_header, record.ignore_reason
-            msg.unit_id, msg.match, msg.campaign_id = record.unit_id, record.match, record.campaign_id
-            msg.problems = [p.value for p in record.problems]
-            msg.has_report, msg.has_word_file = record.has_report, record.has_word_file
-            msg.reference = record.reference
-            rows = {a.position: AttachmentRow(
-                message_pk=message_pk, position=a.position, filename=a.filename, content_type=a.content_type,
-                sha256=digests[a.position], size=len(a.data), kind=a.kind,
-                problem=a.problem.value if a.problem else None, detail=a.detail, is_report=a.is_report)
-                for a in record.attachments}
-            s.add_all(rows.values())
+            ids = {a.position: c.execute(_ADD_ATTACHMENT, {
+                "message_pk": message_pk, "position": a.position, "filename": a.filename,
+                "content_type": a.content_type, "sha256": digests[a.position], "size": len(a.data), "kind": a.kind,
+                "problem": a.problem.value if a.problem else None, "detail": a.detail, "is_report": a.is_report,
+            }).scalar_one() for a in record.attachments}
             section = record.section
             if section is not None and record.report_position is not None:
-                s.flush()
-                s.add(SectionRow(message_pk=message_pk, attachment_id=rows[record.report_position].id,
-                                 found=section.found, heading=section.heading,
-                                 text=section.text if section.found else "", score=section.score,
-                                 reason=section.reason, figures=section.figures.as_dict(), issuer=record.issuer,
-                                 confidence=section.confidence.value,
-                                 candidates=[candidate_json(c) for c in section.candidates],
-                                 chosen_by=section.chosen_by))
+                c.execute(_ADD_SECTION, {
+                    "message_pk": message_pk, "attachment_id": ids[record.report_position], "found": section.found,
+                    "heading": section.heading, "text": section.text if section.found else "",
+                    "score": section.score, "reason": section.reason, "figures": section.figures.as_dict(),
+                    "issuer": record.issuer, "confidence": section.confidence.value,
+                    "candidates": [candidate_json(x) for x in section.candidates], "chosen_by": section.chosen_by})
             if mail is not None:
-                s.flush()
-                _queue(s, mail)
+                _queue(c, mail)
 
 
-def _section_choice(s: Session, message_pk: int) -> SectionChoice | None:
-    row = s.scalars(select(Decision).where(
-        Decision.kind == DecisionKind.SECTION, Decision.message_pk == message_pk,
-        Decision.revoked_at.is_(None)).order_by(Decision.decided_at.desc(), Decision.id.desc())).first()
+def _section_choice(s: Executor, message_pk: int) -> SectionChoice | None:
+    row = s.execute(_SECTION_CHOICE, {"pk": message_pk}).first()
     return None if row is None else SectionChoice(position=row.position, block=row.block)
 
 
@@ -531,34 +553,35 @@ def _decision_view(s: Session, row: Decision) -> DecisionView:
                         message_pk=row.message_pk)
 
 
-def _queue(s: Session, mail: OutgoingMail) -> int:
+def _queue(s: Executor, mail: OutgoingMail) -> int:
     """Add `mail` unless its dedupe key is taken: 1 if added, else 0."""
-    if s.scalar(select(Outgoing.id).where(Outgoing.dedupe_key == mail.dedupe_key)) is not None:
-        return 0
-    s.add(Outgoing(kind=mail.kind, dedupe_key=mail.dedupe_key, message_pk=mail.message_pk, unit_id=mail.unit_id,
-                   campaign_id=mail.campaign_id, to_address=mail.to_address, subject=mail.subject,
-                   our_message_id=mail.our_message_id, raw=mail.raw, state=mail.state, last_error=mail.reason,
-                   created_at=mail.created_at, next_attempt_at=mail.created_at))
-    return 1
+    return int(_insert_ignore(s, Outgoing, ["dedupe_key"], {
+        "kind": mail.kind, "dedupe_key": mail.dedupe_key, "message_pk": mail.message_pk, "unit_id": mail.unit_id,
+        "campaign_id": mail.campaign_id, "to_address": mail.to_address, "subject": mail.subject,
+        "our_message_id": mail.our_message_id, "raw": mail.raw, "state": mail.state, "last_error": mail.reason,
+        "created_at": mail.created_at, "next_attempt_at": mail.created_at, "attempts": 0}))
 
 
-def _has_prefix(s: Session, prefix: str) -> bool:
+def _has_prefix(s: Executor, prefix: str) -> bool:
     pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return s.scalar(select(Outgoing.id).where(Outgoing.dedupe_key.like(pattern, escape="\\")).limit(1)) is not None
 
 
-def _count_since(s: Session, to_address: str, since: dt.datetime) -> int:
-    return int(s.scalar(select(func.count(Outgoing.id)).where(
-        func.lower(Outgoing.to_address) == to_address.lower(), Outgoing.created_at >= since,
-        Outgoing.state != OutgoingState.SKIPPED)) or 0)
+def _count_since(s: Executor, to_address: str, since: dt.datetime) -> int:
+    return int(s.execute(_COUNT_SINCE, {"to": to_address.lower(), "since": since}).scalar() or 0)
 
 
-def _insert_ignore(s: Session, model: Any, keys: list[str], values: dict[str, Any]) -> bool:
+def _insert_ignore(s: Executor, model: Any, keys: list[str], values: dict[str, Any]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike; True when the row went in."""
-    dialect = s.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    done = s.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=keys))
+    done = s.execute(_insert_ignoring(dialect_of(s).name, model.__table__, tuple(keys)), values)
     return bool(getattr(done, "rowcount", 0) == 1)
+
+
+@functools.lru_cache(maxsize=32)
+def _insert_ignoring(dialect: str, table: Table, keys: tuple[str, ...]) -> Insert:
+    """The statement for `_insert_ignore`, built once per table; the values come with each execution."""
+    insert_into = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert_into(table).on_conflict_do_nothing(index_elements=list(keys))
 
 
 
