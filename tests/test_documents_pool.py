@@ -208,6 +208,26 @@ def test_read_ahead_hands_over_outlines_and_sections_read_early(tmp_path: Path) 
         assert ahead.read(sample()).blocks and calls == ["sample.docx"]
 
 
+def test_read_ahead_holds_no_more_raw_bytes_than_its_bound(tmp_path: Path) -> None:
+    items = [Item(mail(n, (f"bc{n}.docx", make_docx("I. A", f"x{n}")))) for n in range(8)]
+    size = max(len(item.raw) for item in items)
+    with DocumentPool(reader(tmp_path), workers=1) as pool:
+        ahead = ReadAhead(pool, CAMPAIGNS, window=20, window_bytes=int(2.5 * size))
+        submitted: list[int] = []
+        original = pool.submit_email
+
+        def counting(raw: bytes, campaigns: tuple[CampaignQuery, ...] = ()) -> object:
+            submitted.append(len(raw))
+            return original(raw, campaigns)
+
+        pool.submit_email = counting  # type: ignore[method-assign]
+        in_flight_at_yield = []
+        for seen, _item in enumerate(ahead.ahead(items)):
+            in_flight_at_yield.append(len(submitted) - seen)
+        # Three items reach the bound (not the window of 20); each later one replaces the one yielded.
+        assert in_flight_at_yield[:5] == [3, 3, 3, 3, 3] and len(submitted) == 8
+
+
 def test_libreoffice_killed_mid_conversion_then_the_next_one_starts_afresh(tmp_path: Path) -> None:
     pid_file = tmp_path / "soffice.pid"
     script = wrapper(tmp_path, "soffice-watched", f"echo $$ > {pid_file}")  # then execs the real soffice

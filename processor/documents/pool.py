@@ -462,6 +462,10 @@ def _email_outcomes(reply: dict[str, Any], blob: bytes) -> MailOutcome:
 # ---------------------------------------------------------------- read-ahead
 
 
+READ_AHEAD_PER_WORKER = 12        # messages queued per worker: enough to cover a mailbox batch's fetch
+READ_AHEAD_BYTES = 48 * 1024 * 1024  # and no more raw bytes than this in flight (with their parsed copies)
+
+
 class ReadAhead:
     """The pipeline's document source over a pool: reads the next `window` messages early.
 
@@ -469,13 +473,18 @@ class ReadAhead:
     are called while the pipeline processes the item `ahead` last yielded.
     Messages over `max_mail_bytes` are not read ahead (the pipeline reads only
     their header). Outcomes of the read-ahead are used once and dropped with
-    their item: nothing is cached."""
+    their item: nothing is cached.
+
+    The window is wide because the main thread fetches the mailbox in
+    batches: while it waits for the next batch the workers go on with what is
+    queued, instead of standing idle. `window_bytes` bounds the memory."""
 
     def __init__(self, pool: DocumentPool, campaigns: Sequence[CampaignQuery], window: int | None = None,
-                 max_mail_bytes: int | None = None) -> None:
+                 max_mail_bytes: int | None = None, window_bytes: int = READ_AHEAD_BYTES) -> None:
         self.pool = pool
         self.campaigns = tuple(campaigns)
-        self.window = window if window is not None else 2 * pool.size
+        self.window = window if window is not None else READ_AHEAD_PER_WORKER * pool.size
+        self.window_bytes = window_bytes
         self.max_mail_bytes = max_mail_bytes
         self._raw: bytes | None = None
         self._current: Future[MailOutcome] | None = None
@@ -485,17 +494,21 @@ class ReadAhead:
         pending: collections.deque[tuple[Any, Future[MailOutcome] | None]] = collections.deque()
         source = iter(items)
         exhausted = False
+        in_flight = 0  # raw bytes of the pending items
         try:
             while True:
-                while not exhausted and len(pending) <= self.window:
+                while not exhausted and len(pending) <= self.window and (
+                        not pending or in_flight < self.window_bytes):
                     item = next(source, None)
                     if item is None:
                         exhausted = True
                         break
                     pending.append((item, self._submit(item.raw)))
+                    in_flight += len(item.raw)
                 if not pending:
                     return
                 item, future = pending.popleft()
+                in_flight -= len(item.raw)
                 self._raw, self._current, self._found = item.raw, future, {}
                 yield item
         finally:
