@@ -48,9 +48,16 @@ class _ReusingPolicy(EmailPolicy):
     Parsed headers are immutable and folding is a pure function of (name,
     text), so theirs are kept: the bytes are exactly the stdlib's. Headers
     new in each mail (Date, Message-ID, To, Subject) are not kept: a parsed
-    header holds its whole parse tree, and thousands of them held 40 MB."""
+    header holds its whole parse tree, and thousands of them held 40 MB.
+
+    Of those, the ones made of printable ASCII words (the date, the ids) are
+    kept as plain text: the stdlib writes a plain value that fits on a line
+    as "Name: value" and parses and folds a longer one, which for these is
+    what it writes of the parsed header too (tests/test_compose.py)."""
 
     def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
+        if type(value) is str and name.lower() in VERBATIM and _VERBATIM_VALUE.fullmatch(value):
+            return name, value
         if type(value) is not str or not _repeats(name, value):
             return super().header_store_parse(name, value)
         key = (name, value)
@@ -71,6 +78,11 @@ class _ReusingPolicy(EmailPolicy):
 
 REPEATING = frozenset({"from", "content-type", "content-transfer-encoding", "mime-version", "auto-submitted",
                        "x-auto-response-suppress"})
+
+
+VERBATIM = frozenset({"date", "message-id", "in-reply-to", "references"})
+# Printable ASCII words between single spaces, and nothing that reads as an RFC 2047 encoded word.
+_VERBATIM_VALUE = re.compile(r"(?!.*=\?)[!-~]+(?: [!-~]+)*")
 
 
 def _repeats(name: str, value: str) -> bool:
