@@ -167,6 +167,27 @@ def test_run_once_over_loaded_mailbox_then_rerun_fetches_nothing(dovecot: Doveco
     assert flags_by_uid(dovecot) == after
 
 
+def test_imaplib_traces_the_protocol_only_for_a_logger_that_shows_it(dovecot: DovecotServer, tmp_path: Path,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    cfg = build_config(tmp_path, dovecot)
+    quiet = ImapMailbox(cfg.mailbox)
+    try:
+        # imapclient asks imaplib for its full trace; with the logger off, no repr of each fetched
+        # message is built only to be dropped.
+        assert quiet._connect()._imap.debug == 0
+    finally:
+        quiet.close()
+    traced = ImapMailbox(cfg.mailbox)
+    try:
+        with caplog.at_level(logging.DEBUG, logger="imapclient.imaplib"):
+            traced._connect().noop()
+        trace = [r.getMessage() for r in caplog.records if r.name == "imapclient.imaplib"]
+        assert any("NOOP" in line for line in trace)  # `-vv` still shows the protocol
+        assert not any(dovecot.users[USER] in line for line in trace)  # LOGIN is redacted
+    finally:
+        traced.close()
+
+
 def test_received_time_is_internaldate_with_its_offset(dovecot: DovecotServer, tmp_path: Path) -> None:
     when = dt.datetime(2024, 2, 28, 23, 59, 30, tzinfo=dt.timezone(dt.timedelta(hours=7)))
     dovecot.append(USER, "INBOX", note(1), when)

@@ -99,6 +99,7 @@ class ImapMailbox:
                     client.starttls(context)
             # INTERNALDATE keeps its offset instead of becoming naive local time.
             client.normalise_times = False
+            _quiet_imaplib(client)
             self._login(client)
             with _translated(f"CAPABILITY of {where}", cfg):
                 self._caps = frozenset(c.upper() for c in client.capabilities()) - self._ignored
@@ -330,6 +331,18 @@ class ImapMailbox:
         except (IMAPClientError, OSError) as exc:
             log.debug("logout failed, connection dropped: %s", exc)
             _drop(client)
+
+
+def _quiet_imaplib(client: IMAPClient) -> None:
+    """Turn off imaplib's protocol trace unless its logger would show it.
+
+    imapclient sets imaplib's `debug` to 5 and sends the trace to a logger. At
+    that level imaplib formats the repr of every response, each whole message
+    fetched included, before the logger drops it: a third of the main
+    process's CPU went into that while reading a backlog of large reports.
+    With `-vv` (the logger on) the trace stays as it was."""
+    if not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG):
+        client._imap.debug = 0
 
 
 def _batches(todo: list[tuple[int, int]]) -> Iterator[list[tuple[int, int]]]:
