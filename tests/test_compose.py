@@ -46,3 +46,32 @@ def test_plain_ascii_headers_fold_exactly_as_the_stdlib_folds_them(seed: int) ->
     # Both kinds were met: values written as they are, and values long enough to be folded.
     assert any(len(folded(email.policy.SMTP, n, v).splitlines()) > 1 for n, v in cases)
     assert any(len(folded(email.policy.SMTP, n, v).splitlines()) == 1 for n, v in cases)
+
+
+def test_a_composed_mail_is_byte_for_byte_what_the_stdlib_policy_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from intake.processor.sending import compose as composing
+
+    monkeypatch.setattr(email.utils, "make_msgid", lambda idstring=None, domain=None: f"<1.{idstring}@{domain}>")
+    when = dt.datetime(2024, 11, 5, 8, 30, tzinfo=dt.UTC)
+    context = {"unit_name": "Công đoàn cơ sở Trường THPT Lê Quý Đôn", "sender_name": "Nguyễn Văn A",
+               "sender_address": "a@x.vn", "campaign": {"id": "c", "title": "Báo cáo năm 2024",
+                                                         "section_title": "Đánh giá kết quả học tập"},
+               "deadline": when, "extended": False, "general_deadline": when, "received_at": when,
+               "zone": "giờ Việt Nam", "on_time": True, "files": [{"filename": "Báo cáo.docx", "note": "report"}],
+               "has_report": True, "section_found": True, "heading": "III. Đánh giá", "problems": [],
+               "reference": "LĐLĐ-2024-0007", "office": "Liên đoàn Lao động tỉnh"}
+    references = tuple(f"<thread-{n}-{'x' * n}@mail.gmail.com>" for n in range(1, 14))
+
+    def composed() -> bytes:
+        random.seed(7)  # the multipart boundary
+        return composing.compose(
+            composing.template_env(), "ack_vi", context, from_address="ldld@x.vn",
+            from_name="Liên đoàn Lao động tỉnh Quảng Nam", to_address="congdoan@gmail.com",
+            to_name="Nguyễn Thị Bình", subject="Re: Báo cáo tổng kết công tác công đoàn năm 2024 – đơn vị số 7",
+            now=when, in_reply_to=references[-1], references=references).raw
+
+    composing._FOLDED.clear()
+    ours = composed()
+    assert composing._FOLDED  # written by the reusing policy
+    monkeypatch.setattr(composing, "REUSING_SMTP", email.policy.SMTP)
+    assert ours == composed()

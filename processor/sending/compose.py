@@ -12,7 +12,7 @@ import datetime as dt
 import email.utils
 import re
 from dataclasses import dataclass
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.policy import EmailPolicy
 from importlib.resources import files
@@ -90,10 +90,26 @@ def _repeats(name: str, value: str) -> bool:
     return name.lower() in REPEATING and "boundary=" not in value
 
 
+class _Registry(HeaderRegistry):
+    """The stdlib's header registry, making each header class once: the stdlib builds a new class
+    (`type(...)`) for every header it parses, the same class each time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = super().__getitem__(name)
+        return made
+
+
 _PARSED: dict[tuple[str, str], tuple[str, Any]] = {}
 _FOLDED: dict[tuple[str, str], bytes] = {}
 _REMEMBERED = 4096
-REUSING_SMTP = _ReusingPolicy(linesep="\r\n")  # the same settings as email.policy.SMTP
+REUSING_SMTP = _ReusingPolicy(linesep="\r\n", header_factory=_Registry())  # email.policy.SMTP's settings
 
 
 def _remember(cache: dict[tuple[str, str], Any], key: tuple[str, str], value: Any) -> Any:
