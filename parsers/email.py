@@ -20,6 +20,7 @@ import email.parser
 import email.policy
 import email.utils
 import hashlib
+import os
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -274,16 +275,19 @@ def _walk(msg: Message, defects: list[str]) -> Iterator[Message]:
                 stack.extend((child, depth + 1) for child in reversed(children) if isinstance(child, Message))
 
 
-def _stdlib_content(raw: bytes, defects: list[str]) -> tuple[list[Attachment], str]:
+def _stdlib_content(raw: bytes, defects: list[str], *, fold_runs: bool = True) -> tuple[list[Attachment], str]:
     """The parts walked flat: each part with a file name (or marked attachment), the first text/plain.
 
     The standard library's parser, without mail-parser's re-encoding of every
-    attachment to base64 text: half the cost per message."""
-    msg = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(raw)
+    attachment to base64 text: half the cost per message. With `fold_runs`,
+    long base64 bodies cross the parser as one line each (`_folded_runs`)."""
+    shown, runs = _folded_runs(raw) if fold_runs else (raw, _Runs(b"", []))
+    msg = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(shown)
     attachments: list[Attachment] = []
     body = ""
     for part in _walk(msg, defects):
         defects.extend(type(d).__name__ for d in part.defects)
+        runs.restore(part)
         if part.is_multipart():
             continue
         filename = _part_filename(part)
@@ -295,6 +299,83 @@ def _stdlib_content(raw: bytes, defects: list[str]) -> tuple[list[Attachment], s
         elif not body and part.get_content_type() == "text/plain":
             body = _decode_text(data, part.get_content_charset())
     return attachments, body
+
+
+# The standard library's parser reads a message line by line in Python, and a report of a few MB is
+# tens of thousands of base64 lines. A line made only of base64 characters can be neither a boundary
+# ("--" first), nor a header (a colon, or white space first), nor the blank line that ends headers,
+# so a run of such lines means nothing to the parser's structure: each long run is handed to it as
+# one placeholder line, and a part's payload gets its run back before anything reads it. The parts,
+# their payloads and their defects are then the parser's own (tests/test_hostile_parse.py).
+RUN_MIN_LINES = 16
+_BASE64_LINE_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\r\n"
+
+
+class _Runs:
+    """The runs taken out of a message, by placeholder."""
+
+    def __init__(self, prefix: bytes, texts: list[bytes]) -> None:
+        self.prefix = prefix.decode("ascii")
+        self.texts = texts
+        self._token = re.compile(re.escape(self.prefix) + r"RUN(\d+)")
+
+    def restore(self, part: Message) -> None:
+        # The stored payload itself: get_payload() hands out a re-decoded copy when it holds raw
+        # 8-bit bytes. The parser stored it with set_payload(str): so does this, with the runs back.
+        payload = getattr(part, "_payload", None) if self.texts else None
+        if isinstance(payload, str) and self.prefix in payload:
+            part.set_payload(self._token.sub(lambda m: self.texts[int(m[1])].decode("ascii"), payload))
+
+
+def _folded_runs(raw: bytes) -> tuple[bytes, _Runs]:
+    """`raw` with each run of at least RUN_MIN_LINES base64 lines after a blank line replaced by a
+    placeholder line (which keeps the run's last line ending), and the runs taken out."""
+    prefix = b"INTAKE" + os.urandom(8).hex().encode("ascii")
+    if prefix in raw:
+        return raw, _Runs(prefix, [])
+    pieces: list[bytes] = []
+    texts: list[bytes] = []
+    done = 0
+    blanks = _blank_lines(raw)
+    for index, (_at, start) in enumerate(blanks):
+        if start < done:
+            continue
+        end = _run_end(raw, start, blanks[index + 1][0] if index + 1 < len(blanks) else -1)
+        if end < 0:
+            continue
+        ending = 2 if raw[end - 2:end] == b"\r\n" else 1
+        pieces += [raw[done:start], prefix + b"RUN%d" % len(texts) + raw[end - ending:end]]
+        texts.append(raw[start:end - ending])
+        done = end
+    if not texts:
+        return raw, _Runs(prefix, [])
+    pieces.append(raw[done:])
+    return b"".join(pieces), _Runs(prefix, texts)
+
+
+def _blank_lines(raw: bytes) -> list[tuple[int, int]]:
+    """(where, after) each blank line: the line ending before it, and where the next line begins (a
+    part's body, or more of it)."""
+    found: list[tuple[int, int]] = []
+    for blank in (b"\n\n", b"\n\r\n"):
+        at = raw.find(blank)
+        while at >= 0:
+            found.append((at, at + len(blank)))
+            at = raw.find(blank, at + 1)
+    return sorted(found)
+
+
+def _run_end(raw: bytes, start: int, next_blank: int) -> int:
+    """The end (after its last line ending) of the run of base64 lines at `start`, or -1 when the lines
+    up to the next blank (at `next_blank`, -1 for none) or "-" line are not all base64 characters or are
+    too few."""
+    ends = [at + 1 for at in (next_blank, raw.find(b"\n-", start)) if at >= start]
+    end = min(ends) if ends else raw.rfind(b"\n") + 1
+    chunk = raw[start:end]
+    if (chunk.count(b"\n") < RUN_MIN_LINES or chunk[:1] in (b"\r", b"\n")
+            or chunk.translate(None, _BASE64_LINE_BYTES) or chunk.count(b"\r") != chunk.count(b"\r\n")):
+        return -1
+    return end
 
 
 def _part_filename(part: Message) -> str:

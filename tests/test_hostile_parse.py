@@ -13,7 +13,7 @@ from hostilekit import INJECT, REGISTERED, b64word, hostile, report, run_one
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intake.parsers.email import parse_email
+from intake.parsers.email import _STRUCTURE_ERRORS, RUN_MIN_LINES, _stdlib_content, parse_email
 from intake.parsers.headers import clean_text, no_reply_reason, usable_address, valid_msg_id
 from intake.parsers.model import ParsedEmail
 from intake.store.models import MessageState
@@ -203,9 +203,30 @@ TOKENS = [b"\r\n", b"\n", b"\r", b"\x00", b"--", b"boundary=", b"=?utf-8?b?", b"
           b"Content-Type: message/rfc822\r\n\r\n"]
 
 
+def _run_seeds() -> list[bytes]:
+    """Shapes around long base64 runs: CRLF and LF, a run ending the message without a line ending, a
+    run before the first boundary, a text body of base64-only words, a run right before a boundary."""
+    big = EmailMessage()
+    big["From"], big["Subject"] = "e@x.vn", "báo cáo"
+    big.set_content("\n".join(["Kinh gui"] * 3 + ["ABCdef0123"] * (RUN_MIN_LINES + 4)) + "\n")
+    big.add_attachment(bytes(range(256)) * 40, maintype="application", subtype="octet-stream", filename="a.docx")
+    big.add_attachment(report(), maintype="application", subtype="octet-stream", filename="b.docx")
+    crlf = big.as_bytes(policy=email.policy.SMTP)
+    lf = big.as_bytes()
+    run = b"QUJD" * 19 + b"\r\n"
+    preamble = crlf.replace(b"\r\n\r\n--", b"\r\n\r\n" + run * (RUN_MIN_LINES + 2) + b"\r\n--", 1)
+    unterminated = b"From: f@x.vn\r\nContent-Transfer-Encoding: base64\r\n\r\n" + run * 30 + b"QUJD"
+    single = b"From: g@x.vn\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n" + (
+        b"QUJDRA==\n" * (RUN_MIN_LINES + 1))
+    return [crlf, lf, preamble, unterminated, single, crlf.replace(b"\r\n", b"\r")]
+
+
+RUN_SEEDS = _run_seeds()
+
+
 @st.composite
-def mutated(draw: st.DrawFn) -> bytes:
-    data = bytearray(draw(st.sampled_from(SEEDS)))
+def mutated(draw: st.DrawFn, seeds: list[bytes] = SEEDS) -> bytes:
+    data = bytearray(draw(st.sampled_from(seeds)))
     for _ in range(draw(st.integers(1, 8))):
         op = draw(st.sampled_from(["insert", "delete", "flip", "duplicate", "truncate"]))
         pos = draw(st.integers(0, max(0, len(data) - 1)))
@@ -232,6 +253,29 @@ def test_parse_email_returns_for_mutated_real_world_shapes(raw: bytes) -> None:
     assert not parsed.from_address or usable_address(parsed.from_address) == parsed.from_address
     for text in (parsed.subject, parsed.from_name, parsed.message_id):
         assert "\x00" not in text and "\r" not in text and "\n" not in text
+
+
+def _read(raw: bytes, *, fold_runs: bool) -> object:
+    defects: list[str] = []
+    try:
+        return _stdlib_content(raw, defects, fold_runs=fold_runs), defects
+    except _STRUCTURE_ERRORS as exc:  # what parse_email hands to mail-parser: both ways must fail alike
+        return type(exc)
+
+
+@settings(max_examples=400, deadline=None)
+@given(mutated(RUN_SEEDS))
+def test_long_base64_runs_folded_or_not_the_parser_reads_the_same(raw: bytes) -> None:
+    assert _read(raw, fold_runs=True) == _read(raw, fold_runs=False)
+
+
+def test_long_base64_runs_are_folded_in_every_run_seed_but_the_one_without_line_feeds() -> None:
+    import intake.parsers.email as parsing
+
+    folded = [len(parsing._folded_runs(raw)[1].texts) for raw in RUN_SEEDS]
+    assert all(folded[:5]) and folded[5] == 0, folded
+    for raw in RUN_SEEDS:
+        assert _read(raw, fold_runs=True) == _read(raw, fold_runs=False)
 
 
 def test_seed_corpus_parses_cleanly() -> None:
