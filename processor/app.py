@@ -57,8 +57,9 @@ class App:
         if self.cfg.isolate_parsing:
             self.pool = DocumentPool(self.reader)  # workers start with the first document
             self.pipeline = Pipeline(self.cfg, self.store, self.pool.read, clock=self.clock, parse_mail=mail.parse)
-            self.pipeline.documents = ReadAhead(self.pool, self.pipeline.campaign_queries,
-                                                max_mail_bytes=mail.limits.max_bytes)
+            self.pipeline.documents = ReadAhead(
+                self.pool, self.pipeline.campaign_queries, max_mail_bytes=mail.limits.max_bytes,
+                on_read=lambda raw, parsed: self.store.keep_files(raw, [a.data for a in parsed.attachments]))
         else:
             self.pipeline = Pipeline(self.cfg, self.store, self.reader.read, clock=self.clock,
                                      parse_mail=mail.parse)

@@ -9,6 +9,7 @@ import datetime as dt
 import email
 import email.policy
 import functools
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from intake.parsers.email import message_id_of
+from intake.parsers.errors import StoreError
 from intake.parsers.model import Attachment
 from intake.store.db import Database, Executor, dialect_of
 from intake.store.files import FileStore
@@ -50,6 +52,8 @@ from intake.store.views import (
     OutgoingView,
     SectionChoice,
 )
+
+log = logging.getLogger(__name__)
 
 # The per-message path (ingest, known facts, record, delivery) runs these Core statements on a
 # Core connection: built once, compiled once, and without the ORM's unit of work.
@@ -230,6 +234,17 @@ class Store:
                            {"mailbox": mailbox, "folder": folder, "uidvalidity": uidvalidity, "item_key": key,
                             "message_pk": existing, "seen_at": utcnow()})
         return Ingested(message_pk=int(existing), new=new)
+
+    def keep_files(self, raw: bytes, attachments: Sequence[bytes]) -> None:
+        """Write a message's files (raw bytes, attachments) ahead of its `ingest`, which then finds
+        them in place: called by the read-ahead's thread, so the writing and flushing overlap the
+        pipeline's work. The files are content-addressed and flushed before they get their name, so
+        a message never ingested leaves only files a later ingest of it would write anyway. A failure
+        is logged and left to `ingest`, which tries again and reports it."""
+        try:
+            self.files.put_many([(raw, ".eml"), *((data, "") for data in attachments)])
+        except StoreError as exc:
+            log.info("writing a message's files ahead failed (its ingest will try again): %s", exc)
 
     def mark_after_done(self, mailbox: str, folder: str, uidvalidity: int, key: str) -> None:
         self.mark_after_done_many(mailbox, [(folder, uidvalidity, key)])

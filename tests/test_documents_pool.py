@@ -4,6 +4,7 @@ from __future__ import annotations
 import email.policy
 import os
 import signal
+import threading
 import time
 from email.message import EmailMessage
 from pathlib import Path
@@ -13,7 +14,7 @@ from test_documents import OCTET, docx_with_document_xml, fixture, make_docx, pr
 
 from intake.parsers.email import parse_email
 from intake.parsers.errors import UnreadableDocument
-from intake.parsers.model import Attachment
+from intake.parsers.model import Attachment, ParsedEmail
 from intake.parsers.section import find_section
 from intake.parsers.word import DocxLimits
 from intake.processor.documents import LIMIT_EXCEEDED, DocumentReader, ReaderLimits
@@ -206,6 +207,22 @@ def test_read_ahead_hands_over_outlines_and_sections_read_early(tmp_path: Path) 
         assert seen == 6 and calls == []  # every outline came from the read-ahead
         # An attachment the read-ahead did not see is read on its own.
         assert ahead.read(sample()).blocks and calls == ["sample.docx"]
+
+
+def test_read_ahead_hands_each_message_read_to_on_read_from_the_pool_thread(tmp_path: Path) -> None:
+    items = [Item(mail(n, (f"bc{n}.docx", make_docx("I. A", f"x{n}")))) for n in range(5)]
+    seen: list[tuple[bytes, ParsedEmail, str]] = []
+    with DocumentPool(reader(tmp_path), workers=2) as pool:
+        ahead = ReadAhead(pool, CAMPAIGNS,
+                          on_read=lambda raw, parsed: seen.append((raw, parsed, threading.current_thread().name)))
+        for _item in ahead.ahead(items):
+            pass
+        deadline = time.monotonic() + 30
+        while len(seen) < len(items) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert sorted(raw for raw, _p, _t in seen) == sorted(item.raw for item in items)
+    assert all(parsed == parse_email(raw) for raw, parsed, _t in seen)
+    assert threading.main_thread().name not in {name for _r, _p, name in seen}
 
 
 def test_read_ahead_holds_no_more_raw_bytes_than_its_bound(tmp_path: Path) -> None:

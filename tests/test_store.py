@@ -2,8 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import logging
 from pathlib import Path
 
+import pytest
+
+from intake.parsers.errors import StoreError
 from intake.store.models import Message, MessageState
 from intake.store.repository import CampaignRecord, RosterUnit, Store
 from intake.store.status import UnitState
@@ -36,6 +41,36 @@ def test_ingest_is_idempotent_by_mailbox_key_and_by_identity(store_url: str, tmp
         assert (tmp_path / "files" / row.raw_path).read_bytes() == RAW
     other = store.ingest("imap:x", "INBOX", 8, "2", RAW + b"changed", T0)
     assert other.new and other.message_pk != first.message_pk
+    store.close()
+
+
+def test_files_kept_ahead_are_found_in_place_by_ingest(store_url: str, tmp_path: Path) -> None:
+    store = make_store(store_url, tmp_path)
+    attachment = bytes(range(256)) * 40
+    store.keep_files(RAW, [attachment])
+    files = sorted(p for p in (tmp_path / "files").rglob("*") if p.is_file())
+    kept = {p: p.stat().st_ino for p in files}
+    got = store.ingest("imap:x", "INBOX", 7, "1", RAW, T0, attachments=[attachment])
+    assert got.new and len(files) == 2 and store.raw_of(got.message_pk)[1] == RAW
+    # Neither file was written again: the same inodes (a rewrite renames a new file over the old).
+    assert {p: p.stat().st_ino for p in files} == kept
+    assert sorted(p for p in (tmp_path / "files").rglob("*") if p.is_file()) == files
+    store.close()
+
+
+def test_files_that_cannot_be_kept_ahead_are_left_to_ingest_which_reports_it(
+        store_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    store = make_store(store_url, tmp_path)
+    raw = RAW + b"blocked"
+    blocker = tmp_path / "files" / hashlib.sha256(raw).hexdigest()[:2]
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_bytes(b"a file where the folder should be")
+    with caplog.at_level(logging.INFO, logger="intake.store.repository"):
+        store.keep_files(raw, [])  # logged, not raised: the read-ahead thread goes on
+    assert "its ingest will try again" in caplog.text
+    with pytest.raises(StoreError, match="cannot write"):
+        store.ingest("imap:x", "INBOX", 7, "2", raw, T0)
+    assert store.messages_in_state(MessageState.STORED) == []
     store.close()
 
 

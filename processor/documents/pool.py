@@ -462,6 +462,14 @@ def _email_outcomes(reply: dict[str, Any], blob: bytes) -> MailOutcome:
 # ---------------------------------------------------------------- read-ahead
 
 
+def _hand_over(done: Future[MailOutcome], raw: bytes, on_read: Callable[[bytes, ParsedEmail], object]) -> None:
+    if done.cancelled() or done.exception() is not None:
+        return
+    outcome = done.result()
+    if outcome.parsed is not None:
+        on_read(raw, outcome.parsed)
+
+
 READ_AHEAD_PER_WORKER = 12        # messages queued per worker: enough to cover a mailbox batch's fetch
 READ_AHEAD_BYTES = 48 * 1024 * 1024  # and no more raw bytes than this in flight (with their parsed copies)
 
@@ -480,8 +488,12 @@ class ReadAhead:
     queued, instead of standing idle. `window_bytes` bounds the memory."""
 
     def __init__(self, pool: DocumentPool, campaigns: Sequence[CampaignQuery], window: int | None = None,
-                 max_mail_bytes: int | None = None, window_bytes: int = READ_AHEAD_BYTES) -> None:
+                 max_mail_bytes: int | None = None, window_bytes: int = READ_AHEAD_BYTES,
+                 on_read: Callable[[bytes, ParsedEmail], object] | None = None) -> None:
+        """`on_read(raw, parsed)` runs in the pool's thread as each message read ahead comes back:
+        work on it that need not wait for the pipeline (writing its files) overlaps the pipeline's."""
         self.pool = pool
+        self.on_read = on_read
         self.campaigns = tuple(campaigns)
         self.window = window if window is not None else READ_AHEAD_PER_WORKER * pool.size
         self.window_bytes = window_bytes
@@ -520,7 +532,11 @@ class ReadAhead:
     def _submit(self, raw: bytes) -> Future[MailOutcome] | None:
         if self.max_mail_bytes is not None and len(raw) > self.max_mail_bytes:
             return None
-        return self.pool.submit_email(raw, self.campaigns)
+        future = self.pool.submit_email(raw, self.campaigns)
+        if self.on_read is not None:
+            on_read = self.on_read
+            future.add_done_callback(lambda done: _hand_over(done, raw, on_read))
+        return future
 
     def parsed(self, raw: bytes) -> ParsedEmail | None:
         """The email as the worker parsed it, when `raw` is the current item's; else None."""
