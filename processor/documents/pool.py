@@ -274,7 +274,7 @@ class _Worker:
 class DocumentPool:
     """`workers` long-lived worker processes reading attachments under limits; thread-safe."""
 
-    def __init__(self, reader: DocumentReader, workers: int | None = None, recycle_after: int = 200,
+    def __init__(self, reader: DocumentReader, workers: int | None = None, recycle_after: int = 500,
                  keep_office: bool = True) -> None:
         """`keep_office`: convert with one LibreOffice kept running (when the system Python has UNO)."""
         self.reader = reader
