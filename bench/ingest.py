@@ -16,15 +16,16 @@ same run measures:
 - `intake run` (the daemon) on the same mailbox: CPU while idle in IMAP IDLE,
   and how long a new message takes to be acknowledged (APPEND -> SMTP DATA).
 
-    .venv/bin/python bench/ingest.py [--messages 2000] [--profile main.prof | --profile all.txt]
+    .venv/bin/python bench/ingest.py [--messages 2000] [--floor-runs 3] [--profile X.prof | --profile X.txt [--gil]]
 
 Every figure is printed beside the floor measured in the same run, with the
 CPU seconds of each kind of process (intake, document workers, LibreOffice
 and its bridge). `--profile X.prof` is a cProfile of intake's main process;
 `--profile X.txt` samples intake and every child with py-spy
 (`bench/spy_top.py X.txt` prints the top entries per kind of process). The
-machine's speed drifts by 10-20% between runs: compare ratios to the floor,
-and several runs, not single wall times.
+machine's speed drifts by 10-20% between runs (and within one): compare
+ratios to the floor, over several runs, not single wall times; `--floor-runs
+3` measures the floor again after intake and compares with the mean.
 """
 from __future__ import annotations
 
@@ -483,6 +484,9 @@ def main() -> int:
                         "py-spy's collapsed stacks of intake and its workers (see bench/spy_top.py)")
     parser.add_argument("--gil", action="store_true", help="with a .txt profile: sample only threads holding the "
                         "GIL (Python's own CPU; time in C code that releases the GIL, such as SQLite, is not seen)")
+    parser.add_argument("--floor-runs", type=int, default=1,
+                        help="measure the floor this many times (the first before intake, the others after it) "
+                             "and compare intake with their mean: the machine's speed drifts")
     parser.add_argument("--latency-rounds", type=int, default=5)
     parser.add_argument("--idle-seconds", type=float, default=20.0)
     parser.add_argument("--no-daemon", action="store_true", help="skip the IDLE latency and idle CPU part")
@@ -520,6 +524,10 @@ def main() -> int:
         print("  at the peak: " + ", ".join(f"{name} {kb / 1024:.0f} MB" for name, kb in sampler.at_peak))
         print(f"  messages {messages}; acknowledgements {outgoing}; received by the SMTP sink: {len(smtp.messages)}; "
               f"still pending after the run: {pending}")
+        if args.floor_runs > 1:
+            again = [floor(imap)[0] for _ in range(args.floor_runs - 1)]
+            floor_s = statistics.mean([floor_s, *again])
+            print(f"floor again after intake: {', '.join(f'{s:.2f}' for s in again)} s; mean {floor_s:.2f} s")
         print(f"intake/floor: {seconds / floor_s:.2f}")
         errors = [line for line in output.splitlines() if " ERROR " in line or "Traceback" in line]
         if errors:
