@@ -308,6 +308,7 @@ def _stdlib_content(raw: bytes, defects: list[str], *, fold_runs: bool = True) -
 # one placeholder line, and a part's payload gets its run back before anything reads it. The parts,
 # their payloads and their defects are then the parser's own (tests/test_hostile_parse.py).
 RUN_MIN_LINES = 16
+RUN_MAX_BLANKS = 5000  # a report's email has tens of blank lines; past this many the rest is not folded
 _BASE64_LINE_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\r\n"
 
 
@@ -329,47 +330,70 @@ class _Runs:
 
 def _folded_runs(raw: bytes) -> tuple[bytes, _Runs]:
     """`raw` with each run of at least RUN_MIN_LINES base64 lines after a blank line replaced by a
-    placeholder line (which keeps the run's last line ending), and the runs taken out."""
+    placeholder line (which keeps the run's last line ending), and the runs taken out.
+
+    One pass over the message (each search resumes where it last stopped, and the chunks checked do
+    not overlap), and no more than RUN_MAX_BLANKS blank lines looked at: a message of a million blank
+    lines is left to the parser as it is."""
     prefix = b"INTAKE" + os.urandom(8).hex().encode("ascii")
     if prefix in raw:
         return raw, _Runs(prefix, [])
     pieces: list[bytes] = []
     texts: list[bytes] = []
-    done = 0
-    blanks = _blank_lines(raw)
-    for index, (_at, start) in enumerate(blanks):
-        if start < done:
-            continue
-        end = _run_end(raw, start, blanks[index + 1][0] if index + 1 < len(blanks) else -1)
+    done = pos = 0
+    blanks, dashes = _BlankLines(raw), _Next(raw, b"\n-")
+    for _ in range(RUN_MAX_BLANKS):
+        start = blanks.start_from(pos)
+        if start < 0:
+            break
+        end = _run_end(raw, start, blanks.at_from(start), dashes.at_from(start))
         if end < 0:
+            pos = start
             continue
         ending = 2 if raw[end - 2:end] == b"\r\n" else 1
         pieces += [raw[done:start], prefix + b"RUN%d" % len(texts) + raw[end - ending:end]]
         texts.append(raw[start:end - ending])
-        done = end
+        done, pos = end, end - 1  # the run's last line ending may begin the next blank line
     if not texts:
         return raw, _Runs(prefix, [])
     pieces.append(raw[done:])
     return b"".join(pieces), _Runs(prefix, texts)
 
 
-def _blank_lines(raw: bytes) -> list[tuple[int, int]]:
-    """(where, after) each blank line: the line ending before it, and where the next line begins (a
-    part's body, or more of it)."""
-    found: list[tuple[int, int]] = []
-    for blank in (b"\n\n", b"\n\r\n"):
-        at = raw.find(blank)
-        while at >= 0:
-            found.append((at, at + len(blank)))
-            at = raw.find(blank, at + 1)
-    return sorted(found)
+class _Next:
+    """Where `needle` next occurs in `raw` at or after a position that only grows: searched again
+    only once the position passes the last one found."""
+
+    def __init__(self, raw: bytes, needle: bytes) -> None:
+        self.raw, self.needle, self.at = raw, needle, -2  # -2: not searched yet; -1: none left
+
+    def at_from(self, pos: int) -> int:
+        if self.at != -1 and self.at < pos:
+            self.at = self.raw.find(self.needle, pos)
+        return self.at
 
 
-def _run_end(raw: bytes, start: int, next_blank: int) -> int:
+class _BlankLines:
+    """Blank lines ("\n\n" or "\n\r\n": the line ending before one and the empty line) in order."""
+
+    def __init__(self, raw: bytes) -> None:
+        self._found = (_Next(raw, b"\n\n"), _Next(raw, b"\n\r\n"))
+
+    def at_from(self, pos: int) -> int:
+        """Where the next blank line at or after `pos` begins (its preceding line ending), or -1."""
+        return min((at for at in (n.at_from(pos) for n in self._found) if at >= 0), default=-1)
+
+    def start_from(self, pos: int) -> int:
+        """Where the line after the next blank line at or after `pos` begins, or -1."""
+        ats = [(n.at_from(pos), len(n.needle)) for n in self._found]
+        return min((at + width for at, width in ats if at >= 0), default=-1)
+
+
+def _run_end(raw: bytes, start: int, next_blank: int, next_dash: int) -> int:
     """The end (after its last line ending) of the run of base64 lines at `start`, or -1 when the lines
-    up to the next blank (at `next_blank`, -1 for none) or "-" line are not all base64 characters or are
-    too few."""
-    ends = [at + 1 for at in (next_blank, raw.find(b"\n-", start)) if at >= start]
+    up to the next blank line (at `next_blank`) or "-" line (at `next_dash`; -1 for none) are not all
+    base64 characters or are too few."""
+    ends = [at + 1 for at in (next_blank, next_dash) if at >= start]
     end = min(ends) if ends else raw.rfind(b"\n") + 1
     chunk = raw[start:end]
     if (chunk.count(b"\n") < RUN_MIN_LINES or chunk[:1] in (b"\r", b"\n")

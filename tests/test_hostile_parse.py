@@ -278,6 +278,24 @@ def test_long_base64_runs_are_folded_in_every_run_seed_but_the_one_without_line_
         assert _read(raw, fold_runs=True) == _read(raw, fold_runs=False)
 
 
+def test_a_message_of_blank_lines_is_looked_at_no_further_than_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    import intake.parsers.email as parsing
+
+    looked: list[int] = []
+    original = parsing._BlankLines.start_from
+
+    def counting(self: object, pos: int) -> int:
+        looked.append(pos)
+        return original(self, pos)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(parsing._BlankLines, "start_from", counting)
+    run = b"QUJD" * 19 + b"\n"
+    raw = b"From: a@x.vn\n\n" + b"A\n\n" * 50_000 + run * (RUN_MIN_LINES + 1)
+    shown, runs = parsing._folded_runs(raw)
+    assert len(looked) == parsing.RUN_MAX_BLANKS and runs.texts == [] and shown == raw  # the late run stays
+    assert _read(raw, fold_runs=True) == _read(raw, fold_runs=False)
+
+
 def test_seed_corpus_parses_cleanly() -> None:
     for raw in SEEDS:
         parsed = parse_email(raw)
