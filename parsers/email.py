@@ -310,6 +310,7 @@ def _stdlib_content(raw: bytes, defects: list[str], *, fold_runs: bool = True) -
 RUN_MIN_LINES = 16
 RUN_MAX_BLANKS = 5000  # a report's email has tens of blank lines; past this many the rest is not folded
 _BASE64_LINE_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\r\n"
+_PLACEHOLDER = re.compile(r"INTAKE([0-9a-f]{16})RUN(\d+)")  # one message's: its own random 16 hex digits
 
 
 class _Runs:
@@ -318,14 +319,18 @@ class _Runs:
     def __init__(self, prefix: bytes, texts: list[bytes]) -> None:
         self.prefix = prefix.decode("ascii")
         self.texts = texts
-        self._token = re.compile(re.escape(self.prefix) + r"RUN(\d+)")
 
     def restore(self, part: Message) -> None:
         # The stored payload itself: get_payload() hands out a re-decoded copy when it holds raw
         # 8-bit bytes. The parser stored it with set_payload(str): so does this, with the runs back.
         payload = getattr(part, "_payload", None) if self.texts else None
         if isinstance(payload, str) and self.prefix in payload:
-            part.set_payload(self._token.sub(lambda m: self.texts[int(m[1])].decode("ascii"), payload))
+            part.set_payload(_PLACEHOLDER.sub(self._run_back, payload))
+
+    def _run_back(self, found: re.Match[str]) -> str:
+        if "INTAKE" + found[1] != self.prefix:  # another message's placeholder, written by its sender
+            return found[0]
+        return self.texts[int(found[2])].decode("ascii")
 
 
 def _folded_runs(raw: bytes) -> tuple[bytes, _Runs]:

@@ -220,7 +220,7 @@ class Store:
         disk together, they cost one flush instead of two.
         """
         message_id = message_id_of(raw)
-        digest, rel = self.files.put_many([(raw, ".eml"), *((data, "") for data in attachments)])[0]
+        digest, rel = self.files.put_many(_message_files(raw, attachments))[0]
         with self.db.connection() as c:
             existing = c.execute(_FIND_MESSAGE, {"message_id": message_id, "sha256": digest}).scalar()
             new = existing is None
@@ -242,7 +242,7 @@ class Store:
         a message never ingested leaves only files a later ingest of it would write anyway. A failure
         is logged and left to `ingest`, which tries again and reports it."""
         try:
-            self.files.put_many([(raw, ".eml"), *((data, "") for data in attachments)])
+            self.files.put_many(_message_files(raw, attachments))
         except StoreError as exc:
             log.info("writing a message's files ahead failed (its ingest will try again): %s", exc)
 
@@ -533,6 +533,11 @@ class Store:
                     "candidates": [candidate_json(x) for x in section.candidates], "chosen_by": section.chosen_by})
             if mail is not None:
                 _queue(c, mail)
+
+
+def _message_files(raw: bytes, attachments: Sequence[bytes]) -> list[tuple[bytes, str]]:
+    """A message's files for the file store: the raw bytes (.eml), then its attachments."""
+    return [(raw, ".eml"), *((data, "") for data in attachments)]
 
 
 def _section_choice(s: Executor, message_pk: int) -> SectionChoice | None:

@@ -338,7 +338,7 @@ def _quiet_imaplib(client: IMAPClient) -> None:
 
     imapclient sets imaplib's `debug` to 5 and sends the trace to a logger. At
     that level imaplib formats the repr of every response, each whole message
-    fetched included, before the logger drops it: a third of the main
+    fetched included, before the logger drops it: an eighth of the main
     process's CPU went into that while reading a backlog of large reports.
     With `-vv` (the logger on) the trace stays as it was."""
     if not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG):
