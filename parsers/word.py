@@ -14,18 +14,19 @@ reading order is unknown.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import posixpath
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import olefile
 from lxml import etree
 
 from .docx_numbering import Numbering, to_int, w, wval
-from .docx_styles import RunProps, Styles, read_rpr
+from .docx_styles import RunProps, Styles, read_rpr, without_table_styles
 from .errors import EncryptedDocument, UnreadableDocument, UnsupportedDocument
 from .model import Outline
 from .structure import RawBlock, RawCell, RawParagraph, RawTable, infer
@@ -148,10 +149,22 @@ class _Package:
             raise UnreadableDocument(f"zip member {name!r} too large")
         return data
 
-    def xml(self, name: str) -> etree._Element:
+    def xml(self, name: str, prune: Callable[[bytes], bytes] | None = None) -> etree._Element:
+        """The part parsed; `prune` first drops what is never read (the whole part is parsed when the
+        pruned bytes do not parse, so a malformed part is reported as it is)."""
+        data = self.read(name)
+        if prune is not None:
+            pruned = prune(data)
+            if pruned is not data:
+                with contextlib.suppress(UnreadableDocument):
+                    return self._parse(name, pruned)
+        return self._parse(name, data)
+
+    @staticmethod
+    def _parse(name: str, data: bytes) -> etree._Element:
         parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
         try:
-            root = etree.fromstring(self.read(name), parser)
+            root = etree.fromstring(data, parser)
         except etree.XMLSyntaxError as exc:
             raise UnreadableDocument(f"malformed XML in {name}: {exc}") from exc
         if root is None:
@@ -198,7 +211,8 @@ def _load_parts(data: bytes, limits: DocxLimits) -> tuple[etree._Element, etree.
     rels = package.relationships(main)
     styles_name = rels.get("styles")
     numbering_name = rels.get("numbering")
-    styles = package.xml(styles_name) if styles_name and package.has(styles_name) else None
+    styles = (package.xml(styles_name, prune=without_table_styles)
+              if styles_name and package.has(styles_name) else None)
     numbering = package.xml(numbering_name) if numbering_name and package.has(numbering_name) else None
     return document, styles, numbering
 

@@ -544,3 +544,63 @@ def test_curly_quotes_dashes_and_ellipses_are_kept_as_written() -> None:
     blocks = parse_docx(to_bytes(doc)).blocks
     assert blocks[1].text == "Phong trào “Góp gạo nuôi em” – ‘tháng’ … 2024"
     assert blocks[1].folded == "phong trao gop gao nuoi em thang 2024"
+
+
+# ------------------------------------------------------------------ table styles left out of styles.xml
+
+W_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+PARA_STYLE = ('<w:style w:type="paragraph" w:styleId="Heading1"><w:name w:val="heading 1"/>'
+              '<w:pPr><w:outlineLvl w:val="0"/></w:pPr></w:style>')
+TABLE_STYLE = ('<w:style w:type="table" w:styleId="Grid"><w:name w:val="Table Grid"/>'
+               '<w:tblPr><w:tblBorders/></w:tblPr></w:style>')
+
+
+def styles_part(body: str, root_attrs: str = W_NS) -> bytes:
+    return f'<?xml version="1.0" encoding="UTF-8"?><w:styles {root_attrs}>{body}</w:styles>'.encode()
+
+
+def test_table_styles_are_cut_and_the_rest_kept() -> None:
+    from lxml import etree
+
+    from intake.parsers.docx_styles import Styles, without_table_styles
+
+    xml = styles_part(PARA_STYLE + TABLE_STYLE + "<w:style w:styleId='T2' w:type='table'/>" + PARA_STYLE.replace(
+        "Heading1", "Body"))
+    cut = without_table_styles(xml)
+    root = etree.fromstring(cut)
+    assert [el.get(qn("w:styleId")) for el in root.iterfind(qn("w:style"))] == ["Heading1", "Body"]
+    assert Styles(root).paragraph("Heading1").heading_level == 1
+
+
+@pytest.mark.parametrize("xml", [
+    styles_part("<!-- a comment -->" + TABLE_STYLE),
+    styles_part(TABLE_STYLE.replace("<w:name", f"<w:name {W_NS}")),  # "w" bound a second time
+    styles_part(TABLE_STYLE, root_attrs='xmlns:w="urn:other"'),  # "w" is not Word's namespace
+    styles_part(TABLE_STYLE.replace("</w:style>", "")),  # never closed
+    styles_part(TABLE_STYLE.replace("</w:tblPr>", "</w:tblPr>" + PARA_STYLE)),  # a style inside it
+    styles_part(PARA_STYLE),  # nothing to cut
+], ids=["comment", "rebound", "other-namespace", "unclosed", "nested", "no-table-style"])
+def test_table_styles_are_left_when_the_cut_could_change_meaning(xml: bytes) -> None:
+    from intake.parsers.docx_styles import without_table_styles
+
+    assert without_table_styles(xml) is xml
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.stem)
+def test_outline_is_the_same_with_table_styles_cut(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import intake.parsers.word as word
+
+    data = path.read_bytes()
+    cut = parse_docx(data)
+    monkeypatch.setattr(word, "without_table_styles", lambda xml: xml)
+    assert parse_docx(data) == cut
+
+
+def test_python_docx_template_loses_its_table_styles() -> None:
+    from intake.parsers.docx_styles import without_table_styles
+
+    with zipfile.ZipFile(io.BytesIO(to_bytes(docx.Document()))) as package:
+        xml = package.read("word/styles.xml")
+    cut = without_table_styles(xml)
+    assert b'w:type="table"' in xml and b'w:type="table"' not in cut
+    assert len(cut) < len(xml) / 3
