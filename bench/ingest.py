@@ -46,9 +46,11 @@ import tempfile
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
+from typing import TypeVar
 
 import docx
 
@@ -67,6 +69,7 @@ REGISTERED = ("ldldbaothang@gmail.com", "ldldbatxat@gmail.com", "ldldsapa@gmail.
               "cdnyte.laocai@gmail.com")
 MARKER = "BENCHMARKER0000000000"
 INTAKE = ROOT / ".venv" / "bin" / "intake"
+T = TypeVar("T")
 
 
 # ------------------------------------------------------------------ corpus
@@ -254,13 +257,51 @@ def command_of(pid: int) -> str:
 
 def cpu_seconds(pid: int, *, reaped: bool = True) -> float:
     """User + system CPU of `pid`, with its children's that it reaped unless `reaped` is False."""
+    user, system = cpu_split(pid, reaped=reaped)
+    return user + system
+
+
+def cpu_split(pid: int, *, reaped: bool = True) -> tuple[float, float]:
+    """(user, system) CPU seconds of `pid`, with its children's that it reaped unless `reaped` is False."""
     try:
         with open(f"/proc/{pid}/stat") as fh:
             fields = fh.read().rpartition(")")[2].split()
     except OSError:
-        return 0.0
-    used = (11, 12, 13, 14) if reaped else (11, 12)
-    return sum(int(fields[i]) for i in used) / os.sysconf("SC_CLK_TCK")
+        return 0.0, 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    user = int(fields[11]) + (int(fields[13]) if reaped else 0)
+    system = int(fields[12]) + (int(fields[14]) if reaped else 0)
+    return user / tick, system / tick
+
+
+def machine_busy() -> float:
+    """Core-seconds the whole machine has spent busy (not idle or waiting for I/O) since boot."""
+    with open("/proc/stat") as fh:
+        fields = [int(x) for x in fh.readline().split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Account:
+    """Where a run's core-seconds went: the whole machine, and this bench's own process."""
+
+    wall: float = 0.0
+    machine: float = 0.0
+    bench: float = 0.0
+
+    @classmethod
+    def measure(cls, work: Callable[[], T]) -> tuple[T, Account]:
+        began, busy, own = time.perf_counter(), machine_busy(), sum(os.times()[:2])
+        result = work()
+        return result, cls(time.perf_counter() - began, machine_busy() - busy, sum(os.times()[:2]) - own)
+
+    def line(self, measured: str, measured_cpu: float) -> str:
+        rest = self.machine - measured_cpu - self.bench
+        return (f"  core-seconds: machine busy {self.machine:.1f} of {self.wall * (os.cpu_count() or 1):.1f} "
+                f"({100 * self.machine / max(self.wall * (os.cpu_count() or 1), 1e-9):.0f} %); {measured} "
+                f"{measured_cpu:.1f}, this bench's process {self.bench:.1f}, the rest (Dovecot, kernel, "
+                f"other) {rest:.1f}")
 
 
 class PeakRss:
@@ -268,6 +309,7 @@ class PeakRss:
 
     def __init__(self, pid: int) -> None:
         self.cpu: dict[int, tuple[str, float]] = {}  # pid: (command, CPU seconds at its last sample)
+        self.system: dict[int, float] = {}  # pid: system (kernel) CPU seconds of those
         self.pid, self.peak_kb, self.peak_procs = pid, 0, 0
         self.peak_file_kb = 0  # the file-backed part of the peak
         self.peak_anon_kb = 0  # the highest sum of anonymous (RSS less file-backed) memory
@@ -280,33 +322,40 @@ class PeakRss:
     def _run(self) -> None:
         while not self._stop.wait(0.05):
             sizes = [(p, rss_kb(p)) for p in tree(self.pid)]
+            names = {}
             for p, _size in sizes:
                 # Named anew each time (a fresh child shows its parent's command line), but an exited
                 # process (no command line left) keeps the last name it had.
-                name = command_of(p)
+                name = names[p] = command_of(p)
                 if name in ("", "?") and p in self.cpu:
                     name = self.cpu[p][0]
-                self.cpu[p] = (name, cpu_seconds(p, reaped=False))
+                user, system = cpu_split(p, reaped=False)
+                self.cpu[p], self.system[p] = (name, user + system), system
             total = sum(size for _p, (size, _f) in sizes)
             file_backed = sum(f for _p, (_size, f) in sizes)
-            ours = sum(size for p, (size, _f) in sizes if command_of(p) != "soffice")
+            ours = sum(size for p, (size, _f) in sizes if names[p] != "soffice")
             self.peak_without_soffice_kb = max(self.peak_without_soffice_kb, ours)
             self.peak_anon_kb = max(self.peak_anon_kb, total - file_backed)
             if total > self.peak_kb:
                 self.peak_kb, self.peak_procs, self.peak_file_kb = total, len(sizes), file_backed
-                self.at_peak = [(command_of(p), size) for p, (size, _f) in sizes if size]
+                self.at_peak = [(names[p], size) for p, (size, _f) in sizes if size]
 
     def stop(self) -> int:
         self._stop.set()
         self._thread.join()
         return self.peak_kb
 
-    def cpu_by_command(self) -> dict[str, tuple[int, float]]:
-        """command: (processes, CPU seconds) over the run (the last 50 ms of each process unseen)."""
-        totals: dict[str, tuple[int, float]] = {}
-        for command, seconds in self.cpu.values():
-            count, total = totals.get(command, (0, 0.0))
-            totals[command] = (count + 1, total + seconds)
+    def cpu_total(self) -> tuple[float, float]:
+        """(CPU seconds, of which system) of every process of the tree over the run."""
+        return sum(seconds for _name, seconds in self.cpu.values()), sum(self.system.values())
+
+    def cpu_by_command(self) -> dict[str, tuple[int, float, float]]:
+        """command: (processes, CPU seconds, of which system) over the run (the last 50 ms of each
+        process unseen)."""
+        totals: dict[str, tuple[int, float, float]] = {}
+        for pid, (command, seconds) in self.cpu.items():
+            count, total, system = totals.get(command, (0, 0.0, 0.0))
+            totals[command] = (count + 1, total + seconds, system + self.system.get(pid, 0.0))
         return totals
 
 
@@ -505,12 +554,14 @@ def main() -> int:
         print(f"loaded {args.messages} messages ({kinds.get('docx', 0)} .docx, {kinds.get('doc', 0)} .doc, "
               f"{kinds.get('auto-reply', 0)} auto-replies; {kinds['bytes'] / 1e6:.0f} MB) "
               f"in {time.perf_counter() - began:.0f} s")
-        floor_s, floor_msgs, floor_files = floor(imap)
+        (floor_s, floor_msgs, floor_files), floor_account = Account.measure(lambda: floor(imap))
         print(f"floor: {floor_msgs} messages, {floor_files} .docx walked with python-docx in {floor_s:.2f} s "
               f"({floor_msgs / floor_s:.1f} msg/s)")
+        print(floor_account.line("the floor (this bench's process)", 0.0))
         config = write_config(tmp, imap, smtp)
         env = {**os.environ, "BENCH_IMAP_PASSWORD": imap.users[USER]}
-        seconds, sampler, output = run_once(config, env, args.profile, args.gil)
+        (seconds, sampler, output), account = Account.measure(
+            lambda: run_once(config, env, args.profile, args.gil))
         peak_kb = sampler.peak_kb
         messages, outgoing = db_counts(tmp)
         pending = outgoing.get("pending", 0) + outgoing.get("sending", 0)
@@ -519,8 +570,12 @@ def main() -> int:
         print(f"  of the peak, file-backed (library and mapped file pages): {sampler.peak_file_kb / 1024:.0f} MB; "
               f"peak of anonymous memory: {sampler.peak_anon_kb / 1024:.0f} MB")
         print(f"  peak RSS without LibreOffice: {sampler.peak_without_soffice_kb / 1024:.0f} MB")
-        print("  CPU: " + ", ".join(f"{name} {seconds:.1f} s ({count} process{'es' if count > 1 else ''})"
-                                    for name, (count, seconds) in sorted(sampler.cpu_by_command().items())))
+        print("  CPU: " + ", ".join(f"{name} {seconds:.1f} s ({count} process{'es' if count > 1 else ''}, "
+                                    f"kernel {system:.1f} s)"
+                                    for name, (count, seconds, system) in sorted(sampler.cpu_by_command().items())))
+        intake_cpu, intake_system = sampler.cpu_total()
+        print(account.line(f"intake and its children (of which kernel {intake_system:.1f})", intake_cpu)
+              + "; this bench's process is the RSS sampler and the SMTP sink")
         print("  at the peak: " + ", ".join(f"{name} {kb / 1024:.0f} MB" for name, kb in sampler.at_peak))
         print(f"  messages {messages}; acknowledgements {outgoing}; received by the SMTP sink: {len(smtp.messages)}; "
               f"still pending after the run: {pending}")
