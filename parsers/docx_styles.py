@@ -167,9 +167,10 @@ class Styles:
                     self.default_para = style_id
                 elif kind == "character":
                     self.default_char = style_id
-        for num_pr in root.iterfind(f"{w('style')}/{w('pPr')}/{w('numPr')}"):
-            style_id = num_pr.getparent().getparent().get(style_id_attr)  # type: ignore[union-attr]
-            if style_id is not None and self._elements.get(style_id) is num_pr.getparent().getparent():
+        for ppr in root.iterfind(f"{w('style')}/{w('pPr')}[{w('numPr')}]"):
+            el = ppr.getparent()
+            style_id = None if el is None else el.get(style_id_attr)
+            if style_id is not None and self._elements.get(style_id) is el:  # the one kept for its id
                 self._listed.append(style_id)
 
     def _style(self, style_id: str) -> Style | None:
