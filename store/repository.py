@@ -90,6 +90,8 @@ _DUE = (select(_OUTGOING.c.id, _OUTGOING.c.kind, _OUTGOING.c.to_address, _OUTGOI
         .order_by(_OUTGOING.c.id).limit(bindparam("limit")))
 _CLAIM = (update(_OUTGOING).where(_OUTGOING.c.id == bindparam("pk"), _OUTGOING.c.state == OutgoingState.PENDING)
           .values(state=OutgoingState.SENDING, next_attempt_at=bindparam("lease_until")))
+# The columns set are the parameters' names (`record`).
+_RECORD_MESSAGE = update(_MESSAGES).where(_MESSAGES.c.id == bindparam("pk"))
 _MARK_AFTER_DONE = update(_ENTRIES).where(
     _ENTRIES.c.mailbox == bindparam("mb"), _ENTRIES.c.folder == bindparam("f"),
     _ENTRIES.c.uidvalidity == bindparam("uv"), _ENTRIES.c.item_key == bindparam("key")).values(after_done=True)
@@ -246,9 +248,6 @@ class Store:
         except StoreError as exc:
             log.info("writing a message's files ahead failed (its ingest will try again): %s", exc)
 
-    def mark_after_done(self, mailbox: str, folder: str, uidvalidity: int, key: str) -> None:
-        self.mark_after_done_many(mailbox, [(folder, uidvalidity, key)])
-
     def mark_after_done_many(self, mailbox: str, items: Iterable[tuple[str, int, str]]) -> None:
         """Record that `after` was applied to these (folder, uidvalidity, key) items, in one transaction."""
         items = list(items)
@@ -260,7 +259,7 @@ class Store:
 
     def entries_awaiting_after(self, mailbox: str) -> list[tuple[str, int, str, dt.datetime]]:
         """(folder, uidvalidity, key, received_at) of stored items whose `after` action was never
-        confirmed: a run stopped between `ingest` and `mark_after_done`."""
+        confirmed: a run stopped between `ingest` and `mark_after_done_many`."""
         with self.db.transaction() as s:
             rows = s.execute(select(MailboxEntry.folder, MailboxEntry.uidvalidity, MailboxEntry.item_key,
                                     Message.received_at)
@@ -510,12 +509,13 @@ class Store:
         placed = self.files.put_many([(a.data, "") for a in record.attachments])
         digests = {a.position: digest for a, (digest, _rel) in zip(record.attachments, placed, strict=True)}
         with self.db.connection() as c:
-            done = c.execute(update(_MESSAGES).where(_MESSAGES.c.id == message_pk).values(
-                state=record.state, processed_at=record.processed_at, error=record.error,
-                from_address=record.from_address, from_name=record.from_name, subject=record.subject,
-                date_header=record.date_header, ignore_reason=record.ignore_reason, unit_id=record.unit_id,
-                match=record.match, campaign_id=record.campaign_id, problems=[p.value for p in record.problems],
-                has_report=record.has_report, has_word_file=record.has_word_file, reference=record.reference))
+            done = c.execute(_RECORD_MESSAGE, {
+                "pk": message_pk, "state": record.state, "processed_at": record.processed_at, "error": record.error,
+                "from_address": record.from_address, "from_name": record.from_name, "subject": record.subject,
+                "date_header": record.date_header, "ignore_reason": record.ignore_reason, "unit_id": record.unit_id,
+                "match": record.match, "campaign_id": record.campaign_id,
+                "problems": [p.value for p in record.problems], "has_report": record.has_report,
+                "has_word_file": record.has_word_file, "reference": record.reference})
             if not done.rowcount:
                 raise KeyError(message_pk)
             ids = {a.position: c.execute(_ADD_ATTACHMENT, {

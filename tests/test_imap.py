@@ -239,6 +239,38 @@ def test_items_read_ahead_but_never_stored_are_fetched_again(dovecot: DovecotSer
 # -- after modes ------------------------------------------------------------------
 
 
+def test_after_is_one_command_per_batch_and_a_failed_one_is_applied_next_round(
+        dovecot: DovecotServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from imapclient import IMAPClient
+    from imapclient.exceptions import IMAPClientError
+
+    uids = [dovecot.append(USER, "INBOX", note(n), NOW) for n in range(5)]
+    cfg = build_config(tmp_path, dovecot, after="flag")
+    calls: list[list[int]] = []
+    real = IMAPClient.add_flags
+
+    def add_flags(client: IMAPClient, messages: list[int], flags: list[bytes], silent: bool = False) -> Any:
+        calls.append(sorted(int(m) for m in messages))
+        if len(calls) == 1:
+            raise IMAPClientError("STORE failed: the connection dropped")  # the first batch's command fails
+        return real(client, messages, flags, silent=silent)
+
+    monkeypatch.setattr(IMAPClient, "add_flags", add_flags)
+    app = make_app(cfg)
+    with pytest.raises(MailboxError):
+        app.run_once()
+    assert calls == [uids]  # all five stored messages in one command
+    assert not any(KEYWORD in flags for flags in flags_by_uid(dovecot).values())
+    assert len(app.store.entries_awaiting_after(app.open_mailbox().identity)) == 5
+    assert count(app, Message) == 5  # stored and processed all the same
+
+    _leftover, fetched, _sent = make_app(cfg).run_once()
+    assert fetched.fetched == 0 and calls[1:] == [uids]
+    assert all(KEYWORD in flags for flags in flags_by_uid(dovecot).values())
+    with app.store.session() as s:
+        assert s.scalars(select(MailboxEntry.after_done)).all() == [True] * 5
+
+
 def test_after_flag_falls_back_to_flagged(dovecot: DovecotServer, tmp_path: Path) -> None:
     uid = dovecot.append(USER, "INBOX", note(1), NOW, flags=[b"\\Seen"])
     cfg = build_config(tmp_path, dovecot, after="flag")

@@ -93,8 +93,9 @@ class Pipeline:
     def _fetch(self, mailbox: Mailbox, lease: str, stop: Callable[[], bool] | None) -> RunCounts:
         self.finish_after(mailbox)
         fetched = new = processed = failed = 0
-        # Bookkeeping a crash may lose without harm is written in batches: an `after` applied
-        # but not marked is applied again, a message lease left behind by a dead holder is taken over.
+        # What a crash may lose without harm is done in batches: the `after` actions (one IMAP
+        # command for the batch) and their marks, and the message leases given back. An `after`
+        # not marked is applied again, a lease left behind by a dead holder is taken over.
         after_done: list[tuple[str, int, str]] = []
         done_leases: list[str] = []
         renewed = time.monotonic()
@@ -128,17 +129,23 @@ class Pipeline:
         return RunCounts(fetched=fetched, new=new, processed=processed, failed=failed)
 
     def _write_batch(self, mailbox: Mailbox, after_done: list[tuple[str, int, str]], done_leases: list[str]) -> None:
-        self.store.mark_after_done_many(mailbox.identity, after_done)
-        self.leases.release(*done_leases)
-        after_done.clear()
-        done_leases.clear()
+        """Apply the queued `after` actions, then record them as done; give the message leases back."""
+        try:
+            mailbox.flush_after()
+            self.store.mark_after_done_many(mailbox.identity, after_done)
+        finally:
+            self.leases.release(*done_leases)
+            after_done.clear()
+            done_leases.clear()
 
     def finish_after(self, mailbox: Mailbox) -> None:
         """Apply `after` to items an earlier run stored but stopped before flagging or moving."""
-        for folder, uidvalidity, key, received_at in self.store.entries_awaiting_after(mailbox.identity):
+        waiting = self.store.entries_awaiting_after(mailbox.identity)
+        for folder, uidvalidity, key, received_at in waiting:
             mailbox.after_stored(MailboxItem(folder=folder, uidvalidity=uidvalidity, key=key,
                                              received_at=received_at, raw=b""))
-            self.store.mark_after_done(mailbox.identity, folder, uidvalidity, key)
+        mailbox.flush_after()
+        self.store.mark_after_done_many(mailbox.identity, [(f, uv, k) for f, uv, k, _at in waiting])
 
     def process_stored(self) -> RunCounts:
         """Process messages stored by an earlier run that stopped before processing them."""

@@ -50,9 +50,13 @@ class Mailbox(Protocol):
         ...
 
     def after_stored(self, item: MailboxItem) -> None:
-        """Apply the configured `after` action; called once the raw is committed, in the order
+        """Queue the configured `after` action; called once the raw is committed, in the order
         the items were yielded. Only then may the folder's state pass the item: a caller may
         read items ahead, and an item yielded but never stored must be yielded again."""
+        ...
+
+    def flush_after(self) -> None:
+        """Apply the `after` actions queued so far; the caller records them as done only after this."""
         ...
 
     @property

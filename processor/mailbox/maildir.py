@@ -82,6 +82,9 @@ class MaildirMailbox:
     def after_stored(self, item: MailboxItem) -> None:
         """A Maildir is never changed: the ledger alone remembers."""
 
+    def flush_after(self) -> None:
+        """Nothing queued: a Maildir is never changed."""
+
     @property
     def idle_supported(self) -> bool:
         """A Maildir announces nothing: the daemon polls it every `poll_every` seconds."""

@@ -56,6 +56,9 @@ class ProgressMailbox:
     def after_stored(self, item: MailboxItem) -> None:
         self.inner.after_stored(item)
 
+    def flush_after(self) -> None:
+        self.inner.flush_after()
+
     def close(self) -> None:
         self.inner.close()
 

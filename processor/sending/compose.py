@@ -147,9 +147,10 @@ def _remember(cache: dict[tuple[str, str], Any], key: tuple[str, str], value: An
 
 
 def template_env() -> Environment:
+    # The templates are installed with the package: no reason to stat them for every mail (auto_reload).
     env = Environment(loader=FileSystemLoader(str(files("intake.templates"))), undefined=StrictUndefined,
                       autoescape=select_autoescape(["html", "html.j2"]), trim_blocks=True, lstrip_blocks=True,
-                      keep_trailing_newline=True)
+                      keep_trailing_newline=True, auto_reload=False)
     env.filters["vn_datetime"] = lambda d: VN_DATETIME.format(d, d, d)
     env.filters["en_datetime"] = lambda d: f"{d:%d %B %Y, %H:%M}".lstrip("0")
     return env
