@@ -308,6 +308,32 @@ def test_outline_json_round_trip(reader: DocumentReader) -> None:
         outline_from_json({"blocks": [{"kind": "paragraph", "text": 5}]})
 
 
+CORPUS_DOCS = sorted((Path(__file__).resolve().parent / "corpus" / "docs").glob("*.docx"))
+
+
+@pytest.mark.parametrize("path", CORPUS_DOCS, ids=lambda p: p.stem)
+def test_json_is_what_asdict_gives_and_reads_back_strictly(path: Path) -> None:
+    import dataclasses
+    import json
+
+    from intake.parsers.model import SectionResult
+    from intake.parsers.section import find_section
+    from intake.parsers.word import parse_docx
+    from intake.processor.documents import from_json_as, to_json
+
+    outline = parse_docx(path.read_bytes())
+    section = find_section(outline, "Đánh giá kết quả học tập, quán triệt Chuyên đề năm 2024")
+    for value in (outline, section):
+        wire = json.loads(json.dumps(to_json(value)))
+        assert wire == json.loads(json.dumps(dataclasses.asdict(value)))
+        assert from_json_as(type(value), wire) == value
+    wire = json.loads(json.dumps(to_json(section)))
+    for broken in ({**wire, "score": "high"}, {**wire, "confidence": "certain"}, {**wire, "candidates": {}},
+                   {**wire, "figures": {**wire["figures"], "members": 1.5}}, [wire]):
+        with pytest.raises((TypeError, ValueError)):
+            from_json_as(SectionResult, broken)
+
+
 # ---------------------------------------------------------------- conversion hygiene
 
 

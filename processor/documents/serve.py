@@ -34,7 +34,6 @@ job's documents as unreadable.
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import pickle
@@ -48,7 +47,7 @@ from intake.parsers.email import parse_email
 from intake.parsers.errors import DocumentError, UnreadableDocument
 from intake.parsers.filetype import classify, is_word_candidate
 from intake.parsers.model import Attachment
-from intake.processor.documents import LIMIT_EXCEEDED, DocumentReader, ReaderLimits
+from intake.processor.documents import LIMIT_EXCEEDED, DocumentReader, ReaderLimits, to_json
 from intake.processor.documents.pool import CampaignQuery, find_sections
 from intake.processor.ingest.mailparse import mail_to_wire
 
@@ -87,9 +86,7 @@ def _one(reader: DocumentReader, att: Attachment, campaigns: tuple[CampaignQuery
     except DocumentError as exc:
         return {"error": type(exc).__name__, "message": str(exc)}
     sections = find_sections(outline, campaigns)
-    # asdict gives JSON-ready values here: str enums, tuples (as lists), numbers, None.
-    return {"outline": dataclasses.asdict(outline),
-            "sections": {key: dataclasses.asdict(value) for key, value in sections.items()}}
+    return {"outline": to_json(outline), "sections": {key: to_json(value) for key, value in sections.items()}}
 
 
 def _email(reader: DocumentReader, raw: bytes, campaigns: tuple[CampaignQuery, ...],
