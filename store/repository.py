@@ -211,7 +211,7 @@ class Store:
     def ingest(self, mailbox: str, folder: str, uidvalidity: int, key: str,
                raw: bytes, received_at: dt.datetime,
                on_new: Callable[[Executor, int], object] | None = None,
-               attachments: Sequence[bytes] = ()) -> Ingested:
+               attachments: Sequence[bytes] = (), known: Callable[[bytes], str | None] | None = None) -> Ingested:
         """Keep the raw bytes and record the item, before anything else happens.
 
         Idempotent by ledger key and by Message-ID + content hash: the same
@@ -219,10 +219,11 @@ class Store:
         `on_new(connection, pk)` runs in the same transaction for a new message
         (the pipeline takes the message's lease there). `attachments`, when
         the caller already has them, are stored with the raw bytes: flushed to
-        disk together, they cost one flush instead of two.
+        disk together, they cost one flush instead of two. `known` gives the
+        SHA-256 of a bytes object already hashed (`keep_files`), or None.
         """
         message_id = message_id_of(raw)
-        digest, rel = self.files.put_many(_message_files(raw, attachments))[0]
+        digest, rel = self.files.put_many(_message_files(raw, attachments), known)[0]
         with self.db.connection() as c:
             existing = c.execute(_FIND_MESSAGE, {"message_id": message_id, "sha256": digest}).scalar()
             new = existing is None
@@ -237,16 +238,18 @@ class Store:
                             "message_pk": existing, "seen_at": utcnow()})
         return Ingested(message_pk=int(existing), new=new)
 
-    def keep_files(self, raw: bytes, attachments: Sequence[bytes]) -> None:
+    def keep_files(self, raw: bytes, attachments: Sequence[bytes]) -> list[str] | None:
         """Write a message's files (raw bytes, attachments) ahead of its `ingest`, which then finds
         them in place: called by the read-ahead's thread, so the writing and flushing overlap the
         pipeline's work. The files are content-addressed and flushed before they get their name, so
-        a message never ingested leaves only files a later ingest of it would write anyway. A failure
-        is logged and left to `ingest`, which tries again and reports it."""
+        a message never ingested leaves only files a later ingest of it would write anyway. Returns
+        their SHA-256s (raw first). A failure is logged and left to `ingest`, which tries again and
+        reports it: None."""
         try:
-            self.files.put_many(_message_files(raw, attachments))
+            return [digest for digest, _rel in self.files.put_many(_message_files(raw, attachments))]
         except StoreError as exc:
             log.info("writing a message's files ahead failed (its ingest will try again): %s", exc)
+            return None
 
     def mark_after_done_many(self, mailbox: str, items: Iterable[tuple[str, int, str]]) -> None:
         """Record that `after` was applied to these (folder, uidvalidity, key) items, in one transaction."""
@@ -502,11 +505,12 @@ class Store:
         return KnownFacts(registered=registered, extensions=extensions, section_choice=choice,
                           earlier_campaign=earlier, acknowledged=acknowledged, recent_to_sender=recent)
 
-    def record(self, message_pk: int, record: MessageRecord, mail: OutgoingMail | None = None) -> None:
+    def record(self, message_pk: int, record: MessageRecord, mail: OutgoingMail | None = None,
+               known: Callable[[bytes], str | None] | None = None) -> None:
         """Write what processing decided about a message, and its acknowledgement, in one transaction.
 
-        The attachments' bytes are stored (content-addressed, fsynced) first."""
-        placed = self.files.put_many([(a.data, "") for a in record.attachments])
+        The attachments' bytes are stored (content-addressed, fsynced) first; `known` as for `ingest`."""
+        placed = self.files.put_many([(a.data, "") for a in record.attachments], known)
         digests = {a.position: digest for a, (digest, _rel) in zip(record.attachments, placed, strict=True)}
         with self.db.connection() as c:
             done = c.execute(_RECORD_MESSAGE, {

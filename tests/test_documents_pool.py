@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import email.policy
+import hashlib
 import os
 import signal
 import threading
@@ -223,6 +224,28 @@ def test_read_ahead_hands_each_message_read_to_on_read_from_the_pool_thread(tmp_
     assert sorted(raw for raw, _p, _t in seen) == sorted(item.raw for item in items)
     assert all(parsed == parse_email(raw) for raw, parsed, _t in seen)
     assert threading.main_thread().name not in {name for _r, _p, name in seen}
+
+
+def test_digests_on_read_computed_are_given_for_those_very_objects_only(tmp_path: Path) -> None:
+    items = [Item(mail(n, (f"bc{n}.docx", make_docx("I. A", f"x{n}")))) for n in range(3)]
+
+    def sha(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()
+
+    with DocumentPool(reader(tmp_path), workers=1) as pool:
+        ahead = ReadAhead(pool, CAMPAIGNS,
+                          on_read=lambda raw, parsed: [sha(raw), *(sha(a.data) for a in parsed.attachments)])
+        for item in ahead.ahead(items):
+            parsed = ahead.parsed(item.raw)
+            assert parsed is not None
+            deadline = time.monotonic() + 30  # on_read runs in the pool's thread, maybe a little later
+            while ahead.digest_of(item.raw) is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert ahead.digest_of(item.raw) == sha(item.raw)
+            assert ahead.digest_of(parsed.attachments[0].data) == sha(parsed.attachments[0].data)
+            assert ahead.digest_of(bytes(bytearray(item.raw))) is None  # equal bytes, another object
+            assert all(ahead.digest_of(other.raw) is None for other in items if other is not item)
+    assert ahead.digest_of(items[-1].raw) is None  # the round is over
 
 
 def test_read_ahead_holds_no_more_raw_bytes_than_its_bound(tmp_path: Path) -> None:

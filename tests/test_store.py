@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import intake.store.files as files_module
 from intake.parsers.errors import StoreError
 from intake.store.models import Message, MessageState
 from intake.store.repository import CampaignRecord, RosterUnit, Store
@@ -44,13 +45,22 @@ def test_ingest_is_idempotent_by_mailbox_key_and_by_identity(store_url: str, tmp
     store.close()
 
 
-def test_files_kept_ahead_are_found_in_place_by_ingest(store_url: str, tmp_path: Path) -> None:
+def test_files_kept_ahead_are_found_in_place_by_ingest(store_url: str, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     store = make_store(store_url, tmp_path)
     attachment = bytes(range(256)) * 40
-    store.keep_files(RAW, [attachment])
+    digests = store.keep_files(RAW, [attachment])
+    assert digests == [hashlib.sha256(RAW).hexdigest(), hashlib.sha256(attachment).hexdigest()]
     files = sorted(p for p in (tmp_path / "files").rglob("*") if p.is_file())
     kept = {p: p.stat().st_ino for p in files}
-    got = store.ingest("imap:x", "INBOX", 7, "1", RAW, T0, attachments=[attachment])
+    hashed: list[bytes] = []
+    monkeypatch.setattr(files_module, "sha256_hex", lambda data: hashed.append(data) or "0" * 64)
+
+    def known(data: bytes) -> str | None:  # what the read-ahead answers: only for these very objects
+        return dict(zip(map(id, (RAW, attachment)), digests or [], strict=True)).get(id(data))
+
+    got = store.ingest("imap:x", "INBOX", 7, "1", RAW, T0, attachments=[attachment], known=known)
+    assert hashed == []  # both digests came from keep_files
     assert got.new and len(files) == 2 and store.raw_of(got.message_pk)[1] == RAW
     # Neither file was written again: the same inodes (a rewrite renames a new file over the old).
     assert {p: p.stat().st_ino for p in files} == kept
@@ -66,7 +76,7 @@ def test_files_that_cannot_be_kept_ahead_are_left_to_ingest_which_reports_it(
     blocker.parent.mkdir(parents=True, exist_ok=True)
     blocker.write_bytes(b"a file where the folder should be")
     with caplog.at_level(logging.INFO, logger="intake.store.repository"):
-        store.keep_files(raw, [])  # logged, not raised: the read-ahead thread goes on
+        assert store.keep_files(raw, []) is None  # logged, not raised: the read-ahead thread goes on
     assert "its ingest will try again" in caplog.text
     with pytest.raises(StoreError, match="cannot write"):
         store.ingest("imap:x", "INBOX", 7, "2", raw, T0)

@@ -112,6 +112,8 @@ class Sections(Protocol):
 
     def parsed(self, raw: bytes) -> ParsedEmail | None: ...
 
+    def digest_of(self, data: bytes) -> str | None: ...
+
     def read(self, att: Attachment) -> Outline: ...
 
     def sections(self, outline: Outline, campaigns: Sequence[CampaignQuery]) -> dict[str, SectionResult]: ...
@@ -131,6 +133,9 @@ class Inline:
         return iter(items)
 
     def parsed(self, raw: bytes) -> ParsedEmail | None:
+        return None
+
+    def digest_of(self, data: bytes) -> str | None:
         return None
 
     def read(self, att: Attachment) -> Outline:
@@ -462,12 +467,35 @@ def _email_outcomes(reply: dict[str, Any], blob: bytes) -> MailOutcome:
 # ---------------------------------------------------------------- read-ahead
 
 
-def _hand_over(done: Future[MailOutcome], raw: bytes, on_read: Callable[[bytes, ParsedEmail], object]) -> None:
+class _Kept:
+    """What `on_read` did with one message read ahead: the SHA-256 of each of its bytes objects
+    (the raw message, then each attachment's data), when it has run and hashed them."""
+
+    def __init__(self) -> None:
+        self.digests: list[tuple[bytes, str]] = []
+
+    def digest_of(self, data: bytes) -> str | None:
+        for kept, digest in self.digests:  # a handful: the raw bytes and the attachments
+            if kept is data:
+                return digest
+        return None
+
+
+def _hand_over(done: Future[MailOutcome], raw: bytes, on_read: OnRead, kept: _Kept) -> None:
     if done.cancelled() or done.exception() is not None:
         return
     outcome = done.result()
-    if outcome.parsed is not None:
-        on_read(raw, outcome.parsed)
+    if outcome.parsed is None:
+        return
+    digests = on_read(raw, outcome.parsed)
+    objects = [raw, *(a.data for a in outcome.parsed.attachments)]
+    if digests is not None and len(digests) == len(objects):
+        kept.digests = list(zip(objects, digests, strict=True))
+
+
+# Runs in the pool's thread as each message read ahead comes back: returns the SHA-256s of the
+# raw bytes and of each attachment when it hashed them (writing the files does), else None.
+OnRead = Callable[[bytes, ParsedEmail], "list[str] | None"]
 
 
 READ_AHEAD_PER_WORKER = 12        # messages queued per worker: enough to cover a mailbox batch's fetch
@@ -489,9 +517,10 @@ class ReadAhead:
 
     def __init__(self, pool: DocumentPool, campaigns: Sequence[CampaignQuery], window: int | None = None,
                  max_mail_bytes: int | None = None, window_bytes: int = READ_AHEAD_BYTES,
-                 on_read: Callable[[bytes, ParsedEmail], object] | None = None) -> None:
+                 on_read: OnRead | None = None) -> None:
         """`on_read(raw, parsed)` runs in the pool's thread as each message read ahead comes back:
-        work on it that need not wait for the pipeline (writing its files) overlaps the pipeline's."""
+        work on it that need not wait for the pipeline (writing its files) overlaps the pipeline's.
+        The digests it returns are `digest_of`'s answers while the message is the current one."""
         self.pool = pool
         self.on_read = on_read
         self.campaigns = tuple(campaigns)
@@ -500,10 +529,11 @@ class ReadAhead:
         self.max_mail_bytes = max_mail_bytes
         self._raw: bytes | None = None
         self._current: Future[MailOutcome] | None = None
+        self._kept = _Kept()
         self._found: dict[int, tuple[Outline, dict[str, SectionResult]]] = {}
 
     def ahead(self, items: Iterable[Any]) -> Iterator[Any]:
-        pending: collections.deque[tuple[Any, Future[MailOutcome] | None]] = collections.deque()
+        pending: collections.deque[tuple[Any, Future[MailOutcome] | None, _Kept]] = collections.deque()
         source = iter(items)
         exhausted = False
         in_flight = 0  # raw bytes of the pending items
@@ -515,28 +545,33 @@ class ReadAhead:
                     if item is None:
                         exhausted = True
                         break
-                    pending.append((item, self._submit(item.raw)))
+                    kept = _Kept()
+                    pending.append((item, self._submit(item.raw, kept), kept))
                     in_flight += len(item.raw)
                 if not pending:
                     return
-                item, future = pending.popleft()
+                item, future, kept = pending.popleft()
                 in_flight -= len(item.raw)
-                self._raw, self._current, self._found = item.raw, future, {}
+                self._raw, self._current, self._kept, self._found = item.raw, future, kept, {}
                 yield item
         finally:
-            self._raw, self._current, self._found = None, None, {}
-            for _item, left in pending:
+            self._raw, self._current, self._kept, self._found = None, None, _Kept(), {}
+            for _item, left, _kept in pending:
                 if left is not None:
                     left.cancel()
 
-    def _submit(self, raw: bytes) -> Future[MailOutcome] | None:
+    def _submit(self, raw: bytes, kept: _Kept) -> Future[MailOutcome] | None:
         if self.max_mail_bytes is not None and len(raw) > self.max_mail_bytes:
             return None
         future = self.pool.submit_email(raw, self.campaigns)
         if self.on_read is not None:
             on_read = self.on_read
-            future.add_done_callback(lambda done: _hand_over(done, raw, on_read))
+            future.add_done_callback(lambda done: _hand_over(done, raw, on_read, kept))
         return future
+
+    def digest_of(self, data: bytes) -> str | None:
+        """The SHA-256 `on_read` computed of this very bytes object of the current message, or None."""
+        return self._kept.digest_of(data)
 
     def parsed(self, raw: bytes) -> ParsedEmail | None:
         """The email as the worker parsed it, when `raw` is the current item's; else None."""
@@ -568,7 +603,7 @@ class ReadAhead:
         outcome = self._outcome()
         if outcome is None:
             return None
-        found = outcome.documents.get(hashlib.sha256(att.data).hexdigest())
+        found = outcome.documents.get(self.digest_of(att.data) or hashlib.sha256(att.data).hexdigest())
         if found is not None and found.error is not None and str(found.error) == LIMIT_EXCEEDED:
             return None  # read it alone, under its own limits, so that the blame is exact
         return found

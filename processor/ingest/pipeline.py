@@ -105,7 +105,8 @@ class Pipeline:
                 early = self.documents.parsed(item.raw)  # a worker's, when it read the message ahead
                 got = self.store.ingest(mailbox.identity, item.folder, item.uidvalidity, item.key,
                                         item.raw, item.received_at, on_new=self.leases.take_message,
-                                        attachments=[a.data for a in early.attachments] if early else ())
+                                        attachments=[a.data for a in early.attachments] if early else (),
+                                        known=self.documents.digest_of)
                 mailbox.after_stored(item)
                 after_done.append((item.folder, item.uidvalidity, item.key))
                 if got.new:
@@ -211,7 +212,7 @@ class Pipeline:
                  for cid, section in self.documents.sections(r.outline, self.campaign_queries).items()}
         verdict = decide(message_pk, received_at, parsed, reads, self.rules, facts, now, found)
         mail = compose_ack(self.env, verdict.ack, self.cfg.sending, now) if verdict.ack is not None else None
-        self.store.record(message_pk, verdict.record, mail)
+        self.store.record(message_pk, verdict.record, mail, known=self.documents.digest_of)
         if facts.acknowledged:
             return None  # the acknowledgement's state is the earlier one's, in the store
         return summary_of(verdict.record, received_at, mail.state.value if mail is not None else None)
