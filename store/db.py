@@ -2,12 +2,22 @@
 
 SQLite follows the dialect docs' recipe for writers under contention: the
 driver's own transaction handling off, `BEGIN IMMEDIATE` on every begin, WAL,
-and a busy timeout on every connection.
+and a busy timeout on every connection. Two refinements for a process with
+several threads (the pipeline, the sender alongside it, the read-ahead):
+
+- its own writers take turns on a lock in the process before they ask SQLite
+  for the write lock. SQLite's busy handler polls in sleeps of 1, 2, 5, 10 ...
+  50 ms; a backlog's two threads spent a tenth and a quarter of their time in
+  those sleeps, for locks held well under a millisecond. The busy timeout is
+  still what another process (a second daemon, `intake` commands) waits on.
+- `reading()` begins a deferred transaction: in WAL a reader takes no write
+  lock, so it neither waits for a writer nor holds one up.
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +69,10 @@ def _sqlite_recipe(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+
+
+READ_ONLY = "intake_read_only"  # execution option: the transaction only reads (a deferred BEGIN)
 
 
 def dialect_of(executor: Executor) -> Dialect:
@@ -97,26 +110,41 @@ class Database:
             create_current(self.engine)
         require_current(self.engine, where)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._reader = self.engine.execution_options(**{READ_ONLY: True})
+        # SQLite's writers in this process take turns here (see the module's docstring).
+        self._turns: AbstractContextManager[Any] = (
+            threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext())
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One short transaction: committed on success, rolled back on error."""
-        session = self._sessions()
-        try:
-            with session.begin():
-                yield session
-        except SQLAlchemyError as exc:
-            raise StoreError(f"database error: {exc}") from exc
-        finally:
-            session.close()
+        with self._turns:
+            session = self._sessions()
+            try:
+                with session.begin():
+                    yield session
+            except SQLAlchemyError as exc:
+                raise StoreError(f"database error: {exc}") from exc
+            finally:
+                session.close()
 
     @contextmanager
     def connection(self) -> Iterator[Connection]:
         """One short transaction on a Core connection, for the per-message path: the same
         commit and rollback as `transaction()`, without the ORM's session and unit of work
         (a third of the cost per statement)."""
+        with self._turns:
+            try:
+                with self.engine.begin() as conn:
+                    yield conn
+            except SQLAlchemyError as exc:
+                raise StoreError(f"database error: {exc}") from exc
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A transaction that only reads: a consistent snapshot that waits for no writer."""
         try:
-            with self.engine.begin() as conn:
+            with self._reader.begin() as conn:
                 yield conn
         except SQLAlchemyError as exc:
             raise StoreError(f"database error: {exc}") from exc

@@ -428,7 +428,7 @@ class Store:
     def pending_outgoing(self, now: dt.datetime, limit: int = 100, after_id: int = 0) -> list[PendingMail]:
         """Due pending rows in id order, at most `limit`, those with an id above `after_id`
         (page through them by passing the last id seen)."""
-        with self.db.connection() as c:
+        with self.db.reading() as c:
             rows = c.execute(_DUE, {"now": now, "after_id": after_id, "limit": limit}).all()
         return [PendingMail(id=r.id, kind=r.kind, to_address=r.to_address, raw=r.raw, attempts=r.attempts,
                             created_at=r.created_at) for r in rows]
@@ -492,7 +492,7 @@ class Store:
 
     def known_facts(self, message_pk: int, sender: str, since: dt.datetime) -> KnownFacts:
         """What deciding about message `message_pk` from `sender` needs to know, in one read."""
-        with self.db.connection() as c:
+        with self.db.reading() as c:
             registered = {a: u for a, u in c.execute(_REGISTERED).all()}
             extensions: dict[tuple[str, str], dt.datetime] = {}
             for unit_id, campaign_id, until in c.execute(_EXTENSIONS).all():

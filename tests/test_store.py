@@ -109,3 +109,37 @@ def test_folder_state_and_ledger(store_url: str, tmp_path: Path) -> None:
     store.record_seen("imap:x", "INBOX", 5, "11")
     assert store.seen_keys("imap:x", "INBOX", 5) == {"11"}
     store.close()
+
+
+def test_reads_wait_for_no_writer_and_writers_in_one_process_take_turns(store_url: str, tmp_path: Path) -> None:
+    import threading
+
+    store = make_store(store_url, tmp_path)
+    pk = store.ingest("imap:x", "INBOX", 7, "1", RAW, T0).message_pk
+    writing, release = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def writer(name: str, hold: bool) -> None:
+        with store.db.connection() as c:
+            order.append(f"{name} in")
+            c.exec_driver_sql("UPDATE messages SET error = 'x' WHERE id = %d" % pk)
+            if hold:
+                writing.set()
+                release.wait(30)
+            order.append(f"{name} out")
+
+    first = threading.Thread(target=writer, args=("first", True))
+    first.start()
+    assert writing.wait(30)
+    facts: list[object] = []
+    reader = threading.Thread(target=lambda: facts.append(store.known_facts(pk, "a@b.vn", T0)))
+    reader.start()
+    reader.join(20)  # a reader that waited for the writer would still be waiting (its timeout is 30 s)
+    assert not reader.is_alive() and len(facts) == 1
+    second = threading.Thread(target=writer, args=("second", False))
+    second.start()
+    release.set()
+    for thread in (first, second):
+        thread.join(30)
+    assert order == ["first in", "first out", "second in", "second out"]
+    store.close()
