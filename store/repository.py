@@ -10,8 +10,8 @@ import email
 import email.policy
 import functools
 import logging
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from intake.parsers.email import message_id_of
 from intake.parsers.errors import StoreError
 from intake.parsers.model import Attachment
-from intake.store.db import Database, Executor, dialect_of
+from intake.store.db import Database, Executor, Transaction, dialect_of
 from intake.store.files import FileStore
 from intake.store.models import (
     AttachmentRow,
@@ -210,7 +210,7 @@ class Store:
 
     def ingest(self, mailbox: str, folder: str, uidvalidity: int, key: str,
                raw: bytes, received_at: dt.datetime,
-               on_new: Callable[[Executor, int], object] | None = None,
+               on_new: Callable[[Transaction, int], object] | None = None,
                attachments: Sequence[bytes] = (), known: Callable[[bytes], str | None] | None = None) -> Ingested:
         """Keep the raw bytes and record the item, before anything else happens.
 
@@ -490,9 +490,11 @@ class Store:
 
     # -- recording a decision ----------------------------------------------------------
 
-    def known_facts(self, message_pk: int, sender: str, since: dt.datetime) -> KnownFacts:
-        """What deciding about message `message_pk` from `sender` needs to know, in one read."""
-        with self.db.reading() as c:
+    def known_facts(self, message_pk: int, sender: str, since: dt.datetime,
+                    within: Transaction | None = None) -> KnownFacts:
+        """What deciding about message `message_pk` from `sender` needs to know, in one read
+        (in the transaction `within` when given, e.g. the one that is storing the message)."""
+        with _inside(within) if within is not None else self.db.reading() as c:
             registered = {a: u for a, u in c.execute(_REGISTERED).all()}
             extensions: dict[tuple[str, str], dt.datetime] = {}
             for unit_id, campaign_id, until in c.execute(_EXTENSIONS).all():
@@ -506,13 +508,14 @@ class Store:
                           earlier_campaign=earlier, acknowledged=acknowledged, recent_to_sender=recent)
 
     def record(self, message_pk: int, record: MessageRecord, mail: OutgoingMail | None = None,
-               known: Callable[[bytes], str | None] | None = None) -> None:
-        """Write what processing decided about a message, and its acknowledgement, in one transaction.
+               known: Callable[[bytes], str | None] | None = None, within: Transaction | None = None) -> None:
+        """Write what processing decided about a message, and its acknowledgement, in one transaction
+        (`within`, when given, is the one that is storing the message: it commits both).
 
         The attachments' bytes are stored (content-addressed, fsynced) first; `known` as for `ingest`."""
         placed = self.files.put_many([(a.data, "") for a in record.attachments], known)
         digests = {a.position: digest for a, (digest, _rel) in zip(record.attachments, placed, strict=True)}
-        with self.db.connection() as c:
+        with _inside(within) if within is not None else self.db.connection() as c:
             done = c.execute(_RECORD_MESSAGE, {
                 "pk": message_pk, "state": record.state, "processed_at": record.processed_at, "error": record.error,
                 "from_address": record.from_address, "from_name": record.from_name, "subject": record.subject,
@@ -537,6 +540,12 @@ class Store:
                     "candidates": [candidate_json(x) for x in section.candidates], "chosen_by": section.chosen_by})
             if mail is not None:
                 _queue(c, mail)
+
+
+@contextmanager
+def _inside(connection: Transaction) -> Iterator[Transaction]:
+    """A transaction already open, used as it is: its owner commits or rolls back."""
+    yield connection
 
 
 def _message_files(raw: bytes, attachments: Sequence[bytes]) -> list[tuple[bytes, str]]:

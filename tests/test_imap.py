@@ -1,6 +1,7 @@
 """The IMAP mailbox and the daemon against a real, private Dovecot (tests/servers/dovecot.py)."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email.utils
 import logging
@@ -269,6 +270,42 @@ def test_after_is_one_command_per_batch_and_a_failed_one_is_applied_next_round(
     assert all(KEYWORD in flags for flags in flags_by_uid(dovecot).values())
     with app.store.session() as s:
         assert s.scalars(select(MailboxEntry.after_done)).all() == [True] * 5
+
+
+def test_a_message_whose_deciding_fails_is_stored_alone_and_recorded_as_failed(
+        dovecot: DovecotServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from intake.processor.ingest import pipeline
+    from intake.store.repository import Store
+
+    uids = [dovecot.append(USER, "INBOX", note(n), NOW) for n in range(3)]
+    real_compose, real_ingest = pipeline.compose_ack, Store.ingest
+    ingests: list[str] = []
+
+    def compose_ack(env: Any, plan: Any, *args: Any) -> Any:
+        if "số 1" in plan.subject:
+            raise RuntimeError("template broke on this one")
+        return real_compose(env, plan, *args)
+
+    def ingest(store: Store, *args: Any, **kwargs: Any) -> Any:
+        ingests.append(args[3])  # the item's key: its UID
+        return real_ingest(store, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "compose_ack", compose_ack)
+    monkeypatch.setattr(Store, "ingest", ingest)
+    # Document workers read each message ahead: their parse is what lets it be decided as it is stored.
+    app = make_app(dataclasses.replace(build_config(tmp_path, dovecot), isolate_parsing=True))
+    try:
+        _leftover, fetched, sent = app.run_once()
+    finally:
+        app.close()
+    assert (fetched.new, fetched.processed, fetched.failed, sent.sent) == (3, 2, 1, 2)
+    # Decided in the transaction that stored it, except the one that failed: rolled back, stored alone.
+    assert ingests == [str(uids[0]), str(uids[1]), str(uids[1]), str(uids[2])]
+    with app.store.session() as s:
+        rows = s.execute(select(Message.state, Message.error).order_by(Message.id)).all()
+    assert [str(state) for state, _error in rows] == ["processed", "failed", "processed"]
+    assert "template broke on this one" in (rows[1][1] or "")
+    assert all(KEYWORD in flags for flags in flags_by_uid(dovecot).values())
 
 
 def test_after_flag_falls_back_to_flagged(dovecot: DovecotServer, tmp_path: Path) -> None:

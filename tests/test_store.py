@@ -122,7 +122,7 @@ def test_reads_wait_for_no_writer_and_writers_in_one_process_take_turns(store_ur
     def writer(name: str, hold: bool) -> None:
         with store.db.connection() as c:
             order.append(f"{name} in")
-            c.exec_driver_sql("UPDATE messages SET error = 'x' WHERE id = %d" % pk)
+            c.exec_driver_sql(f"UPDATE messages SET error = 'x' WHERE id = {int(pk)}")
             if hold:
                 writing.set()
                 release.wait(30)

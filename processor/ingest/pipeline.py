@@ -2,10 +2,13 @@
 
 The deciding is `decide.decide` (pure); this module does the I/O around it.
 
-Each message is stored (raw bytes committed) before anything else happens to
-it; processing then writes every result, including the acknowledgement to
-send, in one transaction, so a crash at any point leaves the message either
-stored-unprocessed (processed again on the next run) or fully recorded.
+Each message's files (raw bytes, attachments) are on disk before its row is
+written. A message a document worker read ahead is decided while it is
+stored, and its row, every result and the acknowledgement to send are
+committed in one transaction; any other message is stored (committed) first
+and processed after, in a transaction of its own. A crash at any point
+leaves a message either not stored (fetched again: no ledger entry, no
+`after`), stored-unprocessed (processed on the next run) or fully recorded.
 """
 from __future__ import annotations
 
@@ -34,9 +37,10 @@ from intake.processor.mailbox import Mailbox, MailboxItem
 from intake.processor.ops.logs import log_message
 from intake.processor.sending.acknowledge import compose_ack
 from intake.processor.sending.compose import template_env
+from intake.store.db import Transaction
 from intake.store.kinds import MessageState
 from intake.store.leases import MAILBOX_TTL, MESSAGE_TTL, Leases, message_lease
-from intake.store.repository import Store
+from intake.store.repository import Ingested, Store
 from intake.store.summary import MessageSummary, summary_of
 
 log = logging.getLogger(__name__)
@@ -102,16 +106,12 @@ class Pipeline:
         try:
             for item in self.documents.ahead(mailbox.fetch_new(self.store)):
                 fetched += 1
-                early = self.documents.parsed(item.raw)  # a worker's, when it read the message ahead
-                got = self.store.ingest(mailbox.identity, item.folder, item.uidvalidity, item.key,
-                                        item.raw, item.received_at, on_new=self.leases.take_message,
-                                        attachments=[a.data for a in early.attachments] if early else (),
-                                        known=self.documents.digest_of)
+                got, decided = self._store(mailbox, item)
                 mailbox.after_stored(item)
                 after_done.append((item.folder, item.uidvalidity, item.key))
                 if got.new:
                     new += 1
-                    ok = self._process_leased(got.message_pk, (item.received_at, item.raw))
+                    ok = decided or self._process_leased(got.message_pk, (item.received_at, item.raw))
                     done_leases.append(message_lease(got.message_pk))
                     processed += ok
                     failed += not ok
@@ -128,6 +128,36 @@ class Pipeline:
         finally:
             self._write_batch(mailbox, after_done, done_leases)
         return RunCounts(fetched=fetched, new=new, processed=processed, failed=failed)
+
+    def _store(self, mailbox: Mailbox, item: MailboxItem) -> tuple[Ingested, bool]:
+        """Store the item. A new message a worker read ahead is also decided and recorded in the
+        transaction that stores it (True): one commit instead of two, and a crash before it leaves
+        nothing but files, the message being fetched again. When deciding fails, nothing of it is
+        committed: the message is stored alone and processed apart, which records the failure."""
+        early = self.documents.parsed(item.raw)  # a worker's, when it read the message ahead
+        attachments = [a.data for a in early.attachments] if early else ()
+        if early is not None:
+            summaries: list[MessageSummary | None] = []
+
+            def decide_now(c: Transaction, pk: int) -> None:
+                self.leases.take_message(c, pk)
+                summaries.append(self._process(pk, (item.received_at, item.raw), within=c))
+            try:
+                got = self.store.ingest(mailbox.identity, item.folder, item.uidvalidity, item.key, item.raw,
+                                        item.received_at, on_new=decide_now, attachments=attachments,
+                                        known=self.documents.digest_of)
+            except StoreError:
+                raise
+            except Exception:  # noqa: BLE001 - rolled back; the message is stored and processed apart below
+                log.info("deciding message UID %s with its storing failed: storing it alone", item.key)
+            else:
+                if got.new:
+                    log_message(self.store, got.message_pk, self.cfg, summaries[0])
+                return got, got.new
+        got = self.store.ingest(mailbox.identity, item.folder, item.uidvalidity, item.key, item.raw,
+                                item.received_at, on_new=self.leases.take_message, attachments=attachments,
+                                known=self.documents.digest_of)
+        return got, False
 
     def _write_batch(self, mailbox: Mailbox, after_done: list[tuple[str, int, str]], done_leases: list[str]) -> None:
         """Apply the queued `after` actions, then record them as done; give the message leases back."""
@@ -192,8 +222,10 @@ class Pipeline:
         log_message(self.store, message_pk, self.cfg, summary)
         return True
 
-    def _process(self, message_pk: int, stored: tuple[dt.datetime, bytes] | None) -> MessageSummary | None:
-        """Decide about one message and record it; the summary for the log (None: read it from the store)."""
+    def _process(self, message_pk: int, stored: tuple[dt.datetime, bytes] | None,
+                 within: Transaction | None = None) -> MessageSummary | None:
+        """Decide about one message and record it; the summary for the log (None: read it from the store).
+        `within`: the transaction storing the message, which records the decision too."""
         received_at, raw = stored if stored is not None else self.store.raw_of(message_pk)
         try:
             # Parsed by the worker that read the message ahead, else here (under the mail limits).
@@ -207,12 +239,13 @@ class Pipeline:
             parse = self.rules.policy.never_acknowledge(parsed) is None
             reads = [self._read(i, att, parse=parse) for i, att in enumerate(parsed.attachments)]
         now = self.clock()
-        facts = self.store.known_facts(message_pk, parsed.from_address if parsed else "", now - RATE_WINDOW)
+        facts = self.store.known_facts(message_pk, parsed.from_address if parsed else "", now - RATE_WINDOW,
+                                       within=within)
         found = {(r.position, cid): section for r in reads if r.outline is not None
                  for cid, section in self.documents.sections(r.outline, self.campaign_queries).items()}
         verdict = decide(message_pk, received_at, parsed, reads, self.rules, facts, now, found)
         mail = compose_ack(self.env, verdict.ack, self.cfg.sending, now) if verdict.ack is not None else None
-        self.store.record(message_pk, verdict.record, mail, known=self.documents.digest_of)
+        self.store.record(message_pk, verdict.record, mail, known=self.documents.digest_of, within=within)
         if facts.acknowledged:
             return None  # the acknowledgement's state is the earlier one's, in the store
         return summary_of(verdict.record, received_at, mail.state.value if mail is not None else None)
