@@ -214,14 +214,20 @@ def floor(server: DovecotServer) -> tuple[float, int, int]:
 
 def tree(pid: int) -> list[int]:
     """`pid` and every descendant, from /proc."""
-    found, todo = [], [pid]
+    return list(tree_parents(pid))
+
+
+def tree_parents(pid: int) -> dict[int, int | None]:
+    """`pid` and every descendant, each with its parent (None for `pid`), from /proc."""
+    found: dict[int, int | None] = {}
+    todo: list[tuple[int, int | None]] = [(pid, None)]
     while todo:
-        current = todo.pop()
-        found.append(current)
+        current, parent = todo.pop()
+        found[current] = parent
         try:
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children") as fh:
-                    todo.extend(int(c) for c in fh.read().split())
+                    todo.extend((int(c), current) for c in fh.read().split())
         except OSError:
             continue
     return found
@@ -242,13 +248,20 @@ def rss_kb(pid: int) -> tuple[int, int]:
     return rss, file_backed
 
 
-def command_of(pid: int) -> str:
+def command_line(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as fh:
             words = fh.read().split(b"\0")
     except OSError:
         return "?"
-    text = " ".join(w.decode("utf-8", "replace") for w in words if w)
+    return " ".join(w.decode("utf-8", "replace") for w in words if w)
+
+
+def command_of(pid: int, text: str | None = None) -> str:
+    """The kind of process `pid` is (of its command line `text`, when read already)."""
+    text = command_line(pid) if text is None else text
+    if text == "?":
+        return text
     for short in ("py-spy", "documents.worker", "mail_worker", "soffice", "intake"):
         if short in text:
             return short
@@ -321,12 +334,17 @@ class PeakRss:
 
     def _run(self) -> None:
         while not self._stop.wait(0.05):
-            sizes = [(p, rss_kb(p)) for p in tree(self.pid)]
-            names = {}
+            parents = tree_parents(self.pid)
+            lines = {p: command_line(p) for p in parents}
+            names = {p: command_of(p, line) for p, line in lines.items()}
+            # A child forked but not yet exec'd (starting a worker or LibreOffice) shows its parent's
+            # command line and RSS: its pages are the parent's, shared, and counted once.
+            sizes = [(p, rss_kb(p) if parent is None or lines[p] != lines.get(parent) else (0, 0))
+                     for p, parent in parents.items()]
             for p, _size in sizes:
                 # Named anew each time (a fresh child shows its parent's command line), but an exited
                 # process (no command line left) keeps the last name it had.
-                name = names[p] = command_of(p)
+                name = names[p]
                 if name in ("", "?") and p in self.cpu:
                     name = self.cpu[p][0]
                 user, system = cpu_split(p, reaped=False)
