@@ -148,8 +148,9 @@ class Pipeline:
                                         known=self.documents.digest_of)
             except StoreError:
                 raise
-            except Exception:  # noqa: BLE001 - rolled back; the message is stored and processed apart below
-                log.info("deciding message UID %s with its storing failed: storing it alone", item.key)
+            except Exception as exc:  # noqa: BLE001 - rolled back; stored and processed apart below, which logs it
+                log.info("deciding item %s while storing it failed (%s): storing it alone", item.key,
+                         type(exc).__name__)
             else:
                 if got.new:
                     log_message(self.store, got.message_pk, self.cfg, summaries[0])
