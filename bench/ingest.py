@@ -309,12 +309,14 @@ class Account:
         result = work()
         return result, cls(time.perf_counter() - began, machine_busy() - busy, sum(os.times()[:2]) - own)
 
-    def line(self, measured: str, measured_cpu: float) -> str:
+    def line(self, measured: str | None = None, measured_cpu: float = 0.0) -> str:
+        """The account; `measured` names processes other than this one and their CPU seconds."""
+        capacity = self.wall * (os.cpu_count() or 1)
         rest = self.machine - measured_cpu - self.bench
-        return (f"  core-seconds: machine busy {self.machine:.1f} of {self.wall * (os.cpu_count() or 1):.1f} "
-                f"({100 * self.machine / max(self.wall * (os.cpu_count() or 1), 1e-9):.0f} %); {measured} "
-                f"{measured_cpu:.1f}, this bench's process {self.bench:.1f}, the rest (Dovecot, kernel, "
-                f"other) {rest:.1f}")
+        others = f"{measured} {measured_cpu:.1f}, " if measured else ""
+        return (f"  core-seconds: machine busy {self.machine:.1f} of {capacity:.1f} "
+                f"({100 * self.machine / max(capacity, 1e-9):.0f} %); {others}this bench's process "
+                f"{self.bench:.1f}, the rest (Dovecot, kernel, other) {rest:.1f}")
 
 
 class PeakRss:
@@ -575,7 +577,7 @@ def main() -> int:
         (floor_s, floor_msgs, floor_files), floor_account = Account.measure(lambda: floor(imap))
         print(f"floor: {floor_msgs} messages, {floor_files} .docx walked with python-docx in {floor_s:.2f} s "
               f"({floor_msgs / floor_s:.1f} msg/s)")
-        print(floor_account.line("the floor (this bench's process)", 0.0))
+        print(floor_account.line() + " (the floor runs in this bench's process)")
         config = write_config(tmp, imap, smtp)
         env = {**os.environ, "BENCH_IMAP_PASSWORD": imap.users[USER]}
         (seconds, sampler, output), account = Account.measure(

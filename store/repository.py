@@ -10,8 +10,8 @@ import email
 import email.policy
 import functools
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -494,7 +494,7 @@ class Store:
                     within: Transaction | None = None) -> KnownFacts:
         """What deciding about message `message_pk` from `sender` needs to know, in one read
         (in the transaction `within` when given, e.g. the one that is storing the message)."""
-        with _inside(within) if within is not None else self.db.reading() as c:
+        with nullcontext(within) if within is not None else self.db.reading() as c:
             registered = {a: u for a, u in c.execute(_REGISTERED).all()}
             extensions: dict[tuple[str, str], dt.datetime] = {}
             for unit_id, campaign_id, until in c.execute(_EXTENSIONS).all():
@@ -515,7 +515,7 @@ class Store:
         The attachments' bytes are stored (content-addressed, fsynced) first; `known` as for `ingest`."""
         placed = self.files.put_many([(a.data, "") for a in record.attachments], known)
         digests = {a.position: digest for a, (digest, _rel) in zip(record.attachments, placed, strict=True)}
-        with _inside(within) if within is not None else self.db.connection() as c:
+        with nullcontext(within) if within is not None else self.db.connection() as c:
             done = c.execute(_RECORD_MESSAGE, {
                 "pk": message_pk, "state": record.state, "processed_at": record.processed_at, "error": record.error,
                 "from_address": record.from_address, "from_name": record.from_name, "subject": record.subject,
@@ -540,12 +540,6 @@ class Store:
                     "candidates": [candidate_json(x) for x in section.candidates], "chosen_by": section.chosen_by})
             if mail is not None:
                 _queue(c, mail)
-
-
-@contextmanager
-def _inside(connection: Transaction) -> Iterator[Transaction]:
-    """A transaction already open, used as it is: its owner commits or rolls back."""
-    yield connection
 
 
 def _message_files(raw: bytes, attachments: Sequence[bytes]) -> list[tuple[bytes, str]]:

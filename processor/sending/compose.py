@@ -88,6 +88,9 @@ VERBATIM = frozenset({"date", "message-id", "in-reply-to", "references"})
 _VERBATIM_VALUE = re.compile(r"(?!.*=\?)[!-~]+(?: [!-~]+)*")
 
 
+MAX_LINE = 78  # RFC 5322's recommended limit, the SMTP policy's max_line_length
+
+
 class _Encoded(str):
     """A header value already in RFC 2047 encoded words and folded (`_encoded`): stored as it is.
 
@@ -107,9 +110,6 @@ def _encoded(name: str, text: str, tail: str = "") -> _Encoded:
         else:
             lines[-1] += " " + tail
     return _Encoded("\n".join(lines))
-
-
-MAX_LINE = 78
 
 
 def _repeats(name: str, value: str) -> bool:
