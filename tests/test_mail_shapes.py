@@ -179,6 +179,7 @@ def test_a_reply_to_our_acknowledgement_threads_on_the_reply_and_keeps_our_id(ma
     assert refs == [FIRST_ID, OUR_ACK_ID, SHAPES["reply_to_ack"].message_id]
 
 
+@pytest.mark.server
 @pytest.mark.parametrize("name", ["office365", "gmail"])
 def test_over_imap_from_dovecot(name: str, dovecot: DovecotServer, tmp_path: Path) -> None:
     shape = SHAPES[name]
