@@ -27,6 +27,7 @@ from intake.parsers.headers import clean_text, decode_words, has_control, usable
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class Composed:
     subject: str
