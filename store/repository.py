@@ -10,7 +10,7 @@ import email
 import email.policy
 import functools
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from intake.parsers.email import message_id_of
 from intake.parsers.errors import StoreError
-from intake.parsers.model import Attachment
+from intake.parsers.model import Attachment, Problem
 from intake.store.db import Database, Executor, Transaction, dialect_of
 from intake.store.files import FileStore
 from intake.store.models import (
@@ -33,7 +33,6 @@ from intake.store.models import (
     DecisionKind,
     MailboxEntry,
     MailboxState,
-    MatchMethod,
     Message,
     MessageState,
     Outgoing,
@@ -43,7 +42,7 @@ from intake.store.models import (
     UnitAddress,
     utcnow,
 )
-from intake.store.records import KnownFacts, MessageRecord, OutgoingMail, PendingMail, ack_key
+from intake.store.records import Attribution, KnownFacts, MessageRecord, OutgoingMail, PendingMail, ack_key
 from intake.store.status import CampaignStatus, campaign_status, candidate_json, section_view
 from intake.store.views import (
     AttachmentView,
@@ -113,6 +112,11 @@ class CampaignRecord:
     opens: dt.datetime
     deadline: dt.datetime
     section_title: str
+
+
+# Who sent a new message: (its pk, the registered addresses) -> its attribution (processor/ingest/attribution.py).
+Attribute = Callable[[int, Mapping[str, str]], Attribution]
+FAILURE_CHARS = 500  # the reason a message's processing failed, as kept for staff
 
 
 @dataclass(frozen=True)
@@ -211,7 +215,8 @@ class Store:
     def ingest(self, mailbox: str, folder: str, uidvalidity: int, key: str,
                raw: bytes, received_at: dt.datetime,
                on_new: Callable[[Transaction, int], object] | None = None,
-               attachments: Sequence[bytes] = (), known: Callable[[bytes], str | None] | None = None) -> Ingested:
+               attachments: Sequence[bytes] = (), known: Callable[[bytes], str | None] | None = None,
+               attribute: Attribute | None = None) -> Ingested:
         """Keep the raw bytes and record the item, before anything else happens.
 
         Idempotent by ledger key and by Message-ID + content hash: the same
@@ -221,6 +226,9 @@ class Store:
         the caller already has them, are stored with the raw bytes: flushed to
         disk together, they cost one flush instead of two. `known` gives the
         SHA-256 of a bytes object already hashed (`keep_files`), or None.
+        `attribute(pk, registered addresses)` says who sent a new message (SPEC "Every report
+        counts"): written in this transaction, before `on_new`, so that nothing done after can
+        leave the message without its sender, unit and campaign.
         """
         message_id = message_id_of(raw)
         digest, rel = self.files.put_many(_message_files(raw, attachments), known)[0]
@@ -231,6 +239,8 @@ class Store:
                 existing = c.execute(_ADD_MESSAGE, {
                     "message_id": message_id[:998], "sha256": digest, "size": len(raw), "raw_path": rel,
                     "received_at": received_at, "state": MessageState.STORED}).scalar_one()
+                if attribute is not None:
+                    _attribute(c, existing, attribute)
                 if on_new is not None:
                     on_new(c, existing)
             _insert_ignore(c, MailboxEntry, ["mailbox", "folder", "uidvalidity", "item_key"],
@@ -289,23 +299,28 @@ class Store:
         return received_at, self.files.get(path)
 
     def record_failure(self, message_pk: int, error: str, at: dt.datetime | None = None) -> None:
+        """Processing failed: the message keeps its attribution (unit, campaign, sender) and is
+        `failed` with the problem `processing_failed` and the reason, shown to staff; `retry` runs it again."""
         with self.db.transaction() as s:
+            problems = s.scalar(select(Message.problems).where(Message.id == message_pk)) or []
+            problems = [p for p in problems if p != Problem.PROCESSING_FAILED] + [Problem.PROCESSING_FAILED.value]
             s.execute(update(Message).where(Message.id == message_pk).values(
-                state=MessageState.FAILED, error=error[:4000], processed_at=at or utcnow()))
+                state=MessageState.FAILED, error=error[:FAILURE_CHARS], processed_at=at or utcnow(),
+                problems=problems, has_report=False))
 
     def session(self) -> AbstractContextManager[Session]:
         """A raw transaction, for tests that look at rows directly; processor/ never uses it."""
         return self.db.transaction()
 
-    def reset_message(self, message_pk: int) -> None:
-        """Forget what processing found (attachments, section, unit...): the message is `stored` again.
-        History (decisions, acknowledgements) stays."""
-        with self.db.transaction() as s:
-            s.execute(delete(SectionRow).where(SectionRow.message_pk == message_pk))
-            s.execute(delete(AttachmentRow).where(AttachmentRow.message_pk == message_pk))
-            s.execute(update(Message).where(Message.id == message_pk).values(
-                state=MessageState.STORED, unit_id=None, match=MatchMethod.NONE, problems=[], has_report=False,
-                ignore_reason=None, error=None))
+    def reset_message(self, message_pk: int, attribute: Attribute) -> None:
+        """Forget what processing found (attachments, section, report...): the message is `stored` again,
+        attributed afresh by `attribute` (as in `ingest`). History (decisions, acknowledgements) stays."""
+        with self.db.connection() as c:
+            c.execute(delete(_SECTIONS).where(_SECTIONS.c.message_pk == message_pk))
+            c.execute(delete(_ATTACHMENTS).where(_ATTACHMENTS.c.message_pk == message_pk))
+            c.execute(update(_MESSAGES).where(_MESSAGES.c.id == message_pk).values(
+                state=MessageState.STORED, has_report=False, has_word_file=False))
+            _attribute(c, message_pk, attribute)
 
     # -- staff's view of messages ---------------------------------------------------
 
@@ -540,6 +555,13 @@ class Store:
                     "candidates": [candidate_json(x) for x in section.candidates], "chosen_by": section.chosen_by})
             if mail is not None:
                 _queue(c, mail)
+
+
+def _attribute(c: Executor, message_pk: int, attribute: Attribute) -> None:
+    """Write who sent message `message_pk` (see `Store.ingest`)."""
+    registered = {a: u for a, u in c.execute(_REGISTERED).all()}
+    c.execute(update(_MESSAGES).where(_MESSAGES.c.id == message_pk).values(
+        **attribute(message_pk, registered).columns()))
 
 
 def _message_files(raw: bytes, attachments: Sequence[bytes]) -> list[tuple[bytes, str]]:

@@ -41,7 +41,7 @@ GET_PAGES = ["/", "/?status=late", "/search?q=TN24-00005", "/units/ldld-bao-than
              "/messages/attachment?ref=TN24-00005&n=0", "/unmatched", "/decisions", "/downloads", "/exports/csv",
              "/exports/xlsx", "/exports/html", "/exports/docx", "/exports/reports.zip"]
 POST_ACTIONS = ["/logout", "/units/ldld-bac-ha/excuse", "/units/ldld-bac-ha/extend", "/messages/section",
-                "/unmatched/link", "/unmatched/dismiss", "/remind", "/decisions/1/revoke", "/login"]
+                "/messages/retry", "/unmatched/link", "/unmatched/dismiss", "/remind", "/decisions/1/revoke", "/login"]
 
 
 @dataclass

@@ -396,6 +396,18 @@ class Dashboard:
 
         return await self.act(request, step, "/")
 
+    async def retry(self, request: Request) -> Response:
+        """"Xử lý lại": process again a message whose processing failed."""
+        async def step(request: Request, form: FormData, confirmed: bool) -> Response:
+            ref = text_field(form, "ref", required="Thiếu số tiếp nhận.")
+            back = "/messages?" + urlencode({"ref": ref})
+            done = await self.call(self.office.retry, ref)
+            if done.ok:
+                return self.done(request, f"Đã xử lý lại thư {done.view.reference}.", back)
+            return self.done(request, f"Thư {done.view.reference} vẫn lỗi khi xử lý: {done.view.error}", back)
+
+        return await self.act(request, step, "/")
+
     async def remind(self, request: Request) -> Response:
         async def step(request: Request, form: FormData, confirmed: bool) -> Response:
             camp = self.campaign_id(text_field(form, "campaign"))
@@ -495,6 +507,7 @@ def create_app(cfg: Config, office: Office, accounts: Accounts, secret: str,
         Route("/messages", web.message, methods=["GET"]),
         Route("/messages/attachment", web.attachment, methods=["GET"]),
         Route("/messages/section", web.choose_section, methods=["POST"]),
+        Route("/messages/retry", web.retry, methods=["POST"]),
         Route("/unmatched", web.unmatched, methods=["GET"]),
         Route("/unmatched/link", web.link, methods=["POST"]),
         Route("/unmatched/dismiss", web.dismiss, methods=["POST"]),
