@@ -74,13 +74,14 @@ def _attach(raw: bytes, filename: str, data: bytes) -> bytes:
     return msg.as_bytes()
 
 
-def load(tmp: Path, **changes: Any) -> tuple[Config, int]:
+def load(tmp: Path, *, only: tuple[str, ...] = (), **changes: Any) -> tuple[Config, int]:
+    """The config, and the corpus dropped into the Maildir (`only`: the corpora named, e.g. "examples/")."""
     cfg = make_config(tmp, sending=changes.pop("sending", None))
     cfg = replace(cfg, acknowledge=replace(cfg.acknowledge, max_per_hour=100000), **changes)
     box = tmp / "maildir"
     for sub in ("new", "cur", "tmp"):
         (box / sub).mkdir(parents=True, exist_ok=True)
-    messages = corpus()
+    messages = {k: v for k, v in corpus().items() if not only or k.startswith(only)}
     for n, raw in enumerate(messages.values()):
         (box / "new" / f"{n:04d}.corpus").write_bytes(raw)
     return cfg, len(set(messages.values()))  # the same bytes twice are one message
@@ -198,7 +199,7 @@ def test_a_fault_while_processing_keeps_every_message_counted_and_retry_recovers
 def test_decide_raising_for_a_known_unit_shows_it_on_time_with_processing_failed(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The issue's case: nothing of the message shown, the unit read "Chưa gửi" though it sent."""
-    cfg, _ = load(tmp_path)
+    cfg, _ = load(tmp_path, only=("examples/", "document/"))
     monkeypatch.setattr(pipeline_module, "decide", _raise("decide"))
     app = make_app(cfg, Clock(NOW))
     try:
@@ -312,7 +313,7 @@ def killing_workers() -> Iterator[list[int]]:
 
 
 def test_document_workers_dying_keep_every_message_counted(tmp_path: Path) -> None:
-    cfg, total = load(tmp_path, isolate_parsing=True)
+    cfg, total = load(tmp_path, only=("examples/", "document/"), isolate_parsing=True)
     app = make_app(cfg, Clock(NOW))
     try:
         with killing_workers() as killed:
@@ -329,7 +330,7 @@ def test_retry_of_an_unknown_or_a_healthy_message_exits_2(tmp_path: Path, monkey
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     from staffkit import run_cli, write_toml
 
-    cfg, _ = load(tmp_path)
+    cfg, _ = load(tmp_path, only=("examples/",))
     write_toml(tmp_path)
     app = make_app(cfg, Clock(NOW))
     try:
@@ -347,7 +348,7 @@ def test_retry_of_an_unknown_or_a_healthy_message_exits_2(tmp_path: Path, monkey
 
 
 def test_a_document_read_fault_records_the_reason_not_a_traceback(tmp_path: Path) -> None:
-    cfg, _ = load(tmp_path)
+    cfg, _ = load(tmp_path, only=("document/",))
     app = make_app(cfg, Clock(NOW))
 
     def reader(_att: Attachment) -> Outline:
