@@ -26,6 +26,7 @@ from intake.parsers.errors import StoreError
 from intake.parsers.model import Attachment, Problem
 from intake.store.db import Database, Executor, Transaction, dialect_of
 from intake.store.files import FileStore
+from intake.store.holders import holder_is_dead
 from intake.store.models import (
     AttachmentRow,
     Campaign,
@@ -88,7 +89,8 @@ _DUE = (select(_OUTGOING.c.id, _OUTGOING.c.kind, _OUTGOING.c.to_address, _OUTGOI
                _OUTGOING.c.id > bindparam("after_id"))
         .order_by(_OUTGOING.c.id).limit(bindparam("limit")))
 _CLAIM = (update(_OUTGOING).where(_OUTGOING.c.id == bindparam("pk"), _OUTGOING.c.state == OutgoingState.PENDING)
-          .values(state=OutgoingState.SENDING, next_attempt_at=bindparam("lease_until")))
+          .values(state=OutgoingState.SENDING, next_attempt_at=bindparam("lease_until"),
+                  claimed_by=bindparam("holder")))
 # The columns set are the parameters' names (`record`).
 _RECORD_MESSAGE = update(_MESSAGES).where(_MESSAGES.c.id == bindparam("pk"))
 _MARK_AFTER_DONE = update(_ENTRIES).where(
@@ -458,25 +460,27 @@ class Store:
         with self.db.connection() as c:
             c.execute(update(_OUTGOING).where(_OUTGOING.c.id == pk).values(**values))
 
-    def claim_outgoing(self, pk: int, lease_until: dt.datetime) -> bool:
+    def claim_outgoing(self, pk: int, lease_until: dt.datetime, holder: str = "") -> bool:
         """PENDING -> SENDING, committed before the transport is called; False if another sender took it.
 
         While SENDING, `next_attempt_at` is the lease's end: a row still SENDING
         after it was abandoned by a sender that died (see `recover_interrupted`).
+        `holder` (store/holders.py `new_holder`) names the sender: one dead on this
+        host has its rows taken at once.
         """
         with self.db.connection() as c:
-            done = c.execute(_CLAIM, {"pk": pk, "lease_until": lease_until})
+            done = c.execute(_CLAIM, {"pk": pk, "lease_until": lease_until, "holder": holder or None})
         return bool(done.rowcount)
 
     def recover_interrupted(self, now: dt.datetime, resend_note: str, give_up_note: str) -> tuple[int, int]:
-        """Rows left SENDING past their lease: possibly delivered. Resend each once (same bytes, same
-        Message-ID), marked with `resend_note`; a row interrupted again while carrying that note is
-        marked SENT with `give_up_note`, so a crash at that point costs at most one duplicate.
-        Returns (resent, given_up)."""
+        """Rows left SENDING past their lease, or claimed by a process of this host that is dead:
+        possibly delivered. Resend each once (same bytes, same Message-ID), marked with `resend_note`;
+        a row interrupted again while carrying that note is marked SENT with `give_up_note`, so a crash
+        at that point costs at most one duplicate. Returns (resent, given_up)."""
         resent = given_up = 0
         with self.db.transaction() as s:
-            rows = s.scalars(select(Outgoing).where(
-                Outgoing.state == OutgoingState.SENDING, Outgoing.next_attempt_at <= now)).all()
+            rows = [row for row in s.scalars(select(Outgoing).where(Outgoing.state == OutgoingState.SENDING)).all()
+                    if row.next_attempt_at <= now or (row.claimed_by and holder_is_dead(row.claimed_by))]
             for row in rows:
                 if row.last_error == resend_note:
                     row.state, row.last_error, row.sent_at = OutgoingState.SENT, give_up_note, now
