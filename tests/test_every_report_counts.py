@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from servers.smtp import SmtpServer
 from sqlalchemy import select
-from staffkit import STUDY, Clock, at, make_app, make_config, message, report_docx
+from staffkit import STUDY, Clock, at, make_app, make_config, message, report_docx, with_attachment
 from test_hostile_headers import CASES as HOSTILE_HEADERS
 from test_hostile_parse import BROKEN
 from test_never_acknowledge import CASES as NEVER_ACKNOWLEDGE
@@ -58,20 +58,11 @@ def corpus() -> dict[str, bytes]:
         sender, name = SENDERS[i % len(SENDERS)]
         raw = message(sender, at("2024-02-20 08:00") + dt.timedelta(minutes=i), name=name,
                       msgid=f"<corpus-{i}@mail.gmail.com>", subject=f"Báo cáo {path.name}")
-        found[f"document/{path.name}"] = _attach(raw, path.name, path.read_bytes())
+        found[f"document/{path.name}"] = with_attachment(raw, path.name, path.read_bytes())
     found["document/generated"] = message(SENDERS[0][0], at("2024-02-21 08:00"), msgid="<gen@mail.gmail.com>",
                                           docx=report_docx("LĐLĐ huyện Bảo Thắng", "II. ĐÁNH GIÁ KẾT QUẢ HỌC TẬP "
                                                            "CHUYÊN ĐỀ NĂM 2024", STUDY))
     return found
-
-
-def _attach(raw: bytes, filename: str, data: bytes) -> bytes:
-    import email
-    import email.policy
-
-    msg = email.message_from_bytes(raw, policy=email.policy.default)
-    msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=filename)  # type: ignore[attr-defined]
-    return msg.as_bytes()
 
 
 def load(tmp: Path, *, only: tuple[str, ...] = (), **changes: Any) -> tuple[Config, int]:

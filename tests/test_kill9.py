@@ -6,55 +6,35 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import email.policy
 import os
+import re
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
 import time
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 from servers.smtp import SmtpServer
-from staffkit import SECTION_A
+from staffkit import at, drop, message, with_attachment, write_toml
 
 ROOT = Path(__file__).resolve().parent.parent
 INTAKE = Path(sys.executable).parent / "intake"
 LIBREOFFICE = (b"soffice.bin", b"oosplash", b"uno_bridge.py", b"lifeline.py", b"/soffice")
 
 
-def write_config(tmp: Path, *, isolate: bool, sending: str) -> Path:
+def write_config(tmp: Path, *, isolate: bool, sending: str = "") -> Path:
+    """staffkit's intake.toml, with the documents read in worker processes or not, and another [sending]."""
+    write_toml(tmp)
     path = tmp / "intake.toml"
-    path.write_text(f"""
-timezone = "Asia/Ho_Chi_Minh"
-isolate_parsing = {"true" if isolate else "false"}
-[store]
-url = "sqlite:///{tmp / 'intake.db'}"
-files_dir = "{tmp / 'files'}"
-[mailbox]
-kind = "maildir"
-path = "{tmp / 'maildir'}"
-{sending}
-[acknowledge]
-max_age_days = 3650
-[[units]]
-id = "ldld-bao-thang"
-name = "LĐLĐ huyện Bảo Thắng"
-emails = ["ldldbaothang@gmail.com"]
-[[campaigns]]
-id = "chuyen-de-2024"
-title = "Báo cáo Chuyên đề 2024"
-opens = 2024-01-22T00:00:00+07:00
-deadline = 2030-02-28T00:00:00+07:00
-section_title = "{SECTION_A}"
-""", encoding="utf-8")
+    text = path.read_text(encoding="utf-8").replace("isolate_parsing = false",
+                                                    f"isolate_parsing = {str(isolate).lower()}")
+    if sending:
+        text = re.sub(r"\[sending\]\n(?:[a-z_]+ = .*\n)+", sending + "\n", text)
+    path.write_text(text, encoding="utf-8")
     return path
-
-
-OUTBOX = '[sending]\nkind = "outbox"\nfrom_address = "bantuyengiao@gmail.com"\noutbox_dir = "{}"'
 
 
 def smtp_sending(port: int) -> str:
@@ -63,19 +43,8 @@ def smtp_sending(port: int) -> str:
 
 
 def drop_mail(tmp: Path, name: str, *, attachment: tuple[str, bytes] | None) -> None:
-    for sub in ("new", "cur", "tmp"):
-        (tmp / "maildir" / sub).mkdir(parents=True, exist_ok=True)
-    msg = EmailMessage(policy=email.policy.SMTP)
-    msg["Received"] = "from mx.google.com by mx1.example with ESMTPS; Tue, 27 Feb 2024 09:12:03 +0700"
-    msg["From"] = "ldldbaothang@gmail.com"
-    msg["To"] = "bantuyengiao@gmail.com"
-    msg["Subject"] = "Báo cáo chuyên đề"
-    msg["Date"] = "Tue, 27 Feb 2024 09:12:00 +0700"
-    msg["Message-ID"] = f"<{name}@mail.gmail.com>"
-    msg.set_content("Kính gửi Ban Tuyên giáo.")
-    if attachment is not None:
-        msg.add_attachment(attachment[1], maintype="application", subtype="msword", filename=attachment[0])
-    (tmp / "maildir" / "new" / name).write_bytes(msg.as_bytes())
+    raw = message("ldldbaothang@gmail.com", at("2024-02-27 09:12"), msgid=f"<{name}@mail.gmail.com>")
+    drop(tmp, with_attachment(raw, *attachment) if attachment else raw, name)
 
 
 def start_intake(config: Path, log: Path) -> subprocess.Popen[bytes]:
@@ -127,7 +96,7 @@ def ps(pids: object) -> str:
     listed = ",".join(str(p) for p in pids)  # type: ignore[attr-defined]
     if not listed:
         return "(none)"
-    done = subprocess.run(["ps", "-o", "pid,ppid,pgid,stat,rss,args", "-p", listed], capture_output=True,
+    done = subprocess.run(["ps", "-ww", "-o", "pid,ppid,pgid,stat,rss,args", "-p", listed], capture_output=True,
                           text=True, check=False)
     return "\n".join(line[:160] for line in done.stdout.splitlines())
 
@@ -141,7 +110,7 @@ def libreoffice_of(tree: dict[int, tuple[str, bytes]]) -> dict[int, tuple[str, b
 
 @pytest.mark.parametrize("isolate", [True, False], ids=["kept LibreOffice (UNO bridge)", "one-shot soffice"])
 def test_sigkill_while_libreoffice_converts_leaves_no_libreoffice(tmp_path: Path, isolate: bool) -> None:
-    config = write_config(tmp_path, isolate=isolate, sending=OUTBOX.format(tmp_path / "outbox"))
+    config = write_config(tmp_path, isolate=isolate)
     drop_mail(tmp_path, "legacy", attachment=("Bao cao.doc", (ROOT / "tests/fixtures/documents/sample.doc")
                                               .read_bytes()))
     daemon = start_intake(config, tmp_path / "run.log")
