@@ -147,6 +147,12 @@ def message_note(unit: UnitStatus, tz: ZoneInfo) -> str:
     return f"Thư nhận lúc {local_time(latest.received_at, tz)}: {what}"
 
 
+def staff_note(unit: UnitStatus, tz: ZoneInfo) -> str:
+    """The dashboard's note on a unit: staff decisions, and a latest message whose processing failed."""
+    failed = failure_note(unit.latest, tz) if unit.latest is not None and unit.latest.failed else ""
+    return " ".join(x for x in (decision_note(unit, tz), failed) if x)
+
+
 def failure_note(message: SubmissionView, tz: ZoneInfo) -> str:
     """A message whose processing failed, for staff: when it came, why, and what to do."""
     reason = f" ({message.note})" if message.note else ""

@@ -35,7 +35,7 @@ from intake.parsers.errors import IntakeError
 from intake.parsers.vietnamese import fold
 from intake.processor.config import Config
 from intake.processor.staff.export import EXPORTERS
-from intake.processor.staff.report import REVIEW, decision_note
+from intake.processor.staff.report import REVIEW, staff_note
 from intake.processor.web import render
 from intake.processor.web.accounts import LoginResult, Logins
 from intake.processor.web.security import (
@@ -126,7 +126,7 @@ class Dashboard:
     def __post_init__(self) -> None:
         self.env = render.environment(self.cfg.timezone)
         self.env.globals["ref_of"] = message_ref
-        self.env.globals["note"] = lambda unit: decision_note(unit, self.cfg.timezone)
+        self.env.globals["note"] = lambda unit: staff_note(unit, self.cfg.timezone)
         self.env.globals["url"] = lambda path, **q: path + ("?" + urlencode({k: v for k, v in q.items() if v})
                                                             if any(q.values()) else "")
 
