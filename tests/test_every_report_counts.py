@@ -32,8 +32,10 @@ from intake.parsers.errors import HeaderError
 from intake.parsers.model import Attachment, Outline, Problem
 from intake.processor.app import App
 from intake.processor.config import Config
+from intake.processor.services import Office
 from intake.processor.staff.report import status_json
-from intake.store.models import Message, MessageState, Outgoing, OutgoingState
+from intake.store.models import Message, MessageState, Outgoing, OutgoingKind, OutgoingState
+from intake.store.repository import body_text
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = at("2024-02-27 10:00")
@@ -67,7 +69,7 @@ def corpus() -> dict[str, bytes]:
 
 def load(tmp: Path, *, only: tuple[str, ...] = (), **changes: Any) -> tuple[Config, int]:
     """The config, and the corpus dropped into the Maildir (`only`: the corpora named, e.g. "examples/")."""
-    cfg = make_config(tmp, sending=changes.pop("sending", None))
+    cfg = make_config(tmp, sending=changes.pop("sending", None), staff=changes.pop("staff", None))
     cfg = replace(cfg, acknowledge=replace(cfg.acknowledge, max_per_hour=100000), **changes)
     box = tmp / "maildir"
     for sub in ("new", "cur", "tmp"):
@@ -176,8 +178,6 @@ def test_a_fault_while_processing_keeps_every_message_counted_and_retry_recovers
             assert sum(ended[k] for k in ("attributed", "unmatched", "ignored")) == total
             assert status_json(app.status(None), cfg.timezone)["unmatched"]  # strangers' failed messages
         # The fault fixed (an upgrade): `retry --failed` processes them, and each is counted still.
-        from intake.processor.services import Office
-
         results = Office(app).retry_failed()
         assert results and all(r.ok for r in results)
         assert failed_count(app) == 0
@@ -190,14 +190,18 @@ def test_a_fault_while_processing_keeps_every_message_counted_and_retry_recovers
 def test_decide_raising_for_a_known_unit_shows_it_on_time_with_processing_failed(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The issue's case: nothing of the message shown, the unit read "Chưa gửi" though it sent."""
-    cfg, _ = load(tmp_path, only=("examples/", "document/"))
+    cfg, _ = load(tmp_path, only=("examples/", "document/"),
+                  staff={"emails": ["truongban@example.test"], "digest_at": "08:00"})
     monkeypatch.setattr(pipeline_module, "decide", _raise("decide"))
     app = make_app(cfg, Clock(NOW))
     try:
         app.run_once()
         status = status_json(app.status(None), cfg.timezone)
+        missing = status_json(Office(app).missing(None), cfg.timezone)
+        assert app.reminders.digest() == 1
         with app.store.session() as s:
             by_name = list(s.scalars(select(Message).where(Message.from_address == SENDERS[1][0])).all())
+            (digest,) = s.scalars(select(Outgoing.raw).where(Outgoing.kind == OutgoingKind.DIGEST)).all()
             s.expunge_all()
     finally:
         app.close()
@@ -211,6 +215,13 @@ def test_decide_raising_for_a_known_unit_shows_it_on_time_with_processing_failed
     # Matched by the display name before processing: flagged as SPEC says, and failed.
     assert by_name and {m.unit_id for m in by_name} == {"ldld-sa-pa"}
     assert all(m.problems == ["sender_not_registered", "processing_failed"] for m in by_name)
+    # `missing` lists it (its latest report has a problem), the digest names it, neither says "Chưa gửi".
+    assert "ldld-bao-thang" in {u["id"] for u in missing["units"]}
+    text = body_text(digest)
+    failed_part = text.split("chưa xử lý được", 1)[1].split("\n- ", 1)[0]
+    assert "+ LĐLĐ huyện Bảo Thắng (TN" in failed_part and "RuntimeError: injected fault: decide" in failed_part
+    never_sent = text.split("Đơn vị chưa gửi:", 1)[1].split("\n- ", 1)[0] if "Đơn vị chưa gửi:" in text else ""
+    assert "Bảo Thắng" not in never_sent
 
 
 def test_composing_the_acknowledgement_raising_costs_only_the_acknowledgement(
@@ -229,8 +240,6 @@ def test_composing_the_acknowledgement_raising_costs_only_the_acknowledgement(
             acks = list(s.scalars(select(Outgoing)).all())
             reference = s.scalar(select(Message.reference).where(Message.id == acks[0].message_pk))
             s.expunge_all()
-        from intake.processor.services import Office
-
         shown = Office(app).show(str(reference))
     finally:
         app.close()
