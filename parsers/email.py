@@ -62,8 +62,9 @@ def parse_email(raw: bytes) -> ParsedEmail:
 
 def parse_email_headers(raw: bytes, why: str) -> ParsedEmail:
     """The header fields only (read from the first HEAD_BYTES), for a message whose body is not parsed:
-    too large, or its parse ran out of memory or time. `why` lands in `body_unparsed` and `defects`."""
-    defects = [why]
+    too large, or its parse ran out of memory or time. `why` lands in `body_unparsed` and `defects`
+    ("": only the header was wanted, e.g. to attribute the message before it is processed)."""
+    defects = [why] if why else []
     return _parsed(_parse_headers(header_block(raw), defects), raw, defects, (), "", unparsed=why)
 
 

@@ -85,6 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     show = sub.add_parser("show", help="one message: what was received, the unit, the section, the reply")
     show.add_argument("ref", help="reference number (TN24-00005) or Message-ID")
+    retry = sub.add_parser("retry", help="process again a message whose processing failed")
+    retry_which = retry.add_mutually_exclusive_group(required=True)
+    retry_which.add_argument("ref", nargs="?", help="reference number (TN24-00005) or Message-ID")
+    retry_which.add_argument("--failed", action="store_true", help="every message whose processing failed")
     section = sub.add_parser("section", help="correct the section found in one message")
     section_sub = section.add_subparsers(dest="section_command", required=True, metavar="SUBCOMMAND")
     choose = section_sub.add_parser("choose", help="take candidate N, the heading with that text, or none")
@@ -260,6 +264,21 @@ def cmd_show(app: App, office: Office, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_retry(app: App, office: Office, args: argparse.Namespace) -> int:
+    """Exit 0 when every message retried was processed, 1 when one failed again (it says why)."""
+    results = office.retry_failed() if args.failed else [office.retry(args.ref)]
+    if not results:
+        say("Không có thư nào bị lỗi khi xử lý.")
+    for done in results:
+        view = done.view
+        if done.ok:
+            unit = view.unit_name or "chưa xác định đơn vị"
+            say(f"Đã xử lý lại thư {view.reference}: {unit}.")
+        else:
+            say(f"Thư {view.reference} vẫn lỗi khi xử lý: {view.error or 'không rõ lý do'}.")
+    return 0 if all(d.ok for d in results) else 1
+
+
 def cmd_section(app: App, office: Office, args: argparse.Namespace) -> int:
     view = office.choose_section(args.ref, candidate=args.candidate, heading=args.heading, none=args.none,
                                  actor=args.actor)
@@ -318,6 +337,7 @@ COMMANDS: dict[str, Callable[[App, Office, argparse.Namespace], int]] = {
     "export": cmd_export,
     "remind": cmd_remind,
     "show": cmd_show,
+    "retry": cmd_retry,
     "section": cmd_section,
     "decisions": cmd_decisions,
     "dismiss": cmd_dismiss,

@@ -23,8 +23,9 @@ from intake.processor.config import CampaignConfig, UnitConfig
 from intake.processor.sending.reminders import Plan
 from intake.processor.staff.export import ExportContext, render
 from intake.processor.staff.report import owes_something
+from intake.processor.staff.text import STATE_VI as MESSAGE_STATE_VI
 from intake.processor.staff_dates import parse_staff_datetime
-from intake.store.kinds import DecisionKind
+from intake.store.kinds import DecisionKind, MessageState
 from intake.store.status import CampaignStatus, UnitState, UnitStatus
 from intake.store.views import (
     AttachmentView,
@@ -36,7 +37,7 @@ from intake.store.views import (
 
 __all__ = [
     "AttachmentFile", "AttachmentView", "CampaignStatus", "DecisionView", "LinkResult", "MessageView", "Office",
-    "OutgoingView", "ReminderPlan", "SectionView", "UnitState", "UnitStatus", "parse_staff_datetime",
+    "OutgoingView", "ReminderPlan", "RetryResult", "SectionView", "UnitState", "UnitStatus", "parse_staff_datetime",
 ]
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,12 @@ class LinkResult:
     address: str
     unit_id: str
     reevaluated: int
+
+
+@dataclass(frozen=True)
+class RetryResult:
+    view: MessageView   # the message as it is now
+    ok: bool            # processed this time (False: it failed again, `view.error` says why)
 
 
 AttachmentFile = Attachment  # filename (the sender's: display only), content_type, data
@@ -207,6 +214,27 @@ class Office:
             raise UsageError(f"ref: {ref} was already dismissed")
         return self.store.add_decision(DecisionKind.DISMISS, None, view.campaign_id, reason=reason.strip(),
                                        decided_by=actor, decided_at=self.now(), message_pk=view.pk)
+
+    def retry(self, ref: str) -> RetryResult:
+        """Process again one message whose processing failed (after a fix or an upgrade)."""
+        pk = self.store.find_message(ref)
+        if pk is None:
+            raise UsageError(f"Không có thư \"{ref}\" (hãy ghi số tiếp nhận như TN24-00005, hoặc Message-ID).")
+        view = self.store.message_view(pk)
+        if view.state != MessageState.FAILED:
+            state = MESSAGE_STATE_VI.get(view.state, view.state)
+            raise UsageError(f"Thư {ref} không bị lỗi khi xử lý (tình trạng: {state}): không có gì để xử lý lại.")
+        return self._retry(pk)
+
+    def retry_failed(self) -> list[RetryResult]:
+        """Process again every message whose processing failed, oldest first."""
+        return [self._retry(pk) for pk in self.store.messages_in_state(MessageState.FAILED)]
+
+    def _retry(self, pk: int) -> RetryResult:
+        self.app.pipeline.reprocess(pk)
+        view = self.store.message_view(pk)
+        log.info("retried message %s: %s", view.reference, view.state)
+        return RetryResult(view=view, ok=view.state != MessageState.FAILED)
 
     def attachment(self, ref: str, position: int) -> AttachmentFile:
         stored = self.store.attachment_file(self._pk(ref), position)

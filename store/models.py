@@ -214,6 +214,8 @@ class Outgoing(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # While SENDING: who claimed it (store/holders.py), so that a dead sender's row is taken at once.
+    claimed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 Index("ix_outgoing_state", Outgoing.state, Outgoing.next_attempt_at)

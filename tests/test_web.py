@@ -41,7 +41,7 @@ GET_PAGES = ["/", "/?status=late", "/search?q=TN24-00005", "/units/ldld-bao-than
              "/messages/attachment?ref=TN24-00005&n=0", "/unmatched", "/decisions", "/downloads", "/exports/csv",
              "/exports/xlsx", "/exports/html", "/exports/docx", "/exports/reports.zip"]
 POST_ACTIONS = ["/logout", "/units/ldld-bac-ha/excuse", "/units/ldld-bac-ha/extend", "/messages/section",
-                "/unmatched/link", "/unmatched/dismiss", "/remind", "/decisions/1/revoke", "/login"]
+                "/messages/retry", "/unmatched/link", "/unmatched/dismiss", "/remind", "/decisions/1/revoke", "/login"]
 
 
 @dataclass
@@ -339,6 +339,32 @@ def test_dismiss_an_unmatched_message_with_a_reason(staff: Site) -> None:
     assert "Không có thư nào chờ xác định đơn vị." in staff.client.get(location).text
     [decision] = staff.office.decisions(None)
     assert (decision.kind, decision.reason, decision.decided_by) == ("dismiss", "Thư của trường mầm non", USER)
+
+
+def test_a_failed_message_counts_shows_its_reason_and_is_processed_again(
+        staff: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    import intake.processor.ingest.pipeline as pipeline
+
+    unit = next(u for u in staff.office.status(None).units if u.id == "ldld-bat-xat")
+    assert unit.latest is not None and unit.latest.reference
+    ref = unit.latest.reference
+
+    def fault(*_args: object) -> None:
+        raise RuntimeError("injected: the finder crashed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline, "decide", fault)
+        staff.app.pipeline.reprocess(staff.app.store.find_message(ref) or 0)
+    overview = staff.client.get("/").text
+    row = overview.split("LĐLĐ huyện Bát Xát", 1)[1].split("</tr>", 1)[0]
+    assert "Quá hạn" in row and "Chưa gửi" not in row  # it sent: counted, late as before
+    assert "lỗi khi xử lý thư" in row and "RuntimeError: injected: the finder crashed" in row
+    page = staff.client.get(f"/messages?ref={ref}").text
+    assert "Xử lý lại" in page and "RuntimeError: injected: the finder crashed" in page
+    status, location, _ = staff.post("/messages/retry", ref=ref)
+    assert (status, location) == (303, f"/messages?ref={ref}")
+    assert staff.office.show(ref).state == "processed" and "Xử lý lại" not in staff.client.get(location).text
+    assert staff.post("/messages/retry", ref=ref)[0] == 400  # it did not fail this time
 
 
 def test_remind_now_lists_then_queues(staff: Site) -> None:

@@ -34,6 +34,7 @@ from jinja2 import Environment
 from rich.console import Console
 
 from intake.parsers.headers import usable_address
+from intake.parsers.model import Problem
 from intake.processor.config import CampaignConfig, Config
 from intake.processor.sending import STALE_AFTER  # a reminder point further back: recorded as skipped
 from intake.processor.sending.compose import compose, template_env
@@ -158,7 +159,8 @@ class Reminders:
             "deadline": unit.deadline.astimezone(self.tz), "extended": unit.decision.extended_until is not None,
             "overdue": overdue, "now": now.astimezone(self.tz),
             "earlier_problems": [PROBLEM_VI[p] if lang == "vi" else p.replace("_", " ")
-                                 for p in (unit.latest.problems if unit.latest else ()) if p in PROBLEM_VI],
+                                 for p in (unit.latest.problems if unit.latest else ())
+                                 if p in PROBLEM_VI and p != Problem.PROCESSING_FAILED],  # ours, not theirs
             "reply_to": self.cfg.sending.from_address,
         }
         subject = (f"{'Nhắc gửi báo cáo (quá hạn)' if overdue else 'Nhắc gửi báo cáo'}: {camp.title}"
@@ -226,6 +228,8 @@ class Reminders:
                 "late": [(u.name, local_time(u.received_at, self.tz)) for u in by_state[UnitState.LATE]],
                 "no_section": [u.name for u in status.units if u.latest and u.latest.has_report
                                and (u.latest.section is None or not u.latest.section.found)],
+                "failed": [(u.name, u.latest.reference or "", u.latest.note) for u in status.units
+                           if u.latest is not None and u.latest.failed],
                 "unmatched": len(status.unmatched),
             })
         return {"campaigns": blocks, "now": local_time(now, self.tz),

@@ -56,6 +56,9 @@ def message_lines(view: MessageView, tz: ZoneInfo) -> list[str]:
             lines.extend(f"    {line}" for line in text.splitlines())
     problems = "; ".join(PROBLEM_VI.get(p, p) for p in view.problems)
     lines.append(f"Vấn đề: {problems or 'không có'}")
+    if view.state == "failed":
+        lines.append(f"Lỗi khi xử lý: {view.error or 'không rõ'} "
+                     f"(xử lý lại bằng `intake retry {view.reference or view.message_id}`)")
     ack = view.acknowledgement
     if ack is None:
         lines.append("Thư báo nhận: không có")

@@ -35,7 +35,7 @@ from intake.parsers.errors import IntakeError
 from intake.parsers.vietnamese import fold
 from intake.processor.config import Config
 from intake.processor.staff.export import EXPORTERS
-from intake.processor.staff.report import REVIEW, decision_note
+from intake.processor.staff.report import REVIEW, staff_note
 from intake.processor.web import render
 from intake.processor.web.accounts import LoginResult, Logins
 from intake.processor.web.security import (
@@ -126,7 +126,7 @@ class Dashboard:
     def __post_init__(self) -> None:
         self.env = render.environment(self.cfg.timezone)
         self.env.globals["ref_of"] = message_ref
-        self.env.globals["note"] = lambda unit: decision_note(unit, self.cfg.timezone)
+        self.env.globals["note"] = lambda unit: staff_note(unit, self.cfg.timezone)
         self.env.globals["url"] = lambda path, **q: path + ("?" + urlencode({k: v for k, v in q.items() if v})
                                                             if any(q.values()) else "")
 
@@ -396,6 +396,18 @@ class Dashboard:
 
         return await self.act(request, step, "/")
 
+    async def retry(self, request: Request) -> Response:
+        """"Xử lý lại": process again a message whose processing failed."""
+        async def step(request: Request, form: FormData, confirmed: bool) -> Response:
+            ref = text_field(form, "ref", required="Thiếu số tiếp nhận.")
+            back = "/messages?" + urlencode({"ref": ref})
+            done = await self.call(self.office.retry, ref)
+            if done.ok:
+                return self.done(request, f"Đã xử lý lại thư {done.view.reference}.", back)
+            return self.done(request, f"Thư {done.view.reference} vẫn lỗi khi xử lý: {done.view.error}", back)
+
+        return await self.act(request, step, "/")
+
     async def remind(self, request: Request) -> Response:
         async def step(request: Request, form: FormData, confirmed: bool) -> Response:
             camp = self.campaign_id(text_field(form, "campaign"))
@@ -495,6 +507,7 @@ def create_app(cfg: Config, office: Office, accounts: Accounts, secret: str,
         Route("/messages", web.message, methods=["GET"]),
         Route("/messages/attachment", web.attachment, methods=["GET"]),
         Route("/messages/section", web.choose_section, methods=["POST"]),
+        Route("/messages/retry", web.retry, methods=["POST"]),
         Route("/unmatched", web.unmatched, methods=["GET"]),
         Route("/unmatched/link", web.link, methods=["POST"]),
         Route("/unmatched/dismiss", web.dismiss, methods=["POST"]),
