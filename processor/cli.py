@@ -15,11 +15,14 @@ import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
 from intake.parsers.errors import ConfigError, ExportError, IntakeError, UsageError
 from intake.processor.app import App, open_store
+from intake.processor.catalog import SOURCE_VI
+from intake.processor.catalog_cli import CATALOG_UNITS, cmd_campaign
 from intake.processor.config import Config, load_config
 from intake.processor.mailbox import open_mailbox
 from intake.processor.ops.commands import OPS_COMMANDS, add_ops_commands, find_config, run_init
@@ -61,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     link = units_sub.add_parser("link", help="register a sender address for a unit")
     link.add_argument("address")
     link.add_argument("unit_id", metavar="UNIT", help="unit id or name")
+    add_catalog_commands(units_sub, sub)
 
     excuse = sub.add_parser("excuse", help="a unit that owes nothing this time")
     excuse.add_argument("unit_id", metavar="UNIT", help="unit id or name")
@@ -111,6 +115,50 @@ def build_parser() -> argparse.ArgumentParser:
     users_sub.add_parser("remove", help="delete an account (its sessions end)").add_argument("name")
     add_ops_commands(sub)
     return p
+
+
+def add_catalog_commands(units_sub: Any, sub: Any) -> None:
+    """`units add|edit|remove|import` and `campaign list|add|edit|close`: the catalog kept in the store."""
+    for name, helptext in (("add", "thêm một đơn vị vào danh sách"), ("edit", "sửa một đơn vị (chỉ các mục được nêu)")):
+        cmd = units_sub.add_parser(name, help=helptext)
+        cmd.add_argument("unit_id", metavar="ID", help="mã đơn vị (chữ, số, '.', '-', '_')")
+        cmd.add_argument("--name", required=name == "add", help="tên đơn vị")
+        cmd.add_argument("--email", action="append", metavar="E",
+                         help="địa chỉ thư của đơn vị (lặp lại để thêm nhiều; khi sửa: thay cả danh sách)")
+        cmd.add_argument("--alias", action="append", metavar="A",
+                         help="tên khác của đơn vị (lặp lại để thêm nhiều; khi sửa: thay cả danh sách)")
+        cmd.add_argument("--group", metavar="G", help="nhóm của đơn vị (ví dụ: huyen, nganh)")
+    units_sub.add_parser("remove", help="bỏ một đơn vị khỏi danh sách (thư và quyết định cũ vẫn giữ)") \
+        .add_argument("unit_id", metavar="ID", help="mã đơn vị")
+    imp = units_sub.add_parser("import", help="nhập danh sách đơn vị từ tệp .csv hoặc .xlsx "
+                               "(cột id, name, aliases, emails, group)")
+    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("--dry-run", action="store_true", help="chỉ xem trước, không ghi gì")
+    imp.add_argument("--yes", action="store_true", help="ghi luôn, không hỏi lại")
+
+    campaign = sub.add_parser("campaign", help="các đợt báo cáo")
+    camp_sub = campaign.add_subparsers(dest="campaign_command", required=True, metavar="SUBCOMMAND")
+    camp_sub.add_parser("list", help="liệt kê các đợt báo cáo")
+    for name, helptext in (("add", "tạo một đợt báo cáo"), ("edit", "sửa một đợt báo cáo (chỉ các mục được nêu)")):
+        cmd = camp_sub.add_parser(name, help=helptext)
+        if name == "add":
+            cmd.add_argument("--id", required=True, dest="campaign_id", help="mã đợt (chữ, số, '.', '-', '_')")
+        else:
+            cmd.add_argument("campaign_id", metavar="ID", help="mã đợt")
+        cmd.add_argument("--title", required=name == "add", help="tên đợt báo cáo")
+        cmd.add_argument("--opens", required=name == "add", metavar="DATE",
+                         help="ngày mở đợt: 22/01/2024, 22/01/2024 08:00 hoặc 2024-01-22")
+        cmd.add_argument("--deadline", required=name == "add", metavar="DATE",
+                         help="hạn nộp: 29/02/2024 17:00; chỉ ghi ngày là đến hết ngày đó")
+        cmd.add_argument("--section", required=name == "add", metavar="TEXT",
+                         help="tên mục bắt buộc, đúng như văn bản hướng dẫn viết")
+        cmd.add_argument("--units", action="append", metavar="…",
+                         help="đơn vị phải báo cáo: all (mặc định), group:NHÓM, hoặc các mã đơn vị, cách nhau dấu phẩy")
+        cmd.add_argument("--remind", action="append", metavar="…",
+                         help="các mốc nhắc so với hạn nộp, ví dụ \"-3d,-1d,+1d\" (lặp lại được)")
+        cmd.add_argument("--keyword", action="append", metavar="TEXT", help="từ khóa giúp tìm mục (lặp lại được)")
+    camp_sub.add_parser("close", help="kết thúc một đợt: giữ mọi thứ, thôi nhắc, không nhận thêm thư theo thời gian") \
+        .add_argument("campaign_id", metavar="ID", help="mã đợt")
 
 
 def config_path(arg: str | None, environ: Mapping[str, str]) -> Path:
@@ -209,10 +257,13 @@ def cmd_units(app: App, office: Office, args: argparse.Namespace) -> int:
     if args.units_command == "list":
         addresses = app.store.registered_addresses()
         console = Console()
-        for unit in app.cfg.units:
+        for unit in office.catalog().units:
             mine = sorted(a for a, u in addresses.items() if u == unit.id)
-            console.print(f"{unit.id}\t{unit.name}\t{unit.group}\t{'; '.join(mine)}", highlight=False)
+            console.print(f"{unit.id}\t{unit.name}\t{unit.group}\t{'; '.join(mine)}\t{SOURCE_VI[unit.source]}",
+                          highlight=False)
         return 0
+    if args.units_command in CATALOG_UNITS:
+        return CATALOG_UNITS[args.units_command](app, office, args)
     done = office.link_address(args.address, args.unit_id, args.actor)
     say(f"Đã đăng ký địa chỉ {done.address} cho {office.unit(done.unit_id).name} ({done.unit_id}); "
         f"xét lại {done.reevaluated} thư.")
@@ -323,6 +374,7 @@ COMMANDS: dict[str, Callable[[App, Office, argparse.Namespace], int]] = {
     "dismiss": cmd_dismiss,
     "serve": cmd_serve,
     "users": cmd_users,
+    "campaign": cmd_campaign,
 }
 
 

@@ -28,7 +28,6 @@ from intake.store.db import Database, Executor, Transaction, dialect_of
 from intake.store.files import FileStore
 from intake.store.models import (
     AttachmentRow,
-    Campaign,
     Decision,
     DecisionKind,
     MailboxEntry,
@@ -98,24 +97,6 @@ _MARK_AFTER_DONE = update(_ENTRIES).where(
 
 
 @dataclass(frozen=True)
-class RosterUnit:
-    id: str
-    name: str
-    group: str
-    aliases: tuple[str, ...]
-    emails: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class CampaignRecord:
-    id: str
-    title: str
-    opens: dt.datetime
-    deadline: dt.datetime
-    section_title: str
-
-
-@dataclass(frozen=True)
 class Ingested:
     message_pk: int
     new: bool  # False: the same message (Message-ID + content) was stored before
@@ -129,32 +110,7 @@ class Store:
     def close(self) -> None:
         self.db.dispose()
 
-    # -- roster and campaigns -------------------------------------------------
-
-    def sync_roster(self, units: Sequence[RosterUnit], campaigns: Sequence[CampaignRecord]) -> None:
-        """Mirror the configured roster and campaigns; addresses from `units link` stay."""
-        with self.db.transaction() as s:
-            configured = {u.id for u in units}
-            for position, unit in enumerate(units):
-                row = s.get(Unit, unit.id) or Unit(id=unit.id)
-                row.name, row.group, row.aliases = unit.name, unit.group, list(unit.aliases)
-                row.position, row.active = position, True
-                s.add(row)
-            s.flush()
-            s.execute(update(Unit).where(Unit.id.not_in(configured)).values(active=False))
-            s.execute(delete(UnitAddress).where(UnitAddress.source == "config"))
-            s.flush()
-            for unit in units:
-                for address in unit.emails:
-                    key = address.strip().lower()
-                    existing = s.get(UnitAddress, key)
-                    if existing is None:
-                        s.add(UnitAddress(address=key, unit_id=unit.id, source="config"))
-            for camp in campaigns:
-                row_c = s.get(Campaign, camp.id) or Campaign(id=camp.id)
-                row_c.title, row_c.opens, row_c.deadline = camp.title, camp.opens, camp.deadline
-                row_c.section_title = camp.section_title
-                s.add(row_c)
+    # -- roster (the catalog itself is store/catalog.py) --------------------------
 
     def registered_addresses(self) -> dict[str, str]:
         with self.db.transaction() as s:

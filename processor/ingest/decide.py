@@ -14,7 +14,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from intake.parsers.model import Attachment, FileKind, Outline, ParsedEmail, Problem, SectionResult
@@ -25,7 +25,11 @@ from intake.processor.sending.acknowledge import AckFacts, AckPlan, AckPolicy, p
 from intake.store.kinds import MatchMethod, MessageState
 from intake.store.records import AttachmentRecord, KnownFacts, MessageRecord
 
+if TYPE_CHECKING:  # the decision stays pure: the catalog arrives as values
+    from intake.processor.catalog import Catalog
+
 UNREADABLE_EMAIL = "not a readable email"
+NO_CAMPAIGN = "no campaign takes this message (none in the catalog, or all closed)"
 STAFF_NO_SECTION = "staff: no section in this report"
 
 
@@ -44,7 +48,7 @@ class ReadAttachment:
 
 @dataclass(frozen=True)
 class Rules:
-    """The parts of the config the decision depends on."""
+    """The parts of the config and of the catalog the decision depends on."""
 
     units: tuple[UnitConfig, ...]
     campaigns: tuple[CampaignConfig, ...]
@@ -58,8 +62,8 @@ class Rules:
         object.__setattr__(self, "names", tuple(UnitName(u.id, (u.name, *u.aliases)) for u in self.units))
 
     @classmethod
-    def for_config(cls, cfg: Config) -> Rules:
-        return cls(units=cfg.units, campaigns=cfg.campaigns, policy=AckPolicy.for_config(cfg),
+    def for_config(cls, cfg: Config, catalog: Catalog) -> Rules:
+        return cls(units=catalog.units, campaigns=catalog.campaigns, policy=AckPolicy.for_config(cfg),
                    acknowledge=cfg.acknowledge, sending=cfg.sending, timezone=cfg.timezone)
 
     def unit_name(self, unit_id: str | None) -> str | None:
@@ -109,7 +113,7 @@ def decide(message_pk: int, received_at: dt.datetime, parsed: ParsedEmail | None
     if parsed is None:
         camp = campaign_by_time(rules, received_at, None)
         record = MessageRecord(state=MessageState.PROCESSED, processed_at=now, problems=(Problem.NO_ATTACHMENT,),
-                               error=UNREADABLE_EMAIL, campaign_id=camp.id)
+                               error=UNREADABLE_EMAIL, campaign_id=camp.id if camp is not None else None)
         return Verdict(record=record, ack=None, no_ack=UNREADABLE_EMAIL, sections={})
     base = MessageRecord(state=MessageState.PROCESSED, processed_at=now, from_address=parsed.from_address,
                          from_name=parsed.from_name, subject=parsed.subject, date_header=parsed.date_header,
@@ -134,7 +138,7 @@ def decide(message_pk: int, received_at: dt.datetime, parsed: ParsedEmail | None
     match = identify_sender(rules, facts.registered, parsed, issuer)
     if campaign is None:
         campaign = campaign_by_time(rules, received_at, match.unit_id)
-    section = sections.get((report.position, campaign.id)) if report is not None else None
+    section = sections.get((report.position, campaign.id)) if report is not None and campaign is not None else None
     pinned = staff_section(facts, reads, rules.campaigns)
     if pinned is not None:
         report, campaign, chosen = pinned
@@ -146,11 +150,13 @@ def decide(message_pk: int, received_at: dt.datetime, parsed: ParsedEmail | None
         problems = (Problem.UNREADABLE_ATTACHMENT, *(p for p in problems if p != Problem.NO_ATTACHMENT))
     record = dataclasses.replace(
         base, unit_id=match.unit_id, match=MatchMethod(match.method),
-        campaign_id=campaign.id, problems=problems, has_report=report is not None,
+        campaign_id=campaign.id if campaign is not None else None, problems=problems, has_report=report is not None,
         attachments=tuple(_attachment(r, r is report) for r in reads),
         report_position=report.position if report is not None else None,
         section=section if report is not None else None,
         issuer=report.outline.issuer if report is not None and report.outline is not None else None)
+    if campaign is None:  # recorded, with its unit, for staff to see; there is no deadline to acknowledge against
+        return Verdict(record=record, ack=None, no_ack=NO_CAMPAIGN, sections=sections)
     ack_facts = AckFacts(
         message_pk=message_pk, received_at=received_at, reference=record.reference, unit_id=match.unit_id,
         unit_name=rules.unit_name(match.unit_id), has_word_file=record.has_word_file,
@@ -189,10 +195,14 @@ def choose_report(reads: Sequence[ReadAttachment], campaigns: Sequence[CampaignC
     return max(readable, key=lambda r: len(r.attachment.data)), None
 
 
-def campaign_by_time(rules: Rules, received_at: dt.datetime, unit_id: str | None) -> CampaignConfig:
+def campaign_by_time(rules: Rules, received_at: dt.datetime, unit_id: str | None) -> CampaignConfig | None:
     """The campaign open at the received time (earliest deadline first), preferring one that
-    expects the unit; else the nearest deadline."""
-    camps = sorted(rules.campaigns, key=lambda c: c.deadline)
+    expects the unit; else the nearest deadline. A campaign closed by then takes nothing by time;
+    None when no campaign is left."""
+    camps = sorted((c for c in rules.campaigns if c.closed_at is None or received_at < c.closed_at),
+                   key=lambda c: c.deadline)
+    if not camps:
+        return None
     open_ = [c for c in camps if c.opens <= received_at] or camps
     if unit_id is not None:
         expecting = [c for c in open_ if unit_id in c.unit_ids(rules.units)]

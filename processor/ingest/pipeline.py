@@ -30,6 +30,7 @@ from intake.parsers.errors import (
 )
 from intake.parsers.filetype import classify, is_word_candidate
 from intake.parsers.model import Attachment, Outline, ParsedEmail, Problem
+from intake.processor.catalog import Catalog, read_catalog
 from intake.processor.config import Config
 from intake.processor.documents.pool import CampaignQuery, Inline, Sections
 from intake.processor.ingest.decide import ReadAttachment, Rules, decide
@@ -37,6 +38,7 @@ from intake.processor.mailbox import Mailbox, MailboxItem
 from intake.processor.ops.logs import log_message
 from intake.processor.sending.acknowledge import compose_ack
 from intake.processor.sending.compose import template_env
+from intake.store.catalog import CatalogStore
 from intake.store.db import Transaction
 from intake.store.kinds import MessageState
 from intake.store.leases import MAILBOX_TTL, MESSAGE_TTL, Leases, message_lease
@@ -71,11 +73,33 @@ class Pipeline:
         self.read_document = read_document
         # Where outlines and sections come from: a worker pool reading ahead, or `read_document` inline.
         self.documents = documents if documents is not None else Inline(read_document)
-        self.campaign_queries = tuple(CampaignQuery(c.id, c.section_title, tuple(c.section_keywords))
-                                      for c in cfg.campaigns)
         self.clock = clock
-        self.rules = Rules.for_config(cfg)
         self.env = env or template_env()
+        self.catalog = read_catalog(store)
+        self._use(self.catalog)
+
+    # -- the catalog ----------------------------------------------------------------
+
+    def _use(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.campaign_queries = tuple(CampaignQuery(c.id, c.section_title, tuple(c.section_keywords))
+                                      for c in catalog.campaigns)
+        self.rules = Rules.for_config(self.cfg, catalog)
+        self.documents.use_campaigns(self.campaign_queries)
+
+    def refresh(self) -> bool:
+        """Read the catalog again when staff changed it since (its version in the store): a running
+        daemon takes new campaigns and units without a restart. True when it changed."""
+        if self.store_catalog_version() == self.catalog.version:
+            return False
+        self._use(read_catalog(self.store))
+        log.info("catalog changed (version %s): %s units, %s campaigns (%s)", self.catalog.version,
+                 len(self.catalog.units), len(self.catalog.campaigns),
+                 ", ".join(c.id for c in self.catalog.campaigns if not c.closed) or "none running")
+        return True
+
+    def store_catalog_version(self) -> int:
+        return CatalogStore(self.store.db).version()
 
     # -- fetching -----------------------------------------------------------------
 
@@ -95,6 +119,7 @@ class Pipeline:
             self.leases.release(lease)
 
     def _fetch(self, mailbox: Mailbox, lease: str, stop: Callable[[], bool] | None) -> RunCounts:
+        self.refresh()
         self.finish_after(mailbox)
         fetched = new = processed = failed = 0
         # What a crash may lose without harm is done in batches: the `after` actions (one IMAP
@@ -153,7 +178,7 @@ class Pipeline:
                          type(exc).__name__)
             else:
                 if got.new:
-                    log_message(self.store, got.message_pk, self.cfg, summaries[0])
+                    log_message(self.store, got.message_pk, self.catalog.campaigns, summaries[0])
                 return got, got.new
         got = self.store.ingest(mailbox.identity, item.folder, item.uidvalidity, item.key, item.raw,
                                 item.received_at, on_new=self.leases.take_message, attachments=attachments,
@@ -181,6 +206,7 @@ class Pipeline:
 
     def process_stored(self) -> RunCounts:
         """Process messages stored by an earlier run that stopped before processing them."""
+        self.refresh()
         processed = failed = 0
         for pk in self.store.messages_in_state(MessageState.STORED):
             ok = self.process(pk)
@@ -190,6 +216,7 @@ class Pipeline:
 
     def reprocess(self, message_pk: int) -> bool:
         """Evaluate a message again (e.g. after `units link`); history and acknowledgements stay."""
+        self.refresh()
         self.store.reset_message(message_pk)
         return self.process(message_pk)
 
@@ -218,9 +245,9 @@ class Pipeline:
         except Exception as exc:  # the per-message boundary: record, log with traceback, go on
             log.exception("processing message %s failed", message_pk)
             self.store.record_failure(message_pk, f"{type(exc).__name__}: {exc}", self.clock())
-            log_message(self.store, message_pk, self.cfg)
+            log_message(self.store, message_pk, self.catalog.campaigns)
             return False
-        log_message(self.store, message_pk, self.cfg, summary)
+        log_message(self.store, message_pk, self.catalog.campaigns, summary)
         return True
 
     def _process(self, message_pk: int, stored: tuple[dt.datetime, bytes] | None,
