@@ -161,6 +161,24 @@ def add_catalog_commands(units_sub: Any, sub: Any) -> None:
         .add_argument("campaign_id", metavar="ID", help="mã đợt")
 
 
+DASH_VALUES = ("--remind",)  # values that start with '-' ("-3d,-1d"), which argparse takes for options
+
+
+def attach_values(argv: Sequence[str]) -> list[str]:
+    """`--remind -3d` as `--remind=-3d`, so that SPEC's `--remind "-3d,-1d,+1d"` works as written."""
+    out: list[str] = []
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        if args[i] in DASH_VALUES and i + 1 < len(args):
+            out.append(f"{args[i]}={args[i + 1]}")
+            i += 2
+            continue
+        out.append(args[i])
+        i += 1
+    return out
+
+
 def config_path(arg: str | None, environ: Mapping[str, str]) -> Path:
     """--config, else $INTAKE_CONFIG, else ./intake.toml, else /etc/intake/intake.toml (SPEC)."""
     return find_config(arg, environ)
@@ -170,7 +188,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
          clock: Clock | None = None) -> int:
     """`clock` (tests) replaces the system clock for every use case."""
     environ = os.environ if environ is None else environ
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(attach_values(sys.argv[1:] if argv is None else argv))
     setup_logging(args.verbose, args.quiet)
     if args.command in ("run", "serve"):
         steady_heap()  # long-running: keep the resident size flat
@@ -256,11 +274,9 @@ def cmd_status(app: App, office: Office, args: argparse.Namespace) -> int:
 def cmd_units(app: App, office: Office, args: argparse.Namespace) -> int:
     if args.units_command == "list":
         addresses = app.store.registered_addresses()
-        console = Console()
-        for unit in office.catalog().units:
+        for unit in office.catalog().units:  # tab-separated, unwrapped: for `cut` and spreadsheets too
             mine = sorted(a for a, u in addresses.items() if u == unit.id)
-            console.print(f"{unit.id}\t{unit.name}\t{unit.group}\t{'; '.join(mine)}\t{SOURCE_VI[unit.source]}",
-                          highlight=False)
+            say(f"{unit.id}\t{unit.name}\t{unit.group}\t{'; '.join(mine)}\t{SOURCE_VI[unit.source]}")
         return 0
     if args.units_command in CATALOG_UNITS:
         return CATALOG_UNITS[args.units_command](app, office, args)
