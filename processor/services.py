@@ -230,6 +230,7 @@ class Office:
         unit = unit_of(unit_id.strip(), None, name=name, emails=emails, aliases=aliases, group=group)
         self._check_addresses(unit, catalog)
         self._catalog_store().save_units([(unit_entry(unit), DecisionKind.UNIT_ADD)], self._change(actor, unit.name))
+        self._reevaluate_senders(unit.emails)
         return unit
 
     def edit_unit(self, unit_id: str, *, name: str | None = None, emails: Sequence[str] | None = None,
@@ -246,6 +247,7 @@ class Office:
         self._check_addresses(new, catalog)
         self._catalog_store().save_units([(unit_entry(new), DecisionKind.UNIT_EDIT)],
                                          self._change(actor, "; ".join(changes)))
+        self._reevaluate_senders(new.emails)
         return new, changes
 
     def remove_unit(self, unit_id: str, actor: str) -> UnitConfig:
@@ -254,6 +256,11 @@ class Office:
         read_only(unit.source, f"đơn vị \"{unit_id}\"")
         self._catalog_store().remove_unit(unit_id, self._change(actor, unit.name))
         return unit
+
+    def _reevaluate_senders(self, addresses: Sequence[str]) -> None:
+        """Unmatched messages from addresses a unit now has are evaluated again, as `units link` does."""
+        for pk in self.store.waiting_messages(addresses, same_sender=address_key):
+            self.app.pipeline.reprocess(pk)
 
     def _check_addresses(self, unit: UnitConfig, catalog: Catalog) -> None:
         conflict = address_conflict(unit, self.store.registered_addresses(), catalog)
@@ -273,6 +280,7 @@ class Office:
                   for r in preview.writes if r.unit is not None]
         if writes:
             self._catalog_store().save_units(writes, self._change(actor, f"nhập từ tệp {filename}"))
+            self._reevaluate_senders([e for r in preview.writes if r.unit is not None for e in r.unit.emails])
         log.info("roster import from %s by %s: %s", filename, actor or "?", preview.summary())
         return preview
 

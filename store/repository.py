@@ -132,6 +132,18 @@ class Store:
             senders = s.execute(select(Message.id, Message.from_address).order_by(Message.id)).all()
         return [pk for pk, sender in senders if sender and same_sender(sender) == wanted]
 
+    def waiting_messages(self, addresses: Iterable[str] = (), same_sender: Callable[[str], str] = str.lower,
+                         *, no_campaign: bool = False) -> list[int]:
+        """Processed messages the catalog may now place: those with no unit whose sender has the same
+        `same_sender` key as one of `addresses`, and (`no_campaign`) those no campaign took."""
+        wanted = {same_sender(a.strip().lower()) for a in addresses}
+        with self.db.transaction() as s:
+            rows = s.execute(select(Message.id, Message.from_address, Message.unit_id, Message.campaign_id)
+                             .where(Message.state == MessageState.PROCESSED).order_by(Message.id)).all()
+        return [pk for pk, sender, unit_id, campaign_id in rows
+                if (no_campaign and campaign_id is None)
+                or (unit_id is None and sender and same_sender(sender) in wanted)]
+
     # -- mailbox ledger (implements processor.mailbox.Ledger) ---------------
 
     def seen_keys(self, mailbox: str, folder: str, uidvalidity: int) -> set[str]:

@@ -188,9 +188,11 @@ def test_the_pipeline_and_reminders_take_catalog_changes_without_a_restart(tmp_p
                        "--email", "ldldbacha@gmail.com")[0] == 0
         assert add_campaign(tmp_path, "thi-dua-2024", SECTION_B, "--remind", "-3d")[0] == 0
         assert add_campaign(tmp_path, "chuyen-de-2024", SECTION_A)[0] == 0
+        assert app.store.message_view(early.pk).unit_id == "ldld-bac-ha"  # `units add` placed its sender
         drop(tmp_path, message("ldldbacha@gmail.com", at("2024-02-21 08:00"), docx=report_docx("", SECTION_B, STUDY),
                                msgid="<new@gmail.com>"), "2")
         app.run_once()  # the same App: its pipeline reads the catalog again
+        assert app.store.message_view(early.pk).campaign_id == "thi-dua-2024"  # waiting for a campaign: placed
         new = app.store.message_view(app.store.find_message("<new@gmail.com>") or 0)
         assert (new.unit_id, new.campaign_id) == ("ldld-bac-ha", "thi-dua-2024")
         assert new.section is not None and new.section.found

@@ -96,7 +96,19 @@ class Pipeline:
         log.info("catalog changed (version %s): %s units, %s campaigns (%s)", self.catalog.version,
                  len(self.catalog.units), len(self.catalog.campaigns),
                  ", ".join(c.id for c in self.catalog.campaigns if not c.closed) or "none running")
+        if any(not c.closed for c in self.catalog.campaigns):
+            self._place_waiting()
         return True
+
+    def _place_waiting(self) -> None:
+        """Messages recorded while no campaign could take them are evaluated again now that one can:
+        they would otherwise be in no campaign's status."""
+        waiting = self.store.waiting_messages(no_campaign=True)
+        for pk in waiting:
+            self.store.reset_message(pk)
+            self.process(pk)
+        if waiting:
+            log.info("%s message(s) recorded with no campaign evaluated again", len(waiting))
 
     def store_catalog_version(self) -> int:
         return CatalogStore(self.store.db).version()
