@@ -25,12 +25,9 @@ from intake.processor.catalog_edit import (
 )
 from intake.processor.config import CampaignConfig
 from intake.processor.services import Office
+from intake.processor.staff.report import local_time
 
 YES = ("c", "có", "co", "y", "yes")
-
-
-def _when(value: dt.datetime, tz: ZoneInfo) -> str:
-    return value.astimezone(tz).strftime("%H:%M %d/%m/%Y")
 
 
 def campaign_state(camp: CampaignConfig, now: dt.datetime) -> str:
@@ -43,11 +40,11 @@ def campaign_state(camp: CampaignConfig, now: dt.datetime) -> str:
 
 def campaign_lines(camp: CampaignConfig, tz: ZoneInfo, now: dt.datetime) -> list[str]:
     lines = [f"{camp.id} — {camp.title} [{campaign_state(camp, now)}; {SOURCE_VI[camp.source]}]",
-             f"  mở {_when(camp.opens, tz)}, hạn {_when(camp.deadline, tz)}",
+             f"  mở {local_time(camp.opens, tz)}, hạn {local_time(camp.deadline, tz)}",
              f"  mục: {camp.section_title}",
              f"  đơn vị: {units_text(camp.units)}; nhắc: {remind_text(camp.remind) or 'không'}"]
     if camp.closed_at is not None:
-        lines.append(f"  kết thúc lúc {_when(camp.closed_at, tz)}")
+        lines.append(f"  kết thúc lúc {local_time(camp.closed_at, tz)}")
     return lines
 
 
@@ -102,7 +99,7 @@ def cmd_unit_remove(app: App, office: Office, args: argparse.Namespace) -> int:
 def preview_lines(preview: ImportPreview) -> list[str]:
     lines = [f"Xem trước {preview.filename}:"]
     for row in preview.rows:
-        what = f"{row.name} ({row.unit_id})" if row.unit_id else ""
+        what = f"{row.name} ({row.unit_id})" if row.unit_id or row.name else ""
         detail = f": {row.detail}" if row.detail else ""
         lines.append(f"  dòng {row.line}: {ROW_STATE_VI[row.state]} {what}{detail}".rstrip())
     lines.append(f"Tổng: {preview.summary()}.")

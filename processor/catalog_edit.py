@@ -18,6 +18,7 @@ from intake.parsers.errors import UsageError
 from intake.processor.catalog import Catalog
 from intake.processor.config import REMIND_RE, CampaignConfig, RemindPoint, UnitConfig, remind_offset
 from intake.processor.roster_file import EMAIL_RE, ID_RE, RosterRow
+from intake.processor.staff.report import local_time
 from intake.processor.staff_dates import parse_staff_datetime
 from intake.store.kinds import Source
 
@@ -104,11 +105,9 @@ def remind_points(values: Sequence[str]) -> tuple[RemindPoint, ...]:
 
 def campaign_changes(old: CampaignConfig, new: CampaignConfig, tz: ZoneInfo) -> list[str]:
     """What differs, in words staff read in `decisions`."""
-    def when(value: dt.datetime) -> str:
-        return value.astimezone(tz).strftime("%H:%M %d/%m/%Y")
-
-    fields = (("tên", old.title, new.title), ("mở", when(old.opens), when(new.opens)),
-              ("hạn", when(old.deadline), when(new.deadline)), ("mục", old.section_title, new.section_title),
+    fields = (("tên", old.title, new.title), ("mở", local_time(old.opens, tz), local_time(new.opens, tz)),
+              ("hạn", local_time(old.deadline, tz), local_time(new.deadline, tz)),
+              ("mục", old.section_title, new.section_title),
               ("đơn vị", units_text(old.units), units_text(new.units)),
               ("nhắc", remind_text(old.remind), remind_text(new.remind)),
               ("từ khóa", ", ".join(old.section_keywords), ", ".join(new.section_keywords)))
@@ -214,7 +213,7 @@ def preview_import(filename: str, rows: Sequence[RosterRow], catalog: Catalog,
     out = []
     for row in rows:
         if row.unit is None:
-            out.append(ImportRow(row.line, RowState.ERROR, "", "", row.error or "dòng không hợp lệ"))
+            out.append(ImportRow(row.line, RowState.ERROR, row.unit_id, row.name, row.error or "dòng không hợp lệ"))
             continue
         out.append(_import_row(row.line, row.unit, catalog, registered, in_file))
     return ImportPreview(filename=filename, rows=tuple(out))

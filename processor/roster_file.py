@@ -31,6 +31,8 @@ class RosterRow:
     line: int                  # as a spreadsheet numbers it (the header is line 1)
     unit: UnitConfig | None
     error: str | None = None   # why the row is not a unit (Vietnamese, for staff)
+    unit_id: str = ""          # as the row gives them, to name a row with an error
+    name: str = ""
 
 
 def read_roster(filename: str, data: bytes, source: Source = Source.STAFF) -> list[RosterRow]:
@@ -74,17 +76,22 @@ def _row(line: int, row: Mapping[str, str], source: Source) -> RosterRow:
 
     unit_id, name = cell("id"), cell("name")
     emails = split(cell("emails"))
+
+    def refused(reason: str) -> RosterRow:
+        return RosterRow(line, None, reason, unit_id=unit_id[:100], name=name[:300])
+
     if not unit_id:
-        return RosterRow(line, None, "thiếu mã đơn vị (cột id)")
+        return refused("thiếu mã đơn vị (cột id)")
     if not ID_RE.match(unit_id):
-        return RosterRow(line, None, f"mã \"{unit_id}\" chỉ được gồm chữ, số, '.', '-', '_' (không dấu cách)")
+        return refused(f"mã \"{unit_id}\" chỉ được gồm chữ, số, '.', '-', '_' (không dấu cách)")
     if not name:
-        return RosterRow(line, None, "thiếu tên đơn vị (cột name)")
+        return refused("thiếu tên đơn vị (cột name)")
     bad = next((e for e in emails if not EMAIL_RE.match(e)), None)
     if bad is not None:
-        return RosterRow(line, None, f"địa chỉ thư không hợp lệ: \"{bad}\"")
+        return refused(f"địa chỉ thư không hợp lệ: \"{bad}\"")
     return RosterRow(line, UnitConfig(id=unit_id, name=name, aliases=split(cell("aliases")),
-                                      emails=tuple(e.lower() for e in emails), group=cell("group"), source=source))
+                                      emails=tuple(e.lower() for e in emails), group=cell("group"), source=source),
+                     unit_id=unit_id, name=name)
 
 
 def _duplicates(rows: Iterable[RosterRow]) -> list[RosterRow]:
@@ -98,9 +105,9 @@ def _duplicates(rows: Iterable[RosterRow]) -> list[RosterRow]:
             first = ids.get(unit.id)
             taken = next(((e, addresses[e]) for e in unit.emails if e in addresses), None)
             if first is not None:
-                row = RosterRow(row.line, None, f"mã \"{unit.id}\" trùng với dòng {first}")
+                row = RosterRow(row.line, None, f"mã \"{unit.id}\" trùng với dòng {first}", unit.id, unit.name)
             elif taken is not None:
-                row = RosterRow(row.line, None, f"địa chỉ {taken[0]} trùng với dòng {taken[1]}")
+                row = RosterRow(row.line, None, f"địa chỉ {taken[0]} trùng với dòng {taken[1]}", unit.id, unit.name)
             else:
                 ids[unit.id] = row.line
                 addresses.update((e, row.line) for e in unit.emails)

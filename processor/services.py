@@ -284,21 +284,26 @@ class Office:
         log.info("roster import from %s by %s: %s", filename, actor or "?", preview.summary())
         return preview
 
-    def add_campaign(self, campaign_id: str, form: CampaignForm, actor: str) -> CampaignConfig:
+    def campaign_draft(self, campaign_id: str, form: CampaignForm, *, new: bool) -> CampaignConfig:
+        """The campaign `form` would make (checked, nothing written): a new one, or campaign_id edited."""
         catalog = self.catalog()
-        if any(c.id == campaign_id for c in catalog.campaigns):
-            raise UsageError(f"--id: đã có đợt báo cáo mã \"{campaign_id}\"")
-        camp = campaign_of(campaign_id.strip(), form, None, catalog, self.cfg.timezone, self.now())
+        if new:
+            if any(c.id == campaign_id.strip() for c in catalog.campaigns):
+                raise UsageError(f"--id: đã có đợt báo cáo mã \"{campaign_id}\"")
+            return campaign_of(campaign_id.strip(), form, None, catalog, self.cfg.timezone, self.now())
+        old = catalog.campaign(campaign_id)
+        read_only(old.source, f"đợt báo cáo \"{campaign_id}\"")
+        return campaign_of(campaign_id, form, old, catalog, self.cfg.timezone, self.now())
+
+    def add_campaign(self, campaign_id: str, form: CampaignForm, actor: str) -> CampaignConfig:
+        camp = self.campaign_draft(campaign_id, form, new=True)
         self._catalog_store().save_campaign(campaign_entry(camp), DecisionKind.CAMPAIGN_ADD,
                                             self._change(actor, camp.title))
         return camp
 
     def edit_campaign(self, campaign_id: str, form: CampaignForm, actor: str) -> tuple[CampaignConfig, list[str]]:
-        catalog = self.catalog()
-        old = catalog.campaign(campaign_id)
-        read_only(old.source, f"đợt báo cáo \"{campaign_id}\"")
-        new = campaign_of(campaign_id, form, old, catalog, self.cfg.timezone, self.now())
-        changes = campaign_changes(old, new, self.cfg.timezone)
+        new = self.campaign_draft(campaign_id, form, new=False)
+        changes = campaign_changes(self.catalog().campaign(campaign_id), new, self.cfg.timezone)
         if not changes:
             raise UsageError(f"đợt báo cáo \"{campaign_id}\": không có gì thay đổi")
         self._catalog_store().save_campaign(campaign_entry(new), DecisionKind.CAMPAIGN_EDIT,

@@ -120,8 +120,8 @@ def test_import_previews_then_writes_only_good_rows(tmp_path: Path, capsys) -> N
         "Xem trước don-vi.csv:",
         "  dòng 2: mới LĐLĐ huyện Bắc Hà (ldld-bac-ha)",
         "  dòng 3: mới LĐLĐ huyện Si Ma Cai (ldld-si-ma-cai)",
-        "  dòng 4: lỗi : thiếu mã đơn vị (cột id)",
-        "  dòng 5: lỗi : địa chỉ thư không hợp lệ: \"not-an-address\"",
+        "  dòng 4: lỗi Công đoàn không mã (): thiếu mã đơn vị (cột id)",
+        "  dòng 5: lỗi Công đoàn ngành Giáo dục (cdn-giao-duc): địa chỉ thư không hợp lệ: \"not-an-address\"",
         "Tổng: 2 mới, 0 thay đổi, 0 không đổi, 2 lỗi.",
         "Các dòng lỗi sẽ không được ghi.",
         "Chỉ xem trước (--dry-run): chưa ghi gì."]

@@ -510,6 +510,10 @@ def create_app(cfg: Config, office: Office, accounts: Accounts, secret: str,
         Route("/exports/reports.zip", web.reports_zip, methods=["GET"]),
         Route("/exports/{fmt}", web.export, methods=["GET"]),
     ]
+    # Imported here: the catalog pages build on Dashboard, defined in this module.
+    from intake.processor.web.catalog_pages import CatalogPages
+
+    routes += CatalogPages(web).routes()
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -524,4 +528,9 @@ def create_app(cfg: Config, office: Office, accounts: Accounts, secret: str,
                    https_only=cfg.web.base_url.startswith("https://")),
         Middleware(LoginGate, account_exists=accounts.exists),
     ]
-    return Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: http_error})
+    async def refused(request: Request, exc: Exception) -> Response:
+        # A page that needs a campaign when there is none yet (or a campaign no longer there).
+        return web.problem(request, f"{exc}.", 409, back="/campaigns")
+
+    return Starlette(routes=routes, middleware=middleware,
+                     exception_handlers={HTTPException: http_error, UsageError: refused})
