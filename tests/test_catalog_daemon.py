@@ -5,22 +5,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-from opskit import INTAKE, base_env, intake
+from opskit import INTAKE, base_env, intake, wait_until
 from staffkit import STUDY, at, message, report_docx, write_toml
 
 SECTION = "Kết quả thực hiện phong trào thi đua Giỏi việc nước, đảm việc nhà năm 2024"
-
-
-def _wait(predicate: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 def test_the_running_daemon_takes_a_new_unit_and_campaign(tmp_path: Path) -> None:
@@ -42,8 +32,8 @@ def test_the_running_daemon_takes_a_new_unit_and_campaign(tmp_path: Path) -> Non
         return log_path.read_text(encoding="utf-8")
 
     try:
-        _wait(lambda: "start version=" in logged(), 60, "the daemon to start")
-        _wait(lambda: intake("--config", str(config), "-q", "health", cwd=tmp_path).returncode == 0, 60,
+        wait_until(lambda: "start version=" in logged(), 60, "the daemon to start")
+        wait_until(lambda: intake("--config", str(config), "-q", "health", cwd=tmp_path).returncode == 0, 60,
               "the daemon's first mailbox check")
         for argv in (("units", "add", "ldld-bac-ha", "--name", "LĐLĐ huyện Bắc Hà", "--email", "ldldbacha@gmail.com"),
                      ("campaign", "add", "--id", "thi-dua-2024", "--title", "Báo cáo thi đua năm 2024",
@@ -54,7 +44,7 @@ def test_the_running_daemon_takes_a_new_unit_and_campaign(tmp_path: Path) -> Non
                       msgid="<bac-ha@gmail.com>")
         (tmp_path / "maildir" / "tmp" / "1").write_bytes(raw)
         os.rename(tmp_path / "maildir" / "tmp" / "1", tmp_path / "maildir" / "new" / "1")
-        _wait(lambda: "unit=ldld-bac-ha" in logged(), 120, "the message to be processed")
+        wait_until(lambda: "unit=ldld-bac-ha" in logged(), 120, "the message to be processed")
     finally:
         daemon.send_signal(signal.SIGTERM)
         code = daemon.wait(timeout=60)

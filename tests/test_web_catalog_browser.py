@@ -14,12 +14,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from test_web_browser import CHROMIUM, browser, login  # noqa: F401 - `browser` is a fixture used here
-from webkit import SECRET, example_site, free_port, site_app
+from webkit import served_site
 
 from intake.processor.services import Office
-from intake.processor.web.app import create_app
-from intake.processor.web.server import serving_in_thread
-from intake.store.users import Accounts
 
 pytestmark = pytest.mark.slow
 ROSTER = ("id,name,aliases,emails,group\n"
@@ -31,15 +28,8 @@ ROSTER = ("id,name,aliases,emails,group\n"
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Office]]:
-    root = tmp_path_factory.mktemp("web-catalog")
-    app = site_app(example_site(root))
-    office = Office(app)
-    asgi = create_app(app.cfg, office, Accounts(app.store.db), SECRET, app.clock)
-    try:
-        with serving_in_thread(asgi, "127.0.0.1", free_port()) as url:
-            yield url, office
-    finally:
-        app.store.close()
+    with served_site(tmp_path_factory.mktemp("web-catalog")) as served:
+        yield served
 
 
 @pytest.fixture
