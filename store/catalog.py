@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import RowMapping, Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from intake.parsers.errors import UsageError
@@ -29,6 +29,8 @@ from intake.store.repository import insert_ignore
 __all__ = ["CampaignEntry", "CatalogRows", "CatalogStore", "Change", "UnitEntry"]
 
 STATE_ID = 1
+_UNITS: Table = Unit.__table__  # type: ignore[assignment]
+_CAMPAIGNS: Table = Campaign.__table__  # type: ignore[assignment]
 # unit_addresses.source of an address given with a unit (config or staff); `units link` writes "link".
 ADDRESS_SOURCE = {Source.CONFIG: "config", Source.STAFF: "staff"}
 
@@ -85,15 +87,20 @@ class CatalogStore:
             return int(c.execute(select(CatalogState.version).where(CatalogState.id == STATE_ID)).scalar() or 0)
 
     def read(self) -> CatalogRows:
-        with self.db.transaction() as s:
-            return CatalogRows(version=_version(s), units=tuple(_unit_entry(u) for u in _units(s, active=True)),
-                               campaigns=tuple(_campaign_entry(c) for c in _campaigns(s)))
+        """One consistent snapshot of the catalog (a reading transaction: it waits for no writer)."""
+        with self.db.reading() as c:
+            version = int(c.execute(select(CatalogState.version).where(CatalogState.id == STATE_ID)).scalar() or 0)
+            units = c.execute(select(_UNITS).where(_UNITS.c.active.is_(True))).mappings().all()
+            campaigns = c.execute(select(_CAMPAIGNS).where(_CAMPAIGNS.c.active.is_(True))).mappings().all()
+        return CatalogRows(version=version,
+                           units=tuple(_unit_entry(u) for u in sorted(units, key=_order)),
+                           campaigns=tuple(_campaign_entry(c) for c in sorted(campaigns, key=_order)))
 
     def unit(self, unit_id: str) -> tuple[UnitEntry, bool] | None:
         """A unit by id, removed ones too: (entry, active)."""
-        with self.db.transaction() as s:
-            row = s.get(Unit, unit_id)
-            return None if row is None else (_unit_entry(row), row.active)
+        with self.db.reading() as c:
+            row = c.execute(select(_UNITS).where(_UNITS.c.id == unit_id)).mappings().first()
+        return None if row is None else (_unit_entry(row), bool(row["active"]))
 
     # -- the config's part -------------------------------------------------------
 
@@ -213,26 +220,22 @@ class CatalogStore:
 # -- rows -----------------------------------------------------------------------
 
 
-def _units(s: Session, *, active: bool) -> list[Unit]:
-    rows = s.scalars(select(Unit).where(Unit.active.is_(active))).all()
-    return sorted(rows, key=lambda u: (u.source != Source.CONFIG, u.position, u.id))
+def _order(row: RowMapping) -> tuple[bool, int, str]:
+    """The config's items first, in the config's order; then staff's, in the order they were added."""
+    return row["source"] != Source.CONFIG, int(row["position"]), str(row["id"])
 
 
-def _campaigns(s: Session) -> list[Campaign]:
-    rows = s.scalars(select(Campaign).where(Campaign.active.is_(True))).all()
-    return sorted(rows, key=lambda c: (c.source != Source.CONFIG, c.position, c.id))
+def _unit_entry(row: RowMapping) -> UnitEntry:
+    return UnitEntry(id=row["id"], name=row["name"], group=row["group"], aliases=tuple(row["aliases"] or ()),
+                     emails=tuple(row["emails"] or ()), source=Source(row["source"]))
 
 
-def _unit_entry(row: Unit) -> UnitEntry:
-    return UnitEntry(id=row.id, name=row.name, group=row.group, aliases=tuple(row.aliases or ()),
-                     emails=tuple(row.emails or ()), source=row.source)
+def _campaign_entry(row: RowMapping) -> CampaignEntry:
+    return CampaignEntry(id=row["id"], title=row["title"], opens=row["opens"], deadline=row["deadline"],
+                         section_title=row["section_title"], units=tuple(row["units"] or ("*",)),
+                         section_keywords=tuple(row["section_keywords"] or ()), remind=tuple(row["remind"] or ()),
+                         source=Source(row["source"]), closed_at=row["closed_at"], closed_by=row["closed_by"])
 
-
-def _campaign_entry(row: Campaign) -> CampaignEntry:
-    return CampaignEntry(id=row.id, title=row.title, opens=row.opens, deadline=row.deadline,
-                         section_title=row.section_title, units=tuple(row.units or ("*",)),
-                         section_keywords=tuple(row.section_keywords or ()), remind=tuple(row.remind or ()),
-                         source=row.source, closed_at=row.closed_at, closed_by=row.closed_by)
 
 
 def _fill_unit(row: Unit, unit: UnitEntry, source: Source) -> None:
@@ -314,10 +317,6 @@ def _state(s: Session) -> CatalogState:
     row = s.get(CatalogState, STATE_ID)
     assert row is not None
     return row
-
-
-def _version(s: Session) -> int:
-    return int(s.scalar(select(CatalogState.version).where(CatalogState.id == STATE_ID)) or 0)
 
 
 def _bump(s: Session) -> None:

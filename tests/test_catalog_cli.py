@@ -238,3 +238,15 @@ def test_help_of_the_new_commands_is_vietnamese(tmp_path: Path) -> None:
                            cwd=tmp_path, check=False).stdout
     assert "hạn nộp" in shown and "--remind" in shown and "--units" in shown
     assert sys.executable  # the same interpreter as the tests
+
+
+def test_mail_that_came_before_any_campaign_is_placed_by_the_next_run(tmp_path: Path) -> None:
+    write_bare_toml(tmp_path)
+    drop(tmp_path, message("ldldbacha@gmail.com", at("2024-02-20 08:00"), docx=report_docx("", SECTION_B, STUDY),
+                           msgid="<waiting@gmail.com>"), "1")
+    assert run_cli(tmp_path, "run", "--once")[0] == 0
+    assert "<waiting@gmail.com>" in run_cli(tmp_path, "show", "<waiting@gmail.com>")[1]
+    assert add_campaign(tmp_path)[0] == 0  # while no daemon runs
+    assert run_cli(tmp_path, "run", "--once")[0] == 0  # a new process: the catalog is new to it
+    shown = run_cli(tmp_path, "status", "--json")[1]
+    assert "waiting@gmail.com" in shown  # in the new campaign's unmatched list

@@ -77,6 +77,7 @@ class Pipeline:
         self.env = env or template_env()
         self.catalog = read_catalog(store)
         self._use(self.catalog)
+        self._placed: int | None = None  # the catalog version messages without a campaign were last placed for
 
     # -- the catalog ----------------------------------------------------------------
 
@@ -90,19 +91,21 @@ class Pipeline:
     def refresh(self) -> bool:
         """Read the catalog again when staff changed it since (its version in the store): a running
         daemon takes new campaigns and units without a restart. True when it changed."""
-        if self.store_catalog_version() == self.catalog.version:
-            return False
-        self._use(read_catalog(self.store))
-        log.info("catalog changed (version %s): %s units, %s campaigns (%s)", self.catalog.version,
-                 len(self.catalog.units), len(self.catalog.campaigns),
-                 ", ".join(c.id for c in self.catalog.campaigns if not c.closed) or "none running")
-        if any(not c.closed for c in self.catalog.campaigns):
+        changed = self.store_catalog_version() != self.catalog.version
+        if changed:
+            self._use(read_catalog(self.store))
+            log.info("catalog changed (version %s): %s units, %s campaigns (%s)", self.catalog.version,
+                     len(self.catalog.units), len(self.catalog.campaigns),
+                     ", ".join(c.id for c in self.catalog.campaigns if not c.closed) or "none running")
+        if self._placed != self.catalog.version and any(not c.closed for c in self.catalog.campaigns):
+            self._placed = self.catalog.version  # first, so that processing (which refreshes) does not recurse
             self._place_waiting()
-        return True
+        return changed
 
     def _place_waiting(self) -> None:
-        """Messages recorded while no campaign could take them are evaluated again now that one can:
-        they would otherwise be in no campaign's status."""
+        """Messages recorded while no campaign could take them are evaluated again now that one can
+        (after a change of the catalog, and once after a start): they would otherwise be in no
+        campaign's status."""
         waiting = self.store.waiting_messages(no_campaign=True)
         for pk in waiting:
             self.store.reset_message(pk)
