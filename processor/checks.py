@@ -13,7 +13,8 @@ from intake.processor.sending import open_transport
 
 
 def check_config(cfg: Config, console: Console) -> int:
-    console.print(f"config {cfg.path}: valid ({len(cfg.units)} units, {len(cfg.campaigns)} campaigns)",
+    # The config's own part of the catalog; staff's units and campaigns are in the store (`units list`).
+    console.print(f"config {cfg.path}: valid ({len(cfg.units)} units, {len(cfg.campaigns)} campaigns in the config)",
                   highlight=False)
     failures = 0
     probes: tuple[tuple[str, Callable[[Config], str]], ...] = (

@@ -29,7 +29,6 @@ from intake.store.files import FileStore
 from intake.store.holders import holder_is_dead
 from intake.store.models import (
     AttachmentRow,
-    Campaign,
     Decision,
     DecisionKind,
     MailboxEntry,
@@ -98,24 +97,6 @@ _MARK_AFTER_DONE = update(_ENTRIES).where(
     _ENTRIES.c.uidvalidity == bindparam("uv"), _ENTRIES.c.item_key == bindparam("key")).values(after_done=True)
 
 
-@dataclass(frozen=True)
-class RosterUnit:
-    id: str
-    name: str
-    group: str
-    aliases: tuple[str, ...]
-    emails: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class CampaignRecord:
-    id: str
-    title: str
-    opens: dt.datetime
-    deadline: dt.datetime
-    section_title: str
-
-
 # Who sent a new message: (its pk, the registered addresses) -> its attribution (processor/ingest/attribution.py).
 Attribute = Callable[[int, Mapping[str, str]], Attribution]
 FAILURE_CHARS = 500  # the reason a message's processing failed, as kept for staff
@@ -135,32 +116,7 @@ class Store:
     def close(self) -> None:
         self.db.dispose()
 
-    # -- roster and campaigns -------------------------------------------------
-
-    def sync_roster(self, units: Sequence[RosterUnit], campaigns: Sequence[CampaignRecord]) -> None:
-        """Mirror the configured roster and campaigns; addresses from `units link` stay."""
-        with self.db.transaction() as s:
-            configured = {u.id for u in units}
-            for position, unit in enumerate(units):
-                row = s.get(Unit, unit.id) or Unit(id=unit.id)
-                row.name, row.group, row.aliases = unit.name, unit.group, list(unit.aliases)
-                row.position, row.active = position, True
-                s.add(row)
-            s.flush()
-            s.execute(update(Unit).where(Unit.id.not_in(configured)).values(active=False))
-            s.execute(delete(UnitAddress).where(UnitAddress.source == "config"))
-            s.flush()
-            for unit in units:
-                for address in unit.emails:
-                    key = address.strip().lower()
-                    existing = s.get(UnitAddress, key)
-                    if existing is None:
-                        s.add(UnitAddress(address=key, unit_id=unit.id, source="config"))
-            for camp in campaigns:
-                row_c = s.get(Campaign, camp.id) or Campaign(id=camp.id)
-                row_c.title, row_c.opens, row_c.deadline = camp.title, camp.opens, camp.deadline
-                row_c.section_title = camp.section_title
-                s.add(row_c)
+    # -- roster (the catalog itself is store/catalog.py) --------------------------
 
     def registered_addresses(self) -> dict[str, str]:
         with self.db.transaction() as s:
@@ -181,6 +137,18 @@ class Store:
             wanted = same_sender(key)
             senders = s.execute(select(Message.id, Message.from_address).order_by(Message.id)).all()
         return [pk for pk, sender in senders if sender and same_sender(sender) == wanted]
+
+    def waiting_messages(self, addresses: Iterable[str] = (), same_sender: Callable[[str], str] = str.lower,
+                         *, no_campaign: bool = False) -> list[int]:
+        """Processed messages the catalog may now place: those with no unit whose sender has the same
+        `same_sender` key as one of `addresses`, and (`no_campaign`) those no campaign took."""
+        wanted = {same_sender(a.strip().lower()) for a in addresses}
+        with self.db.transaction() as s:
+            rows = s.execute(select(Message.id, Message.from_address, Message.unit_id, Message.campaign_id)
+                             .where(Message.state == MessageState.PROCESSED).order_by(Message.id)).all()
+        return [pk for pk, sender, unit_id, campaign_id in rows
+                if (no_campaign and campaign_id is None)
+                or (unit_id is None and sender and same_sender(sender) in wanted)]
 
     # -- mailbox ledger (implements processor.mailbox.Ledger) ---------------
 

@@ -39,9 +39,12 @@ from intake.store.users import Accounts
 
 GET_PAGES = ["/", "/?status=late", "/search?q=TN24-00005", "/units/ldld-bao-thang", "/messages?ref=TN24-00005",
              "/messages/attachment?ref=TN24-00005&n=0", "/unmatched", "/decisions", "/downloads", "/exports/csv",
-             "/exports/xlsx", "/exports/html", "/exports/docx", "/exports/reports.zip"]
+             "/exports/xlsx", "/exports/html", "/exports/docx", "/exports/reports.zip", "/campaigns", "/campaigns/new",
+             "/campaigns/chuyen-de-2024/edit", "/roster", "/roster/ldld-bac-ha/edit"]
 POST_ACTIONS = ["/logout", "/units/ldld-bac-ha/excuse", "/units/ldld-bac-ha/extend", "/messages/section",
-                "/messages/retry", "/unmatched/link", "/unmatched/dismiss", "/remind", "/decisions/1/revoke", "/login"]
+                "/messages/retry", "/unmatched/link", "/unmatched/dismiss", "/remind", "/decisions/1/revoke",
+                "/campaigns/new", "/campaigns/chuyen-de-2024/edit", "/campaigns/chuyen-de-2024/close", "/roster/add",
+                "/roster/import", "/roster/ldld-bac-ha/edit", "/roster/ldld-bac-ha/remove", "/login"]
 
 
 @dataclass
@@ -110,6 +113,8 @@ def routes(site: Site, method: str) -> set[str]:
 def test_the_lists_below_cover_every_route(site: Site) -> None:
     def template(path: str) -> str:
         path = path.split("?")[0]
+        path = re.sub(r"^/campaigns/(?!new$)[^/]+", "/campaigns/{campaign_id}",
+                      re.sub(r"^/roster/(?!add$|import$)[^/]+", "/roster/{unit_id}", path))
         return re.sub(r"^/units/[^/]+", "/units/{unit_id}", re.sub(r"^/decisions/\d+", "/decisions/{decision_id}",
                       re.sub(r"^/exports/(csv|xlsx|html|docx)$", "/exports/{fmt}", path)))
 
@@ -480,3 +485,38 @@ def test_serve_command_listens_where_asked(processed: Path, tmp_path: Path) -> N
         proc.wait(10)
         if proc.stderr:
             proc.stderr.close()
+
+
+# -- the catalog pages -----------------------------------------------------------------
+
+
+def test_with_no_campaign_the_pages_say_to_create_one(processed: Path, tmp_path: Path) -> None:
+    config = clone_site(processed, tmp_path / "site")
+    text = config.read_text(encoding="utf-8")
+    start = text.index("[[campaigns]]")
+    end = text.find("\n[", start + 1)
+    config.write_text(text[:start] + (text[end:] if end >= 0 else ""), encoding="utf-8")
+    site = open_site(config)
+    try:
+        assert site.login() == 303
+        page = site.client.get("/")
+        assert page.status_code == 409
+        assert "chưa có đợt báo cáo nào" in page.text and 'href="/campaigns"' in page.text
+        assert "Chưa có đợt báo cáo nào: hãy tạo một đợt." in site.client.get("/campaigns").text
+    finally:
+        site.client.close()
+        site.app.store.close()
+
+
+def test_a_config_campaign_or_unit_is_read_only_on_the_dashboard(staff: Site) -> None:
+    listed = staff.client.get("/campaigns").text
+    assert "từ tệp cấu hình" in listed and "/campaigns/chuyen-de-2024/edit" not in listed
+    status, _, body = staff.post("/campaigns/chuyen-de-2024/close", confirmed="1")
+    assert status == 400 and "tệp cấu hình" in body
+    status, _, body = staff.post("/roster/ldld-bao-thang/remove", confirmed="1")
+    assert status == 400 and "tệp cấu hình" in body
+    assert staff.office.decisions(None) == []
+    status, location, _ = staff.post("/roster/add", id="ldld-van-ban", name="LĐLĐ huyện Văn Bàn",
+                                     emails="ldldvanban@gmail.com", aliases="", group="huyen", confirmed="1")
+    assert (status, location) == (303, "/roster")
+    assert staff.office.catalog().unit("ldld-van-ban") is not None

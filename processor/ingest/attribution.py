@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from intake.parsers.email import parse_email_headers
@@ -24,10 +25,13 @@ from intake.processor.sending.acknowledge import AckPolicy
 from intake.store.kinds import MatchMethod
 from intake.store.records import Attribution
 
+if TYPE_CHECKING:  # the rules stay pure: the catalog arrives as values
+    from intake.processor.catalog import Catalog
+
 
 @dataclass(frozen=True)
 class Rules:
-    """The parts of the config the attribution and the decision depend on."""
+    """The parts of the config and of the catalog the attribution and the decision depend on."""
 
     units: tuple[UnitConfig, ...]
     campaigns: tuple[CampaignConfig, ...]
@@ -41,8 +45,8 @@ class Rules:
         object.__setattr__(self, "names", tuple(UnitName(u.id, (u.name, *u.aliases)) for u in self.units))
 
     @classmethod
-    def for_config(cls, cfg: Config) -> Rules:
-        return cls(units=cfg.units, campaigns=cfg.campaigns, policy=AckPolicy.for_config(cfg),
+    def for_config(cls, cfg: Config, catalog: Catalog) -> Rules:
+        return cls(units=catalog.units, campaigns=catalog.campaigns, policy=AckPolicy.for_config(cfg),
                    acknowledge=cfg.acknowledge, sending=cfg.sending, timezone=cfg.timezone)
 
     def unit_name(self, unit_id: str | None) -> str | None:
@@ -62,10 +66,14 @@ def identify_sender(rules: Rules, registered: Mapping[str, str], parsed: ParsedE
     return identify_unit(keyed, rules.names, parsed.from_address, parsed.from_name, issuer)
 
 
-def campaign_by_time(rules: Rules, received_at: dt.datetime, unit_id: str | None) -> CampaignConfig:
+def campaign_by_time(rules: Rules, received_at: dt.datetime, unit_id: str | None) -> CampaignConfig | None:
     """The campaign open at the received time (earliest deadline first), preferring one that
-    expects the unit; else the nearest deadline."""
-    camps = sorted(rules.campaigns, key=lambda c: c.deadline)
+    expects the unit; else the nearest deadline. A campaign closed by then takes nothing by time;
+    None when no campaign is left."""
+    camps = sorted((c for c in rules.campaigns if c.closed_at is None or received_at < c.closed_at),
+                   key=lambda c: c.deadline)
+    if not camps:
+        return None
     open_ = [c for c in camps if c.opens <= received_at] or camps
     if unit_id is not None:
         expecting = [c for c in open_ if unit_id in c.unit_ids(rules.units)]
@@ -85,11 +93,12 @@ def attribute(message_pk: int, received_at: dt.datetime, headers: ParsedEmail, r
     """Who sent the message and for which campaign, from its header fields alone (no document)."""
     ignore = rules.policy.never_acknowledge(headers)
     match = UnitMatch(None, MatchMethod.NONE) if ignore else identify_sender(rules, registered, headers, None)
+    campaign = campaign_by_time(rules, received_at, match.unit_id)
     return Attribution(
         from_address=headers.from_address, from_name=headers.from_name, subject=headers.subject,
         date_header=headers.date_header, reference=reference_number(message_pk, received_at),
         unit_id=match.unit_id, match=MatchMethod(match.method),
-        campaign_id=campaign_by_time(rules, received_at, match.unit_id).id if rules.campaigns else None,
+        campaign_id=campaign.id if campaign is not None else None,
         problems=match_problems(match.method), ignore_reason=ignore[:200] if ignore else None,
         error=headers.sender_problem or None)
 

@@ -31,6 +31,7 @@ from intake.store.kinds import MatchMethod, MessageState
 from intake.store.records import AttachmentRecord, KnownFacts, MessageRecord
 
 UNREADABLE_EMAIL = "not a readable email"
+NO_CAMPAIGN = "no campaign takes this message (none in the catalog, or all closed)"
 STAFF_NO_SECTION = "staff: no section in this report"
 
 
@@ -85,7 +86,7 @@ def decide(message_pk: int, received_at: dt.datetime, parsed: ParsedEmail | None
     if parsed is None:
         camp = campaign_by_time(rules, received_at, None)
         record = MessageRecord(state=MessageState.PROCESSED, processed_at=now, problems=(Problem.NO_ATTACHMENT,),
-                               error=UNREADABLE_EMAIL, campaign_id=camp.id)
+                               error=UNREADABLE_EMAIL, campaign_id=camp.id if camp is not None else None)
         return Verdict(record=record, ack=None, no_ack=UNREADABLE_EMAIL, sections={})
     base = MessageRecord(state=MessageState.PROCESSED, processed_at=now, from_address=parsed.from_address,
                          from_name=parsed.from_name, subject=parsed.subject, date_header=parsed.date_header,
@@ -110,7 +111,7 @@ def decide(message_pk: int, received_at: dt.datetime, parsed: ParsedEmail | None
     match = identify_sender(rules, facts.registered, parsed, issuer)
     if campaign is None:
         campaign = campaign_by_time(rules, received_at, match.unit_id)
-    section = sections.get((report.position, campaign.id)) if report is not None else None
+    section = sections.get((report.position, campaign.id)) if report is not None and campaign is not None else None
     pinned = staff_section(facts, reads, rules.campaigns)
     if pinned is not None:
         report, campaign, chosen = pinned
@@ -122,11 +123,13 @@ def decide(message_pk: int, received_at: dt.datetime, parsed: ParsedEmail | None
         problems = (Problem.UNREADABLE_ATTACHMENT, *(p for p in problems if p != Problem.NO_ATTACHMENT))
     record = dataclasses.replace(
         base, unit_id=match.unit_id, match=MatchMethod(match.method),
-        campaign_id=campaign.id, problems=problems, has_report=report is not None,
+        campaign_id=campaign.id if campaign is not None else None, problems=problems, has_report=report is not None,
         attachments=tuple(_attachment(r, r is report) for r in reads),
         report_position=report.position if report is not None else None,
         section=section if report is not None else None,
         issuer=report.outline.issuer if report is not None and report.outline is not None else None)
+    if campaign is None:  # recorded, with its unit, for staff to see; there is no deadline to acknowledge against
+        return Verdict(record=record, ack=None, no_ack=NO_CAMPAIGN, sections=sections)
     ack_facts = AckFacts(
         message_pk=message_pk, received_at=received_at, reference=record.reference, unit_id=match.unit_id,
         unit_name=rules.unit_name(match.unit_id), has_word_file=record.has_word_file,

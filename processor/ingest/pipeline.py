@@ -30,6 +30,7 @@ from intake.parsers.errors import (
 )
 from intake.parsers.filetype import classify, is_word_candidate
 from intake.parsers.model import Attachment, Outline, ParsedEmail, Problem
+from intake.processor.catalog import Catalog, read_catalog
 from intake.processor.config import Config
 from intake.processor.documents.pool import CampaignQuery, Inline, Sections
 from intake.processor.ingest.attribution import Attributor, Rules
@@ -38,6 +39,7 @@ from intake.processor.mailbox import Mailbox, MailboxItem
 from intake.processor.ops.logs import log_message
 from intake.processor.sending.acknowledge import compose_ack, not_composed
 from intake.processor.sending.compose import template_env
+from intake.store.catalog import CatalogStore
 from intake.store.db import Transaction
 from intake.store.kinds import MessageState
 from intake.store.leases import MAILBOX_TTL, MESSAGE_TTL, Leases, message_lease
@@ -79,11 +81,53 @@ class Pipeline:
         self.read_document = read_document
         # Where outlines and sections come from: a worker pool reading ahead, or `read_document` inline.
         self.documents = documents if documents is not None else Inline(read_document)
-        self.campaign_queries = tuple(CampaignQuery(c.id, c.section_title, tuple(c.section_keywords))
-                                      for c in cfg.campaigns)
         self.clock = clock
-        self.rules = Rules.for_config(cfg)
         self.env = env or template_env()
+        self.catalog = read_catalog(store)
+        self._use(self.catalog)
+        self._placed: int | None = None  # the catalog version messages without a campaign were last placed for
+
+    # -- the catalog ----------------------------------------------------------------
+
+    def _use(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.campaign_queries = tuple(CampaignQuery(c.id, c.section_title, tuple(c.section_keywords))
+                                      for c in catalog.campaigns)
+        self.rules = Rules.for_config(self.cfg, catalog)
+        self.documents.use_campaigns(self.campaign_queries)
+
+    def refresh(self) -> bool:
+        """Read the catalog again when staff changed it since (its version in the store): a running
+        daemon takes new campaigns and units without a restart. True when it changed."""
+        changed = self.store_catalog_version() != self.catalog.version
+        if changed:
+            self._use(read_catalog(self.store))
+            log.info("catalog changed (version %s): %s units, %s campaigns (%s)", self.catalog.version,
+                     len(self.catalog.units), len(self.catalog.campaigns),
+                     ", ".join(c.id for c in self.catalog.campaigns if not c.closed) or "none running")
+        if self._placed != self.catalog.version and any(not c.closed for c in self.catalog.campaigns):
+            self._placed = self.catalog.version  # first, so that processing (which refreshes) does not recurse
+            self._place_waiting()
+        return changed
+
+    def _place_waiting(self) -> None:
+        """Messages recorded while no campaign could take them are evaluated again now that one can
+        (after a change of the catalog, and once after a start): they would otherwise be in no
+        campaign's status."""
+        waiting = self.store.waiting_messages(no_campaign=True)
+        for pk in waiting:
+            self._reset(pk)
+            self.process(pk)
+        if waiting:
+            log.info("%s message(s) recorded with no campaign evaluated again", len(waiting))
+
+    def _reset(self, message_pk: int) -> None:
+        """Forget what processing found, the message attributed afresh from its header."""
+        received_at, raw = self.store.raw_of(message_pk)
+        self.store.reset_message(message_pk, Attributor(self.rules, raw, received_at))
+
+    def store_catalog_version(self) -> int:
+        return CatalogStore(self.store.db).version()
 
     # -- fetching -----------------------------------------------------------------
 
@@ -103,6 +147,7 @@ class Pipeline:
             self.leases.release(lease)
 
     def _fetch(self, mailbox: Mailbox, lease: str, stop: Callable[[], bool] | None) -> RunCounts:
+        self.refresh()
         self.finish_after(mailbox)
         fetched = new = processed = failed = 0
         # What a crash may lose without harm is done in batches: the `after` actions (one IMAP
@@ -162,7 +207,7 @@ class Pipeline:
                          type(exc).__name__)
             else:
                 if got.new:
-                    log_message(self.store, got.message_pk, self.cfg, summaries[0])
+                    log_message(self.store, got.message_pk, self.catalog.campaigns, summaries[0])
                 return got, got.new
         got = self.store.ingest(mailbox.identity, item.folder, item.uidvalidity, item.key, item.raw,
                                 item.received_at, on_new=self.leases.take_message, attachments=attachments,
@@ -190,6 +235,7 @@ class Pipeline:
 
     def process_stored(self) -> RunCounts:
         """Process messages stored by an earlier run that stopped before processing them."""
+        self.refresh()
         processed = failed = 0
         for pk in self.store.messages_in_state(MessageState.STORED):
             ok = self.process(pk)
@@ -200,8 +246,8 @@ class Pipeline:
     def reprocess(self, message_pk: int) -> bool:
         """Evaluate a message again (e.g. after `units link`, or `retry` after a failure); history and
         acknowledgements stay. It is attributed afresh first, so a new failure keeps who sent it."""
-        received_at, raw = self.store.raw_of(message_pk)
-        self.store.reset_message(message_pk, Attributor(self.rules, raw, received_at))
+        self.refresh()
+        self._reset(message_pk)
         return self.process(message_pk)
 
     # -- one message ------------------------------------------------------------
@@ -231,9 +277,9 @@ class Pipeline:
             # with the problem `processing_failed` and this reason (not the traceback) for staff.
             log.exception("processing message %s failed", message_pk)
             self.store.record_failure(message_pk, failure_reason(exc), self.clock())
-            log_message(self.store, message_pk, self.cfg)
+            log_message(self.store, message_pk, self.catalog.campaigns)
             return False
-        log_message(self.store, message_pk, self.cfg, summary)
+        log_message(self.store, message_pk, self.catalog.campaigns, summary)
         return True
 
     def _process(self, message_pk: int, stored: tuple[dt.datetime, bytes] | None,

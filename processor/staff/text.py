@@ -4,6 +4,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from intake.processor.staff.report import PROBLEM_VI, local_time
+from intake.store.kinds import CATALOG_KINDS
 from intake.store.views import DecisionView, MessageView
 
 MATCH_VI = {"address": "theo địa chỉ đã đăng ký", "document_header": "theo tên đơn vị trong văn bản",
@@ -11,7 +12,9 @@ MATCH_VI = {"address": "theo địa chỉ đã đăng ký", "document_header": "
 CONFIDENCE_VI = {"sure": "chắc chắn", "review": "cần xem lại"}
 CHOSEN_VI = {"finder": "tự động", "staff": "cán bộ chọn"}
 KIND_VI = {"excuse": "miễn nộp", "extend": "gia hạn", "link": "đăng ký địa chỉ", "section": "chọn mục",
-           "dismiss": "bỏ qua thư"}
+           "dismiss": "bỏ qua thư", "unit_add": "thêm đơn vị", "unit_edit": "sửa đơn vị",
+           "unit_remove": "bỏ đơn vị khỏi danh sách", "campaign_add": "tạo đợt báo cáo",
+           "campaign_edit": "sửa đợt báo cáo", "campaign_close": "kết thúc đợt báo cáo"}
 STATE_VI = {"stored": "chưa xử lý", "processed": "đã xử lý", "ignored": "bỏ qua (thư tự động)",
             "failed": "xử lý lỗi"}
 OUTGOING_VI = {"pending": "chờ gửi", "sending": "đang gửi", "sent": "đã gửi", "failed": "gửi lỗi",
@@ -88,7 +91,7 @@ def decision_line(d: DecisionView, tz: ZoneInfo) -> str:
     if d.campaign_id:
         parts.append(f"đợt {d.campaign_id}")
     if d.reason:
-        parts.append(f"lý do: {d.reason}")
+        parts.append(f"{'nội dung' if d.kind in CATALOG_KINDS else 'lý do'}: {d.reason}")
     parts.append(f"bởi {d.decided_by or '?'} lúc {local_time(d.decided_at, tz)}")
     if d.revoked_at is not None:
         parts.append(f"ĐÃ HỦY bởi {d.revoked_by or '?'} lúc {local_time(d.revoked_at, tz)}")

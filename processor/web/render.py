@@ -15,12 +15,15 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from intake.processor.staff.report import PROBLEM_VI, STATE_VI
+from intake.store.kinds import CATALOG_KINDS
 from intake.store.status import UnitState
 
 STATE_CLASS = {UnitState.MISSING: "missing", UnitState.ON_TIME: "on-time", UnitState.LATE: "late",
                UnitState.EXCUSED: "excused"}
 DECISION_VI = {"excuse": "Miễn nộp", "extend": "Gia hạn", "link": "Gán địa chỉ", "section": "Chọn mục",
-               "dismiss": "Bỏ qua thư", "revoke": "Huỷ quyết định"}
+               "dismiss": "Bỏ qua thư", "revoke": "Huỷ quyết định", "unit_add": "Thêm đơn vị",
+               "unit_edit": "Sửa đơn vị", "unit_remove": "Bỏ đơn vị", "campaign_add": "Tạo đợt báo cáo",
+               "campaign_edit": "Sửa đợt báo cáo", "campaign_close": "Kết thúc đợt báo cáo"}
 CONFIDENCE_VI = {"sure": "chắc chắn", "review": "cần xem lại"}
 FIGURE_VI = {"participants": "Số tham gia học tập", "members": "Tổng số đoàn viên", "rate_percent": "Tỷ lệ (%)",
              "sessions": "Số buổi/hội nghị"}
@@ -95,6 +98,7 @@ def environment(tz: ZoneInfo) -> Environment:
     env.filters["state_class"] = lambda state: STATE_CLASS.get(UnitState(state), "")
     env.filters["problem_vi"] = lambda code: PROBLEM_VI.get(code, code)
     env.filters["decision_vi"] = lambda kind: DECISION_VI.get(str(kind), str(kind))
+    env.globals["catalog_kinds"] = CATALOG_KINDS  # changes of the roster or campaigns: not revoked
     env.filters["confidence_vi"] = lambda c: CONFIDENCE_VI.get(str(c), str(c))
     env.filters["figure_vi"] = lambda key: FIGURE_VI.get(key, key)
     env.filters["match_vi"] = lambda m: MATCH_VI.get(str(m), str(m))
