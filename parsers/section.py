@@ -56,6 +56,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from .figures import extract_figures
+from .guide import Guide, Placement, place
 from .layout import MAX_HEADING_WORDS, Node, Tree, build_tree, closing_starts, heading_display, numbering_rank
 from .model import Block, BlockKind, Candidate, Confidence, Outline, SectionResult
 from .vietnamese import fold
@@ -64,6 +65,7 @@ __all__ = [
     "MAX_HEADING_WORDS",
     "THRESHOLD",
     "WEIGHTS",
+    "Guide",
     "Weights",
     "find_section",
     "heading_blocks",
@@ -330,6 +332,7 @@ class Prepared:
 
     tree: Tree
     title_terms: dict[str, float]         # term -> weight (IDF)
+    title_key: str                        # the title folded, abbreviations expanded
     title_years: frozenset[str]
     title_numbers: frozenset[str]
     features: tuple[Features, ...]
@@ -494,7 +497,8 @@ def prepare(outline: Outline, title: str, keywords: Sequence[str] = (), weights:
             keywords=named,
             rejected=rejected,
         ))
-    return Prepared(tree, title_terms, frozenset(title_years), frozenset(title_numbers), tuple(features))
+    return Prepared(tree, title_terms, " ".join(title_words), frozenset(title_years), frozenset(title_numbers),
+                    tuple(features))
 
 
 def _unknown_idf(n_chunks: int) -> float:
@@ -542,20 +546,33 @@ def _why(f: Features) -> str:
     return ", ".join(bits)
 
 
-def choose(prepared: Prepared, weights: Weights = WEIGHTS) -> tuple[list[tuple[float, int]], int, float, float]:
+def choose(prepared: Prepared, weights: Weights = WEIGHTS,
+           taught: Placement | None = None) -> tuple[list[tuple[float, int]], int, float, float]:
     """Scores best first, the chosen section, its score and the next candidate's score.
 
     A sub-item whose heading adds (almost) nothing to what the parts above it
     already say gives way to its parent: the evidence sits in the part.
+    `taught` adds the campaign's points (staff choices, the template).
     """
-    scored = sorted(((score(f, weights), pos) for pos, f in enumerate(prepared.features)),
-                    key=lambda x: (-x[0], x[1]))
+    extra = taught.points if taught is not None else (0.0,) * len(prepared.features)
+    scored = sorted(((min(100.0, score(f, weights) + (extra[pos] if f.rejected is None else 0.0)), pos)
+                     for pos, f in enumerate(prepared.features)), key=lambda x: (-x[0], x[1]))
     if not scored:
         return scored, -1, 0.0, 0.0
     features = prepared.features
-    # The best section that says enough of the title; the top one when none does (shown, not found).
+    # The best section that says enough of the title (or that the campaign taught); the top one
+    # when none does (shown, not found).
+    vouched = taught.vouched if taught is not None and taught.vouched else (False,) * len(features)
     best_score, best = next(((s, pos) for s, pos in scored
-                             if s > 0 and features[pos].reach >= weights.min_reach), scored[0])
+                             if s > 0 and (features[pos].reach >= weights.min_reach or vouched[pos])), scored[0])
+    if taught is not None and taught.aligned is not None and best != taught.aligned \
+            and features[taught.aligned].rejected is None and _related(prepared.tree, best, taught.aligned) \
+            and (features[taught.aligned].reach >= weights.min_reach or vouched[taught.aligned]):
+        # Part versus sub-item is the template's: its level decides.
+        best = taught.aligned
+        best_score = max(best_score, next(s for s, pos in scored if pos == best))
+        second = max((s for s, pos in scored if pos != best), default=0.0)
+        return scored, best, best_score, second
     nodes = prepared.tree.nodes
     by_pos = {pos: s for s, pos in scored}
     while (weights.climb > 0 or weights.facet > 0 or weights.spread > 0) and best_score > 0:
@@ -574,13 +591,25 @@ def choose(prepared: Prepared, weights: Weights = WEIGHTS) -> tuple[list[tuple[f
     return scored, best, best_score, second
 
 
-def decide(prepared: Prepared, weights: Weights = WEIGHTS) -> SectionResult:
+def _related(tree: Tree, a: int, b: int) -> bool:
+    """One section lies inside the other."""
+    for low, high in ((a, b), (b, a)):
+        up = tree.nodes[low].parent
+        while up is not None:
+            if up == high:
+                return True
+            up = tree.nodes[up].parent
+    return False
+
+
+def decide(prepared: Prepared, weights: Weights = WEIGHTS, guide: Guide | None = None) -> SectionResult:
     """The result for prepared evidence under `weights` (the calibration calls this)."""
     tree = prepared.tree
     nodes = tree.nodes
     if not nodes:
         return SectionResult(found=False, reason="no headings in the document", confidence=Confidence.SURE)
-    scored, best, best_score, second = choose(prepared, weights)
+    taught = place(tree, guide, prepared.title_key) if guide is not None else None
+    scored, best, best_score, second = choose(prepared, weights, taught)
     # Candidates: the best sections, and the likeliest rejected near miss staff should hear about.
     ranked = [best, *[pos for s, pos in scored if s > 0 and pos != best][:2]] if best_score > 0 else []
     rejected = sorted((pos for pos, f in enumerate(prepared.features) if f.rejected is not None),
@@ -594,7 +623,9 @@ def decide(prepared: Prepared, weights: Weights = WEIGHTS) -> SectionResult:
                   block=nodes[pos].index)
         for pos in ranked
     )
-    if best_score < weights.threshold or prepared.features[best].reach < weights.min_reach:
+    extra = taught.points[best] if taught is not None else 0.0
+    vouched = taught is not None and bool(taught.vouched) and taught.vouched[best]
+    if best_score < weights.threshold or (prepared.features[best].reach < weights.min_reach and not vouched):
         reason = f"no section reaches {weights.threshold:.0f}"
         if best_score >= weights.threshold:
             reason = (f"no section says enough of the title: the best says {prepared.features[best].reach:.0%}, "
@@ -609,9 +640,11 @@ def decide(prepared: Prepared, weights: Weights = WEIGHTS) -> SectionResult:
         return SectionResult(found=False, score=round(best_score, 1), reason=reason, candidates=candidates,
                              confidence=Confidence.REVIEW if near else Confidence.SURE)
     sure = (best_score >= weights.sure and best_score - second >= weights.margin
-            and prepared.features[best].context >= weights.sure_cover)
+            and (prepared.features[best].context >= weights.sure_cover or vouched))
     result = _extract(tree, best)
     reason = f"matched '{_short(nodes[best].heading)}' score {best_score:.0f} ({_why(prepared.features[best])})"
+    if taught is not None and extra:
+        reason += f"; taught by the campaign +{extra:.0f}" + "".join(f" ({n})" for n in taught.notes)
     if not sure:
         weak = best_score < weights.sure or prepared.features[best].context < weights.sure_cover
         reason += "; review: " + ("weak match" if weak else f"next candidate {second:.0f} is close")
@@ -644,9 +677,14 @@ def _extract(tree: Tree, pos: int) -> SectionResult:
 # ------------------------------------------------------------------ public API
 
 
-def find_section(outline: Outline, section_title: str, keywords: Sequence[str] = ()) -> SectionResult:
-    """The section of `outline` that answers the guideline's `section_title`, or why none does."""
-    return decide(prepare(outline, section_title, keywords))
+def find_section(outline: Outline, section_title: str, keywords: Sequence[str] = (),
+                 guide: Guide | None = None) -> SectionResult:
+    """The section of `outline` that answers the guideline's `section_title`, or why none does.
+
+    `guide` is what the campaign taught (staff's choices in other reports, the
+    guideline's outline; see parsers/guide.py); without one nothing changes.
+    """
+    return decide(prepare(outline, section_title, keywords), guide=guide)
 
 
 def section_at(outline: Outline, block: int) -> SectionResult:

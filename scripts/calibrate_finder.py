@@ -1,6 +1,6 @@
 """Choose the section finder's weights and decision levels on labelled real documents.
 
-    .venv/bin/python scripts/calibrate_finder.py [--folds 2] [--penalty 3] [--oracle]
+    .venv/bin/python scripts/calibrate_finder.py [--jobs 2] [--folds K] [--fix NAME=VALUE] [--oracle]
 
 Data: ../shared/real-dev (cases.json + docs/; found beside the repository or
 through $INTAKE_REAL_DEV). Nothing of it is copied into the repository;
@@ -14,16 +14,21 @@ Procedure (deterministic, repeatable):
    has token F1 >= 0.9 with the labelled text (check.py's measure).
 2. Utility of a setting on a set of cases = cases passed + 0.25 x cases
    passed as sure - PENALTY x cases silently wrong (a wrong or unwanted
-   section given as sure), PENALTY = 4: a silent error costs more than a
-   miss, because staff trust it. The generated corpus (tests/corpus, SPEC's
+   section given as sure) - 0.25 x PENALTY x cases missed as sure (a section
+   that exists reported missing without review), PENALTY = 4: a silent error
+   costs more than a miss, because staff trust it. The generated corpus (tests/corpus, SPEC's
    campaign title) is always part of the tuning set: it must stay at 100 %.
 3. Search: coordinate ascent from `Weights()` over fixed grids (evidence
    weights, penalties, then threshold / sure level / margin), passes until no
    single change improves the utility; ties keep the earlier (smaller) value.
-4. Held-out figures: documents are split into folds by a hash of their file
-   name (cases of one document stay together); the search runs on all folds
-   but one and is scored on the one left out; every fold in turn
-   (cross-validation). Printed per fold and in total, by difficulty.
+4. Held-out figures: leave one document out (LODO): for each document of
+   real-dev, the search runs on every other document (and the corpus) and
+   the result scores that document's cases; summed over documents, this is
+   the figure of record. `--folds K` adds K-fold cross-validation by
+   document. The in-sample score (tuned and scored on the same cases) is
+   printed last and is no evidence of how the finder does on new reports.
+   `--fix NAME=VALUE` pins a weight, to see whether a kind of evidence earns
+   its place on the held-out figure (e.g. `--fix min_reach=0`).
 5. The committed setting (`parsers.section.WEIGHTS`) is the search run on
    all cases; this script prints it as a `Weights(...)` line to paste.
 
@@ -307,7 +312,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--penalty", type=float, default=4.0)
     parser.add_argument("--jobs", type=int, default=2, help="processes for leave-one-document-out")
     parser.add_argument("--oracle", action="store_true")
+    parser.add_argument("--fix", action="append", default=[], metavar="NAME=VALUE",
+                        help="pin one weight (left out of the search), e.g. --fix body=0 --fix min_reach=0")
     args = parser.parse_args(argv)
+    for pin in args.fix:
+        name, value = pin.split("=", 1)
+        GRIDS[name] = (float(value),)
 
     items = load()
     corpus = load_corpus()
