@@ -117,7 +117,7 @@ class Weights:
 # the features or the tree and paste its "chosen" line here.
 WEIGHTS = Weights(head=0.0, context=2.0, inherit=1.0, sub=0.0, body=0.0, precision=2.0, document=0.0, match=0.5,
                   climb=0.0, facet=1.5, spread=0.0, prior=0.0, sure_cover=0.25, after_closing=0.0, plain=5.0,
-                  empty=10.0, keyword=10.0, threshold=30.0, min_reach=0.42, near=20.0, sure=34.0, margin=20.0,
+                  empty=10.0, keyword=10.0, threshold=30.0, min_reach=0.42, near=16.0, sure=34.0, margin=20.0,
                   pair=1.0, k1=1.2, b=0.75)
 THRESHOLD = WEIGHTS.threshold
 

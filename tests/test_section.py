@@ -606,7 +606,7 @@ def test_not_found_is_review_when_a_candidate_came_close() -> None:
     close = find_section(near_miss, TITLE)
     assert not close.found and close.score >= WEIGHTS.near
     assert close.confidence is Confidence.REVIEW and "came close" in close.reason
-    far = find_section(report(h("CÔNG TÁC TỔ CHỨC CÁN BỘ", numbering="I."), p("Kiện toàn ban chấp hành.")), TITLE)
+    far = find_section(report(h("XÂY DỰNG QUỸ XÃ HỘI", numbering="I."), p("Vận động ủng hộ quỹ.")), TITLE)
     assert not far.found and far.score < WEIGHTS.near
     assert far.confidence is Confidence.SURE
 
