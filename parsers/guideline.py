@@ -172,14 +172,15 @@ class _Text:
         return Sourced(value, start, end, self.text[sentence.start:sentence.end], sentence.start, sentence.end)
 
 
+_ITEM_NUMBER: Final = re.compile(r"[-+*]?\s*(?:[IVXLC]{1,5}|\d{1,2}(?:\.\d{1,2})*|[a-zđA-ZĐ])\.")
 _SENTENCE_END: Final = re.compile(r"(?<=[.!?])\s+(?=[\"“(]?[^\W\d_])")
 
 
 def _split_sentences(text: str, start: int, end: int, line: int) -> Iterator[_Sentence]:
-    """The sentences of one line: a full stop followed by a capital ends one."""
+    """The sentences of one line: a full stop followed by a capital ends one, unless it ends an item number."""
     at = start
     for match in _SENTENCE_END.finditer(text, start, end):
-        if text[match.end()].isupper():
+        if text[match.end()].isupper() and not _ITEM_NUMBER.fullmatch(text[at:match.start()].strip()):
             yield _Sentence(at, match.start(), line)
             at = match.end()
     if at < end:
@@ -191,6 +192,9 @@ def _normalise(raw: str) -> str:
     return clean(raw.replace("**", ""), typography=True)
 
 
+_BROKEN_DATE: Final = re.compile(r"\b(?:ngày|tháng|năm)$", re.IGNORECASE)
+
+
 def unwrap_lines(text: str) -> str:
     """Join the visual lines of text extracted from a PDF back into paragraphs.
 
@@ -198,7 +202,8 @@ def unwrap_lines(text: str) -> str:
     (. : ; ! ?), is not in capitals, and either runs the full width of the page
     (a wrapped line; shorter ones end their paragraph, like a title's last line)
     or is followed by a line starting in lower case; a numbered, bulleted or
-    capitals line always starts a paragraph.
+    capitals line, or a date line, starts a paragraph. A date broken after
+    "ngày", "tháng" or "năm" (a narrow header column) is joined again.
     """
     lines = [line.strip() for line in text.split("\n")]
     lengths = sorted(len(line) for line in lines if line)
@@ -210,8 +215,10 @@ def unwrap_lines(text: str) -> str:
         previous = out[-1] if out else ""
         open_end = bool(previous) and previous[-1] not in ".:;!?" and not previous.isupper()
         full = len(previous.rsplit("\n", 1)[-1]) >= 0.7 * width
-        item = split_number(line)[0] is not None or line[0] in "-+•*" or line.isupper()
-        if open_end and not item and (line[0].islower() or full):
+        item = (split_number(line)[0] is not None or line[0] in "-+•*" or line.isupper()
+                or _DATE_LINE.search(line) is not None)
+        broken_date = _BROKEN_DATE.search(previous) is not None and line[0].isdigit()
+        if open_end and (broken_date or (not item and (line[0].islower() or full))):
             out[-1] = f"{previous} {line}"
         else:
             out.append(line)
@@ -242,11 +249,14 @@ _FROM: Final = re.compile(r"\btu\s+(?:ngay\s*)?$")
 _CITED: Final = re.compile(
     r"(?:\bsố\s*:?\s*[\w./\-]*\d[\w./\-]*|\b\d+[/\-][A-ZĐ][\w./\-]*)\s*,?\s*(?:(?:ban hành|ký)\s+)?(?:ngày\s*)?$",
     re.IGNORECASE)
-_DATE_LINE: Final = re.compile(r"^[^\d,;.:]{2,40},\s*ngày\b", re.IGNORECASE)
+# "Lào Cai, ngày 05 tháng 12 năm 2025" (also at the end of a header line run together with the motto).
+_DATE_LINE: Final = re.compile(r"(?:^|\s)[^\W\d_][^\d,;:]{1,40},\s*ngày\b[^.;]*\bnăm\s+\d{4}\s*$", re.IGNORECASE)
 _DATE_LINE_YEAR: Final = re.compile(r"\bthang\s+(\d{1,2})?\s*nam\s+(\d{4})\b")
 _REPORT_WORD: Final = re.compile(r"\bbao cao\b(?! vien)")
 _SEND_WORD: Final = re.compile(r"\b(?:gui|nop|chuyen ve|email|thu dien tu)\b")
 _REPORTING_HEADING: Final = re.compile(r"\b(?:che do bao cao|thoi han bao cao|thoi gian bao cao)\b")
+# What ends a date's clause after it: "..., hoàn thành trước ngày X và gửi báo cáo chậm nhất ngày Y".
+_NEXT_CLAUSE: Final = re.compile(r";|\s(?:và|đồng thời)\s", re.IGNORECASE)
 _WINDOW: Final = 80
 
 
@@ -283,7 +293,7 @@ def _document_date(text: _Text) -> tuple[int | None, int | None, tuple[int, int]
     for index in range(min(len(text.lines), 30)):
         a, b = text.lines[index]
         key = text.key[a:b].strip()
-        if _DATE_LINE.match(text.text[a:b].strip()) and len(key.split()) <= 14:
+        if _DATE_LINE.search(text.text[a:b].strip()) and len(key.split()) <= 40:
             year = _DATE_LINE_YEAR.search(key)
             if year is not None:
                 return (int(year.group(1)) if year.group(1) else None), int(year.group(2)), (a, b)
@@ -374,6 +384,8 @@ def _score_dates(text: _Text, tz: dt.tzinfo, now: dt.datetime) -> list[_Scored]:
         previous = dates[index - 1].end if index and dates[index - 1].end > sentence.start else sentence.start
         following = dates[index + 1].start if index + 1 < len(dates) else sentence.end
         clause_end = min(following, sentence.end) if following > found.end else sentence.end
+        joined = _NEXT_CLAUSE.search(text.text, found.end, clause_end)
+        clause_end = joined.start() if joined else clause_end
         try:
             date = dt.date(_resolve_year(found, doc_month, year), found.month, found.day)
         except ValueError:
@@ -432,7 +444,8 @@ def _candidates(text: _Text, tz: dt.tzinfo, now: dt.datetime) -> tuple[tuple[Dat
 
 _KIND_LINE: Final = re.compile(
     r"^(?:huong dan|ke hoach|thong bao|cong van|quyet dinh|chi thi|bao cao|de an|chuong trinh)$")
-_SUBJECT_LINE: Final = re.compile(r"^\s*(?:v\s+v|ve viec)\b[\s:.-]*")
+# "V/v ..." anywhere in a header line (a cell's soft breaks run the header together), "Về việc ..." opening one.
+_SUBJECT_LINE: Final = re.compile(r"(?:^|\s)V/v\s*[:.-]?\s*|^\s*Về việc\s*[:.-]?\s*", re.IGNORECASE)
 _NOT_SUBJECT: Final = re.compile(r"^(?:thực hiện|căn cứ|kính gửi|số\s*:)", re.IGNORECASE)
 
 
@@ -441,7 +454,7 @@ def _title(text: _Text) -> Sourced | None:
     head = min(len(text.lines), 40)
     for index in range(head):
         a, b = text.lines[index]
-        subject = _SUBJECT_LINE.match(text.key[a:b])
+        subject = _SUBJECT_LINE.search(text.text[a:b])
         if subject is not None and subject.end() < b - a:
             start = a + subject.end()
             end = _continued(text, index, b)
@@ -458,12 +471,21 @@ def _title(text: _Text) -> Sourced | None:
     return None
 
 
+_NOT_CONTINUED: Final = re.compile(
+    r"^(?:số\b|kính gửi|độc lập|thực hiện|căn cứ|nơi nhận|\(|[^\d,]{1,40},\s*ngày\b)", re.IGNORECASE)
+_MAX_TITLE_LINES: Final = 4
+
+
 def _continued(text: _Text, index: int, end: int) -> int:
-    """End of a subject that runs on over the next lines (a line starting in lower case)."""
-    while index + 1 < len(text.lines):
+    """End of a subject that runs on over the next lines (a narrow header column wraps it): lines
+    that are neither capitals, nor numbered, nor the date line, nor the start of the body."""
+    for _ in range(_MAX_TITLE_LINES - 1):
+        if index + 1 >= len(text.lines) or text.text[end - 1:end] in (".", ":", ";"):
+            break
         a, b = text.lines[index + 1]
         line = text.text[a:b].strip()
-        if not line or not line[0].islower():
+        if (not line or line.isupper() or len(line.split()) > 25 or _NOT_CONTINUED.match(line)
+                or line.endswith((":", ".")) or _DATE_LINE.search(line) or split_number(line)[0] is not None):
             break
         end, index = b, index + 1
     return end
@@ -481,7 +503,7 @@ _SECTION_REQUESTS: Final = (
                r"(?P<lead>danh gia rieng ve|danh gia)\s+"),
 )
 _SECTION_END_MARK: Final = re.compile(r"[.;:(]")
-_SECTION_END_WORDS: Final = re.compile(r"\s(?:de|nham|va gui|gui ve)\s")
+_SECTION_END_WORDS: Final = re.compile(r"\s(?:để|nhằm|và gửi|gửi về)\s", re.IGNORECASE)
 
 
 def _section_title(text: _Text) -> Sourced | None:
@@ -494,7 +516,7 @@ def _section_title(text: _Text) -> Sourced | None:
             lead = match.start("lead") if match.group("lead") else match.end()
             start = sentence.start + lead
             end = min((m.start() for m in (_SECTION_END_MARK.search(text.text, start, sentence.end),
-                                           _SECTION_END_WORDS.search(text.key, start, sentence.end)) if m),
+                                           _SECTION_END_WORDS.search(text.text, start, sentence.end)) if m),
                       default=sentence.end)
             value = text.text[start:end].strip(" ,")
             if len(value.split()) >= 2:
