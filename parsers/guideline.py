@@ -28,6 +28,7 @@ there hold for the text too.
 """
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import re
@@ -162,10 +163,25 @@ class _Text:
         return self.text[a:b]
 
     def sentence_at(self, pos: int) -> _Sentence:
-        for sentence in self.sentences:
-            if sentence.start <= pos < sentence.end:
-                return sentence
-        return self.sentences[-1]
+        """The sentence holding `pos` (the one before it when `pos` falls between two)."""
+        index = bisect.bisect_right(self._starts, pos) - 1
+        return self.sentences[max(index, 0)]
+
+    @functools.cached_property
+    def _starts(self) -> list[int]:
+        return [sentence.start for sentence in self.sentences]
+
+    @functools.cached_property
+    def headings(self) -> list[str]:
+        """Per line, the key of the nearest heading-like line at or before it (numbered, or short capitals)."""
+        out: list[str] = []
+        current = ""
+        for a, b in self.lines:
+            raw = self.text[a:b].strip()
+            if raw and len(raw.split()) <= 14 and (number_level(raw) is not None or raw.isupper()):
+                current = self.key[a:b]
+            out.append(current)
+        return out
 
     def sourced(self, value: str, start: int, end: int) -> Sourced:
         sentence = self.sentence_at(start)
@@ -208,21 +224,19 @@ def unwrap_lines(text: str) -> str:
     lines = [line.strip() for line in text.split("\n")]
     lengths = sorted(len(line) for line in lines if line)
     width = lengths[int(len(lengths) * 0.9)] if lengths else 0
-    out: list[str] = []
+    paragraphs: list[list[str]] = []
     for line in lines:
         if not line:
             continue
-        previous = out[-1] if out else ""
-        open_end = bool(previous) and previous[-1] not in ".:;!?" and not previous.isupper()
-        full = len(previous.rsplit("\n", 1)[-1]) >= 0.7 * width
-        item = (split_number(line)[0] is not None or line[0] in "-+•*" or line.isupper()
-                or _DATE_LINE.search(line) is not None)
-        broken_date = _BROKEN_DATE.search(previous) is not None and line[0].isdigit()
-        if open_end and (broken_date or (not item and (line[0].islower() or full))):
-            out[-1] = f"{previous} {line}"
+        last = paragraphs[-1][-1] if paragraphs else ""  # the visual line before
+        open_end = bool(last) and last[-1] not in ".:;!?" and not last.isupper()
+        item = split_number(line)[0] is not None or line[0] in "-+•*" or line.isupper() or _is_date_line(line)
+        broken_date = _BROKEN_DATE.search(last[-8:]) is not None and line[0].isdigit()
+        if open_end and (broken_date or (not item and (line[0].islower() or len(last) >= 0.7 * width))):
+            paragraphs[-1].append(line)
         else:
-            out.append(line)
-    return "\n".join(out)
+            paragraphs.append([line])
+    return "\n".join(" ".join(paragraph) for paragraph in paragraphs)
 
 
 # ------------------------------------------------------------------ dates
@@ -251,6 +265,13 @@ _CITED: Final = re.compile(
     re.IGNORECASE)
 # "Lào Cai, ngày 05 tháng 12 năm 2025" (also at the end of a header line run together with the motto).
 _DATE_LINE: Final = re.compile(r"(?:^|\s)[^\W\d_][^\d,;:]{1,40},\s*ngày\b[^.;]*\bnăm\s+\d{4}\s*$", re.IGNORECASE)
+_HEADER_LINE_CHARS: Final = 400
+
+
+def _is_date_line(line: str) -> bool:
+    return len(line) <= _HEADER_LINE_CHARS and _DATE_LINE.search(line) is not None
+
+
 _DATE_LINE_YEAR: Final = re.compile(r"\bthang\s+(\d{1,2})?\s*nam\s+(\d{4})\b")
 _REPORT_WORD: Final = re.compile(r"\bbao cao\b(?! vien)")
 _SEND_WORD: Final = re.compile(r"\b(?:gui|nop|chuyen ve|email|thu dien tu)\b")
@@ -279,10 +300,12 @@ def _find_dates(text: _Text) -> list[_Found]:
         found.append(_Found(match.start(2), match.end(), int(match.group(2)), int(match.group(3)), year))
         taken.append((match.start(), match.end()))
     for match in _NUMERIC_DATE.finditer(text.text):
-        if any(a <= match.start() < b for a, b in taken):
-            continue
+        at = bisect.bisect_right(taken, (match.start(), len(text.text))) - 1
+        if at >= 0 and taken[at][0] <= match.start() < taken[at][1]:
+            continue  # inside a date in words
         year = int(match.group(4)) if match.group(4) else None
-        if year is None and (match.group(2) == "." or not _DAY_WORD_BEFORE.search(text.key, 0, match.start())):
+        day_word = _DAY_WORD_BEFORE.search(text.key, max(0, match.start() - 12), match.start())
+        if year is None and (match.group(2) == "." or not day_word):
             continue  # "2.1", "3/4 đơn vị": a day and month need "ngày" before them
         found.append(_Found(match.start(), match.end(), int(match.group(1)), int(match.group(3)), year))
     return sorted(found, key=lambda f: f.start)
@@ -293,7 +316,7 @@ def _document_date(text: _Text) -> tuple[int | None, int | None, tuple[int, int]
     for index in range(min(len(text.lines), 30)):
         a, b = text.lines[index]
         key = text.key[a:b].strip()
-        if _DATE_LINE.search(text.text[a:b].strip()) and len(key.split()) <= 40:
+        if _is_date_line(text.text[a:b].strip()) and len(key.split()) <= 40:
             year = _DATE_LINE_YEAR.search(key)
             if year is not None:
                 return (int(year.group(1)) if year.group(1) else None), int(year.group(2)), (a, b)
@@ -336,16 +359,6 @@ def _context(text: _Text, start: int, end: int, heading: str) -> int:
         return 2
     report, send = bool(_REPORT_WORD.search(clause)), bool(_SEND_WORD.search(clause))
     return 2 if report and send else 1 if report or send else 0
-
-
-def _heading_before(text: _Text, line: int) -> str:
-    """The key of the nearest heading-like line at or before `line` (numbered or short and in capitals)."""
-    for index in range(line, -1, -1):
-        a, b = text.lines[index]
-        raw = text.text[a:b].strip()
-        if raw and len(raw.split()) <= 14 and (number_level(raw) is not None or raw.isupper()):
-            return text.key[a:b]
-    return ""
 
 
 @dataclass(frozen=True)
@@ -413,7 +426,7 @@ def _role(text: _Text, found: _Found, reading: _Reading, clause_start: int, clau
     if _FROM.search(before) or (_UNTIL.search(before) and re.search(r"\btu\b", text.key[sentence.start:found.start])) \
             or re.match(r"\s*(?:den|-)\s*(?:het\s+)?(?:ngay\s+)?\d", after):
         return DateRole.PERIOD, 0
-    context = _context(text, clause_start, clause_end, _heading_before(text, sentence.line))
+    context = _context(text, clause_start, clause_end, text.headings[sentence.line])
     if reading.rule is DeadlineRule.PLAIN:
         return (DateRole.REPORT_WITHOUT_DEADLINE if context else DateRole.OTHER), 0
     return (DateRole.DEADLINE if context else DateRole.NOT_REPORT), context
@@ -485,7 +498,7 @@ def _continued(text: _Text, index: int, end: int) -> int:
         a, b = text.lines[index + 1]
         line = text.text[a:b].strip()
         if (not line or line.isupper() or len(line.split()) > 25 or _NOT_CONTINUED.match(line)
-                or line.endswith((":", ".")) or _DATE_LINE.search(line) or split_number(line)[0] is not None):
+                or line.endswith((":", ".")) or _is_date_line(line) or split_number(line)[0] is not None):
             break
         end, index = b, index + 1
     return end
@@ -527,7 +540,9 @@ def _section_title(text: _Text) -> Sourced | None:
 
 # ------------------------------------------------------------------ address
 
-_EMAIL: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
+# Bounded parts, started only where a run of address characters starts: linear on hostile text.
+_EMAIL: Final = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]{0,63}@[A-Za-z0-9\-]{1,63}"
+                           r"(?:\.[A-Za-z0-9\-]{1,63}){1,8}")
 _MAIL_WORDS: Final = re.compile(r"\b(?:gui|nop|email|e mail|thu dien tu|hop thu|dia chi)\b")
 
 
@@ -542,7 +557,8 @@ def _address(text: _Text, deadline: Sourced | None) -> Sourced | None:
         near = [m for m in found if a <= m.start() < b]
         if near:
             return _sourced_address(text, near[0])
-    sending = [m for m in found if _MAIL_WORDS.search(text.key, text.sentence_at(m.start()).start, m.start())]
+    sending = [m for m in found if _MAIL_WORDS.search(
+        text.key, max(text.sentence_at(m.start()).start, m.start() - _WINDOW), m.start())]
     if sending:
         return _sourced_address(text, sending[0])
     if len({m.group(0).casefold() for m in found}) == 1:

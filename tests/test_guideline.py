@@ -395,3 +395,27 @@ def test_extracted_section_title_finds_every_corpus_section() -> None:
         if result.found != expected["found"] or (result.found and result.heading != expected["heading"]):
             misses.append(path.name)
     assert misses == []
+
+
+@pytest.mark.parametrize("hostile", [
+    "1" * 400_000,                                   # one digit run (address and date patterns)
+    "Số 1/2 " * 50_000,                              # day/month pairs without "ngày"
+    "ngày 1/1/2024 gửi báo cáo. " * 15_000,          # thousands of candidates
+    ("x" * 70 + "\n") * 5_000 + "a@b.cc " * 20_000,  # addresses in one long sentence
+    "Lào Cai, ngày " * 30_000,                       # a date line that never ends
+    "cần có mục đánh giá riêng về " * 15_000,
+], ids=["digits", "pairs", "dates", "addresses", "date-line", "requests"])
+def test_hostile_text_is_read_in_linear_time(hostile: str) -> None:
+    import time
+
+    started = time.monotonic()
+    parse(hostile)
+    assert time.monotonic() - started < 5
+
+
+def test_unwrap_lines_is_linear() -> None:
+    import time
+
+    started = time.monotonic()
+    unwrap_lines("Lào Cai, ngày 1 năm\n" * 20_000 + ("x" * 70 + "\n") * 50_000)
+    assert time.monotonic() - started < 5
