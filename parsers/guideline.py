@@ -71,6 +71,7 @@ class DateRole(StrEnum):
 
     DEADLINE = "deadline"                  # taken
     AMBIGUOUS = "ambiguous"                # a report deadline, but the guideline gives another one too
+    LESS_CLEAR = "less_clear"              # maybe a report deadline, less plainly than the one taken
     NOT_REPORT = "not_report"              # deadline words, but for something other than the report
     REPORT_WITHOUT_DEADLINE = "report_date"  # about the report, but no deadline words
     CITED_DOCUMENT = "cited_document"      # the date of a document cited ("Kế hoạch số ..., ngày ...")
@@ -157,10 +158,6 @@ class _Text:
             self.lines.append((start, start + len(line)))
             start += len(line) + 1
         self.sentences = [s for index, (a, b) in enumerate(self.lines) for s in _split_sentences(text, a, b, index)]
-
-    def line_text(self, index: int) -> str:
-        a, b = self.lines[index]
-        return self.text[a:b]
 
     def sentence_at(self, pos: int) -> _Sentence:
         """The sentence holding `pos` (the one before it when `pos` falls between two)."""
@@ -260,6 +257,8 @@ _DAY_RULES: Final = ((_START_OF_DAY_WORDS, DeadlineRule.START_OF_DAY), (_END_OF_
 _DEADLINE_WORD: Final = re.compile(r"\b(?:thoi han|han chot|han cuoi|han nop|han gui|cham nhat|muon nhat)\b")
 _UNTIL: Final = re.compile(r"\bden\s+(?:ngay\s*)?$")
 _FROM: Final = re.compile(r"\btu\s+(?:ngay\s*)?$")
+_SINCE: Final = re.compile(r"\btu\b")
+_PERIOD_AFTER: Final = re.compile(r"\s*(?:den|-)\s*(?:het\s+)?(?:ngay\s+)?\d")
 _CITED: Final = re.compile(
     r"(?:\bsố\s*:?\s*[\w./\-]*\d[\w./\-]*|\b\d+[/\-][A-ZĐ][\w./\-]*)\s*,?\s*(?:(?:ban hành|ký)\s+)?(?:ngày\s*)?$",
     re.IGNORECASE)
@@ -423,8 +422,8 @@ def _role(text: _Text, found: _Found, reading: _Reading, clause_start: int, clau
         return DateRole.CITED_DOCUMENT, 0
     before = text.key[lo:found.start]
     after = text.key[found.end:clause_end]
-    if _FROM.search(before) or (_UNTIL.search(before) and re.search(r"\btu\b", text.key[sentence.start:found.start])) \
-            or re.match(r"\s*(?:den|-)\s*(?:het\s+)?(?:ngay\s+)?\d", after):
+    since = text.key[max(sentence.start, lo - _WINDOW):found.start]
+    if _FROM.search(before) or (_UNTIL.search(before) and _SINCE.search(since)) or _PERIOD_AFTER.match(after):
         return DateRole.PERIOD, 0
     context = _context(text, clause_start, clause_end, text.headings[sentence.line])
     if reading.rule is DeadlineRule.PLAIN:
@@ -445,7 +444,7 @@ def _candidates(text: _Text, tz: dt.tzinfo, now: dt.datetime) -> tuple[tuple[Dat
     for index, item in enumerate(scored):
         role = item.role
         if role is DateRole.DEADLINE and (chosen is None or item.when != scored[chosen].when):
-            role = DateRole.AMBIGUOUS if chosen is None else DateRole.NOT_REPORT
+            role = DateRole.AMBIGUOUS if chosen is None else DateRole.LESS_CLEAR
         start = min(item.reading.written_start, item.found.start)
         written = text.text[start:item.found.end]
         out.append(DateCandidate(written, item.when, item.reading.rule, role, index == chosen,

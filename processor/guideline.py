@@ -66,6 +66,7 @@ ROLE_TEXT: Final[dict[str, dict[DateRole, str]]] = {
     "vi": {
         DateRole.DEADLINE: "hạn gửi báo cáo",
         DateRole.AMBIGUOUS: "hạn gửi báo cáo, nhưng văn bản còn nêu hạn khác: cần chọn",
+        DateRole.LESS_CLEAR: "có thể là hạn báo cáo, nhưng kém rõ hơn hạn đã chọn",
         DateRole.NOT_REPORT: "có từ chỉ thời hạn nhưng không phải hạn gửi báo cáo",
         DateRole.REPORT_WITHOUT_DEADLINE: "nói về báo cáo nhưng không có từ chỉ thời hạn",
         DateRole.CITED_DOCUMENT: "ngày của văn bản được viện dẫn",
@@ -76,6 +77,7 @@ ROLE_TEXT: Final[dict[str, dict[DateRole, str]]] = {
     "en": {
         DateRole.DEADLINE: "deadline for sending the report",
         DateRole.AMBIGUOUS: "a report deadline, but the guideline gives another: choose one",
+        DateRole.LESS_CLEAR: "maybe a report deadline, less plainly than the one taken",
         DateRole.NOT_REPORT: "deadline words, but not for sending the report",
         DateRole.REPORT_WITHOUT_DEADLINE: "about the report, but no deadline words",
         DateRole.CITED_DOCUMENT: "date of a cited document",

@@ -285,6 +285,14 @@ def test_two_dates_in_one_sentence_each_read_by_its_own_clause() -> None:
     assert facts.deadline == at("2025-12-15T23:59:59")
 
 
+def test_the_plainer_request_to_send_the_report_wins() -> None:
+    facts = parse(HEAD + "Báo cáo sơ bộ trước ngày 20/11/2025.\n"
+                  "Các đơn vị gửi báo cáo chính thức về Ban Tổ chức trước ngày 01/12/2025.")
+    assert [(c.written, c.role, c.taken) for c in facts.deadline_candidates[1:]] == [
+        ("trước ngày 20/11/2025", DateRole.LESS_CLEAR, False), ("trước ngày 01/12/2025", DateRole.DEADLINE, True)]
+    assert facts.deadline == at("2025-12-01T00:00:00")
+
+
 def test_the_same_deadline_twice_is_no_doubt() -> None:
     facts = parse(HEAD + "Các đơn vị gửi báo cáo trước ngày 15/12/2025.\n"
                   "Chế độ báo cáo\nBáo cáo gửi về Ban Tổ chức trước ngày 15/12/2025.")
@@ -404,7 +412,8 @@ def test_extracted_section_title_finds_every_corpus_section() -> None:
     ("x" * 70 + "\n") * 5_000 + "a@b.cc " * 20_000,  # addresses in one long sentence
     "Lào Cai, ngày " * 30_000,                       # a date line that never ends
     "cần có mục đánh giá riêng về " * 15_000,
-], ids=["digits", "pairs", "dates", "addresses", "date-line", "requests"])
+    "Thời gian từ ngày 1/1/2024 đến ngày 2/1/2024 " * 10_000,  # one sentence of periods
+], ids=["digits", "pairs", "dates", "addresses", "date-line", "requests", "periods"])
 def test_hostile_text_is_read_in_linear_time(hostile: str) -> None:
     import time
 
