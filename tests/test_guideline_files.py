@@ -241,3 +241,21 @@ def test_describe_shows_the_outline(reader: DocumentReader) -> None:
     ]
     assert lines[-3:] == ["  III. HẠN CHẾ, NGUYÊN NHÂN", "  IV. PHƯƠNG HƯỚNG, NHIỆM VỤ ĐẾN NĂM 2028",
                           "  V. ĐỀ XUẤT, KIẾN NGHỊ"]
+
+
+def test_docx_with_its_attached_outline(reader: DocumentReader) -> None:
+    name = "ke-hoach-de-cuong-nghi-quyet.txt"
+    text = (GUIDELINES / name).read_text(encoding="utf-8")
+    document = docx.Document()
+    for line in text.split("\n"):
+        if line.strip():
+            document.add_paragraph(line)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    from_word = facts_of("ke hoach.docx", buffer.getvalue(), reader)
+    from_text = facts_of(name, text.encode(), reader)
+    assert four(from_word) == four(from_text)
+    assert four(from_word)["deadline"] == "2025-12-31T17:00:00+07:00"
+    assert [(i.level, i.number, i.title) for i in from_word.outline] == [
+        (i.level, i.number, i.title) for i in from_text.outline]
+    assert len(from_word.outline) == 11
