@@ -2,7 +2,6 @@
 an image-only PDF, and files that are no guideline. LibreOffice and poppler are real; tests fail without them."""
 from __future__ import annotations
 
-import datetime as dt
 import io
 import shutil
 import struct
@@ -10,10 +9,10 @@ import subprocess
 import unicodedata
 import zlib
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import docx
 import pytest
+from test_guideline import GUIDELINES, NOW, SEED, TZ
 
 from intake.parsers.errors import UsageError
 from intake.parsers.guideline import GuidelineFacts
@@ -21,10 +20,6 @@ from intake.processor import guideline as reading
 from intake.processor.documents import DocumentReader, ReaderLimits
 from intake.processor.guideline import describe_guideline, guideline_json, read_guideline
 
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-NOW = dt.datetime(2026, 1, 5, 9, 0, tzinfo=TZ)
-GUIDELINES = Path(__file__).resolve().parent / "fixtures" / "guidelines"
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "guideline-2024.txt"
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 TET = "cong-van-tet-2026.txt"
 TET_FACTS = {
