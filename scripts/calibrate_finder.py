@@ -73,6 +73,7 @@ GRIDS: dict[str, tuple[float, ...]] = {
     "empty": (0.0, 10.0, 20.0),
     "min_reach": (0.0, 0.3, 0.35, 0.4, 0.42, 0.45, 0.5),
 }
+PINS: dict[str, float] = {}   # weights pinned with --fix: every start of the search uses them
 SURE_BONUS = 0.25   # a right answer given as sure is worth a little more than one sent to review
 MISSED = 0.25       # share of the penalty for a present section reported missing as sure
 # Starting points of the coordinate ascent (it finds local optima only).
@@ -194,7 +195,7 @@ def utility(items: Sequence[Item], weights: Weights, penalty: float) -> float:
 def search(items: Sequence[Item], penalty: float) -> Weights:
     best, best_u = Weights(), -1e9
     for start in STARTS:
-        trial = levels(items, start, penalty)
+        trial = levels(items, dataclasses.replace(start, **PINS), penalty)
         u = utility(items, trial, penalty)
         if u > best_u + 1e-9:
             best, best_u = trial, u
@@ -318,6 +319,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for pin in args.fix:
         name, value = pin.split("=", 1)
         GRIDS[name] = (float(value),)
+        PINS[name] = float(value)
 
     items = load()
     corpus = load_corpus()
