@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from intake.parsers.errors import UsageError
@@ -87,6 +88,10 @@ class Office:
 
     def now(self) -> dt.datetime:
         return self.app.clock()
+
+    def snapshot(self) -> AbstractContextManager[object]:
+        """The reads inside share one snapshot of the store and take no write lock (a page's reads)."""
+        return self.app.store.db.reading()
 
     # -- status ------------------------------------------------------------------
 

@@ -10,8 +10,13 @@ several threads (the pipeline, the sender alongside it, the read-ahead):
   50 ms; a backlog's two threads spent a tenth and a quarter of their time in
   those sleeps, for locks held well under a millisecond. The busy timeout is
   still what another process (a second daemon, `intake` commands) waits on.
-- `reading()` begins a deferred transaction: in WAL a reader takes no write
-  lock, so it neither waits for a writer nor holds one up.
+- `reading()` / `read_session()` begin a read transaction: a deferred BEGIN
+  on SQLite (in WAL a reader takes no write lock, so it neither waits for a
+  writer nor holds one up; its first SELECT fixes its snapshot), REPEATABLE
+  READ READ ONLY on PostgreSQL (one snapshot, no lock a writer waits on). A read
+  opened while another is open in the same thread joins it: the reads of one
+  page share one snapshot. Only `transaction()` and `connection()` write, and
+  only they take the write lock.
 """
 from __future__ import annotations
 
@@ -76,6 +81,9 @@ def _sqlite_recipe(engine: Engine) -> None:
 
 
 READ_ONLY = "intake_read_only"  # execution option: the transaction only reads (a deferred BEGIN)
+# PostgreSQL's read transaction: every statement of it sees one snapshot, and it cannot write.
+_READ_OPTIONS: dict[str, dict[str, Any]] = {
+    "postgresql": {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}}
 
 
 def dialect_of(executor: Executor) -> Dialect:
@@ -113,7 +121,9 @@ class Database:
             create_current(self.engine)
         require_current(self.engine, where)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._reader = self.engine.execution_options(**{READ_ONLY: True})
+        self._reader = self.engine.execution_options(**{READ_ONLY: True}, **_READ_OPTIONS.get(
+            self.engine.dialect.name, {}))
+        self._open_read = threading.local()  # this thread's open read transaction, joined by nested reads
         # SQLite's writers in this process take turns here (see the module's docstring).
         self._turns: AbstractContextManager[Any] = (
             threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext())
@@ -145,12 +155,27 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        """A transaction that only reads: a consistent snapshot that waits for no writer."""
+        """A transaction that only reads: one snapshot, that waits for no writer and holds none up.
+        Inside another read of this thread, that one (its snapshot) is used."""
+        joined: Connection | None = getattr(self._open_read, "conn", None)
+        if joined is not None:
+            yield joined
+            return
         try:
             with self._reader.begin() as conn:
-                yield conn
+                self._open_read.conn = conn
+                try:
+                    yield conn
+                finally:
+                    self._open_read.conn = None
         except SQLAlchemyError as exc:
             raise StoreError(f"database error: {exc}") from exc
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """`reading()` for the ORM: a session on the read transaction's connection, never committed."""
+        with self.reading() as conn, Session(bind=conn, expire_on_commit=False) as session:
+            yield session
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -81,12 +81,12 @@ class Accounts:
             return True
 
     def list(self) -> list[AccountView]:
-        with self.db.transaction() as s:
+        with self.db.read_session() as s:
             rows = s.scalars(select(StaffUser).order_by(StaffUser.name)).all()
             return [AccountView(r.name, r.created_at, r.last_login_at) for r in rows]
 
     def password_hash(self, name: str) -> str | None:
-        with self.db.transaction() as s:
+        with self.db.read_session() as s:
             row = s.get(StaffUser, name)
             return None if row is None else row.password_hash
 
@@ -111,7 +111,7 @@ class Accounts:
             s.add(LoginFailure(kind=ThrottleKey.ADDRESS, key=address, at=now))
 
     def failures_since(self, kind: ThrottleKey, key: str, since: dt.datetime) -> int:
-        with self.db.transaction() as s:
+        with self.db.read_session() as s:
             count = s.scalar(select(func.count(LoginFailure.id)).where(
                 LoginFailure.kind == kind, LoginFailure.key == key, LoginFailure.at >= since))
             return int(count or 0)
