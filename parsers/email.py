@@ -506,11 +506,6 @@ def _robot_sender_reason(msg: Message) -> str | None:
     return None
 
 
-def is_robot_address(address: str) -> bool:
-    """mailer-daemon, postmaster, bounces and every spelling of no-reply (see `parsers.headers`)."""
-    return no_reply_reason(address) is not None
-
-
 def normalise_address(address: str) -> str:
     """Lower-cased address for comparisons."""
     return address.strip().strip("<>").lower()

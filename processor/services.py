@@ -22,8 +22,9 @@ from intake.parsers.vietnamese import fold
 from intake.processor.app import App
 from intake.processor.config import CampaignConfig, UnitConfig
 from intake.processor.sending.reminders import Plan
-from intake.processor.staff.export import ExportContext, render
+from intake.processor.staff.export import render
 from intake.processor.staff.report import owes_something
+from intake.processor.staff.rows import ExportContext
 from intake.processor.staff_dates import parse_staff_datetime
 from intake.store.kinds import DecisionKind
 from intake.store.status import CampaignStatus, UnitState, UnitStatus

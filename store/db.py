@@ -23,16 +23,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.parsers.errors import StoreError
-from intake.store import users as _users  # noqa: F401  (registers the dashboard's tables on Base.metadata)
+from intake.store.engine import READ_ONLY, READ_OPTIONS, make_engine, shown_url, sqlite_file
 from intake.store.schema import (
     UPGRADE_HINT,
     SchemaOutdated,
@@ -42,7 +41,6 @@ from intake.store.schema import (
     require_current,
 )
 
-SQLITE_BUSY_MS = 30_000
 # Both run Core statements: the store's helpers take either.
 Executor = Session | Connection
 # An open transaction of the store, handed to a caller's callback (`Store.ingest`'s on_new) that passes
@@ -52,55 +50,8 @@ Transaction = Connection
 STORE_LIBRARY_LOGGERS = ("sqlalchemy", "alembic")
 
 
-def make_engine(url: str) -> Engine:
-    try:
-        if url.startswith("sqlite"):
-            engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
-            _sqlite_recipe(engine)
-        else:
-            engine = create_engine(url, pool_pre_ping=True)
-    except (SQLAlchemyError, ImportError) as exc:
-        raise StoreError(f"cannot open the store at {url.split('@')[-1]}: {exc}") from exc
-    return engine
-
-
-def _sqlite_recipe(engine: Engine) -> None:
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = FULL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
-
-
-READ_ONLY = "intake_read_only"  # execution option: the transaction only reads (a deferred BEGIN)
-# PostgreSQL's read transaction: every statement of it sees one snapshot, and it cannot write.
-_READ_OPTIONS: dict[str, dict[str, Any]] = {
-    "postgresql": {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}}
-
-
 def dialect_of(executor: Executor) -> Dialect:
     return executor.dialect if isinstance(executor, Connection) else executor.get_bind().dialect
-
-
-def shown_url(url: str) -> str:
-    """The URL without its password, for messages."""
-    return make_url(url).render_as_string(hide_password=True)
-
-
-def sqlite_file(url: str) -> Path | None:
-    """The file of a SQLite URL (None for PostgreSQL or an in-memory database)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    return Path(parsed.database)
 
 
 class Database:
@@ -121,7 +72,7 @@ class Database:
             create_current(self.engine)
         require_current(self.engine, where)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._reader = self.engine.execution_options(**{READ_ONLY: True}, **_READ_OPTIONS.get(
+        self._reader = self.engine.execution_options(**{READ_ONLY: True}, **READ_OPTIONS.get(
             self.engine.dialect.name, {}))
         self._open_read = threading.local()  # this thread's open read transaction, joined by nested reads
         # SQLite's writers in this process take turns here (see the module's docstring).

@@ -47,3 +47,8 @@ class DecisionKind(StrEnum):
     LINK = "link"          # a sender address registered for a unit (`address`)
     SECTION = "section"    # staff chose a message's section (`message_pk`, `block`, `position`)
     DISMISS = "dismiss"    # an unmatched message staff looked at and set aside (`message_pk`)
+
+
+class ThrottleKey(StrEnum):
+    ACCOUNT = "account"
+    ADDRESS = "address"

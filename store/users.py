@@ -9,44 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import TYPE_CHECKING
 
-from sqlalchemy import Enum, Index, String, delete, func, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import delete, func, select
 
-from intake.store.models import Base, BigId, UtcDateTime, utcnow
-
-if TYPE_CHECKING:
-    from intake.store.db import Database
-
-
-class ThrottleKey(StrEnum):
-    ACCOUNT = "account"
-    ADDRESS = "address"
-
-
-class StaffUser(Base):
-    """One dashboard account. `name` is compared as given (already normalised by the caller)."""
-
-    __tablename__ = "staff_users"
-    name: Mapped[str] = mapped_column(String(100), primary_key=True)
-    password_hash: Mapped[str] = mapped_column(String(300))
-    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
-    last_login_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
-
-
-class LoginFailure(Base):
-    """One failed login, counted once per account name and once per client address."""
-
-    __tablename__ = "login_failures"
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    kind: Mapped[ThrottleKey] = mapped_column(Enum(ThrottleKey, native_enum=False, length=20))
-    key: Mapped[str] = mapped_column(String(320))
-    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
-
-
-Index("ix_login_failures_key", LoginFailure.kind, LoginFailure.key, LoginFailure.at)
+from intake.store.db import Database
+from intake.store.kinds import ThrottleKey
+from intake.store.models import LoginFailure, StaffUser
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import intake.store.db as db_module
+import intake.store.engine as engine_module
 import intake.store.files as files_module
 from intake.parsers.errors import StoreError
 from intake.store.models import Message, MessageState
@@ -185,7 +185,7 @@ def test_writers_in_one_process_take_turns_on_the_process_lock_not_sqlite_busy_w
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # With SQLite's busy timeout far below how long the first writer holds the lock, the second gets
     # through only by waiting its turn in the process (without the lock: "database is locked").
-    monkeypatch.setattr(db_module, "SQLITE_BUSY_MS", 100)
+    monkeypatch.setattr(engine_module, "SQLITE_BUSY_MS", 100)
     store = make_store(f"sqlite:///{tmp_path / 'intake.db'}", tmp_path)
     pk = store.ingest("imap:x", "INBOX", 7, "1", RAW, T0).message_pk
     order: list[str] = []
