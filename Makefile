@@ -1,4 +1,4 @@
-# The two commands a newcomer needs: `make demo` and `make test`.
+# The two commands a newcomer needs: `make demo` and `make test` (`make test-fast`: the tier without servers).
 # `make demo` / `make install` install only what running needs; `make test` adds the test tools.
 PYTHON ?= python3
 VENV   := .venv
@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo install test lint typecheck contract venv clean examples golden
+.PHONY: demo install test test-fast lint typecheck contract venv clean examples golden
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ test: $(TEST_STAMP)
 	$(BIN)/ruff check processor parsers store tests bench scripts
 	./scripts/typecheck.sh
 	$(BIN)/pytest -q
+
+## test-fast: the pure and golden tiers only (no Dovecot, PostgreSQL, SMTP server, LibreOffice, browser or
+## intake process; tests/conftest.py says which is which): under a minute on an idle machine
+test-fast: $(TEST_STAMP)
+	$(BIN)/pytest -q -m "not server and not slow"
 
 ## contract: SPEC's contract check (needs ../shared, the team's CI only; .ci/run runs it when present)
 contract: $(STAMP)

@@ -284,12 +284,13 @@ def _stdlib_content(raw: bytes, defects: list[str], *, fold_runs: bool = True) -
     attachment to base64 text: half the cost per message. With `fold_runs`,
     long base64 bodies cross the parser as one line each (`_folded_runs`)."""
     shown, runs = _folded_runs(raw) if fold_runs else (raw, _Runs(b"", []))
-    msg = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(shown)
+    msg = _parser(runs).parsebytes(shown)
+    if not runs.give_back():  # a run outside a plain part's payload (a preamble): read the message as it came
+        return _stdlib_content(raw, defects, fold_runs=False)
     attachments: list[Attachment] = []
     body = ""
     for part in _walk(msg, defects):
         defects.extend(type(d).__name__ for d in part.defects)
-        runs.restore(part)
         if part.is_multipart():
             continue
         filename = _part_filename(part)
@@ -307,8 +308,13 @@ def _stdlib_content(raw: bytes, defects: list[str], *, fold_runs: bool = True) -
 # tens of thousands of base64 lines. A line made only of base64 characters can be neither a boundary
 # ("--" first), nor a header (a colon, or white space first), nor the blank line that ends headers,
 # so a run of such lines means nothing to the parser's structure: each long run is handed to it as
-# one placeholder line, and a part's payload gets its run back before anything reads it. The parts,
-# their payloads and their defects are then the parser's own (tests/test_hostile_parse.py).
+# one placeholder line. The parser builds its parts with the factory it is given and sets each
+# part's body with `set_payload` (both public), so the parts holding a placeholder are known, and
+# once the parse is done each gets its runs back through `get_payload` and `set_payload`. Not
+# during the parse: the parser then searches the body's end with a regex that scans it whole. The
+# parts, their payloads and their defects are the parser's own (tests/test_hostile_parse.py); a run
+# that lands anywhere else (a preamble) or in a body with 8-bit bytes (which `get_payload` hands
+# out re-decoded) sends the message through the parser unfolded.
 RUN_MIN_LINES = 16
 RUN_MAX_BLANKS = 5000  # a report's email has tens of blank lines; past this many the rest is not folded
 _BASE64_LINE_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\r\n"
@@ -316,23 +322,43 @@ _PLACEHOLDER = re.compile(r"INTAKE([0-9a-f]{16})RUN(\d+)")  # one message's: its
 
 
 class _Runs:
-    """The runs taken out of a message, by placeholder."""
+    """The runs taken out of a message, by placeholder, and the parts that hold a placeholder."""
 
     def __init__(self, prefix: bytes, texts: list[bytes]) -> None:
         self.prefix = prefix.decode("ascii")
         self.texts = texts
+        self.holders: list[Message] = []
+        self._back = 0
 
-    def restore(self, part: Message) -> None:
-        # The stored payload itself: get_payload() hands out a re-decoded copy when it holds raw
-        # 8-bit bytes. The parser stored it with set_payload(str): so does this, with the runs back.
-        payload = getattr(part, "_payload", None) if self.texts else None
-        if isinstance(payload, str) and self.prefix in payload:
-            part.set_payload(_PLACEHOLDER.sub(self._run_back, payload))
+    def note(self, part: Message, payload: object) -> None:
+        if self.texts and isinstance(payload, str) and self.prefix in payload:
+            self.holders.append(part)
+
+    def give_back(self) -> bool:
+        """Put every run back into its part; False when one cannot be (read the message unfolded)."""
+        for part in self.holders:
+            payload = part.get_payload()
+            if not (isinstance(payload, str) and payload.isascii()):
+                return False
+            Message.set_payload(part, _PLACEHOLDER.sub(self._run_back, payload))
+        return self._back == len(self.texts)
 
     def _run_back(self, found: re.Match[str]) -> str:
         if "INTAKE" + found[1] != self.prefix:  # another message's placeholder, written by its sender
             return found[0]
+        self._back += 1
         return self.texts[int(found[2])].decode("ascii")
+
+
+def _parser(runs: _Runs) -> email.parser.BytesParser:
+    """The standard library's parser (compat32), its parts noted in `runs` when they hold a placeholder."""
+
+    class _Part(Message):
+        def set_payload(self, payload: Any, charset: Any = None) -> None:
+            super().set_payload(payload, charset)
+            runs.note(self, payload)
+
+    return email.parser.BytesParser(_class=_Part, policy=email.policy.compat32)
 
 
 def _folded_runs(raw: bytes) -> tuple[bytes, _Runs]:
@@ -480,11 +506,6 @@ def _robot_sender_reason(msg: Message) -> str | None:
         if from_addr and (what := no_reply_reason(from_addr)) is not None:
             return f"From {clean_text(from_addr, 150)} ({what})"
     return None
-
-
-def is_robot_address(address: str) -> bool:
-    """mailer-daemon, postmaster, bounces and every spelling of no-reply (see `parsers.headers`)."""
-    return no_reply_reason(address) is not None
 
 
 def normalise_address(address: str) -> str:

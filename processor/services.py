@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from intake.parsers.errors import UsageError
@@ -35,8 +36,9 @@ from intake.processor.catalog_edit import (
 from intake.processor.config import CampaignConfig, UnitConfig
 from intake.processor.roster_file import read_roster
 from intake.processor.sending.reminders import Plan
-from intake.processor.staff.export import ExportContext, render
+from intake.processor.staff.export import render
 from intake.processor.staff.report import owes_something
+from intake.processor.staff.rows import ExportContext
 from intake.processor.staff.text import STATE_VI as MESSAGE_STATE_VI
 from intake.processor.staff_dates import parse_staff_datetime
 from intake.store.catalog import CatalogStore, Change
@@ -109,6 +111,10 @@ class Office:
 
     def now(self) -> dt.datetime:
         return self.app.clock()
+
+    def snapshot(self) -> AbstractContextManager[object]:
+        """The reads inside share one snapshot of the store and take no write lock (a page's reads)."""
+        return self.app.store.db.reading()
 
     # -- status ------------------------------------------------------------------
 

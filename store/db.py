@@ -10,24 +10,28 @@ several threads (the pipeline, the sender alongside it, the read-ahead):
   50 ms; a backlog's two threads spent a tenth and a quarter of their time in
   those sleeps, for locks held well under a millisecond. The busy timeout is
   still what another process (a second daemon, `intake` commands) waits on.
-- `reading()` begins a deferred transaction: in WAL a reader takes no write
-  lock, so it neither waits for a writer nor holds one up.
+- `reading()` / `read_session()` begin a read transaction: a deferred BEGIN
+  on SQLite (in WAL a reader takes no write lock, so it neither waits for a
+  writer nor holds one up; its first SELECT fixes its snapshot), REPEATABLE
+  READ READ ONLY on PostgreSQL (one snapshot, no lock a writer waits on). A read
+  opened while another is open in the same thread joins it: the reads of one
+  page share one snapshot. Only `transaction()` and `connection()` write, and
+  only they take the write lock.
 """
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.parsers.errors import StoreError
-from intake.store import users as _users  # noqa: F401  (registers the dashboard's tables on Base.metadata)
+from intake.store.engine import READ_ONLY, READ_OPTIONS, make_engine, shown_url, sqlite_file
 from intake.store.schema import (
     UPGRADE_HINT,
     SchemaOutdated,
@@ -37,7 +41,6 @@ from intake.store.schema import (
     require_current,
 )
 
-SQLITE_BUSY_MS = 30_000
 # Both run Core statements: the store's helpers take either.
 Executor = Session | Connection
 # An open transaction of the store, handed to a caller's callback (`Store.ingest`'s on_new) that passes
@@ -47,52 +50,8 @@ Transaction = Connection
 STORE_LIBRARY_LOGGERS = ("sqlalchemy", "alembic")
 
 
-def make_engine(url: str) -> Engine:
-    try:
-        if url.startswith("sqlite"):
-            engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
-            _sqlite_recipe(engine)
-        else:
-            engine = create_engine(url, pool_pre_ping=True)
-    except (SQLAlchemyError, ImportError) as exc:
-        raise StoreError(f"cannot open the store at {url.split('@')[-1]}: {exc}") from exc
-    return engine
-
-
-def _sqlite_recipe(engine: Engine) -> None:
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = FULL")
-        cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
-
-
-READ_ONLY = "intake_read_only"  # execution option: the transaction only reads (a deferred BEGIN)
-
-
 def dialect_of(executor: Executor) -> Dialect:
     return executor.dialect if isinstance(executor, Connection) else executor.get_bind().dialect
-
-
-def shown_url(url: str) -> str:
-    """The URL without its password, for messages."""
-    return make_url(url).render_as_string(hide_password=True)
-
-
-def sqlite_file(url: str) -> Path | None:
-    """The file of a SQLite URL (None for PostgreSQL or an in-memory database)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    return Path(parsed.database)
 
 
 class Database:
@@ -113,7 +72,9 @@ class Database:
             create_current(self.engine)
         require_current(self.engine, where)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._reader = self.engine.execution_options(**{READ_ONLY: True})
+        self._reader = self.engine.execution_options(**{READ_ONLY: True}, **READ_OPTIONS.get(
+            self.engine.dialect.name, {}))
+        self._open_read = threading.local()  # this thread's open read transaction, joined by nested reads
         # SQLite's writers in this process take turns here (see the module's docstring).
         self._turns: AbstractContextManager[Any] = (
             threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext())
@@ -145,12 +106,27 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        """A transaction that only reads: a consistent snapshot that waits for no writer."""
+        """A transaction that only reads: one snapshot, that waits for no writer and holds none up.
+        Inside another read of this thread, that one (its snapshot) is used."""
+        joined: Connection | None = getattr(self._open_read, "conn", None)
+        if joined is not None:
+            yield joined
+            return
         try:
             with self._reader.begin() as conn:
-                yield conn
+                self._open_read.conn = conn
+                try:
+                    yield conn
+                finally:
+                    self._open_read.conn = None
         except SQLAlchemyError as exc:
             raise StoreError(f"database error: {exc}") from exc
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """`reading()` for the ORM: a session on the read transaction's connection, never committed."""
+        with self.reading() as conn, Session(bind=conn, expire_on_commit=False) as session:
+            yield session
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -66,3 +66,8 @@ class Source(StrEnum):
 
     CONFIG = "config"      # [[units]], units_file, [[campaigns]]: read-only in the store
     STAFF = "staff"        # created by staff (CLI or dashboard)
+
+
+class ThrottleKey(StrEnum):
+    ACCOUNT = "account"
+    ADDRESS = "address"

@@ -90,7 +90,7 @@ class Leases:
 
     def holder_of(self, name: str) -> str | None:
         """The current, unexpired holder of `name`, if any."""
-        with self.db.transaction() as s:
+        with self.db.read_session() as s:
             row = s.get(Lease, name)
             if row is None or not row.holder or row.expires_at <= self.clock():
                 return None

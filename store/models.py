@@ -35,13 +35,14 @@ from intake.store.kinds import (
     OutgoingKind,
     OutgoingState,
     Source,
+    ThrottleKey,
     utcnow,
 )
 
 __all__ = [
-    "AttachmentRow", "Base", "Campaign", "CatalogState", "Decision", "DecisionKind", "MailboxEntry", "MailboxState",
-    "MatchMethod", "Message", "MessageState", "Outgoing", "OutgoingKind", "OutgoingState", "SectionRow", "Unit",
-    "UnitAddress", "UtcDateTime", "utcnow",
+    "AttachmentRow", "Base", "Campaign", "CatalogState", "Decision", "DecisionKind", "LoginFailure", "MailboxEntry",
+    "MailboxState", "MatchMethod", "Message", "MessageState", "Outgoing", "OutgoingKind", "OutgoingState", "SectionRow",
+    "StaffUser", "ThrottleKey", "Unit", "UnitAddress", "UtcDateTime", "utcnow",
 ]
 
 BigId = BigInteger().with_variant(Integer, "sqlite")
@@ -291,3 +292,29 @@ class Lease(Base):
     holder: Mapped[str] = mapped_column(String(200), default="")
     acquired_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+# -- the dashboard's accounts and its login throttle's ledger (store/users.py) --
+
+
+class StaffUser(Base):
+    """One dashboard account. `name` is compared as given (already normalised by the caller)."""
+
+    __tablename__ = "staff_users"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class LoginFailure(Base):
+    """One failed login, counted once per account name and once per client address."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[ThrottleKey] = mapped_column(Enum(ThrottleKey, native_enum=False, length=20))
+    key: Mapped[str] = mapped_column(String(320))
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+Index("ix_login_failures_key", LoginFailure.kind, LoginFailure.key, LoginFailure.at)

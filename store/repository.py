@@ -119,7 +119,7 @@ class Store:
     # -- roster (the catalog itself is store/catalog.py) --------------------------
 
     def registered_addresses(self) -> dict[str, str]:
-        with self.db.transaction() as s:
+        with self.db.read_session() as s:
             rows = s.execute(select(UnitAddress.address, UnitAddress.unit_id)).all()
         return {address: unit_id for address, unit_id in rows}
 
@@ -153,14 +153,14 @@ class Store:
     # -- mailbox ledger (implements processor.mailbox.Ledger) ---------------
 
     def seen_keys(self, mailbox: str, folder: str, uidvalidity: int) -> set[str]:
-        with self.db.transaction() as s:
+        with self.db.read_session() as s:
             rows = s.scalars(select(MailboxEntry.item_key).where(
                 MailboxEntry.mailbox == mailbox, MailboxEntry.folder == folder,
                 MailboxEntry.uidvalidity == uidvalidity)).all()
         return set(rows)
 
     def folder_state(self, mailbox: str, folder: str) -> tuple[int, int] | None:
-        with self.db.transaction() as s:
+        with self.db.read_session() as s:
             row = s.scalars(select(MailboxState).where(
                 MailboxState.mailbox == mailbox, MailboxState.folder == folder)).first()
             return None if row is None else (row.uidvalidity, row.last_uid)
@@ -243,7 +243,7 @@ class Store:
     def entries_awaiting_after(self, mailbox: str) -> list[tuple[str, int, str, dt.datetime]]:
         """(folder, uidvalidity, key, received_at) of stored items whose `after` action was never
         confirmed: a run stopped between `ingest` and `mark_after_done_many`."""
-        with self.db.transaction() as s:
+        with self.db.read_session() as s:
             rows = s.execute(select(MailboxEntry.folder, MailboxEntry.uidvalidity, MailboxEntry.item_key,
                                     Message.received_at)
                              .join(Message, Message.id == MailboxEntry.message_pk)
@@ -252,16 +252,16 @@ class Store:
         return [(folder, int(uv), key, when) for folder, uv, key, when in rows]
 
     def messages_in_state(self, state: MessageState) -> list[int]:
-        with self.db.transaction() as s:
+        with self.db.read_session() as s:
             return list(s.scalars(select(Message.id).where(Message.state == state).order_by(Message.id)).all())
 
     def state_of(self, message_pk: int) -> MessageState | None:
-        with self.db.transaction() as s:
+        with self.db.read_session() as s:
             return s.scalar(select(Message.state).where(Message.id == message_pk))
 
     def raw_of(self, message_pk: int) -> tuple[dt.datetime, bytes]:
         """(received time, raw bytes) of a stored message."""
-        with self.db.transaction() as s:
+        with self.db.read_session() as s:
             row = s.get(Message, message_pk)
             if row is None:
                 raise KeyError(message_pk)
@@ -296,7 +296,7 @@ class Store:
 
     def campaign_status(self, campaign_id: str, title: str, deadline: dt.datetime,
                         expected: Sequence[str]) -> CampaignStatus:
-        with self.db.transaction() as s:
+        with self.db.read_session() as s:
             return campaign_status(s, campaign_id, title, deadline, expected)
 
     def find_message(self, ref: str) -> int | None:
@@ -304,7 +304,7 @@ class Store:
         ref = ref.strip()
         if not ref:
             return None
-        with self.db.transaction() as s:
+        with self.db.read_session() as s:
             pk = s.scalars(select(Message.id).where(func.upper(Message.reference) == ref.upper())).first()
             if pk is None:
                 wanted = ref if ref.startswith("<") else f"<{ref}>"
@@ -314,12 +314,12 @@ class Store:
 
     def unit_message_pks(self, unit_id: str) -> list[int]:
         """The unit's messages, oldest first."""
-        with self.db.transaction() as s:
+        with self.db.read_session() as s:
             return list(s.scalars(select(Message.id).where(Message.unit_id == unit_id)
                                   .order_by(Message.received_at, Message.id)).all())
 
     def message_view(self, message_pk: int) -> MessageView:
-        with self.db.transaction() as s:
+        with self.db.read_session() as s:
             msg = s.get(Message, message_pk)
             if msg is None:
                 raise KeyError(message_pk)
@@ -344,7 +344,7 @@ class Store:
                 ignore_reason=msg.ignore_reason, dismissed=dismissed, pk=msg.id, error=msg.error)
 
     def attachment_file(self, message_pk: int, position: int) -> Attachment | None:
-        with self.db.transaction() as s:
+        with self.db.read_session() as s:
             att = s.scalars(select(AttachmentRow).where(AttachmentRow.message_pk == message_pk,
                                                         AttachmentRow.position == position)).first()
             if att is None:
@@ -370,14 +370,14 @@ class Store:
 
     def decisions(self, campaign_id: str | None = None) -> list[DecisionView]:
         """Every decision (revoked ones too), oldest first; of one campaign when named."""
-        with self.db.transaction() as s:
+        with self.db.read_session() as s:
             query = select(Decision).order_by(Decision.decided_at, Decision.id)
             if campaign_id is not None:
                 query = query.where(Decision.campaign_id == campaign_id)
             return [_decision_view(s, row) for row in s.scalars(query).all()]
 
     def decision(self, decision_id: int) -> DecisionView | None:
-        with self.db.transaction() as s:
+        with self.db.read_session() as s:
             row = s.get(Decision, decision_id)
             return _decision_view(s, row) if row is not None else None
 
@@ -393,7 +393,7 @@ class Store:
 
     def section_choice(self, message_pk: int) -> SectionChoice | None:
         """The staff's latest active choice of this message's section, if any."""
-        with self.db.transaction() as s:
+        with self.db.read_session() as s:
             return _section_choice(s, message_pk)
 
     def unlink_address(self, address: str, unit_id: str,
@@ -470,7 +470,7 @@ class Store:
 
     def queued(self, *, key: str | None = None, prefix: str | None = None) -> bool:
         """Whether mail with this dedupe key (or one starting with `prefix`) was ever queued."""
-        with self.db.transaction() as s:
+        with self.db.read_session() as s:
             if prefix is not None:
                 return _has_prefix(s, prefix)
             return s.execute(_QUEUED, {"key": key}).first() is not None

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine, inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from intake.parsers.errors import StoreError
-from intake.store import users as _users  # noqa: F401  (the dashboard's tables on Base.metadata)
+from intake.store.engine import make_engine, shown_url, sqlite_file
 from intake.store.models import Base
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -157,8 +157,6 @@ def model_differences(engine: Engine) -> list[object]:
 def probe_store(url: str) -> tuple[bool, str]:
     """For check-config: (usable, what was found). A store not created yet is usable: `run` or
     `db upgrade` makes it; an unreachable server or an outdated schema is not."""
-    from intake.store.db import make_engine, shown_url, sqlite_file
-
     where = shown_url(url)
     file_ = sqlite_file(url)
     if file_ is not None and not file_.exists():

@@ -116,8 +116,26 @@ def compute_unit_status(messages: Sequence[SubmissionView], deadline: dt.datetim
     if not reports:
         return UnitState.MISSING, None, latest
     first = reports[0].received_at
-    effective = decision.extended_until or deadline
-    return (UnitState.ON_TIME if first < effective else UnitState.LATE), first, latest
+    return timeliness(first, decision.extended_until or deadline), first, latest
+
+
+def timeliness(received_at: dt.datetime, deadline: dt.datetime) -> UnitState:
+    """SPEC: a report is on time when received before the deadline (a staff extension's, when one was
+    granted), else late."""
+    return UnitState.ON_TIME if received_at < deadline else UnitState.LATE
+
+
+def message_status(state: str, unit_id: str | None, has_report: bool, received_at: dt.datetime,
+                   deadline: dt.datetime | None) -> str:
+    """One processed message's status, for its log line: ignored or failed, unmatched, no_report, else
+    its timeliness against the campaign's deadline (an extension may still turn "late" into on time)."""
+    if state in (MessageState.IGNORED, MessageState.FAILED):
+        return state
+    if unit_id is None:
+        return "unmatched"
+    if not has_report:
+        return "no_report"
+    return UnitState.ON_TIME.value if deadline is None else timeliness(received_at, deadline).value
 
 
 def campaign_status(s: Session, campaign_id: str, title: str, deadline: dt.datetime,

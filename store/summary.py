@@ -27,7 +27,7 @@ class MessageSummary:
 
 
 def message_summary(store: Store, message_pk: int) -> MessageSummary | None:
-    with store.session() as s:
+    with store.db.read_session() as s:
         msg = s.get(Message, message_pk)
         if msg is None:
             return None

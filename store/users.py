@@ -9,44 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import TYPE_CHECKING
 
-from sqlalchemy import Enum, Index, String, delete, func, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import delete, func, select
 
-from intake.store.models import Base, BigId, UtcDateTime, utcnow
-
-if TYPE_CHECKING:
-    from intake.store.db import Database
-
-
-class ThrottleKey(StrEnum):
-    ACCOUNT = "account"
-    ADDRESS = "address"
-
-
-class StaffUser(Base):
-    """One dashboard account. `name` is compared as given (already normalised by the caller)."""
-
-    __tablename__ = "staff_users"
-    name: Mapped[str] = mapped_column(String(100), primary_key=True)
-    password_hash: Mapped[str] = mapped_column(String(300))
-    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
-    last_login_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
-
-
-class LoginFailure(Base):
-    """One failed login, counted once per account name and once per client address."""
-
-    __tablename__ = "login_failures"
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    kind: Mapped[ThrottleKey] = mapped_column(Enum(ThrottleKey, native_enum=False, length=20))
-    key: Mapped[str] = mapped_column(String(320))
-    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
-
-
-Index("ix_login_failures_key", LoginFailure.kind, LoginFailure.key, LoginFailure.at)
+from intake.store.db import Database
+from intake.store.kinds import ThrottleKey
+from intake.store.models import LoginFailure, StaffUser
 
 
 @dataclass(frozen=True)
@@ -81,12 +49,12 @@ class Accounts:
             return True
 
     def list(self) -> list[AccountView]:
-        with self.db.transaction() as s:
+        with self.db.read_session() as s:
             rows = s.scalars(select(StaffUser).order_by(StaffUser.name)).all()
             return [AccountView(r.name, r.created_at, r.last_login_at) for r in rows]
 
     def password_hash(self, name: str) -> str | None:
-        with self.db.transaction() as s:
+        with self.db.read_session() as s:
             row = s.get(StaffUser, name)
             return None if row is None else row.password_hash
 
@@ -111,7 +79,7 @@ class Accounts:
             s.add(LoginFailure(kind=ThrottleKey.ADDRESS, key=address, at=now))
 
     def failures_since(self, kind: ThrottleKey, key: str, since: dt.datetime) -> int:
-        with self.db.transaction() as s:
+        with self.db.read_session() as s:
             count = s.scalar(select(func.count(LoginFailure.id)).where(
                 LoginFailure.kind == kind, LoginFailure.key == key, LoginFailure.at >= since))
             return int(count or 0)

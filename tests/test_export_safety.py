@@ -19,9 +19,10 @@ import pytest
 
 from intake.parsers.errors import ConfigError, UsageError
 from intake.processor.config import ReportConfig, parse_config
-from intake.processor.staff.export import EXPORTERS, ExportContext, check_output, render
+from intake.processor.staff.export import EXPORTERS, check_output, render
 from intake.processor.staff.export_docx import REVIEW_NOTE
 from intake.processor.staff.formatting import clean, csv_cell, sentence, vn_int, vn_number, vn_percent
+from intake.processor.staff.rows import ExportContext
 from intake.store.status import CampaignStatus, SubmissionView, UnitDecisions, UnitState, UnitStatus
 from intake.store.views import SectionView
 

@@ -304,6 +304,7 @@ def test_unknown_campaign_is_a_usage_error(demo: Path) -> None:
 # --------------------------------------------------------------- render
 
 
+@pytest.mark.slow  # LibreOffice and Chromium render the files
 def test_rendered_pages_are_a4_in_times(demo: Path, tmp_path: Path) -> None:
     """LibreOffice and Chromium turn each export into a PDF; pdfinfo/pdffonts say what a reader gets."""
     import json

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from intake.processor.cli import main
-from intake.store.db import make_engine
+from intake.store.engine import make_engine
 from intake.store.repository import Store
 from intake.store.schema import SchemaState, head_revision, inspect_schema, migrate_empty, model_differences
 

@@ -4,17 +4,23 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+import intake.store.engine as engine_module
 import intake.store.files as files_module
 from intake.parsers.errors import StoreError
 from intake.store.catalog import CampaignEntry, CatalogStore, UnitEntry
 from intake.store.kinds import Source
 from intake.store.models import Message, MessageState
 from intake.store.repository import Store
-from intake.store.status import UnitState
+from intake.store.status import CampaignStatus, UnitState
+from intake.store.users import Accounts
 
 T0 = dt.datetime(2024, 2, 20, 2, 0, tzinfo=dt.UTC)
 RAW = b"From: a@x.vn\r\nMessage-ID: <one@x.vn>\r\nSubject: s\r\n\r\nbody\r\n"
@@ -114,35 +120,90 @@ def test_folder_state_and_ledger(store_url: str, tmp_path: Path) -> None:
     store.close()
 
 
-def test_reads_wait_for_no_writer_and_writers_in_one_process_take_turns(store_url: str, tmp_path: Path) -> None:
-    import threading
+@contextmanager
+def writer_holding(store: Store, pk: int) -> Iterator[None]:
+    """A writer in another thread that has written (it holds the write lock) until the block ends."""
+    writing, release = threading.Event(), threading.Event()
 
+    def write() -> None:
+        with store.db.connection() as c:
+            c.exec_driver_sql(f"UPDATE messages SET error = 'held' WHERE id = {int(pk)}")
+            writing.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    try:
+        assert writing.wait(30)
+        yield
+    finally:
+        release.set()
+        thread.join(30)
+
+
+def in_thread(fn: Callable[[], object], seconds: float = 10) -> object:
+    """`fn()` run in another thread; fails when it is still running after `seconds` (a reader waiting for
+    the writer would wait the busy timeout, 30 s)."""
+    done: list[object] = []
+    thread = threading.Thread(target=lambda: done.append(fn()))
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive() and len(done) == 1, "blocked"
+    return done[0]
+
+
+def test_readers_wait_for_no_writer_holding_its_transaction(store_url: str, tmp_path: Path) -> None:
     store = make_store(store_url, tmp_path)
     pk = store.ingest("imap:x", "INBOX", 7, "1", RAW, T0).message_pk
-    writing, release = threading.Event(), threading.Event()
+    accounts = Accounts(store.db)
+    with writer_holding(store, pk):
+        assert in_thread(lambda: store.message_view(pk).error) is None  # not the writer's uncommitted 'held'
+        status = in_thread(lambda: store.campaign_status("c", "Chuyên đề", T0, ["u1"]))
+        assert isinstance(status, CampaignStatus) and len(status.units) == 1
+        assert in_thread(lambda: store.seen_keys("imap:x", "INBOX", 7)) == {"1"}
+        assert in_thread(lambda: store.known_facts(pk, "a@b.vn", T0).acknowledged) is False
+        assert in_thread(lambda: accounts.password_hash("hoa")) is None
+    assert store.message_view(pk).error == "held"
+    store.close()
+
+
+def test_a_reader_holds_up_no_writer_and_its_reads_share_one_snapshot(store_url: str, tmp_path: Path) -> None:
+    store = make_store(store_url, tmp_path)
+    pk = store.ingest("imap:x", "INBOX", 7, "1", RAW, T0).message_pk
+
+    def write() -> None:
+        with store.db.connection() as c:
+            c.exec_driver_sql(f"UPDATE messages SET error = 'written' WHERE id = {int(pk)}")
+
+    with store.db.reading():
+        assert store.message_view(pk).error is None
+        in_thread(write)  # committed while the read is open
+        assert store.message_view(pk).error is None  # the page's next read: the same snapshot
+        assert store.state_of(pk) == MessageState.STORED
+    assert store.message_view(pk).error == "written"
+    store.close()
+
+
+def test_writers_in_one_process_take_turns_on_the_process_lock_not_sqlite_busy_waits(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # With SQLite's busy timeout far below how long the first writer holds the lock, the second gets
+    # through only by waiting its turn in the process (without the lock: "database is locked").
+    monkeypatch.setattr(engine_module, "SQLITE_BUSY_MS", 100)
+    store = make_store(f"sqlite:///{tmp_path / 'intake.db'}", tmp_path)
+    pk = store.ingest("imap:x", "INBOX", 7, "1", RAW, T0).message_pk
     order: list[str] = []
 
-    def writer(name: str, hold: bool) -> None:
+    def second() -> None:
         with store.db.connection() as c:
-            order.append(f"{name} in")
-            c.exec_driver_sql(f"UPDATE messages SET error = 'x' WHERE id = {int(pk)}")
-            if hold:
-                writing.set()
-                release.wait(30)
-            order.append(f"{name} out")
+            c.exec_driver_sql(f"UPDATE messages SET error = 'second' WHERE id = {int(pk)}")
+        order.append("second")
 
-    first = threading.Thread(target=writer, args=("first", True))
-    first.start()
-    assert writing.wait(30)
-    facts: list[object] = []
-    reader = threading.Thread(target=lambda: facts.append(store.known_facts(pk, "a@b.vn", T0)))
-    reader.start()
-    reader.join(20)  # a reader that waited for the writer would still be waiting (its timeout is 30 s)
-    assert not reader.is_alive() and len(facts) == 1
-    second = threading.Thread(target=writer, args=("second", False))
-    second.start()
-    release.set()
-    for thread in (first, second):
-        thread.join(30)
-    assert order == ["first in", "first out", "second in", "second out"]
+    with writer_holding(store, pk):
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(0.5)  # five busy timeouts
+        order.append("first")
+    thread.join(30)
+    assert order == ["first", "second"]
+    assert store.message_view(pk).error == "second"
     store.close()

@@ -461,6 +461,7 @@ def test_times_and_file_names_for_staff() -> None:
     assert hash_password("mười ký tự trở lên").startswith("$argon2id$")
 
 
+@pytest.mark.slow  # intake serve as a process
 def test_serve_command_listens_where_asked(processed: Path, tmp_path: Path) -> None:
     config = clone_site(processed, tmp_path / "site")
     assert cli.main(["--config", str(config), "serve", "--listen", "127.0.0.1"], {}) == 2

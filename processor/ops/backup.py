@@ -15,7 +15,7 @@ from pathlib import Path
 from intake.parsers.errors import StoreError
 from intake.processor.config import Config
 from intake.store.backup import backup_sqlite, copy_files
-from intake.store.db import shown_url, sqlite_file
+from intake.store.engine import shown_url, sqlite_file
 
 log = logging.getLogger(__name__)
 

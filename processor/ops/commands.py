@@ -10,7 +10,7 @@ from pathlib import Path
 from intake.processor.config import Config
 from intake.processor.ops.backup import backup
 from intake.processor.ops.health import health
-from intake.store.db import make_engine, shown_url
+from intake.store.engine import make_engine, shown_url
 from intake.store.models import utcnow
 from intake.store.repository import Store
 from intake.store.schema import upgrade

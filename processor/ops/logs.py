@@ -16,8 +16,10 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
 from intake.processor.config import CampaignConfig, Config
-from intake.store.db import STORE_LIBRARY_LOGGERS, shown_url
+from intake.store.db import STORE_LIBRARY_LOGGERS
+from intake.store.engine import shown_url
 from intake.store.repository import Store
+from intake.store.status import message_status
 from intake.store.summary import MessageSummary, message_summary
 
 log = logging.getLogger("intake")
@@ -71,14 +73,7 @@ def log_message(store: Store, message_pk: int, campaigns: Sequence[CampaignConfi
     if m is None:
         return
     deadline = next((c.deadline for c in campaigns if c.id == m.campaign_id), None)
-    if m.state in ("ignored", "failed"):
-        status = m.state
-    elif m.unit_id is None:
-        status = "unmatched"
-    elif not m.has_report:
-        status = "no_report"
-    else:  # against the campaign's deadline; a staff extension may still turn "late" into on time
-        status = "late" if deadline is not None and m.received_at >= deadline else "on_time"
+    status = message_status(m.state, m.unit_id, m.has_report, m.received_at, deadline)
     section = "none" if m.section_found is None else "found" if m.section_found else "not_found"
     ack = "none" if m.ack_state is None else "queued" if m.ack_state == "pending" else m.ack_state
     log.info("message ref=%s from=%s unit=%s campaign=%s status=%s match=%s section=%s problems=%s ack=%s",

@@ -33,13 +33,6 @@ from docx.shared import Mm, Pt
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
-from intake.processor.staff.export import (
-    ExportContext,
-    status_rows,
-    totals,
-    unit_figures,
-    unit_note,
-)
 from intake.processor.staff.formatting import (
     clean,
     figures_sentence,
@@ -50,6 +43,13 @@ from intake.processor.staff.formatting import (
     vn_percent,
 )
 from intake.processor.staff.report import STATE_VI, local_time, review_needed
+from intake.processor.staff.rows import (
+    ExportContext,
+    status_rows,
+    totals,
+    unit_figures,
+    unit_note,
+)
 from intake.store.status import CampaignStatus, UnitState, UnitStatus
 
 FONT = "Times New Roman"

@@ -13,7 +13,9 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from intake.processor.staff.export import (
+from intake.processor.staff.formatting import FIGURE_KEYS, FIGURE_TITLES, clean
+from intake.processor.staff.report import local_time
+from intake.processor.staff.rows import (
     FONT,
     Column,
     ExportContext,
@@ -22,8 +24,6 @@ from intake.processor.staff.export import (
     status_rows,
     totals,
 )
-from intake.processor.staff.formatting import FIGURE_KEYS, FIGURE_TITLES, clean
-from intake.processor.staff.report import local_time
 from intake.store.status import CampaignStatus, UnitState
 
 THIN = Side(style="thin", color="000000")

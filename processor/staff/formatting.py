@@ -66,11 +66,6 @@ FIGURE_TITLES = {"participants": "Số tham gia học tập", "members": "Tổng
                  "rate_percent": "Tỷ lệ (%)", "sessions": "Số buổi/hội nghị"}
 
 
-def vn_figure(key: str, value: Any) -> str:
-    """A figure as people read it: percentages with a comma, counts with a dot."""
-    return vn_number(value) if key == "rate_percent" else vn_int(value)
-
-
 def figures_sentence(figures: Mapping[str, Any]) -> str:
     """'Số liệu: 1.241/1.250 đoàn viên tham gia học tập, đạt 99,3%, 14 buổi/hội nghị.'"""
     parts = []

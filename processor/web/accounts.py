@@ -21,7 +21,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from intake.parsers.errors import UsageError
-from intake.store.users import Accounts, ThrottleKey
+from intake.store.kinds import ThrottleKey
+from intake.store.users import Accounts
 
 log = logging.getLogger(__name__)
 

@@ -52,7 +52,7 @@ from intake.store.status import CampaignStatus, UnitState, UnitStatus
 from intake.store.users import Accounts
 
 if TYPE_CHECKING:
-    from intake.processor.services import Office
+    from intake.processor.services import DecisionView, MessageView, Office
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +153,14 @@ class Dashboard:
     async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await run_in_threadpool(fn, *args, **kwargs)
 
+    async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`call` for what a page reads: in one read transaction (one snapshot, no write lock)."""
+        def in_snapshot() -> T:
+            with self.office.snapshot():
+                return fn(*args, **kwargs)
+
+        return await run_in_threadpool(in_snapshot)
+
     def campaign_id(self, chosen: str | None) -> str:
         """The campaign asked for, else the latest one that has opened, else the first."""
         campaigns = self.office.catalog().campaigns
@@ -201,7 +209,7 @@ class Dashboard:
     async def overview(self, request: Request) -> Response:
         q = request.query_params
         camp = self.campaign_id(q.get("campaign"))
-        status: CampaignStatus = await self.call(self.office.status, camp)
+        status: CampaignStatus = await self.read(self.office.status, camp)
         units = list(status.units)
         state, group, text = q.get("status", ""), q.get("group", ""), q.get("q", "").strip()
         if state == "review":
@@ -238,13 +246,16 @@ class Dashboard:
     async def unit(self, request: Request) -> Response:
         unit_id = request.path_params["unit_id"]
         camp = self.campaign_id(request.query_params.get("campaign"))
-        status: CampaignStatus = await self.call(self.office.status, camp)
-        row = next((u for u in status.units if u.id == unit_id), None)
         known = {u.id: u for u in self.office.catalog().units}
         if unit_id not in known:
             return self.problem(request, "Không có đơn vị này trong danh sách.", 404)
-        messages = await self.call(self.office.unit_messages, unit_id)
-        decisions = [d for d in await self.call(self.office.decisions, None) if d.unit_id == unit_id]
+
+        def reads() -> tuple[CampaignStatus, list[MessageView], list[DecisionView]]:
+            return self.office.status(camp), self.office.unit_messages(unit_id), self.office.decisions(None)
+
+        status, messages, every = await self.read(reads)
+        row = next((u for u in status.units if u.id == unit_id), None)
+        decisions = [d for d in every if d.unit_id == unit_id]
         return self.page(request, "unit.html.j2", unit=known[unit_id], row=row, messages=messages,
                          decisions=decisions, campaign_id=camp, expected=row is not None)
 
@@ -253,7 +264,7 @@ class Dashboard:
         if not ref:
             return RedirectResponse("/", status_code=303)
         try:
-            view = await self.call(self.office.show, ref)
+            view = await self.read(self.office.show, ref)
         except IntakeError:
             return self.problem(request, f"Không tìm thấy thư có số tiếp nhận hoặc Message-ID “{ref}”.", 404)
         return self.page(request, "message.html.j2", m=view, ref=message_ref(view),
@@ -263,20 +274,20 @@ class Dashboard:
         ref = request.query_params.get("ref", "")
         try:
             position = int(request.query_params.get("n", ""))
-            found = await self.call(self.office.attachment, ref, position)
+            found = await self.read(self.office.attachment, ref, position)
         except (ValueError, IntakeError):
             return self.problem(request, "Không tìm thấy tệp đính kèm này.", 404)
         return attachment_response(found.data, found.filename)
 
     async def unmatched(self, request: Request) -> Response:
         camp = self.campaign_id(request.query_params.get("campaign"))
-        status: CampaignStatus = await self.call(self.office.status, camp)
+        status: CampaignStatus = await self.read(self.office.status, camp)
         units = sorted(self.office.catalog().units, key=lambda u: fold(u.name))
         return self.page(request, "unmatched.html.j2", messages=status.unmatched, units=units, campaign_id=camp)
 
     async def decisions(self, request: Request) -> Response:
         camp = self.campaign_id(request.query_params.get("campaign"))
-        rows = await self.call(self.office.decisions, None)  # links have no campaign: show every decision
+        rows = await self.read(self.office.decisions, None)  # links have no campaign: show every decision
         return self.page(request, "decisions.html.j2", decisions=sorted(rows, key=lambda d: d.decided_at,
                                                                         reverse=True), campaign_id=camp)
 
@@ -289,12 +300,12 @@ class Dashboard:
         if fmt not in EXPORTERS:
             return self.problem(request, "Không có định dạng này.", 404)
         camp = self.campaign_id(request.query_params.get("campaign"))
-        data = await self.call(self.office.export, camp, fmt)
+        data = await self.read(self.office.export, camp, fmt)
         return attachment_response(data, f"{camp}.{fmt}")
 
     async def reports_zip(self, request: Request) -> Response:
         camp = self.campaign_id(request.query_params.get("campaign"))
-        data = await self.call(self._reports_zip, camp)
+        data = await self.read(self._reports_zip, camp)
         return attachment_response(data, f"{camp}-bao-cao.zip")
 
     def _reports_zip(self, camp: str) -> bytes:

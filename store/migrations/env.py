@@ -8,7 +8,6 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from intake.store import users as _users  # noqa: F401  (the dashboard's tables on Base.metadata)
 from intake.store.models import Base
 
 connection: Connection | None = context.config.attributes.get("connection")
