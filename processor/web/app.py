@@ -453,6 +453,30 @@ class Dashboard:
 
         return await self.act(request, step, "/decisions")
 
+    async def corrected_ack(self, request: Request) -> Response:
+        """A corrected acknowledgement to the unit after the finder learned its report's section."""
+        async def step(request: Request, form: FormData, confirmed: bool) -> Response:
+            try:
+                decision_id = int(request.path_params["decision_id"])
+            except ValueError as exc:
+                raise FormProblem("Không có quyết định này.") from exc
+            camp = self.campaign_id(text_field(form, "campaign"))
+            back = safe_next(text_field(form, "next", limit=2000) or f"/decisions?campaign={quote(camp)}")
+            rows = await self.call(self.office.decisions, None)
+            row = next((d for d in rows if d.id == decision_id and d.kind == "learned"), None)
+            if row is None:
+                raise FormProblem("Không có thay đổi này.")
+            if not confirmed:
+                return self.confirm(request, title="Gửi lại xác nhận đã sửa", lines=[
+                    f"Thư {row.reference} — {row.unit_name or 'chưa rõ đơn vị'}",
+                    f"Mục nay là: {row.heading or 'chưa tìm thấy'}", row.reason],
+                    action=request.url.path, fields={"campaign": camp, "next": back},
+                    button="Gửi xác nhận đã sửa", back=back)
+            await self.call(self.office.send_corrected_ack, decision_id, self.actor(request))
+            return self.done(request, f"Đã gửi lại xác nhận đã sửa cho thư {row.reference}.", back)
+
+        return await self.act(request, step, "/decisions")
+
     async def link(self, request: Request) -> Response:
         async def step(request: Request, form: FormData, confirmed: bool) -> Response:
             address = text_field(form, "address", required="Thiếu địa chỉ gửi.", limit=320)
@@ -519,6 +543,7 @@ def create_app(cfg: Config, office: Office, accounts: Accounts, secret: str,
         Route("/remind", web.remind, methods=["POST"]),
         Route("/decisions", web.decisions, methods=["GET"]),
         Route("/decisions/{decision_id}/revoke", web.revoke, methods=["POST"]),
+        Route("/decisions/{decision_id}/corrected-ack", web.corrected_ack, methods=["POST"]),
         Route("/downloads", web.downloads, methods=["GET"]),
         Route("/exports/reports.zip", web.reports_zip, methods=["GET"]),
         Route("/exports/{fmt}", web.export, methods=["GET"]),
