@@ -22,15 +22,13 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from intake.parsers.guide import Exemplar, Guide
+from intake.parsers.model import Confidence
 from intake.processor.config import CampaignConfig
 from intake.processor.documents import from_json_as
 from intake.store.views import Lesson, MessageView, SectionView
 
 __all__ = ["answer_changed", "campaign_guide", "corrected_ack_key", "exemplar_json", "exemplars_of", "learned_reason",
            "needs_help"]
-
-REVIEW = "review"  # parsers.model.Confidence.REVIEW's value, as the store keeps it
-
 
 def campaign_guide(campaign: CampaignConfig, exemplars: Sequence[Exemplar]) -> Guide | None:
     """What the campaign teaches its finder; None (nothing changes) when it teaches nothing.
@@ -57,7 +55,7 @@ def needs_help(view: MessageView) -> bool:
     section = view.section
     if section is not None and section.chosen_by == "staff":
         return False
-    return section is None or not section.found or section.confidence == REVIEW
+    return section is None or not section.found or section.confidence == Confidence.REVIEW
 
 
 def _answer(section: SectionView | None) -> tuple[bool, str | None, str]:
@@ -80,7 +78,7 @@ def describe(section: SectionView | None) -> str:
     found, heading, confidence = _answer(section)
     if not found:
         return "chưa tìm thấy"
-    return f"“{heading}”" + (" (cần xem lại)" if confidence == REVIEW else "")
+    return f"“{heading}”" + (" (cần xem lại)" if confidence == Confidence.REVIEW else "")
 
 
 def learned_reason(source_reference: str | None, chosen_by: str, before: SectionView | None,
