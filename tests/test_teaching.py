@@ -181,6 +181,7 @@ def test_a_corrected_acknowledgement_on_request_threaded_to_the_report(office: O
     assert mail["To"] == "ldld-bac-ha@gmail.com" and mail["In-Reply-To"] == "<ldld-bac-ha@gmail.com>"
     body = mail.get_body(preferencelist=("plain",))
     assert body is not None and "III. KẾT QUẢ THỰC HIỆN “7 DÁM”" in body.get_content()
+    assert "Thư này thay cho thư xác nhận trước đây" in body.get_content()
     with pytest.raises(UsageError, match="đã gửi lại"):
         office.send_corrected_ack(learned.id, "hoa")
     with pytest.raises(UsageError, match="không hủy được"):

@@ -346,7 +346,7 @@ class Pipeline:
         if verdict.ack is None:
             return None, verdict.no_ack
         # Staff asked for it: neither the age limit nor the hourly rate holds it back.
-        plan = dataclasses.replace(verdict.ack, skip_reason=None)
+        plan = dataclasses.replace(verdict.ack, skip_reason=None, context={**verdict.ack.context, "corrected": True})
         return compose_ack(self.env, plan, self.cfg.sending, now, dedupe_key=dedupe_key), None
 
     def _compose(self, verdict: Verdict, now: dt.datetime) -> OutgoingMail | None:

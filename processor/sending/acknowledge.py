@@ -168,6 +168,7 @@ def ack_context(sending: SendingConfig, tz: ZoneInfo, parsed: ParsedEmail, campa
         "problems": list(facts.problems),
         "reference": facts.reference,
         "office": sending.from_name or sending.from_address,
+        "corrected": False,  # a corrected acknowledgement staff asked for (`Pipeline.corrected_ack`)
     }
 
 
