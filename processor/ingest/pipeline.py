@@ -112,9 +112,12 @@ class Pipeline:
         choices of section (lessons) are read again each time: a new one teaches at once."""
         changed = self.store_catalog_version() != self.catalog.version
         lessons = tuple(self.store.lessons())
+        if lessons != self.lessons:
+            log.info("staff's choices of section teach the finder: %s lesson(s)", len(lessons))
         if changed or lessons != self.lessons:
             self.lessons = lessons
             self._use(read_catalog(self.store) if changed else self.catalog)
+        if changed:
             log.info("catalog changed (version %s): %s units, %s campaigns (%s)", self.catalog.version,
                      len(self.catalog.units), len(self.catalog.campaigns),
                      ", ".join(c.id for c in self.catalog.campaigns if not c.closed) or "none running")
