@@ -38,6 +38,7 @@ SHAPE_POINTS = 5.0         # ... same numbering kind and depth
 POSITION_POINTS = 5.0      # ... same place among its siblings
 TEMPLATE_POINTS = 35.0     # the section aligned with the template's required part
 MIN_SIMILARITY = 0.5       # below this wording F1 an exemplar says nothing
+MOVED_SIMILARITY = 0.85    # ... nor this, for a heading at another place among its siblings
 MIN_ALIGNMENT = 0.25       # share of aligned siblings whose wording agrees, for a size mismatch
 VOUCH_POINTS = 20.0        # exemplar points that make a section eligible although it says little of the title
 OTHER_PART = 0.35          # a section worded this much like another part of the template ...
@@ -114,23 +115,38 @@ def exemplar_for(outline: Outline, block: int) -> Exemplar | None:
 
 
 def _exemplar_points(tree: Tree, exemplars: Sequence[Exemplar]) -> list[float]:
+    """Each exemplar's points go to the sections of the report most like it: a generic heading that
+    shares the exemplar's first words ("II. KẾT QUẢ THỰC HIỆN" against "kết quả thực hiện tinh thần
+    7 dám") must not take them where the chosen heading itself is missing. Away from the exemplar's
+    place among its siblings, the wording must agree closely (`MOVED_SIMILARITY`)."""
     points = [0.0] * len(tree.nodes)
-    for pos, node in enumerate(tree.nodes):
-        kind = node.number.kind.value if node.number else ""
-        siblings: list[int] | None = None
-        for ex in exemplars:
-            sim = similarity(node.head_key, ex.wording)
-            if sim < MIN_SIMILARITY:
-                continue
-            value = EXEMPLAR_POINTS * sim
-            if kind == ex.kind and node.depth == ex.depth:
-                value += SHAPE_POINTS
-            if ex.position:
-                siblings = siblings if siblings is not None else _siblings(tree, pos)
-                if pos in siblings and siblings.index(pos) + 1 == ex.position:
-                    value += POSITION_POINTS
-            points[pos] = max(points[pos], value)
+    for ex in exemplars:
+        values = [_exemplar_value(tree, pos, ex) for pos in range(len(tree.nodes))]
+        best = max(values, default=0.0)
+        for pos, value in enumerate(values):
+            if value > 0 and value == best:
+                points[pos] = max(points[pos], value)
     return points
+
+
+def _exemplar_value(tree: Tree, pos: int, ex: Exemplar) -> float:
+    node = tree.nodes[pos]
+    sim = similarity(node.head_key, ex.wording)
+    if sim < MIN_SIMILARITY:
+        return 0.0
+    kind = node.number.kind.value if node.number else ""
+    placed = True
+    if ex.position:
+        siblings = _siblings(tree, pos)
+        placed = pos in siblings and siblings.index(pos) + 1 == ex.position
+    if not placed and sim < MOVED_SIMILARITY:
+        return 0.0
+    value = EXEMPLAR_POINTS * sim
+    if kind == ex.kind and node.depth == ex.depth:
+        value += SHAPE_POINTS
+    if ex.position and placed:
+        value += POSITION_POINTS
+    return value
 
 
 def _template_group(template: Sequence[TemplateHeading], required: int) -> tuple[list[str], int, int]:

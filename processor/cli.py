@@ -106,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     decisions_sub = decisions.add_subparsers(dest="decisions_command", metavar="SUBCOMMAND")
     revoke = decisions_sub.add_parser("revoke", help="revoke one decision")
     revoke.add_argument("decision_id", type=int, metavar="ID")
+    corrected = decisions_sub.add_parser("corrected-ack", help="send the unit a corrected acknowledgement "
+                                         "after a learned change (decision ID of kind learned)")
+    corrected.add_argument("decision_id", type=int, metavar="ID")
     dismiss = sub.add_parser("dismiss", help="set aside an unmatched message (it leaves the unmatched list)")
     dismiss.add_argument("ref", help="reference number (TN24-00005) or Message-ID")
     dismiss.add_argument("--reason", default="")
@@ -359,6 +362,9 @@ def cmd_decisions(app: App, office: Office, args: argparse.Namespace) -> int:
     tz = app.cfg.timezone
     if args.decisions_command == "revoke":
         say(f"Đã hủy quyết định: {decision_line(office.revoke(args.decision_id, args.actor), tz)}")
+        return 0
+    if args.decisions_command == "corrected-ack":
+        say(f"Đã gửi: {decision_line(office.send_corrected_ack(args.decision_id, args.actor), tz)}")
         return 0
     found = office.decisions(args.campaign)
     for d in found:

@@ -15,7 +15,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from intake.parsers.errors import UsageError
-from intake.parsers.model import Attachment
+from intake.parsers.guide import exemplar_for
+from intake.parsers.model import Attachment, Outline
 from intake.parsers.section import heading_blocks
 from intake.parsers.unit import UnitName, address_key, match_name, name_key
 from intake.parsers.vietnamese import fold
@@ -41,6 +42,7 @@ from intake.processor.staff.report import owes_something
 from intake.processor.staff.rows import ExportContext
 from intake.processor.staff.text import STATE_VI as MESSAGE_STATE_VI
 from intake.processor.staff_dates import parse_staff_datetime
+from intake.processor.teaching import answer_changed, corrected_ack_key, exemplar_json, learned_reason, needs_help
 from intake.store.catalog import CatalogStore, Change
 from intake.store.kinds import CATALOG_KINDS, DecisionKind, MessageState
 from intake.store.status import CampaignStatus, UnitState, UnitStatus
@@ -209,6 +211,8 @@ class Office:
             raise UsageError(f"decision: no decision {decision_id}")
         if before.revoked_at is not None:
             raise UsageError(f"decision: {decision_id} was already revoked")
+        if before.kind == DecisionKind.CORRECTED_ACK:
+            raise UsageError(f"quyết định #{decision_id} là thư xác nhận đã gửi: không hủy được")
         if before.kind in CATALOG_KINDS:
             # Undoing an edit or a removal would silently overwrite what came after it: staff change
             # the unit or campaign again instead, which is recorded as a decision of its own.
@@ -220,7 +224,10 @@ class Office:
         if after.kind == DecisionKind.LINK and after.address and after.unit_id:
             pks = self.store.unlink_address(after.address, after.unit_id, same_sender=address_key)
         elif after.kind == DecisionKind.SECTION and after.message_pk is not None:
-            pks = [after.message_pk]
+            # What other reports learned from the choice goes with it: evaluated again without it.
+            pks = [after.message_pk, *self._unlearn(after.id, actor)]
+        elif after.kind == DecisionKind.LEARNED and after.message_pk is not None:
+            pks = [after.message_pk]  # the finder's answer without that lesson (KnownFacts.unlearned)
         for pk in pks:
             self.app.pipeline.reprocess(pk)
         return after
@@ -396,17 +403,76 @@ class Office:
                 raise UsageError(f"candidate: {ref} has {len(candidates)} candidate(s), not {candidate}")
             block, chosen = candidates[candidate - 1].block, candidates[candidate - 1].heading
         elif heading is not None:
-            block, chosen = self._heading_block(view.pk, report, heading)
-        self.store.add_decision(DecisionKind.SECTION, view.unit_id, view.campaign_id, decided_by=actor,
-                                decided_at=self.now(), message_pk=view.pk, position=report.position,
-                                block=block, heading=chosen)
+            block, chosen = self._heading_block(self._outline(view.pk, report), report, heading)
+        # What the choice teaches the campaign's finder: the heading's wording, numbering and place.
+        exemplar = exemplar_for(self._outline(view.pk, report), block) if block is not None else None
+        decision = self.store.add_decision(
+            DecisionKind.SECTION, view.unit_id, view.campaign_id, decided_by=actor, decided_at=self.now(),
+            message_pk=view.pk, position=report.position, block=block, heading=chosen,
+            exemplar=exemplar_json(exemplar) if exemplar is not None else None)
         self.app.pipeline.reprocess(view.pk)
+        if exemplar is not None:
+            self._learn(decision, actor)
         return self.store.message_view(view.pk)
 
-    def _heading_block(self, pk: int, report: AttachmentView, text: str) -> tuple[int, str]:
+    def _learn(self, source: DecisionView, actor: str) -> list[DecisionView]:
+        """Every report of the choice's campaign that the finder left for review or found nothing in
+        (staff's own choices aside) evaluated again with what the choice taught; a LEARNED decision for
+        each answer that changed. No acknowledgement goes out (`send_corrected_ack` when staff want one)."""
+        learned: list[DecisionView] = []
+        for pk in self.store.campaign_message_pks(source.campaign_id or ""):
+            before = self.store.message_view(pk)
+            if pk == source.message_pk or not needs_help(before):
+                continue
+            self.app.pipeline.reprocess(pk)
+            after = self.store.message_view(pk)
+            if answer_changed(before.section, after.section):
+                learned.append(self.store.add_decision(
+                    DecisionKind.LEARNED, after.unit_id, after.campaign_id, decided_by=actor, decided_at=self.now(),
+                    reason=learned_reason(source.reference, actor, before.section, after.section),
+                    message_pk=pk, heading=after.section.heading if after.section else None, source_id=source.id))
+        log.info("staff choice %s taught campaign %s: %s report(s) changed", source.id, source.campaign_id,
+                 len(learned))
+        return learned
+
+    def _unlearn(self, source_id: int, actor: str) -> list[int]:
+        """Revoke what reports learned from staff choice `source_id`; the messages to evaluate again."""
+        pks = []
+        for learned in self.store.learned_from(source_id):
+            self.store.revoke_decision(learned.id, actor, self.now())
+            if learned.message_pk is not None:
+                pks.append(learned.message_pk)
+        return pks
+
+    def send_corrected_ack(self, decision_id: int, actor: str) -> DecisionView:
+        """Acknowledge again a report whose section a LEARNED decision changed: the acknowledgement
+        template with the section as found now, threaded to the report, under its own dedupe key.
+        Recorded as a CORRECTED_ACK decision; sent at once."""
+        learned = self.store.decision(decision_id)
+        if learned is None or learned.kind != DecisionKind.LEARNED or learned.message_pk is None:
+            raise UsageError(f"decision: {decision_id} is not a section learned from a staff choice")
+        if learned.revoked_at is not None:
+            raise UsageError(f"decision: {decision_id} was revoked")
+        key = corrected_ack_key(learned.message_pk, learned.id)
+        if self.store.queued(key=key):
+            raise UsageError(f"thư {learned.reference}: đã gửi lại xác nhận đã sửa cho thay đổi này")
+        mail, why = self.app.pipeline.corrected_ack(learned.message_pk, key)
+        if mail is None:
+            raise UsageError(f"thư {learned.reference}: không có xác nhận để gửi ({why})")
+        self.store.queue([mail])
+        decision = self.store.add_decision(
+            DecisionKind.CORRECTED_ACK, learned.unit_id, learned.campaign_id, decided_by=actor, decided_at=self.now(),
+            reason=f"gửi lại xác nhận đã sửa tới {mail.to_address}", message_pk=learned.message_pk,
+            heading=learned.heading, source_id=learned.id)
+        self.app.send_pending()
+        return decision
+
+    def _outline(self, pk: int, report: AttachmentView) -> Outline:
         stored = self.store.attachment_file(pk, report.position)
         assert stored is not None
-        outline = self.app.pipeline.read_document(stored)
+        return self.app.pipeline.read_document(stored)
+
+    def _heading_block(self, outline: Outline, report: AttachmentView, text: str) -> tuple[int, str]:
         wanted = fold(text)
         headings = heading_blocks(outline)
         exact = [h for h in headings if fold(h.heading) == wanted]

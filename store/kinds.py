@@ -47,6 +47,11 @@ class DecisionKind(StrEnum):
     LINK = "link"          # a sender address registered for a unit (`address`)
     SECTION = "section"    # staff chose a message's section (`message_pk`, `block`, `position`)
     DISMISS = "dismiss"    # an unmatched message staff looked at and set aside (`message_pk`)
+    # A staff choice taught the finder, and another report's section changed (`message_pk`, `heading`,
+    # `source_id` = the SECTION decision learned from). Revoking it puts back the finder's answer without it.
+    LEARNED = "learned"
+    # A corrected acknowledgement staff sent after a LEARNED change (`message_pk`, `source_id` = the LEARNED one).
+    CORRECTED_ACK = "corrected_ack"
     # The catalog (roster and campaigns) changed by staff; `reason` says what changed. Not revocable:
     # staff change it again instead (services.Office.revoke says so).
     UNIT_ADD = "unit_add"

@@ -270,6 +270,9 @@ class Decision(Base):
     position: Mapped[int | None] = mapped_column(Integer, nullable=True)  # SECTION: the attachment
     block: Mapped[int | None] = mapped_column(Integer, nullable=True)     # SECTION: the heading; None = no section
     heading: Mapped[str | None] = mapped_column(Text, nullable=True)      # SECTION: the heading's text
+    # SECTION: what the choice teaches the campaign's finder (parsers.guide.Exemplar as JSON)
+    exemplar: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    source_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # LEARNED, CORRECTED_ACK: what it follows
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     revoked_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 

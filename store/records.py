@@ -126,6 +126,7 @@ class KnownFacts:
     registered: Mapping[str, str] = field(default_factory=dict)   # lower-cased address -> unit id
     extensions: Mapping[tuple[str, str], dt.datetime] = field(default_factory=dict)  # (unit, campaign) -> until
     section_choice: SectionChoice | None = None
+    unlearned: frozenset[int] = frozenset()  # staff choices whose lesson staff revoked for this message
     earlier_campaign: str | None = None     # the campaign an earlier evaluation chose
     acknowledged: bool = False              # an acknowledgement is queued already
     recent_to_sender: int = 0               # mail (not skipped) to the sender in the rate-limit window

@@ -47,6 +47,7 @@ from intake.store.status import CampaignStatus, campaign_status, candidate_json,
 from intake.store.views import (
     AttachmentView,
     DecisionView,
+    Lesson,
     MessageView,
     OutgoingView,
     SectionChoice,
@@ -79,6 +80,13 @@ _SECTION_CHOICE = (select(_DECISIONS.c.position, _DECISIONS.c.block)
                    .where(_DECISIONS.c.kind == DecisionKind.SECTION, _DECISIONS.c.message_pk == bindparam("pk"),
                           _DECISIONS.c.revoked_at.is_(None))
                    .order_by(_DECISIONS.c.decided_at.desc(), _DECISIONS.c.id.desc()).limit(1))
+_UNLEARNED = select(_DECISIONS.c.source_id).where(
+    _DECISIONS.c.kind == DecisionKind.LEARNED, _DECISIONS.c.message_pk == bindparam("pk"),
+    _DECISIONS.c.revoked_at.is_not(None), _DECISIONS.c.source_id.is_not(None))
+_LESSONS = (select(_DECISIONS.c.id, _DECISIONS.c.campaign_id, _DECISIONS.c.message_pk, _DECISIONS.c.exemplar)
+            .where(_DECISIONS.c.kind == DecisionKind.SECTION, _DECISIONS.c.revoked_at.is_(None),
+                   _DECISIONS.c.exemplar.is_not(None), _DECISIONS.c.campaign_id.is_not(None))
+            .order_by(_DECISIONS.c.id))
 _COUNT_SINCE = select(func.count(_OUTGOING.c.id)).where(
     func.lower(_OUTGOING.c.to_address) == bindparam("to"), _OUTGOING.c.created_at >= bindparam("since"),
     _OUTGOING.c.state != OutgoingState.SKIPPED)
@@ -359,11 +367,13 @@ class Store:
                      reason: str = "", until: dt.datetime | None = None, decided_by: str = "",
                      decided_at: dt.datetime | None = None, message_pk: int | None = None,
                      address: str | None = None, position: int | None = None, block: int | None = None,
-                     heading: str | None = None) -> DecisionView:
+                     heading: str | None = None, exemplar: dict[str, Any] | None = None,
+                     source_id: int | None = None) -> DecisionView:
         with self.db.transaction() as s:
             row = Decision(kind=kind, unit_id=unit_id, campaign_id=campaign_id, reason=reason, until=until,
                            decided_by=decided_by, decided_at=decided_at or utcnow(), message_pk=message_pk,
-                           address=address, position=position, block=block, heading=heading)
+                           address=address, position=position, block=block, heading=heading,
+                           exemplar=exemplar, source_id=source_id)
             s.add(row)
             s.flush()
             return _decision_view(s, row)
@@ -390,6 +400,27 @@ class Store:
             if row.revoked_at is None:
                 row.revoked_at, row.revoked_by = at, revoked_by
             return _decision_view(s, row)
+
+    def lessons(self) -> list[Lesson]:
+        """Every active staff choice of section that teaches its campaign's finder, oldest first."""
+        with self.db.reading() as c:
+            return [Lesson(decision_id=r.id, campaign_id=r.campaign_id, message_pk=r.message_pk, exemplar=r.exemplar)
+                    for r in c.execute(_LESSONS).all() if r.message_pk is not None]
+
+    def learned_from(self, source_id: int) -> list[DecisionView]:
+        """The active LEARNED decisions that follow staff choice `source_id`."""
+        with self.db.transaction() as s:
+            rows = s.scalars(select(Decision).where(Decision.kind == DecisionKind.LEARNED,
+                                                    Decision.source_id == source_id,
+                                                    Decision.revoked_at.is_(None)).order_by(Decision.id)).all()
+            return [_decision_view(s, row) for row in rows]
+
+    def campaign_message_pks(self, campaign_id: str) -> list[int]:
+        """The processed messages of a campaign, oldest first."""
+        with self.db.reading() as c:
+            return list(c.execute(select(_MESSAGES.c.id).where(
+                _MESSAGES.c.campaign_id == campaign_id, _MESSAGES.c.state == MessageState.PROCESSED)
+                .order_by(_MESSAGES.c.id)).scalars())
 
     def section_choice(self, message_pk: int) -> SectionChoice | None:
         """The staff's latest active choice of this message's section, if any."""
@@ -491,7 +522,8 @@ class Store:
             acknowledged = c.execute(_QUEUED, {"key": ack_key(message_pk)}).first() is not None
             recent = _count_since(c, sender, since) if sender else 0
             choice = _section_choice(c, message_pk)
-        return KnownFacts(registered=registered, extensions=extensions, section_choice=choice,
+            unlearned = frozenset(c.execute(_UNLEARNED, {"pk": message_pk}).scalars())
+        return KnownFacts(registered=registered, extensions=extensions, section_choice=choice, unlearned=unlearned,
                           earlier_campaign=earlier, acknowledged=acknowledged, recent_to_sender=recent)
 
     def record(self, message_pk: int, record: MessageRecord, mail: OutgoingMail | None = None,
@@ -571,7 +603,7 @@ def _decision_view(s: Session, row: Decision) -> DecisionView:
                         campaign_id=row.campaign_id, reason=row.reason, until=row.until, decided_by=row.decided_by,
                         decided_at=row.decided_at, revoked_at=row.revoked_at, revoked_by=row.revoked_by,
                         address=row.address, reference=reference, heading=row.heading,
-                        message_pk=row.message_pk)
+                        message_pk=row.message_pk, source_id=row.source_id)
 
 
 def _queue(s: Executor, mail: OutgoingMail) -> int:

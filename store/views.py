@@ -88,12 +88,24 @@ class DecisionView:
     revoked_by: str | None
     address: str | None = None
     reference: str | None = None        # the message a SECTION / DISMISS decision is about
-    heading: str | None = None          # SECTION: the heading chosen (None: "no section")
+    heading: str | None = None          # SECTION: the heading chosen (None: "no section"); LEARNED: the new one
     message_pk: int | None = None
+    source_id: int | None = None        # LEARNED: the SECTION decision learned from; CORRECTED_ACK: the LEARNED one
 
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """An active staff choice of section that teaches its campaign's finder (`exemplar`: parsers.guide.Exemplar
+    as JSON)."""
+
+    decision_id: int
+    campaign_id: str
+    message_pk: int
+    exemplar: dict[str, Any]
 
 
 @dataclass(frozen=True)

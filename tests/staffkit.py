@@ -41,7 +41,7 @@ def campaign(cid: str = "chuyen-de-2024", section: str = SECTION_A, *, opens: st
 
 
 def make_config(tmp: Path, *, campaigns: list[dict[str, Any]] | None = None, sending: dict[str, Any] | None = None,
-                staff: dict[str, Any] | None = None) -> Config:
+                staff: dict[str, Any] | None = None, units: list[dict[str, Any]] | None = None) -> Config:
     data: dict[str, Any] = {
         "timezone": "Asia/Ho_Chi_Minh",
         "isolate_parsing": False,
@@ -51,7 +51,7 @@ def make_config(tmp: Path, *, campaigns: list[dict[str, Any]] | None = None, sen
                                "from_name": "Ban Tuyên giáo - Nữ công LĐLĐ tỉnh Lào Cai",
                                "outbox_dir": str(tmp / "outbox")},
         "acknowledge": {"max_age_days": 3650},
-        "units": UNITS,
+        "units": units or UNITS,
         "campaigns": campaigns or [campaign()],
         "staff": staff or {},
     }

@@ -56,7 +56,7 @@ CONTEXT = {"unit_name": "Công đoàn cơ sở Trường THPT Lê Quý Đôn", "
            "deadline": WHEN, "extended": False, "general_deadline": WHEN, "received_at": WHEN,
            "zone": "giờ Việt Nam", "on_time": True, "files": [{"filename": "Báo cáo.docx", "note": "report"}],
            "has_report": True, "section_found": True, "heading": "III. Đánh giá", "problems": [],
-           "reference": "LĐLĐ-2024-0007", "office": "Liên đoàn Lao động tỉnh"}
+           "reference": "LĐLĐ-2024-0007", "office": "Liên đoàn Lao động tỉnh", "corrected": False}
 
 
 def test_a_composed_mail_is_what_the_stdlib_policy_writes_but_for_its_encoded_words(

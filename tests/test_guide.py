@@ -173,3 +173,24 @@ def test_a_template_that_does_not_fit_the_report_teaches_nothing() -> None:
         ("I. TÌNH HÌNH", ["Nội dung."]), ("II. CÔNG TÁC TỔ CHỨC CÁN BỘ", ["Kiện toàn ban chấp hành."]),
     ])
     assert find_section(report, TITLE, guide=Guide(template=TEMPLATE, required=2)) == find_section(report, TITLE)
+
+
+def test_a_generic_heading_that_shares_the_exemplars_first_words_takes_nothing_where_the_choice_is_missing() -> None:
+    """'II. KẾT QUẢ THỰC HIỆN' is worded 73 % like 'kết quả thực hiện tinh thần 7 dám' but sits elsewhere:
+    in a report without the chosen part it must stay not found, and beside the chosen part it must not
+    compete with it (the exemplar's points go to the section most like it)."""
+    wording = "III. KẾT QUẢ THỰC HIỆN TINH THẦN “7 DÁM”"
+    taught = unit_report("LĐLĐ HUYỆN BẢO THẮNG", [
+        ("I. CÔNG TÁC LÃNH ĐẠO, CHỈ ĐẠO", ["Ban hành kế hoạch."]),
+        ("II. KẾT QUẢ THỰC HIỆN", ["Các công đoàn cơ sở duy trì học tập."]), (wording, BODY),
+        ("IV. PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM 2025", ["Tiếp tục."])])
+    tree = build_tree(taught)
+    guide = Guide(exemplars=(exemplar_at(tree, next(k for k, n in enumerate(tree.nodes) if n.heading == wording)),))
+    guided = find_section(taught, TITLE, guide=guide)
+    assert guided.heading == wording and guided.confidence is Confidence.SURE, guided.reason
+    without = unit_report("CÔNG ĐOÀN NGÀNH Y TẾ", [
+        ("I. CÔNG TÁC LÃNH ĐẠO, CHỈ ĐẠO", ["Ban hành kế hoạch."]),
+        ("II. KẾT QUẢ THỰC HIỆN", ["Các công đoàn cơ sở duy trì học tập."]),
+        ("III. PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM 2025", ["Tiếp tục."])])
+    assert not find_section(without, TITLE).found
+    assert not find_section(without, TITLE, guide=guide).found

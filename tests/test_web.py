@@ -43,6 +43,7 @@ GET_PAGES = ["/", "/?status=late", "/search?q=TN24-00005", "/units/ldld-bao-than
              "/campaigns/chuyen-de-2024/edit", "/roster", "/roster/ldld-bac-ha/edit"]
 POST_ACTIONS = ["/logout", "/units/ldld-bac-ha/excuse", "/units/ldld-bac-ha/extend", "/messages/section",
                 "/messages/retry", "/unmatched/link", "/unmatched/dismiss", "/remind", "/decisions/1/revoke",
+                "/decisions/1/corrected-ack",
                 "/campaigns/new", "/campaigns/chuyen-de-2024/edit", "/campaigns/chuyen-de-2024/close", "/roster/add",
                 "/roster/import", "/roster/ldld-bac-ha/edit", "/roster/ldld-bac-ha/remove", "/login"]
 

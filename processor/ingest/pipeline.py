@@ -12,6 +12,7 @@ leaves a message either not stored (fetched again: no ledger entry, no
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -32,20 +33,22 @@ from intake.parsers.filetype import classify, is_word_candidate
 from intake.parsers.model import Attachment, Outline, ParsedEmail, Problem
 from intake.processor.catalog import Catalog, read_catalog
 from intake.processor.config import Config
-from intake.processor.documents.pool import CampaignQuery, Inline, Sections
+from intake.processor.documents.pool import CampaignQuery, Inline, Sections, find_sections
 from intake.processor.ingest.attribution import Attributor, Rules
 from intake.processor.ingest.decide import ReadAttachment, Verdict, decide
 from intake.processor.mailbox import Mailbox, MailboxItem
 from intake.processor.ops.logs import log_message
 from intake.processor.sending.acknowledge import compose_ack, not_composed
 from intake.processor.sending.compose import template_env
+from intake.processor.teaching import campaign_guide, exemplars_of
 from intake.store.catalog import CatalogStore
 from intake.store.db import Transaction
 from intake.store.kinds import MessageState
 from intake.store.leases import MAILBOX_TTL, MESSAGE_TTL, Leases, message_lease
-from intake.store.records import OutgoingMail
+from intake.store.records import KnownFacts, OutgoingMail
 from intake.store.repository import FAILURE_CHARS, Ingested, Store
 from intake.store.summary import MessageSummary, summary_of
+from intake.store.views import Lesson
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +87,7 @@ class Pipeline:
         self.clock = clock
         self.env = env or template_env()
         self.catalog = read_catalog(store)
+        self.lessons: tuple[Lesson, ...] = tuple(store.lessons())
         self._use(self.catalog)
         self._placed: int | None = None  # the catalog version messages without a campaign were last placed for
 
@@ -91,17 +95,29 @@ class Pipeline:
 
     def _use(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self.campaign_queries = tuple(CampaignQuery(c.id, c.section_title, tuple(c.section_keywords))
-                                      for c in catalog.campaigns)
+        self.campaign_queries = self.queries()
         self.rules = Rules.for_config(self.cfg, catalog)
         self.documents.use_campaigns(self.campaign_queries)
 
+    def queries(self, unlearned: frozenset[int] = frozenset()) -> tuple[CampaignQuery, ...]:
+        """What the finder looks for in each campaign, with what staff's choices taught it
+        (but the lessons revoked for the message at hand, `unlearned`)."""
+        return tuple(CampaignQuery(c.id, c.section_title, tuple(c.section_keywords),
+                                   campaign_guide(c, exemplars_of(self.lessons, c.id, unlearned)))
+                     for c in self.catalog.campaigns)
+
     def refresh(self) -> bool:
         """Read the catalog again when staff changed it since (its version in the store): a running
-        daemon takes new campaigns and units without a restart. True when it changed."""
+        daemon takes new campaigns and units without a restart. True when it changed. Staff's
+        choices of section (lessons) are read again each time: a new one teaches at once."""
         changed = self.store_catalog_version() != self.catalog.version
+        lessons = tuple(self.store.lessons())
+        if lessons != self.lessons:
+            log.info("staff's choices of section teach the finder: %s lesson(s)", len(lessons))
+        if changed or lessons != self.lessons:
+            self.lessons = lessons
+            self._use(read_catalog(self.store) if changed else self.catalog)
         if changed:
-            self._use(read_catalog(self.store))
             log.info("catalog changed (version %s): %s units, %s campaigns (%s)", self.catalog.version,
                      len(self.catalog.units), len(self.catalog.campaigns),
                      ", ".join(c.id for c in self.catalog.campaigns if not c.closed) or "none running")
@@ -287,6 +303,18 @@ class Pipeline:
         """Decide about one message and record it; the summary for the log (None: read it from the store).
         `within`: the transaction storing the message, which records the decision too."""
         received_at, raw = stored if stored is not None else self.store.raw_of(message_pk)
+        now = self.clock()
+        verdict, facts = self._verdict(message_pk, received_at, raw, now, within)
+        mail = self._compose(verdict, now)
+        self.store.record(message_pk, verdict.record, mail, known=self.documents.digest_of, within=within)
+        if facts.acknowledged:
+            return None  # the acknowledgement's state is the earlier one's, in the store
+        return summary_of(verdict.record, received_at, mail.state.value if mail is not None else None)
+
+    def _verdict(self, message_pk: int, received_at: dt.datetime, raw: bytes, now: dt.datetime,
+                 within: Transaction | None = None, *, again: bool = False) -> tuple[Verdict, KnownFacts]:
+        """What `decide` says of the message now, and what the store knew. `again`: as if it had
+        never been acknowledged (a corrected acknowledgement staff asked for)."""
         try:
             # Parsed by the worker that read the message ahead, else here (under the mail limits).
             parsed: ParsedEmail | None = self.documents.parsed(raw) or self.parse_mail(raw)
@@ -298,17 +326,31 @@ class Pipeline:
             # Auto-replies and bulk mail are recorded, never counted: their files are kept, not parsed.
             parse = self.rules.policy.never_acknowledge(parsed) is None
             reads = [self._read(i, att, parse=parse) for i, att in enumerate(parsed.attachments)]
-        now = self.clock()
         facts = self.store.known_facts(message_pk, parsed.from_address if parsed else "", now - RATE_WINDOW,
                                        within=within)
+        if again:
+            facts = dataclasses.replace(facts, acknowledged=False, recent_to_sender=0)
+        # Left out of its campaign's guide: a lesson staff revoked for this message, and the message's
+        # own choice (the finder's candidates beside it stay the finder's).
+        unlearned = facts.unlearned | {x.decision_id for x in self.lessons if x.message_pk == message_pk}
+        queries = self.queries(unlearned) if unlearned else self.campaign_queries
+        sections = self.documents.sections if queries is self.campaign_queries else find_sections
         found = {(r.position, cid): section for r in reads if r.outline is not None
-                 for cid, section in self.documents.sections(r.outline, self.campaign_queries).items()}
-        verdict = decide(message_pk, received_at, parsed, reads, self.rules, facts, now, found)
-        mail = self._compose(verdict, now)
-        self.store.record(message_pk, verdict.record, mail, known=self.documents.digest_of, within=within)
-        if facts.acknowledged:
-            return None  # the acknowledgement's state is the earlier one's, in the store
-        return summary_of(verdict.record, received_at, mail.state.value if mail is not None else None)
+                 for cid, section in sections(r.outline, queries).items()}
+        return decide(message_pk, received_at, parsed, reads, self.rules, facts, now, found), facts
+
+    def corrected_ack(self, message_pk: int, dedupe_key: str) -> tuple[OutgoingMail | None, str | None]:
+        """The acknowledgement the message would get now, under `dedupe_key`, threaded to it; nothing is
+        recorded. (None, why) when there is none to send (no campaign, nobody to answer ...)."""
+        self.refresh()
+        received_at, raw = self.store.raw_of(message_pk)
+        now = self.clock()
+        verdict, _facts = self._verdict(message_pk, received_at, raw, now, again=True)
+        if verdict.ack is None:
+            return None, verdict.no_ack
+        # Staff asked for it: neither the age limit nor the hourly rate holds it back.
+        plan = dataclasses.replace(verdict.ack, skip_reason=None, context={**verdict.ack.context, "corrected": True})
+        return compose_ack(self.env, plan, self.cfg.sending, now, dedupe_key=dedupe_key), None
 
     def _compose(self, verdict: Verdict, now: dt.datetime) -> OutgoingMail | None:
         """The acknowledgement to queue with the verdict. Composing it apart from recording: when it

@@ -168,16 +168,20 @@ def ack_context(sending: SendingConfig, tz: ZoneInfo, parsed: ParsedEmail, campa
         "problems": list(facts.problems),
         "reference": facts.reference,
         "office": sending.from_name or sending.from_address,
+        "corrected": False,  # a corrected acknowledgement staff asked for (`Pipeline.corrected_ack`)
     }
 
 
-def compose_ack(env: Environment, plan: AckPlan, sending: SendingConfig, now: dt.datetime) -> OutgoingMail:
-    """The acknowledgement rendered and ready to queue (pending, or skipped with the reason)."""
+def compose_ack(env: Environment, plan: AckPlan, sending: SendingConfig, now: dt.datetime,
+                dedupe_key: str | None = None) -> OutgoingMail:
+    """The acknowledgement rendered and ready to queue (pending, or skipped with the reason); under
+    `dedupe_key` when it is not the message's first (a corrected one), else `ack_key`."""
     composed = compose(env, plan.template, dict(plan.context), from_address=sending.from_address,
                        from_name=sending.from_name, to_address=plan.to_address, to_name=plan.to_name,
                        subject=plan.subject, now=now, in_reply_to=plan.in_reply_to, references=plan.references)
-    return OutgoingMail(kind=OutgoingKind.ACK, dedupe_key=ack_key(plan.message_pk), to_address=plan.to_address,
-                        subject=composed.subject, our_message_id=composed.message_id, raw=composed.raw,
+    return OutgoingMail(kind=OutgoingKind.ACK, dedupe_key=dedupe_key or ack_key(plan.message_pk),
+                        to_address=plan.to_address, subject=composed.subject, our_message_id=composed.message_id,
+                        raw=composed.raw,
                         created_at=now, state=OutgoingState.SKIPPED if plan.skip_reason else OutgoingState.PENDING,
                         reason=plan.skip_reason, message_pk=plan.message_pk, unit_id=plan.unit_id,
                         campaign_id=plan.campaign_id)

@@ -14,7 +14,8 @@ CHOSEN_VI = {"finder": "tự động", "staff": "cán bộ chọn"}
 KIND_VI = {"excuse": "miễn nộp", "extend": "gia hạn", "link": "đăng ký địa chỉ", "section": "chọn mục",
            "dismiss": "bỏ qua thư", "unit_add": "thêm đơn vị", "unit_edit": "sửa đơn vị",
            "unit_remove": "bỏ đơn vị khỏi danh sách", "campaign_add": "tạo đợt báo cáo",
-           "campaign_edit": "sửa đợt báo cáo", "campaign_close": "kết thúc đợt báo cáo"}
+           "campaign_edit": "sửa đợt báo cáo", "campaign_close": "kết thúc đợt báo cáo",
+           "learned": "học từ lựa chọn của cán bộ", "corrected_ack": "gửi lại xác nhận đã sửa"}
 STATE_VI = {"stored": "chưa xử lý", "processed": "đã xử lý", "ignored": "bỏ qua (thư tự động)",
             "failed": "xử lý lỗi"}
 OUTGOING_VI = {"pending": "chờ gửi", "sending": "đang gửi", "sent": "đã gửi", "failed": "gửi lỗi",
@@ -81,9 +82,9 @@ def decision_line(d: DecisionView, tz: ZoneInfo) -> str:
         what += f" đến {local_time(d.until, tz)}"
     elif d.kind == "link" and d.address:
         what += f" {d.address}"
-    elif d.kind == "section":
+    elif d.kind in ("section", "learned"):
         what += f" cho thư {d.reference}: " + (d.heading if d.heading else "không có mục")
-    elif d.kind == "dismiss":
+    elif d.kind in ("dismiss", "corrected_ack"):
         what += f" {d.reference}"
     parts = [f"#{d.id}", what]
     if about:

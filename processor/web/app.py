@@ -48,8 +48,10 @@ from intake.processor.web.security import (
     new_csrf_token,
     safe_next,
 )
+from intake.store.kinds import DecisionKind
 from intake.store.status import CampaignStatus, UnitState, UnitStatus
 from intake.store.users import Accounts
+from intake.store.views import DecisionView
 
 if TYPE_CHECKING:
     from intake.processor.services import DecisionView, MessageView, Office
@@ -441,26 +443,47 @@ class Dashboard:
 
         return await self.act(request, step, "/")
 
+    async def _decision_form(self, request: Request, form: FormData,
+                             kind: str | None = None) -> tuple[DecisionView, str, str]:
+        """The decision a form acts on (of `kind` when given), the campaign and the page to go back to."""
+        try:
+            decision_id = int(request.path_params["decision_id"])
+        except ValueError as exc:
+            raise FormProblem("Không có quyết định này.") from exc
+        camp = self.campaign_id(text_field(form, "campaign"))
+        back = safe_next(text_field(form, "next", limit=2000) or f"/decisions?campaign={quote(camp)}")
+        rows = await self.call(self.office.decisions, None)
+        row = next((d for d in rows if d.id == decision_id and kind in (None, d.kind)), None)
+        if row is None:
+            raise FormProblem("Không có quyết định này.")
+        return row, camp, back
+
     async def revoke(self, request: Request) -> Response:
         async def step(request: Request, form: FormData, confirmed: bool) -> Response:
-            try:
-                decision_id = int(request.path_params["decision_id"])
-            except ValueError as exc:
-                raise FormProblem("Không có quyết định này.") from exc
-            camp = self.campaign_id(text_field(form, "campaign"))
-            back = safe_next(text_field(form, "next", limit=2000) or f"/decisions?campaign={quote(camp)}")
-            rows = await self.call(self.office.decisions, None)
-            row = next((d for d in rows if d.id == decision_id), None)
-            if row is None:
-                raise FormProblem("Không có quyết định này.")
+            row, camp, back = await self._decision_form(request, form)
             if not confirmed:
                 return self.confirm(request, title="Xác nhận huỷ quyết định", lines=[
                     f"Quyết định: {render.DECISION_VI.get(str(row.kind), str(row.kind))} — {row.unit_name}",
                     f"Do {row.decided_by} ghi lúc {render.local(row.decided_at, self.cfg.timezone)}"],
                     action=request.url.path, fields={"campaign": camp, "next": back}, button="Huỷ quyết định",
                     back=back, danger=True)
-            await self.call(self.office.revoke, decision_id, self.actor(request))
+            await self.call(self.office.revoke, row.id, self.actor(request))
             return self.done(request, "Đã huỷ quyết định.", back)
+
+        return await self.act(request, step, "/decisions")
+
+    async def corrected_ack(self, request: Request) -> Response:
+        """A corrected acknowledgement to the unit after the finder learned its report's section."""
+        async def step(request: Request, form: FormData, confirmed: bool) -> Response:
+            row, camp, back = await self._decision_form(request, form, DecisionKind.LEARNED)
+            if not confirmed:
+                return self.confirm(request, title="Gửi lại xác nhận đã sửa", lines=[
+                    f"Thư {row.reference} — {row.unit_name or 'chưa rõ đơn vị'}",
+                    f"Mục nay là: {row.heading or 'chưa tìm thấy'}", row.reason],
+                    action=request.url.path, fields={"campaign": camp, "next": back},
+                    button="Gửi xác nhận đã sửa", back=back)
+            await self.call(self.office.send_corrected_ack, row.id, self.actor(request))
+            return self.done(request, f"Đã gửi lại xác nhận đã sửa cho thư {row.reference}.", back)
 
         return await self.act(request, step, "/decisions")
 
@@ -530,6 +553,7 @@ def create_app(cfg: Config, office: Office, accounts: Accounts, secret: str,
         Route("/remind", web.remind, methods=["POST"]),
         Route("/decisions", web.decisions, methods=["GET"]),
         Route("/decisions/{decision_id}/revoke", web.revoke, methods=["POST"]),
+        Route("/decisions/{decision_id}/corrected-ack", web.corrected_ack, methods=["POST"]),
         Route("/downloads", web.downloads, methods=["GET"]),
         Route("/exports/reports.zip", web.reports_zip, methods=["GET"]),
         Route("/exports/{fmt}", web.export, methods=["GET"]),

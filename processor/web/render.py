@@ -23,7 +23,8 @@ STATE_CLASS = {UnitState.MISSING: "missing", UnitState.ON_TIME: "on-time", UnitS
 DECISION_VI = {"excuse": "Miễn nộp", "extend": "Gia hạn", "link": "Gán địa chỉ", "section": "Chọn mục",
                "dismiss": "Bỏ qua thư", "revoke": "Huỷ quyết định", "unit_add": "Thêm đơn vị",
                "unit_edit": "Sửa đơn vị", "unit_remove": "Bỏ đơn vị", "campaign_add": "Tạo đợt báo cáo",
-               "campaign_edit": "Sửa đợt báo cáo", "campaign_close": "Kết thúc đợt báo cáo"}
+               "campaign_edit": "Sửa đợt báo cáo", "campaign_close": "Kết thúc đợt báo cáo",
+               "learned": "Học từ lựa chọn", "corrected_ack": "Gửi lại xác nhận đã sửa"}
 CONFIDENCE_VI = {"sure": "chắc chắn", "review": "cần xem lại"}
 FIGURE_VI = {"participants": "Số tham gia học tập", "members": "Tổng số đoàn viên", "rate_percent": "Tỷ lệ (%)",
              "sessions": "Số buổi/hội nghị"}
