@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo install test lint typecheck contract venv clean examples
+.PHONY: demo install test lint typecheck contract venv clean examples catalogs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,18 @@ test: $(TEST_STAMP)
 ## contract: SPEC's contract check (needs ../shared, the team's CI only; .ci/run runs it when present)
 contract: $(STAMP)
 	./scripts/contract-check.sh
+
+## catalogs: after adding or changing a _("...") message: extract every message (ours and argparse's) with
+## xgettext, merge them into the Vietnamese catalog (then translate the new, empty ones), compile intake.mo
+LOCALE := processor/locale
+catalogs: $(STAMP)
+	xgettext -L Python -k_ -kN_ --from-code=UTF-8 --no-location --sort-output -o $(LOCALE)/intake.pot \
+		$$(git ls-files 'processor/*.py') $$($(BIN)/python -c 'import argparse; print(argparse.__file__)')
+	msgmerge -q --update --backup=none --no-fuzzy-matching --no-location --sort-output \
+		$(LOCALE)/vi/LC_MESSAGES/intake.po $(LOCALE)/intake.pot
+	rm $(LOCALE)/intake.pot
+	msgattrib --no-obsolete --sort-output -o $(LOCALE)/vi/LC_MESSAGES/intake.po $(LOCALE)/vi/LC_MESSAGES/intake.po
+	msgfmt --check --statistics -o $(LOCALE)/vi/LC_MESSAGES/intake.mo $(LOCALE)/vi/LC_MESSAGES/intake.po
 
 examples: $(TEST_STAMP)
 	$(BIN)/python scripts/make_examples.py

@@ -26,6 +26,8 @@ from servers.dovecot import DovecotServer  # noqa: E402
 from servers.postgres import PostgresServer  # noqa: E402
 from servers.smtp import SmtpServer  # noqa: E402
 
+from intake.processor import i18n  # noqa: E402
+
 ServerT = TypeVar("ServerT", bound=ManagedServer)
 
 # Property tests draw the same examples on every run, so CI's verdict repeats;
@@ -33,6 +35,24 @@ ServerT = TypeVar("ServerT", bound=ManagedServer)
 settings.register_profile("repeatable", derandomize=True)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile("repeatable")
+
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Every test starts, and leaves, in the default language (Vietnamese)."""
+    i18n.use(i18n.DEFAULT_LANGUAGE)
+    yield
+    i18n.use(i18n.DEFAULT_LANGUAGE)
+
+
+@pytest.fixture
+def english() -> Iterator[None]:
+    """Messages in English, as with [acknowledge] language = "en" (tests of a use case's logic that read
+    its message; the command line's language is tested in test_cli_language.py)."""
+    i18n.use("en")
+    yield
+
 
 def _serve(server: ServerT) -> Iterator[ServerT]:
     """Start a test server for a fixture; clean it up even when start() failed half-way."""

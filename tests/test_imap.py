@@ -485,7 +485,7 @@ def test_check_config_wrong_password(dovecot: DovecotServer, tmp_path: Path,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     status, out = check_config(write_toml(tmp_path, dovecot), "not-the-password", capsys)
     assert status == 1
-    assert f"mailbox: FAILED: {dovecot.host} refused the login of intake (user name or password)" in out
+    assert f"hộp thư: LỖI: {dovecot.host} refused the login of intake (user name or password)" in out
     assert "not-the-password" not in out
 
 

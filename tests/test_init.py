@@ -56,7 +56,7 @@ def test_init_from_flags_passes_check_config(dovecot: DovecotServer, smtp_server
               cwd=tmp_path, env=env)
     assert out.returncode == 0, out.stdout + out.stderr
     shown = " ".join(out.stdout.split())
-    assert "Đã ghi" in shown and "(3 đơn vị)" in shown and "mailbox: FAILED" not in shown
+    assert "Đã ghi" in shown and "(3 đơn vị)" in shown and "hộp thư: LỖI" not in shown
     assert "Việc tiếp theo" in shown and "db upgrade" in shown
     text = target.read_text(encoding="utf-8")
     assert text.count("\n#") >= 2 and dovecot.users["intake"] not in text
@@ -74,13 +74,13 @@ def test_init_from_flags_passes_check_config(dovecot: DovecotServer, smtp_server
                 "--from-name", "Ban", "--campaign-title", "Đợt 1", "--deadline", "05/03/2027",
                 "--opens", "01/02/2027", "--section-title", SECTION, "--empty-roster", cwd=tmp_path, env=base_env())
     shown = " ".join(again.stdout.split())
-    assert again.returncode == 1 and "mailbox: FAILED" in shown and "INTAKE_MAIL_PASSWORD" in shown
+    assert again.returncode == 1 and "hộp thư: LỖI" in shown and "INTAKE_MAIL_PASSWORD" in shown
     assert (tmp_path / "office" / "units.csv").read_text(encoding="utf-8") == "id,name,aliases,emails,group\n"
 
 
 def test_init_without_a_terminal_names_the_missing_flag(tmp_path: Path) -> None:
     out = cli("init", "--no-input", "--email", "a@example.org", cwd=tmp_path)
-    assert out.returncode == 2 and "--from-name: missing" in out.stdout
+    assert out.returncode == 2 and "--from-name: còn thiếu" in out.stdout
     assert not (tmp_path / "intake.toml").exists()
 
 
@@ -128,7 +128,7 @@ def test_init_interactively_in_vietnamese_on_a_terminal(dovecot: DovecotServer, 
     code, shown = term.finish()
     assert code == 0, shown
     assert dovecot.users["intake"] not in shown  # the password is not echoed
-    assert "Việc tiếp theo" in shown and "mailbox:" in shown and "FAILED" not in shown
+    assert "Việc tiếp theo" in shown and "hộp thư:" in shown and "LỖI" not in shown
     env_file = tmp_path / "intake.env"
     assert stat.S_IMODE(os.stat(env_file).st_mode) == 0o600
     assert env_file.read_text(encoding="utf-8") == f"INTAKE_MAIL_PASSWORD={dovecot.users['intake']}\n"

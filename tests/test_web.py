@@ -31,9 +31,10 @@ from intake.processor import cli
 from intake.processor.app import App
 from intake.processor.config import load_config, parse_config
 from intake.processor.services import Office
+from intake.processor.times import local_time
 from intake.processor.web.accounts import PER_ACCOUNT, PER_ADDRESS, WINDOW, LoginResult, Logins, hash_password
 from intake.processor.web.app import create_app, safe_filename
-from intake.processor.web.render import local, section_blocks
+from intake.processor.web.render import section_blocks
 from intake.processor.web.security import CSP, safe_next, session_secret
 from intake.store.users import Accounts
 
@@ -230,8 +231,8 @@ def test_throttle_window_moves_on_and_is_persisted(site: Site) -> None:
 
 def test_overview_filters_sorts_and_searches(staff: Site) -> None:
     page = staff.client.get("/").text
-    assert "Báo cáo kết quả học tập Chuyên đề năm 2024" in page and "29/02/2024 00:00" in page
-    assert "26/02/2024 09:12" in page  # Bảo Thắng's first report, in Asia/Ho_Chi_Minh
+    assert "Báo cáo kết quả học tập Chuyên đề năm 2024" in page and "hết ngày 28/02/2024" in page
+    assert "09:12 26/02/2024" in page  # Bảo Thắng's first report, in Asia/Ho_Chi_Minh
     late = staff.client.get("/?status=late").text
     assert "LĐLĐ huyện Bát Xát" in late and "LĐLĐ huyện Bảo Thắng" not in late
     nganh = staff.client.get("/?group=nganh").text
@@ -301,18 +302,21 @@ def test_excuse_asks_for_confirmation_then_records_who(staff: Site) -> None:
     assert "Đã miễn nộp cho LĐLĐ huyện Bắc Hà." in staff.client.get(location).text
 
 
-def test_extend_refuses_a_past_date_and_takes_dd_mm_yyyy(staff: Site) -> None:
-    status, _, page = staff.post("/units/ldld-bat-xat/extend", campaign="chuyen-de-2024", until="01/03/2024 17:00",
-                                 confirmed="1")
-    assert status == 400 and "đã qua" in page
+def test_extend_takes_a_past_date_and_says_so_and_takes_dd_mm_yyyy(staff: Site) -> None:
     status, _, page = staff.post("/units/ldld-bat-xat/extend", campaign="chuyen-de-2024", until="hôm qua")
     assert status == 400 and "dd/mm/yyyy" in page
     assert staff.office.decisions(None) == []
+    status, _, page = staff.post("/units/ldld-bat-xat/extend", campaign="chuyen-de-2024", until="01/03/2024 17:00")
+    assert status == 200 and "Thời điểm này đã qua" in page and "Báo cáo kết quả học tập Chuyên đề năm 2024" in page
+    status, location, _ = staff.post("/units/ldld-bat-xat/extend", campaign="chuyen-de-2024",
+                                     until="01/03/2024 17:00", confirmed="1")
+    assert status == 303 and "Thời điểm này đã qua" in staff.client.get(location).text
     status, _, _ = staff.post("/units/ldld-bat-xat/extend", campaign="chuyen-de-2024", until="05/03/2040 17:00",
                               confirmed="1")
     assert status == 303
-    [decision] = staff.office.decisions(None)
-    assert decision.until == dt.datetime(2040, 3, 5, 10, 0, tzinfo=dt.UTC) and decision.decided_by == USER
+    past, future = staff.office.decisions(None)
+    assert past.until == dt.datetime(2024, 3, 1, 10, 0, tzinfo=dt.UTC) and past.decided_by == USER
+    assert future.until == dt.datetime(2040, 3, 5, 10, 0, tzinfo=dt.UTC) and future.decided_by == USER
 
 
 def test_revoke_a_decision(staff: Site) -> None:
@@ -361,7 +365,7 @@ def test_users_command(processed: Path, tmp_path: Path, monkeypatch: pytest.Monk
     assert cli.main(["--config", config, "users", "add", "Lan"], {}) == 0
     assert cli.main(["--config", config, "users", "list"], {}) == 0
     out = capsys.readouterr().out
-    assert "created lan" in out and re.search(r"^hoa\t", out, re.M) and re.search(r"^lan\t", out, re.M)
+    assert "đã tạo tài khoản lan" in out and re.search(r"^hoa\t", out, re.M) and re.search(r"^lan\t", out, re.M)
     monkeypatch.setattr("sys.stdin", io.StringIO("ngan\n"))
     assert cli.main(["--config", config, "users", "add", "tam"], {}) == 2
     assert cli.main(["--config", config, "users", "add", "../x"], {}) == 2
@@ -423,7 +427,8 @@ def test_section_text_renders_tables_as_tables() -> None:
 def test_times_and_file_names_for_staff() -> None:
     from zoneinfo import ZoneInfo
 
-    assert local(dt.datetime(2024, 2, 26, 2, 12, tzinfo=dt.UTC), ZoneInfo("Asia/Ho_Chi_Minh")) == "26/02/2024 09:12"
+    vn = ZoneInfo("Asia/Ho_Chi_Minh")
+    assert local_time(dt.datetime(2024, 2, 26, 2, 12, tzinfo=dt.UTC), vn) == "09:12 26/02/2024"
     assert safe_filename("../../etc/passwd") == "passwd"
     assert safe_filename("C:\\Users\\x\\Báo cáo\x00.docx") == "Báo cáo_.docx"
     assert safe_filename("  ..  ") == "tep"

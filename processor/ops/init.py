@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 
 from intake.parsers.errors import ConfigError, IntakeError, UsageError
+from intake.processor.i18n import _
 from intake.processor.staff_dates import parse_staff_datetime
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -48,34 +49,38 @@ class InitError(IntakeError):
 
 
 def add_init_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("init", help="write a commented intake.toml (questions in Vietnamese, or flags)")
-    p.add_argument("-o", "--output", default="intake.toml", help="file to write (default ./intake.toml)")
-    p.add_argument("--force", action="store_true", help="overwrite an existing file")
-    p.add_argument("--no-input", action="store_true", help="never ask: every answer comes from flags")
-    p.add_argument("--data-dir", help="folder of the database and files (default: beside the config; "
-                   "for the service: /var/lib/intake)")
-    p.add_argument("--mailbox", choices=("gmail", "imap"), help="gmail (preset servers) or another IMAP server")
-    p.add_argument("--email", help="the office's address: the mailbox reports arrive in, and the sender")
-    p.add_argument("--auth", choices=("app-password", "oauth"), help="Gmail login (default app-password)")
-    p.add_argument("--oauth-token-command", help="with --auth oauth: command printing an access token")
-    p.add_argument("--imap-host")
-    p.add_argument("--imap-port", type=int)
-    p.add_argument("--imap-security", choices=("ssl", "starttls", "none"))
-    p.add_argument("--imap-username", help="default: --email")
-    p.add_argument("--smtp-host")
-    p.add_argument("--smtp-port", type=int)
-    p.add_argument("--smtp-security", choices=("ssl", "starttls", "none"))
-    p.add_argument("--smtp-username", help="default: --email; \"\" for a server without login")
-    p.add_argument("--from-name", help="the sending name, e.g. \"Ban Tuyên giáo LĐLĐ tỉnh\"")
-    p.add_argument("--campaign-title")
-    p.add_argument("--campaign-id", help="default: made from the title")
-    p.add_argument("--opens", help="first day reports count (dd/mm/yyyy; default today)")
-    p.add_argument("--deadline", help="dd/mm/yyyy [hh:mm]; a date alone is the end of that day")
-    p.add_argument("--section-title", help="the guideline's title of the section to extract")
+    p = sub.add_parser("init", help=_("write a commented intake.toml (questions in Vietnamese, or flags)"))
+    p.add_argument("-o", "--output", default="intake.toml", metavar=_("FILE"),
+                   help=_("file to write (default ./intake.toml)"))
+    p.add_argument("--force", action="store_true", help=_("overwrite an existing file"))
+    p.add_argument("--no-input", action="store_true", help=_("never ask: every answer comes from flags"))
+    p.add_argument("--data-dir", metavar=_("FOLDER"), help=_("folder of the database and files (default: beside "
+                                                            "the config; for the service: /var/lib/intake)"))
+    p.add_argument("--mailbox", choices=("gmail", "imap"),
+                   help=_("gmail (preset servers) or another IMAP server"))
+    p.add_argument("--email", metavar=_("ADDRESS"),
+                   help=_("the office's address: the mailbox reports arrive in, and the sender"))
+    p.add_argument("--auth", choices=("app-password", "oauth"), help=_("Gmail login (default app-password)"))
+    p.add_argument("--oauth-token-command", metavar=_("COMMAND"),
+                   help=_("with --auth oauth: command printing an access token"))
+    for kind in ("imap", "smtp"):
+        p.add_argument(f"--{kind}-host", metavar=_("HOST"), help=_("the server's name"))
+        p.add_argument(f"--{kind}-port", type=int, metavar=_("PORT"), help=_("the server's port"))
+        p.add_argument(f"--{kind}-security", choices=("ssl", "starttls", "none"),
+                       help=_("how the connection is secured"))
+    p.add_argument("--imap-username", metavar=_("NAME"), help=_("default: --email"))
+    p.add_argument("--smtp-username", metavar=_("NAME"),
+                   help=_("default: --email; \"\" for a server without login"))
+    p.add_argument("--from-name", metavar=_("NAME"), help=_("the sending name, e.g. \"Ban Tuyên giáo LĐLĐ tỉnh\""))
+    p.add_argument("--campaign-title", metavar=_("TITLE"), help=_("the campaign's title"))
+    p.add_argument("--campaign-id", metavar="ID", help=_("default: made from the title"))
+    p.add_argument("--opens", metavar=_("DATE"), help=_("first day reports count (dd/mm/yyyy; default today)"))
+    p.add_argument("--deadline", metavar=_("WHEN"), help=_("dd/mm/yyyy [hh:mm]; a date alone is the end of that day"))
+    p.add_argument("--section-title", metavar=_("TITLE"), help=_("the guideline's title of the section to extract"))
     roster = p.add_mutually_exclusive_group()
-    roster.add_argument("--roster", help="CSV file of the units (`,` or `;` separated)")
-    roster.add_argument("--empty-roster", action="store_true", help="write an empty units.csv to fill in")
-    p.add_argument("--no-check", action="store_true", help="do not run check-config afterwards")
+    roster.add_argument("--roster", metavar=_("FILE"), help=_("CSV file of the units (`,` or `;` separated)"))
+    roster.add_argument("--empty-roster", action="store_true", help=_("write an empty units.csv to fill in"))
+    p.add_argument("--no-check", action="store_true", help=_("do not run check-config afterwards"))
 
 
 @dataclass
@@ -114,7 +119,7 @@ class Asker:
         if not self.interactive:
             if default or allow_empty:
                 return default
-            raise InitError(f"{flag}: missing (no terminal to ask on)")
+            raise InitError(_("{flag}: missing (no terminal to ask on)", flag=flag))
         prompt = f"{question}" + (f" [{default}]" if default else "") + ": "
         while True:
             answer = self.read(prompt).strip() or default
@@ -163,7 +168,7 @@ def collect(args: argparse.Namespace, asker: Asker, today: dt.date) -> Answers:
     a.email = args.email or asker.ask("--email", "Địa chỉ thư của cơ quan (nơi các đơn vị gửi báo cáo đến)",
                                       check=_email_check)
     if _email_check(a.email):
-        raise InitError(f"--email: not an email address: \"{a.email}\"")
+        raise InitError(_("--email: not an email address: \"{value}\"", value=a.email))
     if a.mailbox == "gmail":
         for key, value in GMAIL.items():
             setattr(a, key, getattr(args, key) or value)
@@ -191,11 +196,12 @@ def collect(args: argparse.Namespace, asker: Asker, today: dt.date) -> Answers:
                                             "chỉ ghi ngày = hết ngày đó)", check=_date_check)
     for flag, text in (("--opens", a.opens), ("--deadline", a.deadline)):
         if _date_check(text):
-            raise InitError(f"{flag}: expected a date such as 05/03/2024 or 05/03/2024 17:00, got \"{text}\"")
+            raise InitError(_("{flag}: expected a date such as 05/03/2024 or 05/03/2024 17:00, got \"{value}\"",
+                            flag=flag, value=text))
     now = dt.datetime.now(TZ)
     opens = parse_staff_datetime(a.opens, TZ, now, day_starts=True)[0]
     if parse_staff_datetime(a.deadline, TZ, now)[0] <= opens:
-        raise InitError("--deadline: must be after --opens")
+        raise InitError(_("--deadline: must be after --opens"))
     a.section_title = args.section_title or asker.ask(
         "--section-title", "Tên mục cần lấy trong báo cáo, đúng như trong văn bản hướng dẫn")
     a.campaign_id = args.campaign_id or slug(a.campaign_title) or "dot-bao-cao"
@@ -247,13 +253,13 @@ def read_roster(path: Path) -> list[dict[str, str]]:
     try:
         text = path.expanduser().read_bytes().decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InitError(f"--roster: cannot read {path}: {exc}") from exc
+        raise InitError(_("--roster: cannot read {path}: {reason}", path=path, reason=exc)) from exc
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     rows = [r for r in reader if any(c.strip() for c in r)]
     if not rows:
-        raise InitError(f"--roster: {path} is empty")
+        raise InitError(_("--roster: {path} is empty", path=path))
     folded = [slug(h).replace("-", " ") for h in rows[0]]
     columns: dict[str, int] = {}
     for key, names in COLUMN_NAMES.items():
@@ -261,7 +267,8 @@ def read_roster(path: Path) -> list[dict[str, str]]:
             if header in names and key not in columns:
                 columns[key] = i
     if "name" not in columns:
-        raise InitError(f"--roster: {path}: no column for the unit's name (name / tên đơn vị) in the first line")
+        raise InitError(_("--roster: {path}: no column for the unit's name (name / tên đơn vị) in the first line",
+                            path=path))
     out, seen = [], set()
     for line, row in enumerate(rows[1:], start=2):
         def cell(key: str, row: list[str] = row) -> str:
@@ -270,10 +277,11 @@ def read_roster(path: Path) -> list[dict[str, str]]:
 
         name = cell("name")
         if not name:
-            raise InitError(f"--roster: {path} line {line}: the unit's name is empty")
+            raise InitError(_("--roster: {path} line {line}: the unit's name is empty", path=path, line=line))
         unit_id = cell("id") or slug(name)
         if unit_id in seen:
-            raise InitError(f"--roster: {path} line {line}: unit id \"{unit_id}\" twice")
+            raise InitError(_("--roster: {path} line {line}: unit id \"{id}\" twice", path=path, line=line,
+                                id=unit_id))
         seen.add(unit_id)
         emails = ";".join(e.strip() for e in re.split(r"[;,\s]+", cell("emails")) if e.strip())
         out.append({"id": unit_id, "name": name, "aliases": cell("aliases"), "emails": emails,

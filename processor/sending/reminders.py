@@ -37,7 +37,8 @@ from intake.parsers.headers import usable_address
 from intake.processor.config import CampaignConfig, Config
 from intake.processor.sending import STALE_AFTER  # a reminder point further back: recorded as skipped
 from intake.processor.sending.compose import compose, template_env
-from intake.processor.staff.report import PROBLEM_VI, STATE_VI, local_time
+from intake.processor.staff.report import PROBLEM_VI, STATE_VI
+from intake.processor.times import deadline_time, local_time
 from intake.store.kinds import OutgoingKind, OutgoingState
 from intake.store.records import OutgoingMail
 from intake.store.repository import Store
@@ -220,7 +221,7 @@ class Reminders:
             for unit in status.units:
                 by_state[unit.status].append(unit)
             blocks.append({
-                "title": camp.title, "id": camp.id, "deadline": local_time(camp.deadline, self.tz),
+                "title": camp.title, "id": camp.id, "deadline": deadline_time(camp.deadline, self.tz),
                 "counts": [(STATE_VI[s], s.value, counts[s]) for s in UnitState], "total": len(status.units),
                 "missing": [u.name for u in by_state[UnitState.MISSING]],
                 "late": [(u.name, local_time(u.received_at, self.tz)) for u in by_state[UnitState.LATE]],

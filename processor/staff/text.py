@@ -1,9 +1,11 @@
 """The use cases' results in words, for the terminal (Vietnamese, times in the configured zone)."""
 from __future__ import annotations
 
+import datetime as dt
 from zoneinfo import ZoneInfo
 
-from intake.processor.staff.report import PROBLEM_VI, local_time
+from intake.processor.staff.report import PROBLEM_VI
+from intake.processor.times import deadline_time, local_time
 from intake.store.views import DecisionView, MessageView
 
 MATCH_VI = {"address": "theo địa chỉ đã đăng ký", "document_header": "theo tên đơn vị trong văn bản",
@@ -67,12 +69,17 @@ def message_lines(view: MessageView, tz: ZoneInfo) -> list[str]:
     return lines
 
 
+def _by(who: str | None, when: dt.datetime, tz: ZoneInfo) -> str:
+    """'bởi hoa lúc 12:00 28/02/2024'; a decision recorded before who was known has only the time."""
+    return f"bởi {who} lúc {local_time(when, tz)}" if who else f"lúc {local_time(when, tz)}"
+
+
 def decision_line(d: DecisionView, tz: ZoneInfo) -> str:
     """One decision on one line: id, kind, what about, who and when, revoked or not."""
     what = KIND_VI.get(d.kind, d.kind)
     about = f"{d.unit_name} ({d.unit_id})" if d.unit_id else ""
     if d.kind == "extend" and d.until is not None:
-        what += f" đến {local_time(d.until, tz)}"
+        what += f" đến {deadline_time(d.until, tz)}"
     elif d.kind == "link" and d.address:
         what += f" {d.address}"
     elif d.kind == "section":
@@ -86,7 +93,7 @@ def decision_line(d: DecisionView, tz: ZoneInfo) -> str:
         parts.append(f"đợt {d.campaign_id}")
     if d.reason:
         parts.append(f"lý do: {d.reason}")
-    parts.append(f"bởi {d.decided_by or '?'} lúc {local_time(d.decided_at, tz)}")
+    parts.append(_by(d.decided_by, d.decided_at, tz))
     if d.revoked_at is not None:
-        parts.append(f"ĐÃ HỦY bởi {d.revoked_by or '?'} lúc {local_time(d.revoked_at, tz)}")
+        parts.append("đã huỷ " + _by(d.revoked_by, d.revoked_at, tz))
     return " — ".join(parts)

@@ -36,6 +36,7 @@ from intake.parsers.vietnamese import fold
 from intake.processor.config import Config
 from intake.processor.staff.export import EXPORTERS
 from intake.processor.staff.report import REVIEW, decision_note
+from intake.processor.times import deadline_time, local_time
 from intake.processor.web import render
 from intake.processor.web.accounts import LoginResult, Logins
 from intake.processor.web.security import (
@@ -51,11 +52,13 @@ from intake.store.status import CampaignStatus, UnitState, UnitStatus
 from intake.store.users import Accounts
 
 if TYPE_CHECKING:
-    from intake.processor.services import Office
+    from intake.processor.services import DecisionView, Office
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+PAST_EXTENSION = ("Thời điểm này đã qua: ghi nhận là gia hạn sau (ví dụ đã đồng ý qua điện thoại); "
+                  "báo cáo nhận trước thời điểm đó được tính là đúng hạn.")
 SESSION_COOKIE = "intake_session"
 SESSION_HOURS = 12
 REFERENCE_RE = re.compile(r"^[A-Z]{1,5}\d{2}-\d{3,}$", re.IGNORECASE)
@@ -339,11 +342,11 @@ class Dashboard:
             back = f"/units/{quote(unit_id)}?campaign={quote(camp)}"
             if not confirmed:
                 return self.confirm(request, title="Xác nhận miễn nộp", lines=[
-                    f"Đơn vị: {self.unit_name(unit_id)}", f"Đợt: {camp}", f"Lý do: {reason}"],
+                    f"Đơn vị: {self.unit_name(unit_id)}", f"Đợt: {self.campaign_title(camp)}", f"Lý do: {reason}"],
                     action=request.url.path, fields={"campaign": camp, "reason": reason},
                     button="Miễn nộp", back=back)
-            await self.call(self.office.excuse, unit_id, camp, reason, self.actor(request))
-            return self.done(request, f"Đã miễn nộp cho {self.unit_name(unit_id)}.", back)
+            decision = await self.call(self.office.excuse, unit_id, camp, reason, self.actor(request))
+            return self.done(request, f"Đã miễn nộp cho {self.unit_name(unit_id)}." + self.repeats(decision), back)
 
         return await self.act(request, step, f"/units/{quote(unit_id)}")
 
@@ -359,17 +362,17 @@ class Dashboard:
                 until, _end_of_day = parse_staff_datetime(typed, self.cfg.timezone, self.clock())
             except IntakeError as exc:
                 raise FormProblem(f"Không hiểu ngày “{typed}”: hãy nhập dd/mm/yyyy hh:mm.") from exc
-            if until <= self.clock():
-                raise FormProblem(f"Hạn mới {render.local(until, self.cfg.timezone)} đã qua: hãy chọn một ngày "
-                                  "trong tương lai.")
             back = f"/units/{quote(unit_id)}?campaign={quote(camp)}"
-            shown = render.local(until, self.cfg.timezone)
+            shown = deadline_time(until, self.cfg.timezone)
+            past = PAST_EXTENSION if until <= self.clock() else ""
             if not confirmed:
                 return self.confirm(request, title="Xác nhận gia hạn", lines=[
-                    f"Đơn vị: {self.unit_name(unit_id)}", f"Đợt: {camp}", f"Hạn mới: {shown}"],
+                    f"Đơn vị: {self.unit_name(unit_id)}", f"Đợt: {self.campaign_title(camp)}", f"Hạn mới: {shown}",
+                    *([past] if past else [])],
                     action=request.url.path, fields={"campaign": camp, "until": typed}, button="Gia hạn", back=back)
-            await self.call(self.office.extend, unit_id, camp, until, self.actor(request))
-            return self.done(request, f"Đã gia hạn cho {self.unit_name(unit_id)} đến {shown}.", back)
+            decision = await self.call(self.office.extend, unit_id, camp, until, self.actor(request))
+            said = f"Đã gia hạn cho {self.unit_name(unit_id)} đến {shown}." + (f" {past}" if past else "")
+            return self.done(request, said + self.repeats(decision), back)
 
         return await self.act(request, step, f"/units/{quote(unit_id)}")
 
@@ -429,7 +432,7 @@ class Dashboard:
             if not confirmed:
                 return self.confirm(request, title="Xác nhận huỷ quyết định", lines=[
                     f"Quyết định: {render.DECISION_VI.get(str(row.kind), str(row.kind))} — {row.unit_name}",
-                    f"Do {row.decided_by} ghi lúc {render.local(row.decided_at, self.cfg.timezone)}"],
+                    f"Do {row.decided_by} ghi lúc {local_time(row.decided_at, self.cfg.timezone)}"],
                     action=request.url.path, fields={"campaign": camp, "next": back}, button="Huỷ quyết định",
                     back=back, danger=True)
             await self.call(self.office.revoke, decision_id, self.actor(request))
@@ -459,6 +462,16 @@ class Dashboard:
             return self.done(request, "Đã bỏ qua thư.", f"/unmatched?campaign={quote(camp)}")
 
         return await self.act(request, step, "/unmatched")
+
+    def campaign_title(self, campaign_id: str) -> str:
+        return self.office.campaign(campaign_id).title
+
+    def repeats(self, decision: DecisionView) -> str:
+        """A notice when the decision repeats one already in force (both are kept)."""
+        earlier = self.office.repeats(decision)
+        return "".join(f" Lưu ý: trùng với quyết định #{d.id} vẫn đang có hiệu lực"
+                       f"{' (hạn ' + deadline_time(d.until, self.cfg.timezone) + ')' if d.until else ''}."
+                       for d in earlier)
 
     def unit_name(self, unit_id: str) -> str:
         return next((u.name for u in self.cfg.units if u.id == unit_id), unit_id)

@@ -6,7 +6,6 @@ a sender or a document.
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
@@ -15,6 +14,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from intake.processor.staff.report import PROBLEM_VI, STATE_VI
+from intake.processor.times import deadline_time, local_time
 from intake.store.status import UnitState
 
 STATE_CLASS = {UnitState.MISSING: "missing", UnitState.ON_TIME: "on-time", UnitState.LATE: "late",
@@ -64,10 +64,6 @@ def section_blocks(text: str) -> list[TextBlock]:
     return out
 
 
-def local(when: dt.datetime | None, tz: ZoneInfo) -> str:
-    return when.astimezone(tz).strftime("%d/%m/%Y %H:%M") if when else ""
-
-
 def file_size(size: int) -> str:
     if size < 1024:
         return f"{size} B"
@@ -90,7 +86,8 @@ def figure(value: Any) -> str:
 def environment(tz: ZoneInfo) -> Environment:
     env = Environment(loader=FileSystemLoader(str(files("intake.templates") / "web")), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["local"] = lambda when: local(when, tz)
+    env.filters["local"] = lambda when: local_time(when, tz)
+    env.filters["deadline"] = lambda when: deadline_time(when, tz)
     env.filters["state_vi"] = lambda state: STATE_VI.get(UnitState(state), str(state))
     env.filters["state_class"] = lambda state: STATE_CLASS.get(UnitState(state), "")
     env.filters["problem_vi"] = lambda code: PROBLEM_VI.get(code, code)
