@@ -42,8 +42,8 @@ ENGLISH = frozenset(ENGLISH_WORDS.split())
 def english_words(text: str, allowed: set[str]) -> list[str]:
     """English words in `text`, command and flag names (and other words in `allowed`) aside."""
     text = re.sub(r"(?<![\w-])--?[A-Za-z][\w-]*", " ", text)  # flags: -h, --campaign, --dry-run
-    text = re.sub(r"`[^`]*`|\$\w+|\S*[/.]\S*|\{[^}]*\}|'[^']*'", " ", text)  # `commands`, $VARS, paths,
-    # {choices} and 'values' as argparse quotes them
+    text = re.sub(r"`[^`]*`|\$\w+|\S*[/.]\S*|\{[^}]*\}|'[^']*'|\[\w+\]", " ", text)  # `commands`, $VARS,
+    # paths, {choices} and 'values' as argparse quotes them, [tables] of the config
     words = (w for w in re.findall(r"[\w-]+", text) if "-" not in w)  # app-password, Message-ID: names
     return [w for w in words if w.lower() in ENGLISH and w not in allowed]
 
