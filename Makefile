@@ -46,7 +46,7 @@ contract: $(STAMP)
 LOCALE := processor/locale
 catalogs: $(STAMP)
 	xgettext -L Python -k_ -kN_ --from-code=UTF-8 --no-location --sort-output -o $(LOCALE)/intake.pot \
-		$$(git ls-files 'processor/*.py') $$($(BIN)/python -c 'import argparse; print(argparse.__file__)')
+		$$(find processor -name '*.py' | sort) $$($(BIN)/python -c 'import argparse; print(argparse.__file__)')
 	msgmerge -q --update --backup=none --no-fuzzy-matching --no-location --sort-output \
 		$(LOCALE)/vi/LC_MESSAGES/intake.po $(LOCALE)/intake.pot
 	rm $(LOCALE)/intake.pot

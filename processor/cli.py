@@ -30,6 +30,7 @@ from intake.processor.mailbox import open_mailbox
 from intake.processor.ops.commands import OPS_COMMANDS, add_ops_commands, config_not_found, find_config, run_init
 from intake.processor.ops.logs import intake_version, setup_logging
 from intake.processor.ops.memory import steady_heap
+from intake.processor.ops.owner import check_store_owner
 from intake.processor.services import DecisionView, Office
 from intake.processor.staff.export import EXPORTERS, check_output
 from intake.processor.staff.report import print_status_table, staff_console, status_json
@@ -187,6 +188,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             return run_init(args, environ)
         cfg = load_config(config_path(args.config, environ), environ)
         i18n.use(cfg.acknowledge.language)
+        check_store_owner(cfg, list(sys.argv[1:] if argv is None else argv))
         if args.command in OPS_COMMANDS:
             return OPS_COMMANDS[args.command](cfg, args)
         return dispatch(args, cfg, clock)

@@ -125,3 +125,29 @@ def test_backup_holds_every_file_the_config_names_but_the_password(tmp_path: Pat
     copy = tmp_path / "backup" / "named" / "roster" / "units.csv"
     assert copy.read_text(encoding="utf-8") == (office / "roster" / "units.csv").read_text(encoding="utf-8")
     assert not [p for p in (tmp_path / "backup").rglob("*") if "password" in p.name]
+
+
+# -- the wrong user ----------------------------------------------------------------------------
+
+
+def test_a_command_run_as_another_user_than_the_stores_owner_refuses(tmp_path: Path) -> None:
+    assert os.geteuid() == 0, "this test plays the root who types `intake run --once` at a root shell"
+    office = tmp_path / "office"
+    config = project(office)
+    service = pwd.getpwnam("nobody")  # plays the service user `intake`
+    assert cli("-q", "--config", str(config), "db", "upgrade", cwd=office).returncode == 0
+    (office / "files").mkdir(exist_ok=True)
+    for path in (office, office / "intake.db", office / "files"):
+        os.chown(path, service.pw_uid, service.pw_gid)
+    before = sorted(p.name for p in office.iterdir())
+    out = cli("--config", str(config), "run", "--once", cwd=office)
+    assert out.returncode == 2
+    assert f"{office / 'intake.db'} thuộc người dùng nobody, không phải root" in out.stderr
+    assert f"`runuser -u nobody -- intake --config {config} run --once`" in out.stderr
+    assert sorted(p.name for p in office.iterdir()) == before  # no outbox, no -wal/-shm left as root
+    assert list((office / "files").iterdir()) == []  # nothing stored as root
+    assert cli("--config", str(config), "status", cwd=office).returncode == 2
+    # As the owner it runs (here: the owner is root again).
+    for path in (office / "intake.db", office / "files"):
+        os.chown(path, 0, 0)
+    assert cli("-q", "--config", str(config), "status", cwd=office).returncode == 0
