@@ -13,15 +13,15 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from intake.parsers.errors import UsageError
+from intake.parsers.errors import DocumentError, UsageError
 from intake.parsers.model import Attachment
-from intake.parsers.section import heading_blocks
+from intake.parsers.section import heading_blocks, section_at
 from intake.parsers.unit import UnitName, address_key, match_name, name_key
 from intake.parsers.vietnamese import fold
 from intake.processor.app import App
 from intake.processor.config import CampaignConfig, UnitConfig
 from intake.processor.i18n import _
-from intake.processor.sending.reminders import Plan
+from intake.processor.sending.reminders import Plan, ResendRequest
 from intake.processor.staff.export import ExportContext, render
 from intake.processor.staff.report import owes_something
 from intake.processor.staff_dates import parse_staff_datetime
@@ -43,6 +43,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 ReminderPlan = Plan
+CANDIDATE_PREVIEW = 300  # characters of a candidate section's text shown when staff choose
 REPEATABLE = (DecisionKind.EXCUSE, DecisionKind.EXTEND)  # kinds whose repeat staff are told of
 
 
@@ -249,6 +250,29 @@ class Office:
         self.app.pipeline.reprocess(view.pk)
         return self.store.message_view(view.pk)
 
+    def candidate_texts(self, ref: str, length: int = CANDIDATE_PREVIEW) -> list[str]:
+        """The start of each candidate's text, in `show`'s order, so that staff choosing a section see what
+        lies under each heading ('' where a candidate has no block or the report cannot be read now)."""
+        view = self.show(ref)
+        candidates = view.section.candidates if view.section else ()
+        report = next((a for a in view.attachments if a.is_report), None)
+        if not candidates or report is None:
+            return []
+        stored = self.store.attachment_file(view.pk, report.position)
+        if stored is None:
+            return ["" for _c in candidates]
+        try:
+            outline = self.app.pipeline.read_document(stored)
+        except DocumentError as exc:
+            log.warning("candidate texts of %s: %s", ref, type(exc).__name__)
+            return ["" for _c in candidates]
+        texts = []
+        for cand in candidates:
+            text = section_at(outline, cand.block).text if cand.block is not None else ""
+            text = " ".join(text.split())
+            texts.append(text if len(text) <= length else text[:length].rsplit(" ", 1)[0] + " …")
+        return texts
+
     def _heading_block(self, pk: int, report: AttachmentView, text: str) -> tuple[int, str]:
         stored = self.store.attachment_file(pk, report.position)
         assert stored is not None
@@ -270,6 +294,22 @@ class Office:
         """The file's bytes, through the exporter registry (an unknown format is a UsageError)."""
         ctx = ExportContext(self.cfg.timezone, self.now(), self.cfg.report, csv_dialect)
         return render(self.status(campaign_id), fmt, ctx)
+
+    def resend_request(self, unit: str, campaign_id: str | None, actor: str, *, send: bool) -> ResendRequest:
+        """Ask a unit to send its report again: the templated mail (shown to staff first), then, with
+        `send`, queued through `outgoing`, sent, and recorded as a decision. UsageError without an address."""
+        unit_id, camp = self._expected(unit, campaign_id)
+        row = next(u for u in self.status(camp.id).units if u.id == unit_id)
+        request = self.app.reminders.resend_request(camp, row, self.now())
+        if not request.mails:
+            raise UsageError(_("unit: {unit} has no registered address to write to (see `intake units link`)",
+                               unit=unit_id))
+        if send:
+            self.store.queue(list(request.mails))
+            self.store.add_decision(DecisionKind.RESEND, unit_id, camp.id, reason=", ".join(request.to),
+                                    decided_by=actor, decided_at=self.now())
+            self.app.send_pending()
+        return request
 
     def remind(self, campaign_id: str | None, dry_run: bool, actor: str) -> ReminderPlan:
         """Email the units still missing now (at most once a day each); sends unless `dry_run`."""

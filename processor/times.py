@@ -17,6 +17,24 @@ PROSE = {"vi": "{t:%H} giờ {t:%M} phút, ngày {t:%d/%m/%Y}", "en": "{day} {t:
 PROSE_DATE = {"vi": "{t:%d/%m/%Y}", "en": "{day} {t:%B %Y}"}
 
 
+VIETNAM_ZONES = ("Asia/Ho_Chi_Minh", "Asia/Saigon")
+
+
+def zone_label(when: dt.datetime) -> str:
+    """'GMT+7' for Asia/Ho_Chi_Minh: the zone the times are shown in, named as offices write it."""
+    offset = when.utcoffset() or dt.timedelta()
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"GMT{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def zone_words(tz: dt.tzinfo, now: dt.datetime) -> str:
+    """'giờ Việt Nam (GMT+7)' for Asia/Ho_Chi_Minh; 'giờ GMT+9' elsewhere: never 'Asia/Ho_Chi_Minh'."""
+    label = zone_label(now.astimezone(tz))
+    return f"giờ Việt Nam ({label})" if str(tz) in VIETNAM_ZONES else f"giờ {label}"
+
+
 def local_time(when: dt.datetime | None, tz: dt.tzinfo | None, *, seconds: bool = False) -> str:
     """'09:12 26/02/2024' in `tz` ('' for None); `seconds`: '09:12:05 26/02/2024'."""
     if when is None:

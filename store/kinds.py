@@ -31,6 +31,7 @@ class OutgoingKind(StrEnum):
     ACK = "ack"
     REMINDER = "reminder"
     DIGEST = "digest"
+    RESEND = "resend"      # staff asked a unit to send its report again
 
 
 class OutgoingState(StrEnum):
@@ -47,3 +48,4 @@ class DecisionKind(StrEnum):
     LINK = "link"          # a sender address registered for a unit (`address`)
     SECTION = "section"    # staff chose a message's section (`message_pk`, `block`, `position`)
     DISMISS = "dismiss"    # an unmatched message staff looked at and set aside (`message_pk`)
+    RESEND = "resend"      # staff asked the unit to send its report again (the mail is in `outgoing`)

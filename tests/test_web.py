@@ -6,6 +6,8 @@ The store is the examples' Maildir processed once by the real pipeline
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 import io
 import os
 import re
@@ -41,7 +43,8 @@ from intake.store.users import Accounts
 GET_PAGES = ["/", "/?status=late", "/search?q=TN24-00005", "/units/ldld-bao-thang", "/messages?ref=TN24-00005",
              "/messages/attachment?ref=TN24-00005&n=0", "/unmatched", "/decisions", "/downloads", "/exports/csv",
              "/exports/xlsx", "/exports/html", "/exports/docx", "/exports/reports.zip"]
-POST_ACTIONS = ["/logout", "/units/ldld-bac-ha/excuse", "/units/ldld-bac-ha/extend", "/messages/section",
+POST_ACTIONS = ["/logout", "/units/ldld-bac-ha/excuse", "/units/ldld-bac-ha/extend", "/units/ldld-bac-ha/resend",
+                "/messages/section",
                 "/unmatched/link", "/unmatched/dismiss", "/remind", "/decisions/1/revoke", "/login"]
 
 
@@ -459,3 +462,62 @@ def test_serve_command_listens_where_asked(processed: Path, tmp_path: Path) -> N
         proc.wait(10)
         if proc.stderr:
             proc.stderr.close()
+
+
+# -- details staff asked for (issue 23) -----------------------------------------------------------
+
+
+def test_group_labels_zone_in_words_and_the_campaign_title_on_confirmation(staff: Site) -> None:
+    page = staff.client.get("/").text
+    assert '<span class="tag">Huyện, thị xã, thành phố</span>' in page and ">Công đoàn ngành</option>" in page
+    assert '<span class="tag">huyen</span>' not in page
+    assert "giờ Việt Nam (GMT+7)" in page and "Asia/Ho_Chi_Minh" not in page
+    status, _, page = staff.post("/units/ldld-bac-ha/excuse", campaign="chuyen-de-2024", reason="sáp nhập")
+    assert status == 200 and "Đợt: Báo cáo kết quả học tập Chuyên đề năm 2024" in page
+
+
+def test_a_repeated_decision_is_noticed(staff: Site) -> None:
+    for _ in range(2):
+        status, location, _ = staff.post("/units/ldld-bac-ha/excuse", campaign="chuyen-de-2024", reason="sáp nhập",
+                                         confirmed="1")
+        assert status == 303
+    first, second = staff.office.decisions(None)
+    assert f"Lưu ý: trùng với quyết định #{first.id} vẫn đang có hiệu lực" in staff.client.get(location).text
+    assert staff.office.repeats(second) == [first]
+
+
+def test_choosing_a_section_shows_the_candidates_text_and_takes_a_typed_heading(staff: Site) -> None:
+    view = staff.office.show("TN24-00005")
+    assert view.section is not None and view.section.candidates
+    texts = staff.office.candidate_texts("TN24-00005")
+    assert len(texts) == len(view.section.candidates) and all(texts)
+    page = staff.client.get("/messages?ref=TN24-00005").text
+    assert f'<span class="candidate-text">{texts[0][:40]}' in page.replace("&#34;", '"')
+    assert 'name="heading"' in page
+    typed = view.section.candidates[-1].heading
+    status, _, page = staff.post("/messages/section", ref="TN24-00005", choice="heading", heading=typed)
+    assert status == 200 and f"Mục được chọn: {typed}" in page
+    status, _, _ = staff.post("/messages/section", ref="TN24-00005", choice="heading", heading=typed, confirmed="1")
+    assert status == 303
+    [choice] = [d for d in staff.office.decisions(None) if d.kind == "section"]
+    assert choice.heading == typed and choice.decided_by == USER
+    status, _, page = staff.post("/messages/section", ref="TN24-00005", choice="heading", heading="")
+    assert status == 400 and "Hãy gõ tiêu đề" in page
+
+
+def test_ask_a_unit_to_send_again(staff: Site) -> None:
+    outbox = staff.app.cfg.sending.outbox_dir  # type: ignore[union-attr]
+    before = set(outbox.iterdir())
+    status, _, page = staff.post("/units/ldld-sa-pa/resend", campaign="chuyen-de-2024")
+    assert status == 200 and "Xác nhận đề nghị gửi lại" in page and "Đề nghị đơn vị gửi lại báo cáo" in page
+    assert "TN24-00005" in page and staff.office.decisions(None) == [] and set(outbox.iterdir()) == before
+    status, location, _ = staff.post("/units/ldld-sa-pa/resend", campaign="chuyen-de-2024", confirmed="1")
+    assert status == 303 and "Đã gửi thư đề nghị LĐLĐ thị xã Sa Pa gửi lại báo cáo" in staff.client.get(location).text
+    [decision] = staff.office.decisions(None)
+    assert (decision.kind, decision.unit_id, decision.decided_by) == ("resend", "ldld-sa-pa", USER)
+    [sent] = set(outbox.iterdir()) - before
+    mail = email.message_from_bytes(sent.read_bytes(), policy=email.policy.default)
+    assert mail["To"].addresses[0].addr_spec == "ldldsapa@gmail.com"
+    assert mail["Subject"] == "Đề nghị gửi lại báo cáo: Báo cáo kết quả học tập Chuyên đề năm 2024"
+    assert "Đề nghị đơn vị gửi lại báo cáo" in mail.get_body(("plain",)).get_content()
+    assert "Đề nghị gửi lại" in staff.client.get("/decisions").text

@@ -69,6 +69,19 @@ class Plan:
     stale: list[Reminder] = field(default_factory=list)  # recorded as skipped: the point is long past
 
 
+@dataclass(frozen=True)
+class ResendRequest:
+    """A request to send again: what staff confirm (subject, body, to whom) and the mails to queue."""
+
+    subject: str
+    body: str
+    mails: tuple[OutgoingMail, ...]
+
+    @property
+    def to(self) -> tuple[str, ...]:
+        return tuple(m.to_address for m in self.mails)
+
+
 class Reminders:
     def __init__(self, cfg: Config, store: Store, clock: Callable[[], dt.datetime],
                  env: Environment | None = None) -> None:
@@ -171,6 +184,36 @@ class Reminders:
                             to_address=address, subject=composed.subject, our_message_id=composed.message_id,
                             raw=composed.raw, created_at=now, unit_id=unit.id, campaign_id=camp.id,
                             state=OutgoingState.SKIPPED if skip else OutgoingState.PENDING, reason=skip)
+
+    # -- asking a unit to send again ---------------------------------------------------
+
+    def resend_request(self, camp: CampaignConfig, unit: UnitStatus, now: dt.datetime) -> ResendRequest:
+        """The mail asking `unit` to send its report again (staff's "Đề nghị gửi lại"): its text for staff
+        to confirm, and one mail per registered address to queue."""
+        lang = self.cfg.acknowledge.language
+        latest = unit.latest
+        context = {
+            "unit_name": unit.name, "office": self.cfg.sending.from_name or self.cfg.sending.from_address,
+            "campaign": {"id": camp.id, "title": camp.title, "section_title": camp.section_title},
+            "deadline": unit.deadline.astimezone(self.tz), "reply_to": self.cfg.sending.from_address,
+            "reference": latest.reference if latest else None,
+            "received_at": latest.received_at.astimezone(self.tz) if latest else None,
+            "problems": [PROBLEM_VI[p] if lang == "vi" else p.replace("_", " ")
+                         for p in (latest.problems if latest else ()) if p in PROBLEM_VI],
+        }
+        subject = (f"Đề nghị gửi lại báo cáo: {camp.title}" if lang == "vi"
+                   else f"Please send your report again: {camp.title}")
+        body = self.env.get_template(f"resend_{lang}.txt.j2").render(context)
+        mails = []
+        for address in self.addresses_of(unit.id):
+            composed = compose(self.env, f"resend_{lang}", context, from_address=self.cfg.sending.from_address,
+                               from_name=self.cfg.sending.from_name, to_address=address, to_name=unit.name,
+                               subject=subject, now=now, auto_reply=False)
+            mails.append(OutgoingMail(kind=OutgoingKind.RESEND, to_address=address, subject=composed.subject,
+                                      dedupe_key=f"resend:{camp.id}:{unit.id}:{now.isoformat()}:{address}",
+                                      our_message_id=composed.message_id, raw=composed.raw, created_at=now,
+                                      unit_id=unit.id, campaign_id=camp.id))
+        return ResendRequest(subject=subject, body=body, mails=tuple(mails))
 
     # -- the daily digest -----------------------------------------------------------
 

@@ -13,7 +13,7 @@ MATCH_VI = {"address": "theo địa chỉ đã đăng ký", "document_header": "
 CONFIDENCE_VI = {"sure": "chắc chắn", "review": "cần xem lại"}
 CHOSEN_VI = {"finder": "tự động", "staff": "cán bộ chọn"}
 KIND_VI = {"excuse": "miễn nộp", "extend": "gia hạn", "link": "đăng ký địa chỉ", "section": "chọn mục",
-           "dismiss": "bỏ qua thư"}
+           "dismiss": "bỏ qua thư", "resend": "đề nghị gửi lại"}
 STATE_VI = {"stored": "chưa xử lý", "processed": "đã xử lý", "ignored": "bỏ qua (thư tự động)",
             "failed": "xử lý lỗi"}
 OUTGOING_VI = {"pending": "chờ gửi", "sending": "đang gửi", "sent": "đã gửi", "failed": "gửi lỗi",

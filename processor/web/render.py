@@ -6,6 +6,7 @@ a sender or a document.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
@@ -20,7 +21,8 @@ from intake.store.status import UnitState
 STATE_CLASS = {UnitState.MISSING: "missing", UnitState.ON_TIME: "on-time", UnitState.LATE: "late",
                UnitState.EXCUSED: "excused"}
 DECISION_VI = {"excuse": "Miễn nộp", "extend": "Gia hạn", "link": "Gán địa chỉ", "section": "Chọn mục",
-               "dismiss": "Bỏ qua thư", "revoke": "Huỷ quyết định"}
+               "dismiss": "Bỏ qua thư", "revoke": "Huỷ quyết định",
+               "resend": "Đề nghị gửi lại"}
 CONFIDENCE_VI = {"sure": "chắc chắn", "review": "cần xem lại"}
 FIGURE_VI = {"participants": "Số tham gia học tập", "members": "Tổng số đoàn viên", "rate_percent": "Tỷ lệ (%)",
              "sessions": "Số buổi/hội nghị"}
@@ -83,11 +85,13 @@ def figure(value: Any) -> str:
     return str(value)
 
 
-def environment(tz: ZoneInfo) -> Environment:
+def environment(tz: ZoneInfo, group_label: Callable[[str], str] = str) -> Environment:
+    """`group_label`: how a unit's group code reads (Config.group_label: [groups], else "Huyện", "Ngành"...)."""
     env = Environment(loader=FileSystemLoader(str(files("intake.templates") / "web")), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["local"] = lambda when: local_time(when, tz)
     env.filters["deadline"] = lambda when: deadline_time(when, tz)
+    env.filters["group_label"] = group_label
     env.filters["state_vi"] = lambda state: STATE_VI.get(UnitState(state), str(state))
     env.filters["state_class"] = lambda state: STATE_CLASS.get(UnitState(state), "")
     env.filters["problem_vi"] = lambda code: PROBLEM_VI.get(code, code)
