@@ -27,6 +27,7 @@ venv: $(TEST_STAMP)
 demo: $(STAMP)
 	$(BIN)/intake --config config.example.toml run --once
 	$(BIN)/intake --config config.example.toml status
+	mkdir -p examples/output  # untracked (.gitignore): the demo leaves no tracked file changed
 	for f in csv xlsx html docx; do \
 		$(BIN)/intake -q --config config.example.toml export --format $$f -o examples/output/chuyen-de-2024.$$f; done
 

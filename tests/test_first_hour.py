@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import os
 import pwd
+import subprocess
 from contextlib import redirect_stdout
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -151,3 +152,13 @@ def test_a_command_run_as_another_user_than_the_stores_owner_refuses(tmp_path: P
     for path in (office / "intake.db", office / "files"):
         os.chown(path, 0, 0)
     assert cli("-q", "--config", str(config), "status", cwd=office).returncode == 0
+
+
+def test_the_demo_and_the_dashboard_leave_no_tracked_file_changed() -> None:
+    root = Path(__file__).resolve().parent.parent
+    for written in ("examples/output/chuyen-de-2024.docx", "intake-web.key", "intake.db", "outbox/x.eml"):
+        ignored = subprocess.run(["git", "check-ignore", "-q", written], cwd=root)
+        assert ignored.returncode == 0, f"{written} is not git-ignored"
+    tracked = subprocess.run(["git", "ls-files", "examples/output"], cwd=root, capture_output=True, text=True)
+    assert tracked.stdout == ""
+    assert "mkdir -p examples/output" in (root / "Makefile").read_text(encoding="utf-8")
