@@ -70,7 +70,8 @@ def test_delivers_over_each_security(fixture: str, request: pytest.FixtureReques
 def test_probe_reports_login(smtp_auth_tls: SmtpServer, tmp_path: Path) -> None:
     cfg = config(tmp_path, smtp_sending(smtp_auth_tls))
     message = SmtpTransport(cfg.sending).probe()
-    assert message == f"smtp 127.0.0.1:{smtp_auth_tls.port} (starttls): connected, logged in as intake@example.test"
+    assert message == (f"smtp 127.0.0.1:{smtp_auth_tls.port} (starttls): "
+                       "đã kết nối, đăng nhập với tên intake@example.test")
 
 
 def test_wrong_password_is_transient_with_the_reply(smtp_auth_tls: SmtpServer, tmp_path: Path) -> None:

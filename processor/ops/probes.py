@@ -5,6 +5,7 @@ from intake.parsers.errors import StoreError
 from intake.processor.config import Config
 from intake.processor.documents import DocumentReader, ReaderLimits
 from intake.processor.documents.office import Office
+from intake.processor.i18n import _
 from intake.store.schema import probe_store
 
 
@@ -12,7 +13,7 @@ def probe_store_line(cfg: Config) -> str:
     ok, line = probe_store(cfg.store.url)
     if not ok:
         raise StoreError(line)
-    return f"{line}; files in {cfg.store.files_dir}"
+    return _("{store}; files in {path}", store=line, path=cfg.store.files_dir)
 
 
 def probe_libreoffice(cfg: Config) -> str:
@@ -20,8 +21,8 @@ def probe_libreoffice(cfg: Config) -> str:
     soffice = DocumentReader(ReaderLimits()).soffice
     if soffice:
         if not Office.available():
-            return (f"found {soffice} (legacy .doc reports are converted, each by a LibreOffice of its own: "
-                    "install python3-uno to keep one running)")
-        return f"found {soffice} (legacy .doc reports are converted by one LibreOffice kept running)"
-    return ("WARNING: not found: .doc reports will be recorded as unsupported_attachment "
-            "(install it: apt-get install libreoffice-writer-nogui)")
+            return _("found {path} (legacy .doc reports are converted, each by a LibreOffice of its own: "
+                     "install python3-uno to keep one running)", path=soffice)
+        return _("found {path} (legacy .doc reports are converted by one LibreOffice kept running)", path=soffice)
+    return _("WARNING: not found: .doc reports will be recorded as unsupported_attachment "
+             "(install it: apt-get install libreoffice-writer-nogui)")
