@@ -25,7 +25,7 @@ import trustme
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from screenshots import CHROMIUM, CHROMIUM_ARGS, PASSWORD, ROOT, USER, scratch_site  # noqa: E402
+from screenshots import CHROMIUM, CHROMIUM_ARGS, PASSWORD, ROOT, USER, scratch_site
 
 
 def network_address() -> str:
