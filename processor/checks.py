@@ -15,17 +15,17 @@ from intake.processor.sending import open_transport
 
 def check_config(cfg: Config, console: Console) -> int:
     console.print(_("config {path}: valid ({units} units, {campaigns} campaigns)", path=cfg.path,
-                    units=len(cfg.units), campaigns=len(cfg.campaigns)), highlight=False)
+                    units=len(cfg.units), campaigns=len(cfg.campaigns)), highlight=False, markup=False)
     failures = 0
     probes: tuple[tuple[str, Callable[[Config], str]], ...] = (
         (_("mailbox"), _probe_mailbox), (_("sending"), _probe_sending), (_("store"), probe_store_line),
         ("LibreOffice", probe_libreoffice))
     for label, probe in probes:
         try:
-            console.print(f"{label}: {probe(cfg)}", highlight=False)
+            console.print(f"{label}: {probe(cfg)}", highlight=False, markup=False)
         except IntakeError as exc:
             failures += 1
-            console.print(_("{label}: FAILED: {reason}", label=label, reason=exc), highlight=False)
+            console.print(_("{label}: FAILED: {reason}", label=label, reason=exc), highlight=False, markup=False)
     return 1 if failures else 0
 
 

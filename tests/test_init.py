@@ -63,7 +63,7 @@ def test_init_from_flags_passes_check_config(dovecot: DovecotServer, smtp_server
     shown = " ".join(out.stdout.split())
     assert "Đã ghi" in shown and "(3 đơn vị)" in shown and "hộp thư: LỖI" not in shown
     assert "Việc tiếp theo" in shown and "db upgrade" in shown and "users add" in shown and "serve" in shown
-    assert "intake-web.service" in shown
+    assert "intake-web.service" in shown and "[web] listen và base_url" in shown
     text = target.read_text(encoding="utf-8")
     assert text.count("\n#") >= 2 and dovecot.users["intake"] not in text
     assert 'password_env = "INTAKE_IMAP_PASSWORD"' in text
@@ -154,7 +154,7 @@ def test_init_interactively_in_vietnamese_on_a_terminal(dovecot: DovecotServer, 
         ("Tên đợt báo cáo", "Báo cáo Chuyên đề năm 2027"), ("Ngày bắt đầu nhận báo cáo (dd/mm/yyyy) [", ""),
         ("Hạn nộp", "31/02/2027"), ("Ngày chưa đúng dạng", "01/01/2020"), ("Hạn nộp phải sau", "05/03/2027 17:00"),
         ("Tên mục cần lấy trong báo cáo", SECTION), ("Tệp CSV danh sách đơn vị", str(tmp_path / "khong-co.csv")),
-        ("Không thấy tệp", str(roster)),
+        ("Không thấy tệp", str(roster)), ("[report]", None),
         ("Cơ quan cấp trên", "LĐLĐ TỈNH LÀO CAI"), ("Tên cơ quan ban hành", "BAN TUYÊN GIÁO - NỮ CÔNG"),
         ("Ký hiệu số văn bản", "BC-TG"), ("Địa danh", "Lào Cai"), ("Chức vụ người ký", "TRƯỞNG BAN"),
         ("Họ và tên người ký", "")]

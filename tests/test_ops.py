@@ -334,7 +334,7 @@ def test_check_config_reaches_the_store_and_finds_libreoffice(tmp_path: Path) ->
     ok = intake("--config", str(config), "check-config", cwd=tmp_path)
     shown = " ".join(ok.stdout.split())  # rich wraps at 80 columns off a terminal
     assert ok.returncode == 0 and "cơ sở dữ liệu: sqlite:///" in shown and "not created yet" in shown
-    assert "LibreOffice: có /usr/bin/soffice" in shown or "LibreOffice: có " in shown
+    assert "LibreOffice: có " in shown
     no_office = intake("--config", str(config), "check-config", cwd=tmp_path,
                        env=base_env(PATH=str(Path(INTAKE[0]).parent)))
     assert no_office.returncode == 0

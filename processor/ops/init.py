@@ -245,7 +245,7 @@ def collect(args: argparse.Namespace, asker: Asker, today: dt.date) -> Answers:
                              "units.csv để điền sau)", allow_empty=True, check=_roster_check)
     if asker.interactive:
         asker.console.print("Phần đầu và chữ ký của báo cáo tổng hợp gửi cấp trên ([report]; để trống: "
-                            "để dòng chấm, điền tay sau):", highlight=False)
+                            "để dòng chấm, điền tay sau):", highlight=False, markup=False)
     for key, flag, question, example in REPORT_QUESTIONS:
         given = getattr(args, f"report_{key}")
         a.report[key] = given if given is not None else asker.ask(flag, f"  {question} (ví dụ: {example})",
@@ -523,4 +523,4 @@ def _next_steps(console: Console, target: Path, env_file: Path | None, a: Answer
                  "(README, \"The first hour\")")
     console.print("Việc tiếp theo:")
     for i, step in enumerate(steps, start=1):
-        console.print(f"  {i}. {step}")
+        console.print(f"  {i}. {step}", markup=False)  # "[web]" is text, not a rich style
