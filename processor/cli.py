@@ -31,11 +31,13 @@ from intake.processor.ops.commands import OPS_COMMANDS, add_ops_commands, config
 from intake.processor.ops.logs import intake_version, setup_logging
 from intake.processor.ops.memory import steady_heap
 from intake.processor.ops.owner import check_store_owner
+from intake.processor.ops.probes import schema_problem
 from intake.processor.services import DecisionView, Office
 from intake.processor.staff.export import EXPORTERS, check_output
 from intake.processor.staff.report import print_status_table, staff_console, status_json
 from intake.processor.staff.text import decision_line, message_lines
 from intake.processor.times import deadline_time
+from intake.store.schema import SchemaOutdated
 
 __all__ = ["UsageError", "build_parser", "main"]
 
@@ -195,6 +197,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     except (ConfigError, UsageError) as exc:
         print(f"intake: {exc}", file=sys.stderr)
         return 2
+    except SchemaOutdated as exc:
+        print(f"intake: {schema_problem(exc)}", file=sys.stderr)
+        return 1
     except IntakeError as exc:
         print(f"intake: {exc}", file=sys.stderr)
         return 1

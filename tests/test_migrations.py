@@ -103,7 +103,7 @@ def test_a_release_0_1_0_store_with_data_is_upgraded(store_url: str, tmp_path: P
     capsys.readouterr()
     assert main([*argv, "status", "--json"], environ={}) == 1
     err = capsys.readouterr().err
-    assert "intake db upgrade" in err and "release 0.1.0" in err
+    assert "intake db upgrade" in err and "cấu trúc 0.1.0" in err
     assert main([*argv, "run", "--once"], environ={}) == 1  # run creates a new store, never upgrades one
     assert "intake db upgrade" in capsys.readouterr().err
 
@@ -155,5 +155,5 @@ def test_a_store_from_a_newer_release_is_refused(tmp_path: Path, capsys: pytest.
     db.close()
     capsys.readouterr()
     assert main([*argv, "status"], environ={}) == 1
-    assert "does not know" in capsys.readouterr().err
+    assert "không biết: có phải của một phiên bản mới hơn" in capsys.readouterr().err
     assert main([*argv, "db", "upgrade"], environ={}) == 1

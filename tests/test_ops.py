@@ -333,7 +333,7 @@ def test_check_config_reaches_the_store_and_finds_libreoffice(tmp_path: Path) ->
     config = project(tmp_path)
     ok = intake("--config", str(config), "check-config", cwd=tmp_path)
     shown = " ".join(ok.stdout.split())  # rich wraps at 80 columns off a terminal
-    assert ok.returncode == 0 and "cơ sở dữ liệu: sqlite:///" in shown and "not created yet" in shown
+    assert ok.returncode == 0 and "cơ sở dữ liệu: sqlite:///" in shown and "chưa tạo" in shown
     assert "LibreOffice: có " in shown
     no_office = intake("--config", str(config), "check-config", cwd=tmp_path,
                        env=base_env(PATH=str(Path(INTAKE[0]).parent)))
@@ -344,7 +344,7 @@ def test_check_config_reaches_the_store_and_finds_libreoffice(tmp_path: Path) ->
     config.write_text(text, encoding="utf-8")
     down = intake("--config", str(config), "check-config", cwd=tmp_path)
     shown = " ".join(down.stdout.split())
-    assert down.returncode == 1 and "cơ sở dữ liệu: LỖI" in shown and "not reachable" in shown
+    assert down.returncode == 1 and "cơ sở dữ liệu: LỖI" in shown and "không kết nối được" in shown
 
 
 # -- the Makefile -----------------------------------------------------------------------
