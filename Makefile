@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo install test lint typecheck contract venv clean examples catalogs
+.PHONY: demo install test lint typecheck contract venv clean examples golden catalogs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ test: $(TEST_STAMP)
 ## contract: SPEC's contract check (needs ../shared, the team's CI only; .ci/run runs it when present)
 contract: $(STAMP)
 	./scripts/contract-check.sh
+
+## golden: accept the whole pipeline's golden records (tests/golden/pipeline/) after a change meant to alter them
+golden: $(TEST_STAMP)
+	$(BIN)/python scripts/update_golden.py
 
 ## catalogs: after adding or changing a _("...") message: extract every message (ours and argparse's) with
 ## xgettext, merge them into the Vietnamese catalog (then translate the new, empty ones), compile intake.mo

@@ -62,8 +62,9 @@ def parse_email(raw: bytes) -> ParsedEmail:
 
 def parse_email_headers(raw: bytes, why: str) -> ParsedEmail:
     """The header fields only (read from the first HEAD_BYTES), for a message whose body is not parsed:
-    too large, or its parse ran out of memory or time. `why` lands in `body_unparsed` and `defects`."""
-    defects = [why]
+    too large, or its parse ran out of memory or time. `why` lands in `body_unparsed` and `defects`
+    ("": only the header was wanted, e.g. to attribute the message before it is processed)."""
+    defects = [why] if why else []
     return _parsed(_parse_headers(header_block(raw), defects), raw, defects, (), "", unparsed=why)
 
 
@@ -143,12 +144,13 @@ def _salvage_from(raw: bytes) -> str | None:
 
 
 SYNTHETIC_ID_DOMAIN = "no-message-id.intake.invalid"
+MAX_ID_CHARS = 998  # the messages.message_id column; longer is cut (and then threads nothing)
 
 
 def message_id(msg: Message, raw: bytes) -> str:
     """The Message-ID header in angle brackets (control characters removed), or a stand-in named by
     the content hash, so that a message without one still dedupes when fetched again."""
-    value = clean_text(header_text(msg, "Message-ID"), 990).replace(" ", "")
+    value = clean_text(header_text(msg, "Message-ID"), MAX_ID_CHARS).replace(" ", "")
     if value:
         return value if value.startswith("<") else f"<{value}>"
     return f"<{hashlib.sha256(raw).hexdigest()[:32]}@{SYNTHETIC_ID_DOMAIN}>"

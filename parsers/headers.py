@@ -10,7 +10,8 @@ reminders, digests) that came from a sender's text passes through here:
   LF, NUL, C0/C1, DEL, Unicode line/paragraph separators), runs of white space
   become one space, and a leftover `=?` is broken up so that no mail library
   decodes it into something else when the header is written;
-- `usable_address`: an addr-spec we are willing to write into `To:`;
+- `usable_address`: an addr-spec we are willing to write into `To:` (a dot-atom
+  local part, a host name, no encoded word: RFC 2047 section 5);
 - `no_reply_reason`: the addresses that never want an answer (mailer-daemon,
   postmaster, bounces, every spelling of no-reply, Google's share notices).
 
@@ -34,7 +35,9 @@ __all__ = [
     "valid_msg_ids",
 ]
 
-MAX_MSG_ID = 250      # RFC 5322 has no limit; ours keeps References folding sane
+# RFC 5322 sets no length for an id, only for a line (998 characters): an id folded onto a line of its
+# own (" <id>") is written whole up to 997 characters. Office 365 writes ids of about 90.
+MAX_MSG_ID = 997
 MAX_TEXT = 500        # longest subject or display name we write back
 MAX_ADDRESS = 254     # RFC 5321 path limit
 
@@ -48,11 +51,12 @@ MSG_ID = re.compile(rf"<{_DOT_ATOM}@(?:{_DOT_ATOM}|\[{_DTEXT}*\])>")
 # (undecodable bytes) that no database or encoder accepts.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]")
 
-# An address we write into To:, conservative on purpose: no white space, no
-# controls, nothing with a meaning in address syntax, one "@".
-_LOCAL = r"[^\s<>()\[\],;:\"\\@\x00-\x1f\x7f-\x9f]+"
-_DOMAIN = r"[^\s<>()\[\],;:\"\\@\x00-\x1f\x7f-\x9f.]+(?:\.[^\s<>()\[\],;:\"\\@\x00-\x1f\x7f-\x9f.]+)*"
-ADDRESS = re.compile(rf"{_LOCAL}@{_DOMAIN}")
+# An address we write into To: an RFC 5321 mailbox in ASCII, conservative on purpose: the local part
+# a dot-atom (no quoted string), the domain host-name labels (letters, digits, inner hyphens), and no
+# RFC 2047 encoded word anywhere (RFC 2047 section 5: never inside an addr-spec).
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+ADDRESS = re.compile(rf"{_DOT_ATOM}@{_LABEL}(?:\.{_LABEL})*")
+MAX_LOCAL = 64        # RFC 5321 4.5.3.1.1
 
 
 def valid_msg_id(value: str | None) -> str | None:
@@ -112,9 +116,12 @@ def decode_words(value: str) -> str:
 
 
 def usable_address(address: str) -> str | None:
-    """`address` stripped of angle brackets and white space if we may write it into To:, else None."""
+    """`address` stripped of angle brackets and white space if it is an addr-spec we may write into To:,
+    else None: never one holding an encoded word, whatever it would decode to."""
     text = address.strip().strip("<>").strip()
-    if not text or len(text) > MAX_ADDRESS or ADDRESS.fullmatch(text) is None:
+    if not text or len(text) > MAX_ADDRESS or "=?" in text or ADDRESS.fullmatch(text) is None:
+        return None
+    if len(text.rpartition("@")[0]) > MAX_LOCAL:
         return None
     return text
 

@@ -16,7 +16,10 @@ Tree rules:
 * Levels come from the numbering kind, not from an unbroken sequence (real
   reports skip "6." and number two parts "IV."): parts > Roman > articles >
   "1." > "1.1" > "1.1.1" > "a)" > "(1)". Unnumbered headings sit under the
-  heading before them. A list restarting at "1." under a "b)" is nested,
+  heading before them; one ends an open unnumbered heading only when it is
+  dressed as heavily (capitals > a line of its own > a run-in head or a
+  "...:" label): a bold "Kết quả đạt được: ..." inside a bold section is its
+  sub-heading. A list restarting at "1." under a "b)" is nested,
   not a new top-level item.
 * "Phần thứ hai" (or "Chương II") alone on its line takes the next short line
   as its title: one heading over two paragraphs.
@@ -330,6 +333,7 @@ class Node:
     styled: bool = False       # bold, capitals, heading style or outline level
     bold: bool = False
     numbered: bool = False
+    dress: int = 1             # weight of an unnumbered heading: 0 capitals, 1 a line of its own, 2 a label
 
 
 @dataclass(frozen=True)
@@ -492,14 +496,17 @@ def build_tree(outline: Outline) -> Tree:
         node = Node(index=i, head_end=head_end, number=number, rank=rank, head_key=head_key,
                     heading=heading, after_closing=in_closing,
                     styled=block.bold or block.level is not None or _is_caps(look.rest), bold=block.bold,
-                    numbered=number is not None and not floating)
+                    numbered=number is not None and not floating, dress=_dress(look.rest, key[1]))
         # Close open headings this one ends.
         if floating:
             # Same kind of floating heading (or same formatting) is a sibling.
             while stack and not nodes[stack[-1]].numbered and node.number is not None \
                     and nodes[stack[-1]].number is not None:
                 nodes[stack.pop()].end = i
-            while stack and node.number is None and nodes[stack[-1]].number is None:
+            # An unnumbered heading ends an open unnumbered one of the same or a lighter dress only:
+            # a bold "Kết quả đạt được: ..." or "Hạn chế:" inside a bold section is its sub-heading.
+            while stack and node.number is None and nodes[stack[-1]].number is None \
+                    and nodes[stack[-1]].dress >= node.dress:
                 nodes[stack.pop()].end = i
             node.rank = (nodes[stack[-1]].rank + 0.5) if stack else 8.0
         else:
@@ -532,6 +539,14 @@ def build_tree(outline: Outline) -> Tree:
     for node in nodes:
         node.end = max(node.end, node.head_end)
     return Tree(blocks=blocks, nodes=tuple(nodes), body_start=body_start, closing=closing, title_key=title_key)
+
+
+def _dress(text: str, run_in: bool) -> int:
+    """How heavy a heading looks: capitals 0, a line of its own 1, a run-in head or a "...:" label 2."""
+    stripped = text.rstrip()
+    if run_in or stripped.endswith(":") or ": " in stripped:
+        return 2
+    return 0 if _is_caps(stripped) else 1
 
 
 def _same_kind(nodes: Sequence[Node], stack: Sequence[int], number: Number, bold: bool) -> int | None:

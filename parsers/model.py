@@ -16,6 +16,7 @@ class Problem(StrEnum):
     ENCRYPTED_ATTACHMENT = "encrypted_attachment"
     SECTION_NOT_FOUND = "section_not_found"
     SENDER_NOT_REGISTERED = "sender_not_registered"
+    PROCESSING_FAILED = "processing_failed"  # a fault while reading or deciding: counted all the same, retry
 
 
 class FileKind(StrEnum):

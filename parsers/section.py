@@ -12,6 +12,12 @@ kinds of evidence, each a share of the title's weighted terms (0..1):
 * sub       the heading plus its sub-headings;
 * body      the whole section, BM25-saturated term counts;
 * precision the share of the heading's own (weighted) words the title has;
+            a qualifying tail after the title's closing words (a slogan,
+            quoted or not, a quoted name, "tại đơn vị") does not count against it;
+* reach     the share of the title's syllables (unweighted) said anywhere in
+            the section or the parts above it: a section below `min_reach`
+            is never found (a generic "KẾT QUẢ TRIỂN KHAI" of a report on
+            another subject names no more than two of the title's words);
 * document  the document's own subject line (context every section shares).
 
 Terms are the title's folded syllables and syllable pairs. Their weights come
@@ -33,7 +39,8 @@ block, an unnumbered plain heading). The weights, the threshold and the
 confidence rule are not hand-set: `scripts/calibrate_finder.py` chooses them
 on labelled real documents (see `WEIGHTS`). The best section is `found` when
 it reaches the threshold; its `confidence` is `review` when it is weak or
-not clearly ahead of the next candidate. Up to three candidates are kept
+not clearly ahead of the next candidate. Not found is `review` too when a
+candidate scored at least `near` (SPEC: a candidate came close). Up to three candidates are kept
 with their scores and why, found or not.
 
 Display text (`heading`, `text`) keeps the document's own characters;
@@ -49,6 +56,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from .figures import extract_figures
+from .guide import Guide, Placement, place
 from .layout import MAX_HEADING_WORDS, Node, Tree, build_tree, closing_starts, heading_display, numbering_rank
 from .model import Block, BlockKind, Candidate, Confidence, Outline, SectionResult
 from .vietnamese import fold
@@ -57,6 +65,7 @@ __all__ = [
     "MAX_HEADING_WORDS",
     "THRESHOLD",
     "WEIGHTS",
+    "Guide",
     "Weights",
     "find_section",
     "heading_blocks",
@@ -87,7 +96,9 @@ class Weights:
     plain: float = 5.0             # points off for an unnumbered, unstyled heading
     empty: float = 10.0            # points off for a heading with nothing under it
     keyword: float = 10.0          # points for naming all the campaign's keywords (evidence, not required)
-    threshold: float = 45.0        # found at or above
+    threshold: float = 45.0        # found at or above ...
+    min_reach: float = 0.0         # ... when the section and its parts say at least this share of the title
+    near: float = 100.0            # not found, but a candidate at or above this: review, not sure
     sure: float = 55.0             # sure at or above ...
     margin: float = 8.0            # ... and this many points ahead of the next candidate
     pair: float = 1.0              # weight of syllable pairs relative to single syllables
@@ -106,7 +117,8 @@ class Weights:
 # the features or the tree and paste its "chosen" line here.
 WEIGHTS = Weights(head=0.0, context=2.0, inherit=1.0, sub=0.0, body=0.0, precision=2.0, document=0.0, match=0.5,
                   climb=0.0, facet=1.5, spread=0.0, prior=0.0, sure_cover=0.25, after_closing=0.0, plain=5.0,
-                  empty=10.0, keyword=10.0, threshold=30.0, sure=34.0, margin=20.0, pair=1.0, k1=1.2, b=0.75)
+                  empty=10.0, keyword=10.0, threshold=30.0, min_reach=0.42, near=16.0, sure=34.0, margin=20.0,
+                  pair=1.0, k1=1.2, b=0.75)
 THRESHOLD = WEIGHTS.threshold
 
 _YEAR = re.compile(r"^(?:19|20)\d{2}$")
@@ -195,6 +207,58 @@ def _rewrites(abbreviations: dict[tuple[str, ...], tuple[str, ...]]) -> list[tup
     return out
 
 
+# Words that open a qualifying tail after a heading has named the title's subject:
+# "... năm 2024 tại đơn vị", "... của ngành", "... trong CNVCLĐ".
+_QUALIFIERS = frozenset({"tai", "cua", "trong", "o", "tren", "doi", "cho", "ve", "voi"})
+_TRAILING_NON_WORDS = frozenset({"nam", "so", "giai", "doan"})
+
+
+def _title_end(words: Sequence[str]) -> tuple[str, ...]:
+    """The title's closing pair of words, a trailing year or number left out ("chuyen de")."""
+    content = list(words)
+    while content and (content[-1].isdigit() or content[-1] in _TRAILING_NON_WORDS):
+        content.pop()
+    return tuple(content[-2:]) if len(content) >= 2 else ()
+
+
+def qualifying_tail(words: Sequence[str], title_end: tuple[str, ...], title_words: frozenset[str]) -> int:
+    """Where a heading's qualifying tail starts (len(words) when it has none).
+
+    Once a heading has said the title's closing words ("... Chuyên đề năm 2024"),
+    what follows only names or places that subject: a slogan, quoted or not, a
+    quoted name, "tại đơn vị", "trong cán bộ, đoàn viên ...". Elsewhere, a tail
+    opened by "tại", "của", "trong" ... after the heading's last title word is
+    one too. Such a tail is no sign that the heading is about something else,
+    provided the heading has said a good part of the title before it
+    (`_TAIL_AFTER`: "Các sở, ban, ngành; UBND các xã ..." names no more than
+    the title's closing words).
+    """
+    n = len(words)
+    cut = _tail_start(words, title_end, title_words)
+    said = {w for w in words[:cut] if w in title_words and not w.isdigit()}
+    wanted = sum(1 for w in title_words if not w.isdigit())
+    return cut if cut == n or len(said) >= _TAIL_AFTER * wanted else n
+
+
+_TAIL_AFTER = 0.4
+
+
+def _tail_start(words: Sequence[str], title_end: tuple[str, ...], title_words: frozenset[str]) -> int:
+    n = len(words)
+    if title_end:
+        k = len(title_end)
+        for start in range(n - k, -1, -1):
+            if tuple(words[start:start + k]) == title_end:
+                stop = start + k
+                while stop < n and (words[stop].isdigit() or words[stop] in _TRAILING_NON_WORDS):
+                    stop += 1
+                return stop
+    last = max((i for i, w in enumerate(words) if w in title_words and not w.isdigit()), default=-1)
+    if 0 <= last < n - 1 and words[last + 1] in _QUALIFIERS:
+        return last + 1
+    return n
+
+
 def _numbers(words: Iterable[str]) -> tuple[set[str], set[str]]:
     years: set[str] = set()
     others: set[str] = set()
@@ -252,6 +316,7 @@ class Features:
     context: float          # heading plus the parts above it
     sub: float
     body: float
+    reach: float            # share of the title's syllables said anywhere in the section or the parts above it
     precision: float
     document: float
     after_closing: bool
@@ -267,6 +332,7 @@ class Prepared:
 
     tree: Tree
     title_terms: dict[str, float]         # term -> weight (IDF)
+    title_key: str                        # the title folded, abbreviations expanded
     title_years: frozenset[str]
     title_numbers: frozenset[str]
     features: tuple[Features, ...]
@@ -287,6 +353,8 @@ def prepare(outline: Outline, title: str, keywords: Sequence[str] = (), weights:
 
     title_words = _expand(fold(title).split(), abbreviations, firsts)
     title_years, title_numbers = _numbers(title_words)
+    title_end = _title_end(title_words)
+    title_singles = frozenset(title_words)
     title_term_set = _terms(title_words)
     keyword_terms: set[str] = set()
     keyword_keys = [" ".join(_expand(fold(k).split(), abbreviations, firsts)) for k in keywords]
@@ -340,6 +408,8 @@ def prepare(outline: Outline, title: str, keywords: Sequence[str] = (), weights:
         value = math.log((n_chunks - n_t + 0.5) / (n_t + 0.5) + 1.0)
         idf[term] = value * (weights.pair if " " in term else 1.0)
     title_terms = {t: idf[t] for t in title_term_set}
+    # Reach counts the title's syllables unweighted: IDF would make it depend on how long the report is.
+    title_syllables = frozenset(t for t in title_term_set if " " not in t)
     total = sum(title_terms.values()) or 1.0
     singles = [idf[t] for t in title_term_set if " " not in t]
     mean_idf = sum(singles) / len(singles) if singles else 1.0
@@ -395,11 +465,14 @@ def prepare(outline: Outline, title: str, keywords: Sequence[str] = (), weights:
         length = lengths_of[pos]
         norm = weights.k1 * (1 - weights.b + weights.b * length / (avg_len or 1.0))
         body = 0.0
+        reach = set(chain)
         for k, term in enumerate(term_list):
             tf = prefix[k][node.end] - prefix[k][node.index]
             if tf:
                 body += title_terms[term] * tf * (weights.k1 + 1) / (tf + norm) / (weights.k1 + 1)
-        own_alpha = [w for w in head_words[pos] if not w.isdigit()]
+                reach.add(term)
+        own_words = head_words[pos]
+        own_alpha = [w for w in own_words[:qualifying_tail(own_words, title_end, title_singles)] if not w.isdigit()]
         # One unexplained word of average weight as a prior: a two-word heading whose words
         # are all in the title is not thereby a precise match.
         own_weight = sum(idf.get(w, _unknown_idf(n_chunks)) for w in own_alpha) + weights.prior * mean_idf
@@ -415,6 +488,7 @@ def prepare(outline: Outline, title: str, keywords: Sequence[str] = (), weights:
             context=_weights_of(chain & title_terms.keys(), title_terms) / total,
             sub=_weights_of(sub & title_terms.keys(), title_terms) / total,
             body=body / total,
+            reach=len(reach & title_syllables) / (len(title_syllables) or 1),
             precision=known / own_weight if own_weight else 0.0,
             document=document,
             after_closing=node.after_closing,
@@ -423,7 +497,8 @@ def prepare(outline: Outline, title: str, keywords: Sequence[str] = (), weights:
             keywords=named,
             rejected=rejected,
         ))
-    return Prepared(tree, title_terms, frozenset(title_years), frozenset(title_numbers), tuple(features))
+    return Prepared(tree, title_terms, " ".join(title_words), frozenset(title_years), frozenset(title_numbers),
+                    tuple(features))
 
 
 def _unknown_idf(n_chunks: int) -> float:
@@ -459,7 +534,7 @@ def _why(f: Features) -> str:
     if f.rejected is not None:
         return "rejected: " + f.rejected
     bits = [f"heading {f.head:.0%}", f"with parts above {f.context:.0%}", f"sub-headings {f.sub:.0%}",
-            f"body {f.body:.0%}", f"heading precision {f.precision:.0%}"]
+            f"body {f.body:.0%}", f"in all {f.reach:.0%}", f"heading precision {f.precision:.0%}"]
     if f.after_closing:
         bits.append("after the closing block")
     if f.plain:
@@ -471,18 +546,33 @@ def _why(f: Features) -> str:
     return ", ".join(bits)
 
 
-def choose(prepared: Prepared, weights: Weights = WEIGHTS) -> tuple[list[tuple[float, int]], int, float, float]:
+def choose(prepared: Prepared, weights: Weights = WEIGHTS,
+           taught: Placement | None = None) -> tuple[list[tuple[float, int]], int, float, float]:
     """Scores best first, the chosen section, its score and the next candidate's score.
 
     A sub-item whose heading adds (almost) nothing to what the parts above it
     already say gives way to its parent: the evidence sits in the part.
+    `taught` adds the campaign's points (staff choices, the template).
     """
-    scored = sorted(((score(f, weights), pos) for pos, f in enumerate(prepared.features)),
-                    key=lambda x: (-x[0], x[1]))
+    extra = taught.points if taught is not None else (0.0,) * len(prepared.features)
+    scored = sorted(((min(100.0, score(f, weights) + (extra[pos] if f.rejected is None else 0.0)), pos)
+                     for pos, f in enumerate(prepared.features)), key=lambda x: (-x[0], x[1]))
     if not scored:
         return scored, -1, 0.0, 0.0
-    best_score, best = scored[0]
     features = prepared.features
+    # The best section that says enough of the title (or that the campaign taught); the top one
+    # when none does (shown, not found).
+    vouched = taught.vouched if taught is not None and taught.vouched else (False,) * len(features)
+    best_score, best = next(((s, pos) for s, pos in scored
+                             if s > 0 and (features[pos].reach >= weights.min_reach or vouched[pos])), scored[0])
+    if taught is not None and taught.aligned is not None and best != taught.aligned \
+            and features[taught.aligned].rejected is None and _related(prepared.tree, best, taught.aligned) \
+            and (features[taught.aligned].reach >= weights.min_reach or vouched[taught.aligned]):
+        # Part versus sub-item is the template's: its level decides.
+        best = taught.aligned
+        best_score = max(best_score, next(s for s, pos in scored if pos == best))
+        second = max((s for s, pos in scored if pos != best), default=0.0)
+        return scored, best, best_score, second
     nodes = prepared.tree.nodes
     by_pos = {pos: s for s, pos in scored}
     while (weights.climb > 0 or weights.facet > 0 or weights.spread > 0) and best_score > 0:
@@ -501,13 +591,25 @@ def choose(prepared: Prepared, weights: Weights = WEIGHTS) -> tuple[list[tuple[f
     return scored, best, best_score, second
 
 
-def decide(prepared: Prepared, weights: Weights = WEIGHTS) -> SectionResult:
+def _related(tree: Tree, a: int, b: int) -> bool:
+    """One section lies inside the other."""
+    for low, high in ((a, b), (b, a)):
+        up = tree.nodes[low].parent
+        while up is not None:
+            if up == high:
+                return True
+            up = tree.nodes[up].parent
+    return False
+
+
+def decide(prepared: Prepared, weights: Weights = WEIGHTS, guide: Guide | None = None) -> SectionResult:
     """The result for prepared evidence under `weights` (the calibration calls this)."""
     tree = prepared.tree
     nodes = tree.nodes
     if not nodes:
         return SectionResult(found=False, reason="no headings in the document", confidence=Confidence.SURE)
-    scored, best, best_score, second = choose(prepared, weights)
+    taught = place(tree, guide, prepared.title_key) if guide is not None else None
+    scored, best, best_score, second = choose(prepared, weights, taught)
     # Candidates: the best sections, and the likeliest rejected near miss staff should hear about.
     ranked = [best, *[pos for s, pos in scored if s > 0 and pos != best][:2]] if best_score > 0 else []
     rejected = sorted((pos for pos, f in enumerate(prepared.features) if f.rejected is not None),
@@ -521,17 +623,28 @@ def decide(prepared: Prepared, weights: Weights = WEIGHTS) -> SectionResult:
                   block=nodes[pos].index)
         for pos in ranked
     )
-    if best_score < weights.threshold:
+    extra = taught.points[best] if taught is not None else 0.0
+    vouched = taught is not None and bool(taught.vouched) and taught.vouched[best]
+    if best_score < weights.threshold or (prepared.features[best].reach < weights.min_reach and not vouched):
         reason = f"no section reaches {weights.threshold:.0f}"
+        if best_score >= weights.threshold:
+            reason = (f"no section says enough of the title: the best says {prepared.features[best].reach:.0%}, "
+                      f"at least {weights.min_reach:.0%} wanted")
         if candidates:
             reason += f"; closest: '{_short(candidates[0].heading)}' {candidates[0].score:.0f} ({candidates[0].why})"
         reason += "".join(f"; '{_short(c.heading)}' {c.why}" for c in candidates[1:]
                           if c.why.startswith("rejected"))
-        return SectionResult(found=False, score=round(best_score, 1), reason=reason, candidates=candidates)
+        near = best_score >= weights.near
+        if near:
+            reason += "; review: a candidate came close"
+        return SectionResult(found=False, score=round(best_score, 1), reason=reason, candidates=candidates,
+                             confidence=Confidence.REVIEW if near else Confidence.SURE)
     sure = (best_score >= weights.sure and best_score - second >= weights.margin
-            and prepared.features[best].context >= weights.sure_cover)
+            and (prepared.features[best].context >= weights.sure_cover or vouched))
     result = _extract(tree, best)
     reason = f"matched '{_short(nodes[best].heading)}' score {best_score:.0f} ({_why(prepared.features[best])})"
+    if taught is not None and extra:
+        reason += f"; taught by the campaign +{extra:.0f}" + "".join(f" ({n})" for n in taught.notes)
     if not sure:
         weak = best_score < weights.sure or prepared.features[best].context < weights.sure_cover
         reason += "; review: " + ("weak match" if weak else f"next candidate {second:.0f} is close")
@@ -564,9 +677,14 @@ def _extract(tree: Tree, pos: int) -> SectionResult:
 # ------------------------------------------------------------------ public API
 
 
-def find_section(outline: Outline, section_title: str, keywords: Sequence[str] = ()) -> SectionResult:
-    """The section of `outline` that answers the guideline's `section_title`, or why none does."""
-    return decide(prepare(outline, section_title, keywords))
+def find_section(outline: Outline, section_title: str, keywords: Sequence[str] = (),
+                 guide: Guide | None = None) -> SectionResult:
+    """The section of `outline` that answers the guideline's `section_title`, or why none does.
+
+    `guide` is what the campaign taught (staff's choices in other reports, the
+    guideline's outline; see parsers/guide.py); without one nothing changes.
+    """
+    return decide(prepare(outline, section_title, keywords), guide=guide)
 
 
 def section_at(outline: Outline, block: int) -> SectionResult:

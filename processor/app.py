@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import schedule
 
 from intake.parsers.errors import IntakeError
+from intake.processor.catalog import Catalog, mirror_config, read_catalog
 from intake.processor.config import Config
 from intake.processor.documents import DocumentReader, ReaderLimits
 from intake.processor.documents.pool import DocumentPool, ReadAhead
@@ -21,7 +22,7 @@ from intake.processor.scheduler import build_scheduler
 from intake.processor.sending import DeliveryCounts, Transport, deliver_pending, open_transport
 from intake.processor.sending.reminders import Reminders
 from intake.store.kinds import utcnow
-from intake.store.repository import CampaignRecord, RosterUnit, Store
+from intake.store.repository import Store
 from intake.store.status import CampaignStatus
 
 log = logging.getLogger(__name__)
@@ -29,11 +30,10 @@ SEND_EVERY = 2.0  # seconds between deliveries while a round is still fetching
 
 
 def open_store(cfg: Config, *, create: bool = True) -> Store:
-    """The store, with the roster mirrored; `create=False` refuses a missing or outdated store."""
+    """The store, with the config's roster and campaigns mirrored into its catalog; `create=False`
+    refuses a missing or outdated store."""
     store = Store(cfg.store.url, cfg.store.files_dir, create=create)
-    store.sync_roster(
-        [RosterUnit(u.id, u.name, u.group, u.aliases, u.emails) for u in cfg.units],
-        [CampaignRecord(c.id, c.title, c.opens, c.deadline, c.section_title) for c in cfg.campaigns])
+    mirror_config(store, cfg)
     return store
 
 
@@ -63,7 +63,7 @@ class App:
         else:
             self.pipeline = Pipeline(self.cfg, self.store, self.reader.read, clock=self.clock,
                                      parse_mail=mail.parse)
-        self.reminders = Reminders(self.cfg, self.store, self.clock)
+        self.reminders = Reminders(self.cfg, self.store, self.clock, self.catalog)
         self.scheduler = build_scheduler(self.reminders, self.send_pending)
 
     def close(self) -> None:
@@ -106,9 +106,14 @@ class App:
         finally:
             transport.close()
 
+    def catalog(self) -> Catalog:
+        """The roster and campaigns as the store has them now (the config's and staff's)."""
+        return read_catalog(self.store)
+
     def status(self, campaign_id: str | None) -> CampaignStatus:
-        camp = self.cfg.campaign(campaign_id)
-        return self.store.campaign_status(camp.id, camp.title, camp.deadline, camp.unit_ids(self.cfg.units))
+        catalog = self.catalog()
+        camp = catalog.campaign(campaign_id)
+        return self.store.campaign_status(camp.id, camp.title, camp.deadline, camp.unit_ids(catalog.units))
 
 
 class _SendingAlongside:

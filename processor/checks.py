@@ -14,7 +14,8 @@ from intake.processor.sending import open_transport
 
 
 def check_config(cfg: Config, console: Console) -> int:
-    console.print(_("config {path}: valid ({units} units, {campaigns} campaigns)", path=cfg.path,
+    # The config's own part of the catalog; staff's units and campaigns are in the store (`units list`).
+    console.print(_("config {path}: valid ({units} units, {campaigns} campaigns in the config)", path=cfg.path,
                     units=len(cfg.units), campaigns=len(cfg.campaigns)), highlight=False, markup=False)
     failures = 0
     probes: tuple[tuple[str, Callable[[Config], str]], ...] = (

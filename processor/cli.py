@@ -24,6 +24,8 @@ from rich.console import Console
 from intake.parsers.errors import ConfigError, ExportError, IntakeError, UsageError
 from intake.processor import i18n
 from intake.processor.app import App, open_store
+from intake.processor.catalog import SOURCE_VI
+from intake.processor.catalog_cli import CATALOG_UNITS, cmd_campaign
 from intake.processor.config import Config, load_config
 from intake.processor.i18n import N_, _
 from intake.processor.mailbox import open_mailbox
@@ -84,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     link = units_sub.add_parser("link", help=_("register a sender address for a unit"))
     link.add_argument("address", metavar=_("ADDRESS"), help=_("the sender's email address"))
     add_unit(link)
+    add_catalog_commands(units_sub, sub)
 
     excuse = sub.add_parser("excuse", help=_("a unit that owes nothing this time"))
     add_unit(excuse)
@@ -109,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     show = sub.add_parser("show", help=_("one message: what was received, the unit, the section, the reply"))
     add_ref(show)
+    retry = sub.add_parser("retry", help=_("process again a message whose processing failed"))
+    retry_which = retry.add_mutually_exclusive_group(required=True)
+    retry_which.add_argument("ref", nargs="?", metavar="REF", help=_("reference number (TN24-00005) or Message-ID"))
+    retry_which.add_argument("--failed", action="store_true", help=_("every message whose processing failed"))
     section = sub.add_parser("section", help=_("correct the section found in one message"))
     section_sub = section.add_subparsers(dest="section_command", required=True, metavar=_("SUBCOMMAND"))
     choose = section_sub.add_parser("choose", help=_("take candidate N, the heading with that text, or none"))
@@ -151,6 +158,68 @@ def add_ref(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("ref", metavar="REF", help=_("reference number (TN24-00005) or Message-ID"))
 
 
+def add_catalog_commands(units_sub: Any, sub: Any) -> None:
+    """`units add|edit|remove|import` and `campaign list|add|edit|close`: the catalog kept in the store."""
+    for name, helptext in (("add", "thêm một đơn vị vào danh sách"), ("edit", "sửa một đơn vị (chỉ các mục được nêu)")):
+        cmd = units_sub.add_parser(name, help=helptext)
+        cmd.add_argument("unit_id", metavar="ID", help="mã đơn vị (chữ, số, '.', '-', '_')")
+        cmd.add_argument("--name", required=name == "add", help="tên đơn vị")
+        cmd.add_argument("--email", action="append", metavar="E",
+                         help="địa chỉ thư của đơn vị (lặp lại để thêm nhiều; khi sửa: thay cả danh sách)")
+        cmd.add_argument("--alias", action="append", metavar="A",
+                         help="tên khác của đơn vị (lặp lại để thêm nhiều; khi sửa: thay cả danh sách)")
+        cmd.add_argument("--group", metavar="G", help="nhóm của đơn vị (ví dụ: huyen, nganh)")
+    units_sub.add_parser("remove", help="bỏ một đơn vị khỏi danh sách (thư và quyết định cũ vẫn giữ)") \
+        .add_argument("unit_id", metavar="ID", help="mã đơn vị")
+    imp = units_sub.add_parser("import", help="nhập danh sách đơn vị từ tệp .csv hoặc .xlsx "
+                               "(cột id, name, aliases, emails, group)")
+    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("--dry-run", action="store_true", help="chỉ xem trước, không ghi gì")
+    imp.add_argument("--yes", action="store_true", help="ghi luôn, không hỏi lại")
+
+    campaign = sub.add_parser("campaign", help="các đợt báo cáo")
+    camp_sub = campaign.add_subparsers(dest="campaign_command", required=True, metavar="SUBCOMMAND")
+    camp_sub.add_parser("list", help="liệt kê các đợt báo cáo")
+    for name, helptext in (("add", "tạo một đợt báo cáo"), ("edit", "sửa một đợt báo cáo (chỉ các mục được nêu)")):
+        cmd = camp_sub.add_parser(name, help=helptext)
+        if name == "add":
+            cmd.add_argument("--id", required=True, dest="campaign_id", help="mã đợt (chữ, số, '.', '-', '_')")
+        else:
+            cmd.add_argument("campaign_id", metavar="ID", help="mã đợt")
+        cmd.add_argument("--title", required=name == "add", help="tên đợt báo cáo")
+        cmd.add_argument("--opens", required=name == "add", metavar="DATE",
+                         help="ngày mở đợt: 22/01/2024, 22/01/2024 08:00 hoặc 2024-01-22")
+        cmd.add_argument("--deadline", required=name == "add", metavar="DATE",
+                         help="hạn nộp: 29/02/2024 17:00; chỉ ghi ngày là đến hết ngày đó")
+        cmd.add_argument("--section", required=name == "add", metavar="TEXT",
+                         help="tên mục bắt buộc, đúng như văn bản hướng dẫn viết")
+        cmd.add_argument("--units", action="append", metavar="…",
+                         help="đơn vị phải báo cáo: all (mặc định), group:NHÓM, hoặc các mã đơn vị, cách nhau dấu phẩy")
+        cmd.add_argument("--remind", action="append", metavar="…",
+                         help="các mốc nhắc so với hạn nộp, ví dụ \"-3d,-1d,+1d\" (lặp lại được)")
+        cmd.add_argument("--keyword", action="append", metavar="TEXT", help="từ khóa giúp tìm mục (lặp lại được)")
+    camp_sub.add_parser("close", help="kết thúc một đợt: giữ mọi thứ, thôi nhắc, không nhận thêm thư theo thời gian") \
+        .add_argument("campaign_id", metavar="ID", help="mã đợt")
+
+
+DASH_VALUES = ("--remind",)  # values that start with '-' ("-3d,-1d"), which argparse takes for options
+
+
+def attach_values(argv: Sequence[str]) -> list[str]:
+    """`--remind -3d` as `--remind=-3d`, so that SPEC's `--remind "-3d,-1d,+1d"` works as written."""
+    out: list[str] = []
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        if args[i] in DASH_VALUES and i + 1 < len(args):
+            out.append(f"{args[i]}={args[i + 1]}")
+            i += 2
+            continue
+        out.append(args[i])
+        i += 1
+    return out
+
+
 def config_path(arg: str | None, environ: Mapping[str, str]) -> Path:
     """--config, else $INTAKE_CONFIG, else ./intake.toml, else /etc/intake/intake.toml (SPEC)."""
     path = find_config(arg, environ)
@@ -180,7 +249,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     environ = os.environ if environ is None else environ
     i18n.use(i18n.DEFAULT_LANGUAGE)  # until a config says otherwise
     with i18n.parser_language():
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(attach_values(sys.argv[1:] if argv is None else argv))
     setup_logging(args.verbose, args.quiet)
     if args.command in ("run", "serve"):
         steady_heap()  # long-running: keep the resident size flat
@@ -278,11 +347,12 @@ def cmd_status(app: App, office: Office, args: argparse.Namespace) -> int:
 def cmd_units(app: App, office: Office, args: argparse.Namespace) -> int:
     if args.units_command == "list":
         addresses = app.store.registered_addresses()
-        console = Console()
-        for unit in app.cfg.units:
+        for unit in office.catalog().units:  # tab-separated, unwrapped: for `cut` and spreadsheets too
             mine = sorted(a for a, u in addresses.items() if u == unit.id)
-            console.print(f"{unit.id}\t{unit.name}\t{unit.group}\t{'; '.join(mine)}", highlight=False)
+            say(f"{unit.id}\t{unit.name}\t{unit.group}\t{'; '.join(mine)}\t{SOURCE_VI[unit.source]}")
         return 0
+    if args.units_command in CATALOG_UNITS:
+        return CATALOG_UNITS[args.units_command](app, office, args)
     done = office.link_address(args.address, args.unit_id, args.actor)
     say(_("Registered {address} for {unit} ({id}); {count} message(s) looked at again.", address=done.address,
           unit=office.unit(done.unit_id).name, id=done.unit_id, count=done.reevaluated))
@@ -334,6 +404,21 @@ def cmd_show(app: App, office: Office, args: argparse.Namespace) -> int:
     for line in message_lines(office.show(args.ref), app.cfg.timezone):
         say(line)
     return 0
+
+
+def cmd_retry(app: App, office: Office, args: argparse.Namespace) -> int:
+    """Exit 0 when every message retried was processed, 1 when one failed again (it says why)."""
+    results = office.retry_failed() if args.failed else [office.retry(args.ref)]
+    if not results:
+        say("Không có thư nào bị lỗi khi xử lý.")
+    for done in results:
+        view = done.view
+        if done.ok:
+            unit = view.unit_name or "chưa xác định đơn vị"
+            say(f"Đã xử lý lại thư {view.reference}: {unit}.")
+        else:
+            say(f"Thư {view.reference} vẫn lỗi khi xử lý: {view.error or 'không rõ lý do'}.")
+    return 0 if all(d.ok for d in results) else 1
 
 
 def cmd_section(app: App, office: Office, args: argparse.Namespace) -> int:
@@ -395,11 +480,13 @@ COMMANDS: dict[str, Callable[[App, Office, argparse.Namespace], int]] = {
     "export": cmd_export,
     "remind": cmd_remind,
     "show": cmd_show,
+    "retry": cmd_retry,
     "section": cmd_section,
     "decisions": cmd_decisions,
     "dismiss": cmd_dismiss,
     "serve": cmd_serve,
     "users": cmd_users,
+    "campaign": cmd_campaign,
 }
 
 

@@ -10,9 +10,7 @@ and kept in `Secret`, whose repr never shows the value.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import ipaddress
 import re
 import tomllib
@@ -25,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from intake.parsers.errors import ConfigError, UsageError
 from intake.processor.i18n import N_, _
 from intake.processor.staff_dates import from_toml_date, parse_staff_datetime
+from intake.store.kinds import Source
 
 T = TypeVar("T")
 
@@ -151,6 +150,7 @@ class UnitConfig:
     aliases: tuple[str, ...] = ()
     emails: tuple[str, ...] = ()
     group: str = ""
+    source: Source = Source.CONFIG   # from the config (read-only in the store) or staff's
 
 
 @dataclass(frozen=True)
@@ -171,6 +171,12 @@ class CampaignConfig:
     units: tuple[str, ...] = ("*",)
     section_keywords: tuple[str, ...] = ()
     remind: tuple[RemindPoint, ...] = ()
+    source: Source = Source.CONFIG
+    closed_at: dt.datetime | None = None   # closed by staff: keeps everything, takes no new mail by time
+
+    @property
+    def closed(self) -> bool:
+        return self.closed_at is not None
 
     def unit_ids(self, roster: tuple[UnitConfig, ...]) -> tuple[str, ...]:
         """The roster ids this campaign expects, in roster order."""
@@ -240,18 +246,6 @@ class Config:
         if named:
             return named
         return _(DEFAULT_GROUPS[code]) if code in DEFAULT_GROUPS else code
-
-    def campaign(self, campaign_id: str | None) -> CampaignConfig:
-        """The campaign named, or the only one; ConfigError otherwise."""
-        if campaign_id is None:
-            if len(self.campaigns) == 1:
-                return self.campaigns[0]
-            ids = ", ".join(c.id for c in self.campaigns)
-            raise ConfigError(_("several campaigns configured ({ids}): name one", ids=ids), key="--campaign")
-        for camp in self.campaigns:
-            if camp.id == campaign_id:
-                return camp
-        raise ConfigError(_("no campaign \"{id}\"", id=campaign_id), key="--campaign")
 
 
 class _Section:
@@ -579,32 +573,21 @@ def _units_from_toml(items: list[Any], path: str) -> list[UnitConfig]:
 
 
 def _units_from_csv(file_: Path, path: str) -> list[UnitConfig]:
+    # Imported here: roster_file builds UnitConfig, defined in this module.
+    from intake.processor.roster_file import read_roster
+
     try:
-        text = file_.read_bytes().decode("utf-8-sig")  # Excel writes a BOM
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(_("cannot read {path}: {reason}", path=file_, reason=exc), key="units_file",
+        rows = read_roster(file_.name if file_.suffix.lower() == ".xlsx" else f"{file_.name}.csv", file_.read_bytes(),
+                           Source.CONFIG)
+    except OSError as exc:
+        raise ConfigError(_("cannot read {path}: {reason}", path=file_, reason=exc.strerror), key="units_file",
                           path=path) from exc
-    reader = csv.DictReader(io.StringIO(text))
-    required = {"id", "name"}
-    if not reader.fieldnames or not required <= {f.strip() for f in reader.fieldnames}:
-        raise ConfigError(_("{path}: header must name id,name,aliases,emails,group", path=file_), key="units_file",
-                          path=path)
-
-    def cell(row: Mapping[str, str | None], name: str) -> str:
-        return (row.get(name) or "").strip()
-
-    def split(value: str) -> tuple[str, ...]:
-        return tuple(p.strip() for p in value.split(";") if p.strip())
-
-    units = []
-    for line, row in enumerate(reader, start=2):
-        row = {k.strip(): v for k, v in row.items() if k}
-        if not cell(row, "id") or not cell(row, "name"):
-            raise ConfigError(_("{path} line {line}: id and name are required", path=file_, line=line),
-                              key="units_file", path=path)
-        units.append(UnitConfig(id=cell(row, "id"), name=cell(row, "name"), aliases=split(cell(row, "aliases")),
-                                emails=split(cell(row, "emails")), group=cell(row, "group")))
-    return units
+    except UsageError as exc:
+        raise ConfigError(f"{file_}: {exc}", key="units_file", path=path) from exc
+    bad = next((r for r in rows if r.unit is None), None)
+    if bad is not None:
+        raise ConfigError(f"{file_} line {bad.line}: {bad.error}", key="units_file", path=path)
+    return [r.unit for r in rows if r.unit is not None]
 
 
 def _when(sec: _Section, key: str, tz: ZoneInfo) -> dt.datetime:
@@ -631,9 +614,7 @@ REMIND_RE = re.compile(r"^[+-]\d+[dh]$")
 
 
 def _campaigns(top: _Section, tz: ZoneInfo, units: tuple[UnitConfig, ...]) -> tuple[CampaignConfig, ...]:
-    items = top.get("campaigns", list, [])
-    if not items:
-        raise top.fail("campaigns", _("missing: configure at least one [[campaigns]]"))
+    items = top.get("campaigns", list, [])  # none: staff create them (`intake campaign add`)
     ids = {u.id for u in units}
     groups = {u.group for u in units}
     out = []

@@ -19,13 +19,29 @@ from intake.parsers.section import heading_blocks, section_at
 from intake.parsers.unit import UnitName, address_key, match_name, name_key
 from intake.parsers.vietnamese import fold
 from intake.processor.app import App
+from intake.processor.catalog import Catalog, campaign_entry, unit_entry
+from intake.processor.catalog_edit import (
+    CampaignForm,
+    ImportPreview,
+    RowState,
+    address_conflict,
+    campaign_changes,
+    campaign_of,
+    preview_import,
+    read_only,
+    unit_changes,
+    unit_of,
+)
 from intake.processor.config import CampaignConfig, UnitConfig
 from intake.processor.i18n import _
+from intake.processor.roster_file import read_roster
 from intake.processor.sending.reminders import Plan, ResendRequest
 from intake.processor.staff.export import ExportContext, render
 from intake.processor.staff.report import owes_something
+from intake.processor.staff.text import STATE_VI as MESSAGE_STATE_VI
 from intake.processor.staff_dates import parse_staff_datetime
-from intake.store.kinds import DecisionKind
+from intake.store.catalog import CatalogStore, Change
+from intake.store.kinds import CATALOG_KINDS, DecisionKind, MessageState
 from intake.store.status import CampaignStatus, UnitState, UnitStatus
 from intake.store.views import (
     AttachmentView,
@@ -37,7 +53,7 @@ from intake.store.views import (
 
 __all__ = [
     "AttachmentFile", "AttachmentView", "CampaignStatus", "DecisionView", "LinkResult", "MessageView", "Office",
-    "OutgoingView", "ReminderPlan", "SectionView", "UnitState", "UnitStatus", "parse_staff_datetime",
+    "OutgoingView", "ReminderPlan", "RetryResult", "SectionView", "UnitState", "UnitStatus", "parse_staff_datetime",
 ]
 
 log = logging.getLogger(__name__)
@@ -52,6 +68,12 @@ class LinkResult:
     address: str
     unit_id: str
     reevaluated: int
+
+
+@dataclass(frozen=True)
+class RetryResult:
+    view: MessageView   # the message as it is now
+    ok: bool            # processed this time (False: it failed again, `view.error` says why)
 
 
 AttachmentFile = Attachment  # filename (the sender's: display only), content_type, data
@@ -103,19 +125,23 @@ class Office:
         return dataclasses.replace(status, units=tuple(u for u in status.units if owes_something(u)))
 
     def campaign(self, campaign_id: str | None) -> CampaignConfig:
-        return self.cfg.campaign(campaign_id)
+        return self.catalog().campaign(campaign_id)
+
+    def catalog(self) -> Catalog:
+        """The roster and the campaigns, the config's and staff's, as the store has them now."""
+        return self.app.catalog()
 
     # -- units -------------------------------------------------------------------
 
     def resolve_unit(self, text: str) -> str:
         """The unit id named by `text`: an id, or a name or alias (case, diacritics, abbreviations aside)."""
-        return resolve_unit(self.cfg.units, text)
+        return resolve_unit(self.catalog().units, text)
 
     def unit(self, unit_id: str) -> UnitConfig:
-        for unit in self.cfg.units:
-            if unit.id == unit_id:
-                return unit
-        raise UsageError(_("unit: no unit \"{text}\" in the roster", text=unit_id))
+        unit = self.catalog().unit(unit_id)
+        if unit is None:
+            raise UsageError(f"không có đơn vị mã \"{unit_id}\" trong danh sách (xem `intake units list`)")
+        return unit
 
     def link_address(self, address: str, unit: str, actor: str) -> LinkResult:
         """Register a sender address for a unit, and re-evaluate that sender's messages."""
@@ -140,8 +166,9 @@ class Office:
 
     def _expected(self, unit: str, campaign_id: str | None) -> tuple[str, CampaignConfig]:
         unit_id = self.resolve_unit(unit)
-        camp = self.campaign(campaign_id)
-        if unit_id not in camp.unit_ids(self.cfg.units):
+        catalog = self.catalog()
+        camp = catalog.campaign(campaign_id)
+        if unit_id not in camp.unit_ids(catalog.units):
             raise UsageError(_("unit: \"{unit}\" is not expected in campaign {campaign}", unit=unit_id,
                                campaign=camp.id))
         return unit_id, camp
@@ -186,6 +213,11 @@ class Office:
             raise UsageError(_("decision: no decision {id}", id=decision_id))
         if before.revoked_at is not None:
             raise UsageError(_("decision: {id} was already revoked", id=decision_id))
+        if before.kind in CATALOG_KINDS:
+            # Undoing an edit or a removal would silently overwrite what came after it: staff change
+            # the unit or campaign again instead, which is recorded as a decision of its own.
+            raise UsageError(f"quyết định #{decision_id} là thay đổi danh mục (đơn vị, đợt báo cáo): không hủy được; "
+                             "hãy sửa lại bằng `intake units edit` hoặc `intake campaign edit`")
         after = self.store.revoke_decision(decision_id, actor, self.now())
         assert after is not None
         pks: list[int] = []
@@ -196,6 +228,111 @@ class Office:
         for pk in pks:
             self.app.pipeline.reprocess(pk)
         return after
+
+    # -- the catalog: staff's roster and campaigns ------------------------------------
+
+    def _change(self, actor: str, reason: str = "") -> Change:
+        return Change(actor=actor, at=self.now(), reason=reason)
+
+    def _catalog_store(self) -> CatalogStore:
+        return CatalogStore(self.store.db)
+
+    def add_unit(self, unit_id: str, *, name: str, emails: Sequence[str] = (), aliases: Sequence[str] = (),
+                 group: str = "", actor: str) -> UnitConfig:
+        catalog = self.catalog()
+        existing = catalog.unit(unit_id)
+        if existing is not None:
+            read_only(existing.source, f"đơn vị \"{unit_id}\"")
+            raise UsageError(f"đã có đơn vị mã \"{unit_id}\" (sửa bằng `intake units edit`)")
+        unit = unit_of(unit_id.strip(), None, name=name, emails=emails, aliases=aliases, group=group)
+        self._check_addresses(unit, catalog)
+        self._catalog_store().save_units([(unit_entry(unit), DecisionKind.UNIT_ADD)], self._change(actor, unit.name))
+        self._reevaluate_senders(unit.emails)
+        return unit
+
+    def edit_unit(self, unit_id: str, *, name: str | None = None, emails: Sequence[str] | None = None,
+                  aliases: Sequence[str] | None = None, group: str | None = None,
+                  actor: str) -> tuple[UnitConfig, list[str]]:
+        """The unit changed and what changed; the options not given stay."""
+        catalog = self.catalog()
+        old = self.unit(unit_id)
+        read_only(old.source, f"đơn vị \"{unit_id}\"")
+        new = unit_of(unit_id, old, name=name, emails=emails, aliases=aliases, group=group)
+        changes = unit_changes(old, new)
+        if not changes:
+            raise UsageError(f"đơn vị \"{unit_id}\": không có gì thay đổi")
+        self._check_addresses(new, catalog)
+        self._catalog_store().save_units([(unit_entry(new), DecisionKind.UNIT_EDIT)],
+                                         self._change(actor, "; ".join(changes)))
+        self._reevaluate_senders(new.emails)
+        return new, changes
+
+    def remove_unit(self, unit_id: str, actor: str) -> UnitConfig:
+        """The unit leaves the roster and every campaign; its messages and decisions stay."""
+        unit = self.unit(unit_id)
+        read_only(unit.source, f"đơn vị \"{unit_id}\"")
+        self._catalog_store().remove_unit(unit_id, self._change(actor, unit.name))
+        return unit
+
+    def _reevaluate_senders(self, addresses: Sequence[str]) -> None:
+        """Unmatched messages from addresses a unit now has are evaluated again, as `units link` does."""
+        for pk in self.store.waiting_messages(addresses, same_sender=address_key):
+            self.app.pipeline.reprocess(pk)
+
+    def _check_addresses(self, unit: UnitConfig, catalog: Catalog) -> None:
+        conflict = address_conflict(unit, self.store.registered_addresses(), catalog)
+        if conflict is not None:
+            raise UsageError(f"--email: {conflict}")
+
+    def preview_import(self, filename: str, data: bytes) -> ImportPreview:
+        """What importing this roster file would do, row by row; nothing is written."""
+        return preview_import(filename, read_roster(filename, data), self.catalog(),
+                              self.store.registered_addresses())
+
+    def import_units(self, filename: str, data: bytes, actor: str) -> ImportPreview:
+        """Write the new and changed rows of the file (the preview computed again now), each with its
+        decision, in one transaction; rows with errors are never written."""
+        preview = self.preview_import(filename, data)
+        writes = [(unit_entry(r.unit), DecisionKind.UNIT_ADD if r.state == RowState.NEW else DecisionKind.UNIT_EDIT)
+                  for r in preview.writes if r.unit is not None]
+        if writes:
+            self._catalog_store().save_units(writes, self._change(actor, f"nhập từ tệp {filename}"))
+            self._reevaluate_senders([e for r in preview.writes if r.unit is not None for e in r.unit.emails])
+        log.info("roster import from %s by %s: %s", filename, actor or "?", preview.summary())
+        return preview
+
+    def campaign_draft(self, campaign_id: str, form: CampaignForm, *, new: bool) -> CampaignConfig:
+        """The campaign `form` would make (checked, nothing written): a new one, or campaign_id edited."""
+        catalog = self.catalog()
+        if new:
+            if any(c.id == campaign_id.strip() for c in catalog.campaigns):
+                raise UsageError(f"--id: đã có đợt báo cáo mã \"{campaign_id}\"")
+            return campaign_of(campaign_id.strip(), form, None, catalog, self.cfg.timezone, self.now())
+        old = catalog.campaign(campaign_id)
+        read_only(old.source, f"đợt báo cáo \"{campaign_id}\"")
+        return campaign_of(campaign_id, form, old, catalog, self.cfg.timezone, self.now())
+
+    def add_campaign(self, campaign_id: str, form: CampaignForm, actor: str) -> CampaignConfig:
+        camp = self.campaign_draft(campaign_id, form, new=True)
+        self._catalog_store().save_campaign(campaign_entry(camp), DecisionKind.CAMPAIGN_ADD,
+                                            self._change(actor, camp.title))
+        return camp
+
+    def edit_campaign(self, campaign_id: str, form: CampaignForm, actor: str) -> tuple[CampaignConfig, list[str]]:
+        new = self.campaign_draft(campaign_id, form, new=False)
+        changes = campaign_changes(self.catalog().campaign(campaign_id), new, self.cfg.timezone)
+        if not changes:
+            raise UsageError(f"đợt báo cáo \"{campaign_id}\": không có gì thay đổi")
+        self._catalog_store().save_campaign(campaign_entry(new), DecisionKind.CAMPAIGN_EDIT,
+                                            self._change(actor, "; ".join(changes)))
+        return new, changes
+
+    def close_campaign(self, campaign_id: str, actor: str) -> CampaignConfig:
+        """Close a campaign: everything stays, its reminders stop, it takes no new mail by time."""
+        camp = self.catalog().campaign(campaign_id)
+        read_only(camp.source, f"đợt báo cáo \"{campaign_id}\"")
+        self._catalog_store().close_campaign(campaign_id, self._change(actor, camp.title))
+        return self.catalog().campaign(campaign_id)
 
     # -- messages ------------------------------------------------------------------
 
@@ -217,6 +354,27 @@ class Office:
             raise UsageError(_("ref: {ref} was already dismissed", ref=ref))
         return self.store.add_decision(DecisionKind.DISMISS, None, view.campaign_id, reason=reason.strip(),
                                        decided_by=actor, decided_at=self.now(), message_pk=view.pk)
+
+    def retry(self, ref: str) -> RetryResult:
+        """Process again one message whose processing failed (after a fix or an upgrade)."""
+        pk = self.store.find_message(ref)
+        if pk is None:
+            raise UsageError(f"Không có thư \"{ref}\" (hãy ghi số tiếp nhận như TN24-00005, hoặc Message-ID).")
+        view = self.store.message_view(pk)
+        if view.state != MessageState.FAILED:
+            state = MESSAGE_STATE_VI.get(view.state, view.state)
+            raise UsageError(f"Thư {ref} không bị lỗi khi xử lý (tình trạng: {state}): không có gì để xử lý lại.")
+        return self._retry(pk)
+
+    def retry_failed(self) -> list[RetryResult]:
+        """Process again every message whose processing failed, oldest first."""
+        return [self._retry(pk) for pk in self.store.messages_in_state(MessageState.FAILED)]
+
+    def _retry(self, pk: int) -> RetryResult:
+        self.app.pipeline.reprocess(pk)
+        view = self.store.message_view(pk)
+        log.info("retried message %s: %s", view.reference, view.state)
+        return RetryResult(view=view, ok=view.state != MessageState.FAILED)
 
     def attachment(self, ref: str, position: int) -> AttachmentFile:
         stored = self.store.attachment_file(self._pk(ref), position)

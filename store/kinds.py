@@ -49,3 +49,22 @@ class DecisionKind(StrEnum):
     SECTION = "section"    # staff chose a message's section (`message_pk`, `block`, `position`)
     DISMISS = "dismiss"    # an unmatched message staff looked at and set aside (`message_pk`)
     RESEND = "resend"      # staff asked the unit to send its report again (the mail is in `outgoing`)
+    # The catalog (roster and campaigns) changed by staff; `reason` says what changed. Not revocable:
+    # staff change it again instead (services.Office.revoke says so).
+    UNIT_ADD = "unit_add"
+    UNIT_EDIT = "unit_edit"
+    UNIT_REMOVE = "unit_remove"
+    CAMPAIGN_ADD = "campaign_add"
+    CAMPAIGN_EDIT = "campaign_edit"
+    CAMPAIGN_CLOSE = "campaign_close"
+
+
+CATALOG_KINDS = frozenset({DecisionKind.UNIT_ADD, DecisionKind.UNIT_EDIT, DecisionKind.UNIT_REMOVE,
+                           DecisionKind.CAMPAIGN_ADD, DecisionKind.CAMPAIGN_EDIT, DecisionKind.CAMPAIGN_CLOSE})
+
+
+class Source(StrEnum):
+    """Where a unit or campaign of the catalog comes from."""
+
+    CONFIG = "config"      # [[units]], units_file, [[campaigns]]: read-only in the store
+    STAFF = "staff"        # created by staff (CLI or dashboard)

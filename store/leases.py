@@ -16,17 +16,17 @@ the TTL is minutes, so seconds of skew do not matter.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import socket
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Table, delete, or_, select, update
 
 from intake.store.db import Database, Executor
+from intake.store.holders import holder_is_dead, new_holder
 from intake.store.models import Lease, utcnow
 from intake.store.repository import insert_ignore
+
+__all__ = ["MAILBOX_TTL", "MESSAGE_TTL", "Leases", "holder_is_dead", "message_lease", "new_holder"]
 
 MAILBOX_TTL = dt.timedelta(minutes=10)
 MESSAGE_TTL = dt.timedelta(minutes=15)
@@ -35,35 +35,6 @@ _LEASES: Table = Lease.__table__  # type: ignore[assignment]
 
 def message_lease(message_pk: int) -> str:
     return f"message:{message_pk}"
-
-
-def new_holder() -> str:
-    """A name unique to this process and object: host, pid, random suffix."""
-    return f"{socket.gethostname()[:100]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def holder_is_dead(holder: str) -> bool:
-    """True when `holder` names a process of this host that no longer runs.
-
-    A daemon restarted after a crash (or a store restored from a backup taken
-    while the daemon ran) then takes its own stale lease at once instead of
-    waiting for it to expire. A holder on another host, or a reused pid, is
-    taken as alive: the lease then simply runs out.
-    """
-    host_pid, _, _suffix = holder.rpartition(":")
-    host, _, pid_text = host_pid.rpartition(":")
-    if host != socket.gethostname()[:100] or not pid_text.isdigit():
-        return False
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, owned by another user
-        return False
-    return False
 
 
 class Leases:

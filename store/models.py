@@ -34,13 +34,14 @@ from intake.store.kinds import (
     MessageState,
     OutgoingKind,
     OutgoingState,
+    Source,
     utcnow,
 )
 
 __all__ = [
-    "AttachmentRow", "Base", "Campaign", "Decision", "DecisionKind", "MailboxEntry", "MailboxState", "MatchMethod",
-    "Message", "MessageState", "Outgoing", "OutgoingKind", "OutgoingState", "SectionRow", "Unit", "UnitAddress",
-    "UtcDateTime", "utcnow",
+    "AttachmentRow", "Base", "Campaign", "CatalogState", "Decision", "DecisionKind", "MailboxEntry", "MailboxState",
+    "MatchMethod", "Message", "MessageState", "Outgoing", "OutgoingKind", "OutgoingState", "SectionRow", "Unit",
+    "UnitAddress", "UtcDateTime", "utcnow",
 ]
 
 BigId = BigInteger().with_variant(Integer, "sqlite")
@@ -70,6 +71,8 @@ class Base(DeclarativeBase):
 
 
 class Unit(Base):
+    """A unit of the roster; a removed one (`active` false) stays for its messages and decisions."""
+
     __tablename__ = "units"
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
     name: Mapped[str] = mapped_column(String(300))
@@ -77,6 +80,9 @@ class Unit(Base):
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    emails: Mapped[list[str]] = mapped_column(JSON, default=list)  # as given; unit_addresses is the lookup
+    source: Mapped[Source] = mapped_column(Enum(Source, native_enum=False, length=20),
+                                           default=Source.CONFIG)
 
 
 class UnitAddress(Base):
@@ -90,12 +96,34 @@ class UnitAddress(Base):
 
 
 class Campaign(Base):
+    """A campaign: from [[campaigns]] (mirrored, read-only) or created by staff. One dropped from the
+    config is `active` false; a closed one (`closed_at`) keeps everything and takes no new mail by time."""
+
     __tablename__ = "campaigns"
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
     title: Mapped[str] = mapped_column(String(500))
     opens: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     deadline: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     section_title: Mapped[str] = mapped_column(Text)
+    units: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["*"])  # unit ids, "group:NAME", "*"
+    section_keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    remind: Mapped[list[str]] = mapped_column(JSON, default=list)          # "-3d", "+1d", "-12h"
+    source: Mapped[Source] = mapped_column(Enum(Source, native_enum=False, length=20),
+                                           default=Source.CONFIG)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    closed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class CatalogState(Base):
+    """One row: the catalog's version, raised by every change of the roster or the campaigns (a running
+    daemon rebuilds its rules when it changed), and the digest of the config's part last mirrored."""
+
+    __tablename__ = "catalog_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+    config_digest: Mapped[str] = mapped_column(String(64), default="")
 
 
 class Message(Base):
@@ -214,6 +242,8 @@ class Outgoing(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # While SENDING: who claimed it (store/holders.py), so that a dead sender's row is taken at once.
+    claimed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 Index("ix_outgoing_state", Outgoing.state, Outgoing.next_attempt_at)

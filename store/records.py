@@ -60,6 +60,31 @@ class MessageRecord:
 
 
 @dataclass(frozen=True)
+class Attribution:
+    """Who sent a stored message, written before anything that can fail (`Store.ingest`); processing
+    refines it (`MessageRecord`), a failure of processing keeps it (`Store.record_failure`)."""
+
+    reference: str
+    from_address: str = ""
+    from_name: str = ""
+    subject: str = ""
+    date_header: dt.datetime | None = None
+    unit_id: str | None = None
+    match: MatchMethod = MatchMethod.NONE
+    campaign_id: str | None = None
+    problems: tuple[Problem, ...] = ()
+    ignore_reason: str | None = None   # the header says auto-reply, bulk, robot or our own: never counted
+    error: str | None = None           # why the sender cannot be answered
+
+    def columns(self) -> dict[str, object]:
+        """The `messages` columns it sets."""
+        return {"reference": self.reference, "from_address": self.from_address, "from_name": self.from_name,
+                "subject": self.subject, "date_header": self.date_header, "unit_id": self.unit_id,
+                "match": self.match, "campaign_id": self.campaign_id, "problems": [p.value for p in self.problems],
+                "ignore_reason": self.ignore_reason, "error": self.error}
+
+
+@dataclass(frozen=True)
 class OutgoingMail:
     """One mail to send, identified by `dedupe_key` (queued at most once, ever)."""
 

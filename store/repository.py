@@ -10,7 +10,7 @@ import email
 import email.policy
 import functools
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -23,17 +23,16 @@ from sqlalchemy.orm import Session
 
 from intake.parsers.email import message_id_of
 from intake.parsers.errors import StoreError
-from intake.parsers.model import Attachment
+from intake.parsers.model import Attachment, Problem
 from intake.store.db import Database, Executor, Transaction, dialect_of
 from intake.store.files import FileStore
+from intake.store.holders import holder_is_dead
 from intake.store.models import (
     AttachmentRow,
-    Campaign,
     Decision,
     DecisionKind,
     MailboxEntry,
     MailboxState,
-    MatchMethod,
     Message,
     MessageState,
     Outgoing,
@@ -43,7 +42,7 @@ from intake.store.models import (
     UnitAddress,
     utcnow,
 )
-from intake.store.records import KnownFacts, MessageRecord, OutgoingMail, PendingMail, ack_key
+from intake.store.records import Attribution, KnownFacts, MessageRecord, OutgoingMail, PendingMail, ack_key
 from intake.store.status import CampaignStatus, campaign_status, candidate_json, section_view
 from intake.store.views import (
     AttachmentView,
@@ -89,7 +88,8 @@ _DUE = (select(_OUTGOING.c.id, _OUTGOING.c.kind, _OUTGOING.c.to_address, _OUTGOI
                _OUTGOING.c.id > bindparam("after_id"))
         .order_by(_OUTGOING.c.id).limit(bindparam("limit")))
 _CLAIM = (update(_OUTGOING).where(_OUTGOING.c.id == bindparam("pk"), _OUTGOING.c.state == OutgoingState.PENDING)
-          .values(state=OutgoingState.SENDING, next_attempt_at=bindparam("lease_until")))
+          .values(state=OutgoingState.SENDING, next_attempt_at=bindparam("lease_until"),
+                  claimed_by=bindparam("holder")))
 # The columns set are the parameters' names (`record`).
 _RECORD_MESSAGE = update(_MESSAGES).where(_MESSAGES.c.id == bindparam("pk"))
 _MARK_AFTER_DONE = update(_ENTRIES).where(
@@ -97,22 +97,9 @@ _MARK_AFTER_DONE = update(_ENTRIES).where(
     _ENTRIES.c.uidvalidity == bindparam("uv"), _ENTRIES.c.item_key == bindparam("key")).values(after_done=True)
 
 
-@dataclass(frozen=True)
-class RosterUnit:
-    id: str
-    name: str
-    group: str
-    aliases: tuple[str, ...]
-    emails: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class CampaignRecord:
-    id: str
-    title: str
-    opens: dt.datetime
-    deadline: dt.datetime
-    section_title: str
+# Who sent a new message: (its pk, the registered addresses) -> its attribution (processor/ingest/attribution.py).
+Attribute = Callable[[int, Mapping[str, str]], Attribution]
+FAILURE_CHARS = 500  # the reason a message's processing failed, as kept for staff
 
 
 @dataclass(frozen=True)
@@ -129,32 +116,7 @@ class Store:
     def close(self) -> None:
         self.db.dispose()
 
-    # -- roster and campaigns -------------------------------------------------
-
-    def sync_roster(self, units: Sequence[RosterUnit], campaigns: Sequence[CampaignRecord]) -> None:
-        """Mirror the configured roster and campaigns; addresses from `units link` stay."""
-        with self.db.transaction() as s:
-            configured = {u.id for u in units}
-            for position, unit in enumerate(units):
-                row = s.get(Unit, unit.id) or Unit(id=unit.id)
-                row.name, row.group, row.aliases = unit.name, unit.group, list(unit.aliases)
-                row.position, row.active = position, True
-                s.add(row)
-            s.flush()
-            s.execute(update(Unit).where(Unit.id.not_in(configured)).values(active=False))
-            s.execute(delete(UnitAddress).where(UnitAddress.source == "config"))
-            s.flush()
-            for unit in units:
-                for address in unit.emails:
-                    key = address.strip().lower()
-                    existing = s.get(UnitAddress, key)
-                    if existing is None:
-                        s.add(UnitAddress(address=key, unit_id=unit.id, source="config"))
-            for camp in campaigns:
-                row_c = s.get(Campaign, camp.id) or Campaign(id=camp.id)
-                row_c.title, row_c.opens, row_c.deadline = camp.title, camp.opens, camp.deadline
-                row_c.section_title = camp.section_title
-                s.add(row_c)
+    # -- roster (the catalog itself is store/catalog.py) --------------------------
 
     def registered_addresses(self) -> dict[str, str]:
         with self.db.transaction() as s:
@@ -175,6 +137,18 @@ class Store:
             wanted = same_sender(key)
             senders = s.execute(select(Message.id, Message.from_address).order_by(Message.id)).all()
         return [pk for pk, sender in senders if sender and same_sender(sender) == wanted]
+
+    def waiting_messages(self, addresses: Iterable[str] = (), same_sender: Callable[[str], str] = str.lower,
+                         *, no_campaign: bool = False) -> list[int]:
+        """Processed messages the catalog may now place: those with no unit whose sender has the same
+        `same_sender` key as one of `addresses`, and (`no_campaign`) those no campaign took."""
+        wanted = {same_sender(a.strip().lower()) for a in addresses}
+        with self.db.transaction() as s:
+            rows = s.execute(select(Message.id, Message.from_address, Message.unit_id, Message.campaign_id)
+                             .where(Message.state == MessageState.PROCESSED).order_by(Message.id)).all()
+        return [pk for pk, sender, unit_id, campaign_id in rows
+                if (no_campaign and campaign_id is None)
+                or (unit_id is None and sender and same_sender(sender) in wanted)]
 
     # -- mailbox ledger (implements processor.mailbox.Ledger) ---------------
 
@@ -211,7 +185,8 @@ class Store:
     def ingest(self, mailbox: str, folder: str, uidvalidity: int, key: str,
                raw: bytes, received_at: dt.datetime,
                on_new: Callable[[Transaction, int], object] | None = None,
-               attachments: Sequence[bytes] = (), known: Callable[[bytes], str | None] | None = None) -> Ingested:
+               attachments: Sequence[bytes] = (), known: Callable[[bytes], str | None] | None = None,
+               attribute: Attribute | None = None) -> Ingested:
         """Keep the raw bytes and record the item, before anything else happens.
 
         Idempotent by ledger key and by Message-ID + content hash: the same
@@ -221,6 +196,9 @@ class Store:
         the caller already has them, are stored with the raw bytes: flushed to
         disk together, they cost one flush instead of two. `known` gives the
         SHA-256 of a bytes object already hashed (`keep_files`), or None.
+        `attribute(pk, registered addresses)` says who sent a new message (SPEC "Every report
+        counts"): written in this transaction, before `on_new`, so that nothing done after can
+        leave the message without its sender, unit and campaign.
         """
         message_id = message_id_of(raw)
         digest, rel = self.files.put_many(_message_files(raw, attachments), known)[0]
@@ -231,6 +209,8 @@ class Store:
                 existing = c.execute(_ADD_MESSAGE, {
                     "message_id": message_id[:998], "sha256": digest, "size": len(raw), "raw_path": rel,
                     "received_at": received_at, "state": MessageState.STORED}).scalar_one()
+                if attribute is not None:
+                    _attribute(c, existing, attribute)
                 if on_new is not None:
                     on_new(c, existing)
             _insert_ignore(c, MailboxEntry, ["mailbox", "folder", "uidvalidity", "item_key"],
@@ -289,23 +269,28 @@ class Store:
         return received_at, self.files.get(path)
 
     def record_failure(self, message_pk: int, error: str, at: dt.datetime | None = None) -> None:
+        """Processing failed: the message keeps its attribution (unit, campaign, sender) and is
+        `failed` with the problem `processing_failed` and the reason, shown to staff; `retry` runs it again."""
         with self.db.transaction() as s:
+            problems = s.scalar(select(Message.problems).where(Message.id == message_pk)) or []
+            problems = [p for p in problems if p != Problem.PROCESSING_FAILED] + [Problem.PROCESSING_FAILED.value]
             s.execute(update(Message).where(Message.id == message_pk).values(
-                state=MessageState.FAILED, error=error[:4000], processed_at=at or utcnow()))
+                state=MessageState.FAILED, error=error[:FAILURE_CHARS], processed_at=at or utcnow(),
+                problems=problems, has_report=False))
 
     def session(self) -> AbstractContextManager[Session]:
         """A raw transaction, for tests that look at rows directly; processor/ never uses it."""
         return self.db.transaction()
 
-    def reset_message(self, message_pk: int) -> None:
-        """Forget what processing found (attachments, section, unit...): the message is `stored` again.
-        History (decisions, acknowledgements) stays."""
-        with self.db.transaction() as s:
-            s.execute(delete(SectionRow).where(SectionRow.message_pk == message_pk))
-            s.execute(delete(AttachmentRow).where(AttachmentRow.message_pk == message_pk))
-            s.execute(update(Message).where(Message.id == message_pk).values(
-                state=MessageState.STORED, unit_id=None, match=MatchMethod.NONE, problems=[], has_report=False,
-                ignore_reason=None, error=None))
+    def reset_message(self, message_pk: int, attribute: Attribute) -> None:
+        """Forget what processing found (attachments, section, report...): the message is `stored` again,
+        attributed afresh by `attribute` (as in `ingest`). History (decisions, acknowledgements) stays."""
+        with self.db.connection() as c:
+            c.execute(delete(_SECTIONS).where(_SECTIONS.c.message_pk == message_pk))
+            c.execute(delete(_ATTACHMENTS).where(_ATTACHMENTS.c.message_pk == message_pk))
+            c.execute(update(_MESSAGES).where(_MESSAGES.c.id == message_pk).values(
+                state=MessageState.STORED, has_report=False, has_word_file=False))
+            _attribute(c, message_pk, attribute)
 
     # -- staff's view of messages ---------------------------------------------------
 
@@ -443,25 +428,27 @@ class Store:
         with self.db.connection() as c:
             c.execute(update(_OUTGOING).where(_OUTGOING.c.id == pk).values(**values))
 
-    def claim_outgoing(self, pk: int, lease_until: dt.datetime) -> bool:
+    def claim_outgoing(self, pk: int, lease_until: dt.datetime, holder: str = "") -> bool:
         """PENDING -> SENDING, committed before the transport is called; False if another sender took it.
 
         While SENDING, `next_attempt_at` is the lease's end: a row still SENDING
         after it was abandoned by a sender that died (see `recover_interrupted`).
+        `holder` (store/holders.py `new_holder`) names the sender: one dead on this
+        host has its rows taken at once.
         """
         with self.db.connection() as c:
-            done = c.execute(_CLAIM, {"pk": pk, "lease_until": lease_until})
+            done = c.execute(_CLAIM, {"pk": pk, "lease_until": lease_until, "holder": holder or None})
         return bool(done.rowcount)
 
     def recover_interrupted(self, now: dt.datetime, resend_note: str, give_up_note: str) -> tuple[int, int]:
-        """Rows left SENDING past their lease: possibly delivered. Resend each once (same bytes, same
-        Message-ID), marked with `resend_note`; a row interrupted again while carrying that note is
-        marked SENT with `give_up_note`, so a crash at that point costs at most one duplicate.
-        Returns (resent, given_up)."""
+        """Rows left SENDING past their lease, or claimed by a process of this host that is dead:
+        possibly delivered. Resend each once (same bytes, same Message-ID), marked with `resend_note`;
+        a row interrupted again while carrying that note is marked SENT with `give_up_note`, so a crash
+        at that point costs at most one duplicate. Returns (resent, given_up)."""
         resent = given_up = 0
         with self.db.transaction() as s:
-            rows = s.scalars(select(Outgoing).where(
-                Outgoing.state == OutgoingState.SENDING, Outgoing.next_attempt_at <= now)).all()
+            rows = [row for row in s.scalars(select(Outgoing).where(Outgoing.state == OutgoingState.SENDING)).all()
+                    if row.next_attempt_at <= now or (row.claimed_by and holder_is_dead(row.claimed_by))]
             for row in rows:
                 if row.last_error == resend_note:
                     row.state, row.last_error, row.sent_at = OutgoingState.SENT, give_up_note, now
@@ -540,6 +527,13 @@ class Store:
                     "candidates": [candidate_json(x) for x in section.candidates], "chosen_by": section.chosen_by})
             if mail is not None:
                 _queue(c, mail)
+
+
+def _attribute(c: Executor, message_pk: int, attribute: Attribute) -> None:
+    """Write who sent message `message_pk` (see `Store.ingest`)."""
+    registered = {a: u for a, u in c.execute(_REGISTERED).all()}
+    c.execute(update(_MESSAGES).where(_MESSAGES.c.id == message_pk).values(
+        **attribute(message_pk, registered).columns()))
 
 
 def _message_files(raw: bytes, attachments: Sequence[bytes]) -> list[tuple[bytes, str]]:

@@ -55,7 +55,14 @@ class SubmissionView:
     section: SectionView | None
     reference: str | None
     match: str
-    note: str = ""  # e.g. why the sender cannot be answered
+    note: str = ""  # e.g. why the sender cannot be answered, or why processing failed
+    failed: bool = False  # processing failed: counted as received all the same (SPEC "Every report counts")
+
+    @property
+    def counts(self) -> bool:
+        """Whether it makes its unit's submission: a readable report, or a message whose processing
+        failed (it may well hold one; staff see `processing_failed` and `retry` it)."""
+        return self.has_report or self.failed
 
 
 @dataclass(frozen=True)
@@ -98,11 +105,11 @@ class CampaignStatus:
 
 def compute_unit_status(messages: Sequence[SubmissionView], deadline: dt.datetime,
                         decision: UnitDecisions) -> tuple[UnitState, dt.datetime | None, SubmissionView | None]:
-    """SPEC: excused if excused; missing until a readable report; then on time
-    or late by the earliest readable report; `latest` is the latest readable
-    report's message, else the latest message."""
+    """SPEC: excused if excused; missing until a readable report (or a message whose processing
+    failed); then on time or late by the earliest such message; `latest` is the latest such
+    message, else the latest message."""
     ordered = sorted(messages, key=lambda m: (m.received_at, m.pk))
-    reports = [m for m in ordered if m.has_report]
+    reports = [m for m in ordered if m.counts]
     latest = reports[-1] if reports else (ordered[-1] if ordered else None)
     if decision.excused:
         return UnitState.EXCUSED, (reports[0].received_at if reports else None), latest
@@ -117,8 +124,10 @@ def campaign_status(s: Session, campaign_id: str, title: str, deadline: dt.datet
                     expected: Sequence[str]) -> CampaignStatus:
     """The campaign's status, read inside the caller's transaction `s`."""
     units = {u.id: u for u in s.scalars(select(Unit).where(Unit.id.in_(expected))).all()}
+    # A failed message whose header says auto-reply, bulk or our own is ignored with that reason.
     msgs = s.scalars(select(Message).where(
-        Message.campaign_id == campaign_id, Message.state.in_(COUNTED_STATES))).all()
+        Message.campaign_id == campaign_id, Message.state.in_(COUNTED_STATES),
+        Message.ignore_reason.is_(None))).all()
     pks = [m.id for m in msgs]
     atts: dict[int, list[AttachmentRow]] = defaultdict(list)
     secs: dict[int, SectionRow] = {}
@@ -186,7 +195,7 @@ def _view(m: Message, atts: Sequence[AttachmentRow], sec: SectionRow | None) -> 
                        subject=m.subject, received_at=m.received_at, attachments=tuple(a.filename for a in atts),
                        report_attachment=report, has_report=m.has_report, problems=tuple(m.problems or ()),
                        section=section, reference=m.reference, match=str(m.match),
-                          note=m.error or "")
+                          note=m.error or "", failed=m.state == MessageState.FAILED)
 
 
 def section_view(sec: SectionRow) -> SectionView:

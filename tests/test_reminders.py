@@ -85,7 +85,7 @@ def test_manual_remind_dry_run_then_once_a_day(tmp_path: Path, smtp_server: Smtp
     cfg = _config(tmp_path, smtp_server)
     clock = Clock(at("2024-02-27 10:00"))
     app = make_app(cfg, clock)
-    camp = cfg.campaign(None)
+    camp = app.catalog().campaign(None)
     dry = app.reminders.remind_now(camp, dry_run=True)
     assert [r.unit_id for r in dry.queued] == ["ldld-bao-thang", "ldld-bao-yen", "ldld-sa-pa"]
     assert [u.id for u in dry.no_address] == ["cdn-y-te"]

@@ -1,7 +1,9 @@
 """find_section on hand-built outlines: wording variants, near misses, boundaries."""
 from __future__ import annotations
 
+import json
 import unicodedata
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -528,3 +530,122 @@ def test_folded_form_is_computed_once_per_block() -> None:
     block = p("Kết quả học tập")
     assert block.folded == "ket qua hoc tap"
     assert block.folded is block.folded
+
+
+# ------------------------------------------------- the 2024 campaign's shapes (issue 21)
+
+SLOGAN = ("“Dám nghĩ, dám nói, dám làm, dám chịu trách nhiệm, dám đổi mới, sáng tạo, dám đương đầu với "
+          "khó khăn, thử thách, dám hành động vì lợi ích chung”")
+CHUYEN_DE = "Chuyên đề năm 2024 được quán triệt tới các công đoàn cơ sở."
+
+
+def campaign_outline(target: Block) -> Outline:
+    """A report where every part names the Chuyên đề: its common words weigh little."""
+    return report(
+        h("CÔNG TÁC LÃNH ĐẠO, CHỈ ĐẠO", numbering="I."), p("Ban hành kế hoạch học tập " + CHUYEN_DE),
+        h("KẾT QUẢ THỰC HIỆN", numbering="II."),
+        h("1.1. Công tác tuyên truyền Chuyên đề năm 2024", level=None), p("Đăng 25 tin, bài về " + CHUYEN_DE),
+        target, p(BODY[0]), p(BODY[1]),
+        h("1.4. Cụ thể hóa nội dung Chuyên đề năm 2024", level=None), p("Gắn với nhiệm vụ chính trị."),
+        h("ĐÁNH GIÁ CHUNG", numbering="III."), p("Việc học tập " + CHUYEN_DE),
+        h("PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM 2025", numbering="IV."), p("Tiếp tục."),
+    )
+
+
+@pytest.mark.parametrize("heading", [
+    "1.3. Kết quả tổ chức học tập, quán triệt Chuyên đề năm 2024 " + SLOGAN,
+    "1.3. Kết quả tổ chức học tập, quán triệt Chuyên đề năm 2024 tại đơn vị",
+    "1.3. Kết quả học tập, quán triệt và triển khai Chuyên đề năm 2024 về " + SLOGAN
+    + " trong cán bộ, đoàn viên, người lao động của ngành",
+    "1.3. ĐÁNH GIÁ KẾT QUẢ HỌC TẬP, QUÁN TRIỆT CHUYÊN ĐỀ NĂM 2024 - " + SLOGAN.strip("“”").upper(),
+])
+def test_title_inside_a_longer_heading_is_found(heading: str) -> None:
+    result = find_section(campaign_outline(h(heading, level=None)), TITLE)
+    assert result.found, result.reason
+    assert result.heading == heading
+    assert result.text == "\n".join(BODY)
+
+
+@pytest.mark.parametrize(("heading", "tail"), [
+    ("Kết quả tổ chức học tập, quán triệt Chuyên đề năm 2024 " + SLOGAN, 12),
+    ("Kết quả học tập Chuyên đề năm 2024 tại đơn vị", 8),
+    ("Các sở, ban, ngành; UBND các xã", 7),   # the title's closing words alone open no tail
+    ("Kết quả học tập, quán triệt Nghị quyết Đại hội XIII", 11),
+])
+def test_qualifying_tail(heading: str, tail: int) -> None:
+    from intake.parsers.section import qualifying_tail
+    from intake.parsers.vietnamese import fold
+    title = fold(TITLE).split()
+    end = ("chuyen", "de")
+    if "nganh" in fold(heading):
+        title = fold("Lịch phát sóng chương trình của các sở, ban, ngành năm 2026").split()
+        end = ("ban", "nganh")
+    assert qualifying_tail(fold(heading).split(), end, frozenset(title)) == tail
+
+
+def test_a_report_on_another_subject_stays_not_found() -> None:
+    """Generic headings made of the title's words ("KẾT QUẢ TRIỂN KHAI") are no evidence alone."""
+    outline = report(
+        h("CÔNG TÁC LÃNH ĐẠO, CHỈ ĐẠO, ĐIỀU HÀNH", numbering="I."),
+        p("Đảng ủy ban hành Nghị quyết về xây dựng nông thôn mới giai đoạn 2021 - 2025."),
+        h("KẾT QUẢ TRIỂN KHAI", numbering="II."),
+        h("1. Kết quả thực hiện các tiêu chí", level=None), p("Xã đạt 17/19 tiêu chí nông thôn mới năm 2023."),
+        h("2. Kết quả huy động nguồn lực", level=None), p("Ngân sách Trung ương 2.730 triệu đồng."),
+        h("ĐÁNH GIÁ CHUNG", numbering="III."), p("Người dân tích cực hưởng ứng."),
+    )
+    result = find_section(outline, TITLE)
+    assert not result.found, result.reason
+    assert result.candidates[0].heading == "II. KẾT QUẢ TRIỂN KHAI"
+    assert "says enough of the title" in result.reason
+
+
+def test_not_found_is_review_when_a_candidate_came_close() -> None:
+    from intake.parsers.section import WEIGHTS
+    from intake.parsers.word import parse_docx
+    near_miss = parse_docx((CORPUS_DIR / "34_near_miss_resolution.docx").read_bytes())
+    close = find_section(near_miss, TITLE)
+    assert not close.found and close.score >= WEIGHTS.near
+    assert close.confidence is Confidence.REVIEW and "came close" in close.reason
+    far = find_section(report(h("XÂY DỰNG QUỸ XÃ HỘI", numbering="I."), p("Vận động ủng hộ quỹ.")), TITLE)
+    assert not far.found and far.score < WEIGHTS.near
+    assert far.confidence is Confidence.SURE
+
+
+@pytest.mark.parametrize("sub", ["Kết quả đạt được: tổ chức 14 buổi, 100% công đoàn cơ sở hoàn thành.",
+                                 "Hạn chế:", "Ưu điểm"])
+def test_run_in_or_label_sub_heading_does_not_end_an_unnumbered_section(sub: str) -> None:
+    outline = report(
+        h("KẾT QUẢ THỰC HIỆN", numbering="I."), p("Nội dung."),
+        h("Đánh giá kết quả tổ chức học tập, quán triệt và triển khai Chuyên đề năm 2024", level=None),
+        p(BODY[0]), table(("Đơn vị", "Số tham gia"), ("Công ty Điện lực", "832")),
+        h(sub, level=None) if sub != "Ưu điểm" else h("Ưu điểm:", level=None), p(BODY[1]),
+        h("PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM 2025", numbering="II."), p("Tiếp tục."),
+    )
+    result = find_section(outline, TITLE)
+    assert result.found, result.reason
+    assert result.text.endswith(BODY[1]) and result.text.startswith(BODY[0])
+
+
+def test_unnumbered_heading_of_the_same_dress_still_ends_the_section() -> None:
+    outline = report(
+        h("KẾT QUẢ THỰC HIỆN", numbering="I."), p("Nội dung."),
+        h("Đánh giá kết quả tổ chức học tập, quán triệt và triển khai Chuyên đề năm 2024", level=None),
+        p(BODY[0]),
+        h("Công tác tuyên truyền khác", level=None), p("Không thuộc phần này."),
+    )
+    result = find_section(outline, TITLE)
+    assert result.text == BODY[0]
+
+
+CORPUS_DIR = Path(__file__).resolve().parent / "corpus" / "docs"
+
+
+@pytest.mark.parametrize("path", sorted(CORPUS_DIR.glob("*.docx")), ids=lambda p: p.stem)
+def test_generated_corpus_is_answered_right_and_never_wrong_as_sure(path: Path) -> None:
+    from intake.parsers.word import parse_docx
+    exp = json.loads(path.with_name(path.stem + ".expected.json").read_text(encoding="utf-8"))
+    result = find_section(parse_docx(path.read_bytes()), TITLE)
+    assert result.found == exp["found"], result.reason
+    if exp["found"]:
+        assert result.heading == exp["heading"]
+        assert result.text.startswith(exp["text_startswith"]) and result.text.endswith(exp["text_endswith"])

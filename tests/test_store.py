@@ -10,8 +10,10 @@ import pytest
 
 import intake.store.files as files_module
 from intake.parsers.errors import StoreError
+from intake.store.catalog import CampaignEntry, CatalogStore, UnitEntry
+from intake.store.kinds import Source
 from intake.store.models import Message, MessageState
-from intake.store.repository import CampaignRecord, RosterUnit, Store
+from intake.store.repository import Store
 from intake.store.status import UnitState
 
 T0 = dt.datetime(2024, 2, 20, 2, 0, tzinfo=dt.UTC)
@@ -20,8 +22,9 @@ RAW = b"From: a@x.vn\r\nMessage-ID: <one@x.vn>\r\nSubject: s\r\n\r\nbody\r\n"
 
 def make_store(url: str, tmp_path: Path) -> Store:
     store = Store(url, tmp_path / "files")
-    store.sync_roster([RosterUnit("u1", "LĐLĐ huyện Bảo Thắng", "huyen", (), ("A@X.vn",))],
-                      [CampaignRecord("c", "Chuyên đề", T0, T0 + dt.timedelta(days=9), "Đánh giá")])
+    CatalogStore(store.db).sync_config(
+        [UnitEntry("u1", "LĐLĐ huyện Bảo Thắng", "huyen", (), ("A@X.vn",), Source.CONFIG)],
+        [CampaignEntry("c", "Chuyên đề", T0, T0 + dt.timedelta(days=9), "Đánh giá", source=Source.CONFIG)])
     return store
 
 

@@ -42,10 +42,13 @@ from intake.store.users import Accounts
 
 GET_PAGES = ["/", "/?status=late", "/search?q=TN24-00005", "/units/ldld-bao-thang", "/messages?ref=TN24-00005",
              "/messages/attachment?ref=TN24-00005&n=0", "/unmatched", "/decisions", "/downloads", "/exports/csv",
-             "/exports/xlsx", "/exports/html", "/exports/docx", "/exports/reports.zip"]
+             "/exports/xlsx", "/exports/html", "/exports/docx", "/exports/reports.zip", "/campaigns", "/campaigns/new",
+             "/campaigns/chuyen-de-2024/edit", "/roster", "/roster/ldld-bac-ha/edit"]
 POST_ACTIONS = ["/logout", "/units/ldld-bac-ha/excuse", "/units/ldld-bac-ha/extend", "/units/ldld-bac-ha/resend",
                 "/messages/section",
-                "/unmatched/link", "/unmatched/dismiss", "/remind", "/decisions/1/revoke", "/login"]
+                "/messages/retry", "/unmatched/link", "/unmatched/dismiss", "/remind", "/decisions/1/revoke",
+                "/campaigns/new", "/campaigns/chuyen-de-2024/edit", "/campaigns/chuyen-de-2024/close", "/roster/add",
+                "/roster/import", "/roster/ldld-bac-ha/edit", "/roster/ldld-bac-ha/remove", "/login"]
 
 
 @dataclass
@@ -114,6 +117,8 @@ def routes(site: Site, method: str) -> set[str]:
 def test_the_lists_below_cover_every_route(site: Site) -> None:
     def template(path: str) -> str:
         path = path.split("?")[0]
+        path = re.sub(r"^/campaigns/(?!new$)[^/]+", "/campaigns/{campaign_id}",
+                      re.sub(r"^/roster/(?!add$|import$)[^/]+", "/roster/{unit_id}", path))
         return re.sub(r"^/units/[^/]+", "/units/{unit_id}", re.sub(r"^/decisions/\d+", "/decisions/{decision_id}",
                       re.sub(r"^/exports/(csv|xlsx|html|docx)$", "/exports/{fmt}", path)))
 
@@ -348,6 +353,32 @@ def test_dismiss_an_unmatched_message_with_a_reason(staff: Site) -> None:
     assert (decision.kind, decision.reason, decision.decided_by) == ("dismiss", "Thư của trường mầm non", USER)
 
 
+def test_a_failed_message_counts_shows_its_reason_and_is_processed_again(
+        staff: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    import intake.processor.ingest.pipeline as pipeline
+
+    unit = next(u for u in staff.office.status(None).units if u.id == "ldld-bat-xat")
+    assert unit.latest is not None and unit.latest.reference
+    ref = unit.latest.reference
+
+    def fault(*_args: object) -> None:
+        raise RuntimeError("injected: the finder crashed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline, "decide", fault)
+        staff.app.pipeline.reprocess(staff.app.store.find_message(ref) or 0)
+    overview = staff.client.get("/").text
+    row = overview.split("LĐLĐ huyện Bát Xát", 1)[1].split("</tr>", 1)[0]
+    assert "Quá hạn" in row and "Chưa gửi" not in row  # it sent: counted, late as before
+    assert "lỗi khi xử lý thư" in row and "RuntimeError: injected: the finder crashed" in row
+    page = staff.client.get(f"/messages?ref={ref}").text
+    assert "Xử lý lại" in page and "RuntimeError: injected: the finder crashed" in page
+    status, location, _ = staff.post("/messages/retry", ref=ref)
+    assert (status, location) == (303, f"/messages?ref={ref}")
+    assert staff.office.show(ref).state == "processed" and "Xử lý lại" not in staff.client.get(location).text
+    assert staff.post("/messages/retry", ref=ref)[0] == 400  # it did not fail this time
+
+
 def test_remind_now_lists_then_queues(staff: Site) -> None:
     status, _, page = staff.post("/remind", campaign="chuyen-de-2024")
     assert status == 200 and "Sẽ gửi nhắc: LĐLĐ huyện Bắc Hà (ldldbacha@gmail.com)" in page
@@ -521,3 +552,38 @@ def test_ask_a_unit_to_send_again(staff: Site) -> None:
     assert mail["Subject"] == "Đề nghị gửi lại báo cáo: Báo cáo kết quả học tập Chuyên đề năm 2024"
     assert "Đề nghị đơn vị gửi lại báo cáo" in mail.get_body(("plain",)).get_content()
     assert "Đề nghị gửi lại" in staff.client.get("/decisions").text
+
+
+# -- the catalog pages -----------------------------------------------------------------
+
+
+def test_with_no_campaign_the_pages_say_to_create_one(processed: Path, tmp_path: Path) -> None:
+    config = clone_site(processed, tmp_path / "site")
+    text = config.read_text(encoding="utf-8")
+    start = text.index("[[campaigns]]")
+    end = text.find("\n[", start + 1)
+    config.write_text(text[:start] + (text[end:] if end >= 0 else ""), encoding="utf-8")
+    site = open_site(config)
+    try:
+        assert site.login() == 303
+        page = site.client.get("/")
+        assert page.status_code == 409
+        assert "chưa có đợt báo cáo nào" in page.text and 'href="/campaigns"' in page.text
+        assert "Chưa có đợt báo cáo nào: hãy tạo một đợt." in site.client.get("/campaigns").text
+    finally:
+        site.client.close()
+        site.app.store.close()
+
+
+def test_a_config_campaign_or_unit_is_read_only_on_the_dashboard(staff: Site) -> None:
+    listed = staff.client.get("/campaigns").text
+    assert "từ tệp cấu hình" in listed and "/campaigns/chuyen-de-2024/edit" not in listed
+    status, _, body = staff.post("/campaigns/chuyen-de-2024/close", confirmed="1")
+    assert status == 400 and "tệp cấu hình" in body
+    status, _, body = staff.post("/roster/ldld-bao-thang/remove", confirmed="1")
+    assert status == 400 and "tệp cấu hình" in body
+    assert staff.office.decisions(None) == []
+    status, location, _ = staff.post("/roster/add", id="ldld-van-ban", name="LĐLĐ huyện Văn Bàn",
+                                     emails="ldldvanban@gmail.com", aliases="", group="huyen", confirmed="1")
+    assert (status, location) == (303, "/roster")
+    assert staff.office.catalog().unit("ldld-van-ban") is not None

@@ -15,12 +15,9 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
-from webkit import PASSWORD, SECRET, USER, example_site, free_port, site_app
+from webkit import PASSWORD, USER, served_site
 
 from intake.processor.services import Office
-from intake.processor.web.app import create_app
-from intake.processor.web.server import serving_in_thread
-from intake.store.users import Accounts
 
 pytestmark = pytest.mark.slow
 
@@ -37,15 +34,8 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    root = tmp_path_factory.mktemp("web-browser")
-    app = site_app(example_site(root))
-    office = Office(app)
-    asgi = create_app(app.cfg, office, Accounts(app.store.db), SECRET, app.clock)
-    try:
-        with serving_in_thread(asgi, "127.0.0.1", free_port()) as url:
-            yield Served(url, office)
-    finally:
-        app.store.close()
+    with served_site(tmp_path_factory.mktemp("web-browser")) as (url, office):
+        yield Served(url, office)
 
 
 @pytest.fixture(scope="module")

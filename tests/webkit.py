@@ -11,12 +11,14 @@ import io
 import re
 import shutil
 import socket
-from contextlib import redirect_stdout
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 
 from intake.processor import cli
 from intake.processor.app import App, open_store
 from intake.processor.config import load_config
+from intake.processor.services import Office
 from intake.processor.web.accounts import hash_password
 from intake.store.models import utcnow
 from intake.store.users import Accounts
@@ -63,6 +65,22 @@ def clone_site(src: Path, dst: Path) -> Path:
 def site_app(path: Path) -> App:
     cfg = load_config(path, {})
     return App(cfg, open_store(cfg))
+
+
+@contextmanager
+def served_site(root: Path) -> Iterator[tuple[str, Office]]:
+    """The example site in `root`, served by uvicorn on a loopback port: (its URL, its Office)."""
+    from intake.processor.web.app import create_app
+    from intake.processor.web.server import serving_in_thread
+
+    app = site_app(example_site(root))
+    office = Office(app)
+    asgi = create_app(app.cfg, office, Accounts(app.store.db), SECRET, app.clock)
+    try:
+        with serving_in_thread(asgi, "127.0.0.1", free_port()) as url:
+            yield url, office
+    finally:
+        app.store.close()
 
 
 def free_port() -> int:

@@ -56,6 +56,7 @@ from intake.parsers.errors import (
 from intake.parsers.filetype import DOC_SUFFIXES, DOCX_SUFFIXES, Sniffed, html_from_mhtml, sniff, suffix_of
 from intake.parsers.model import Attachment, FileKind, Outline
 from intake.parsers.word import DocxLimits, parse_docx
+from intake.processor.documents import lifeline
 
 __all__ = [
     "LIMIT_EXCEEDED",
@@ -249,10 +250,9 @@ class DocumentReader:
         }
         timeout = self.limits.timeout_seconds
         try:
-            proc = subprocess.Popen(
-                command, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-            )
+            # Through the lifeline: LibreOffice (oosplash and soffice.bin) ends with this process.
+            proc, line = lifeline.start(command, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         except FileNotFoundError as exc:
             raise UnsupportedDocument(NO_LIBREOFFICE) from exc
         except OSError as exc:
@@ -272,6 +272,7 @@ class DocumentReader:
             _kill_group(proc.pid)
             if proc.poll() is None:
                 proc.wait()
+            os.close(line)
         text = output.decode("utf-8", "replace").strip()
         tail = " | ".join(line for line in text.splitlines()[-3:] if "javaldx" not in line)
         if proc.returncode != 0:

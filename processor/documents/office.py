@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from intake.parsers.errors import UnreadableDocument
+from intake.processor.documents import lifeline
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,34 @@ def uno_python(python: str = SYSTEM_PYTHON) -> bool:
     return done.returncode == 0
 
 
+PROFILE_PREFIX = "office-"  # office-<pid of the process that started it>-<random>
+
+
+def clear_stale_profiles(work_root: Path) -> list[Path]:
+    """Remove the profiles of kept LibreOffices whose starting process is gone (a killed daemon's):
+    LibreOffice's own lock in them would refuse or slow the next start. Returns what was removed."""
+    removed = []
+    with suppress(OSError):
+        for profile in work_root.glob(f"{PROFILE_PREFIX}*-*"):
+            pid = profile.name[len(PROFILE_PREFIX):].split("-", 1)[0]
+            if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
+                shutil.rmtree(profile, ignore_errors=True)
+                removed.append(profile)
+    if removed:
+        log.info("removed %s LibreOffice profile(s) left by processes that ended", len(removed))
+    return removed
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        return True
+    return True
+
+
 class Office:
     """A LibreOffice process kept for conversions; thread-safe (one conversion at a time)."""
 
@@ -73,6 +102,8 @@ class Office:
         self._served = 0
         self.idle_seconds = idle_seconds
         self._idle_timer: threading.Timer | None = None
+        self._lifeline: int | None = None  # the write end of the running bridge's lifeline
+        clear_stale_profiles(work_root)
 
     @staticmethod
     def available(python: str = SYSTEM_PYTHON) -> bool:
@@ -137,13 +168,14 @@ class Office:
             self._stop_now()
         from intake.processor.documents import prepare_profile  # the package imports this module
 
-        profile = self.work_root / f"office-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        profile = self.work_root / f"{PROFILE_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
         prepare_profile(profile)
         command = [self.python, "-I", str(BRIDGE), "--soffice", self.soffice, "--profile", str(profile),
                    "--pipe", f"intake-{profile.name}", "--memory-mb", str(self.memory_mb)]
         try:
-            proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    stderr=subprocess.DEVNULL, start_new_session=True, cwd=self.work_root)
+            # Through the lifeline: the bridge and LibreOffice end with this process, even when it is killed.
+            proc, self._lifeline = lifeline.start(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                                  stderr=subprocess.DEVNULL, cwd=self.work_root)
         except OSError as exc:
             shutil.rmtree(profile, ignore_errors=True)
             raise UnreadableDocument(f"LibreOffice could not convert the file: cannot start it ({exc})") from exc
@@ -186,8 +218,10 @@ class Office:
         return reply
 
     def _stop_now(self) -> None:
-        proc, profile = self._proc, self._profile
-        self._proc, self._profile, self._buffer = None, None, b""
+        proc, profile, line = self._proc, self._profile, self._lifeline
+        self._proc, self._profile, self._buffer, self._lifeline = None, None, b"", None
+        if line is not None:
+            os.close(line)
         if proc is not None:
             with suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGKILL)

@@ -118,6 +118,9 @@ class Sections(Protocol):
 
     def sections(self, outline: Outline, campaigns: Sequence[CampaignQuery]) -> dict[str, SectionResult]: ...
 
+    def use_campaigns(self, campaigns: Sequence[CampaignQuery]) -> None:
+        """The campaigns whose sections to look for from now on (staff changed the catalog)."""
+
 
 def find_sections(outline: Outline, campaigns: Sequence[CampaignQuery]) -> dict[str, SectionResult]:
     return {c.id: find_section(outline, c.section_title, c.keywords) for c in campaigns}
@@ -143,6 +146,9 @@ class Inline:
 
     def sections(self, outline: Outline, campaigns: Sequence[CampaignQuery]) -> dict[str, SectionResult]:
         return find_sections(outline, campaigns)
+
+    def use_campaigns(self, campaigns: Sequence[CampaignQuery]) -> None:
+        pass  # sections are found when asked, for the campaigns asked
 
 
 # ---------------------------------------------------------------- the pool
@@ -568,6 +574,9 @@ class ReadAhead:
             on_read = self.on_read
             future.add_done_callback(lambda done: _hand_over(done, raw, on_read, kept))
         return future
+
+    def use_campaigns(self, campaigns: Sequence[CampaignQuery]) -> None:
+        self.campaigns = tuple(campaigns)  # messages submitted from now on; `sections` checks what it gets
 
     def digest_of(self, data: bytes) -> str | None:
         """The SHA-256 `on_read` computed of this very bytes object of the current message, or None."""

@@ -13,19 +13,25 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from intake.parsers.model import Attachment, FileKind, Outline, ParsedEmail, Problem, SectionResult
 from intake.parsers.section import find_section, section_at
-from intake.parsers.unit import UnitMatch, UnitName, address_key, identify_unit
-from intake.processor.config import AcknowledgeConfig, CampaignConfig, Config, SendingConfig, UnitConfig
-from intake.processor.sending.acknowledge import AckFacts, AckPlan, AckPolicy, plan_ack
+from intake.processor.config import CampaignConfig
+from intake.processor.ingest.attribution import (
+    Rules,
+    campaign_by_time,
+    identify_sender,
+    match_problems,
+    reference_number,
+)
+from intake.processor.sending.acknowledge import AckFacts, AckPlan, plan_ack
 from intake.store.kinds import MatchMethod, MessageState
 from intake.store.records import AttachmentRecord, KnownFacts, MessageRecord
 
 UNREADABLE_EMAIL = "not a readable email"
+NO_CAMPAIGN = "no campaign takes this message (none in the catalog, or all closed)"
 STAFF_NO_SECTION = "staff: no section in this report"
 
 
@@ -40,30 +46,6 @@ class ReadAttachment:
     outline: Outline | None = None
     problem: Problem | None = None
     detail: str | None = None
-
-
-@dataclass(frozen=True)
-class Rules:
-    """The parts of the config the decision depends on."""
-
-    units: tuple[UnitConfig, ...]
-    campaigns: tuple[CampaignConfig, ...]
-    policy: AckPolicy
-    acknowledge: AcknowledgeConfig
-    sending: SendingConfig
-    timezone: ZoneInfo
-    names: tuple[UnitName, ...] = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "names", tuple(UnitName(u.id, (u.name, *u.aliases)) for u in self.units))
-
-    @classmethod
-    def for_config(cls, cfg: Config) -> Rules:
-        return cls(units=cfg.units, campaigns=cfg.campaigns, policy=AckPolicy.for_config(cfg),
-                   acknowledge=cfg.acknowledge, sending=cfg.sending, timezone=cfg.timezone)
-
-    def unit_name(self, unit_id: str | None) -> str | None:
-        return next((u.name for u in self.units if u.id == unit_id), None)
 
 
 @dataclass(frozen=True)
@@ -96,11 +78,6 @@ class Verdict:
         return self.record.section
 
 
-def reference_number(message_pk: int, received_at: dt.datetime) -> str:
-    """The number the acknowledgement gives the sender: TN24-00005."""
-    return f"TN{received_at:%y}-{message_pk:05d}"
-
-
 def decide(message_pk: int, received_at: dt.datetime, parsed: ParsedEmail | None,
            reads: Sequence[ReadAttachment], rules: Rules, facts: KnownFacts, now: dt.datetime,
            found: Mapping[tuple[int, str], SectionResult] | None = None) -> Verdict:
@@ -109,7 +86,7 @@ def decide(message_pk: int, received_at: dt.datetime, parsed: ParsedEmail | None
     if parsed is None:
         camp = campaign_by_time(rules, received_at, None)
         record = MessageRecord(state=MessageState.PROCESSED, processed_at=now, problems=(Problem.NO_ATTACHMENT,),
-                               error=UNREADABLE_EMAIL, campaign_id=camp.id)
+                               error=UNREADABLE_EMAIL, campaign_id=camp.id if camp is not None else None)
         return Verdict(record=record, ack=None, no_ack=UNREADABLE_EMAIL, sections={})
     base = MessageRecord(state=MessageState.PROCESSED, processed_at=now, from_address=parsed.from_address,
                          from_name=parsed.from_name, subject=parsed.subject, date_header=parsed.date_header,
@@ -134,7 +111,7 @@ def decide(message_pk: int, received_at: dt.datetime, parsed: ParsedEmail | None
     match = identify_sender(rules, facts.registered, parsed, issuer)
     if campaign is None:
         campaign = campaign_by_time(rules, received_at, match.unit_id)
-    section = sections.get((report.position, campaign.id)) if report is not None else None
+    section = sections.get((report.position, campaign.id)) if report is not None and campaign is not None else None
     pinned = staff_section(facts, reads, rules.campaigns)
     if pinned is not None:
         report, campaign, chosen = pinned
@@ -146,11 +123,13 @@ def decide(message_pk: int, received_at: dt.datetime, parsed: ParsedEmail | None
         problems = (Problem.UNREADABLE_ATTACHMENT, *(p for p in problems if p != Problem.NO_ATTACHMENT))
     record = dataclasses.replace(
         base, unit_id=match.unit_id, match=MatchMethod(match.method),
-        campaign_id=campaign.id, problems=problems, has_report=report is not None,
+        campaign_id=campaign.id if campaign is not None else None, problems=problems, has_report=report is not None,
         attachments=tuple(_attachment(r, r is report) for r in reads),
         report_position=report.position if report is not None else None,
         section=section if report is not None else None,
         issuer=report.outline.issuer if report is not None and report.outline is not None else None)
+    if campaign is None:  # recorded, with its unit, for staff to see; there is no deadline to acknowledge against
+        return Verdict(record=record, ack=None, no_ack=NO_CAMPAIGN, sections=sections)
     ack_facts = AckFacts(
         message_pk=message_pk, received_at=received_at, reference=record.reference, unit_id=match.unit_id,
         unit_name=rules.unit_name(match.unit_id), has_word_file=record.has_word_file,
@@ -160,14 +139,6 @@ def decide(message_pk: int, received_at: dt.datetime, parsed: ParsedEmail | None
         acknowledged=facts.acknowledged, recent_to_sender=facts.recent_to_sender)
     ack, no_ack = plan_ack(rules.acknowledge, rules.sending, rules.timezone, parsed, campaign, ack_facts, now)
     return Verdict(record=record, ack=ack, no_ack=no_ack, sections=sections)
-
-
-def identify_sender(rules: Rules, registered: Mapping[str, str], parsed: ParsedEmail,
-                    issuer: str | None) -> UnitMatch:
-    """SPEC: a registered address wins (case-insensitively, Gmail's dots and +tags aside); then the
-    document's issuer or the display name, matched against names and aliases."""
-    keyed = {address_key(a): u for a, u in registered.items()}
-    return identify_unit(keyed, rules.names, parsed.from_address, parsed.from_name, issuer)
 
 
 def choose_report(reads: Sequence[ReadAttachment], campaigns: Sequence[CampaignConfig],
@@ -187,18 +158,6 @@ def choose_report(reads: Sequence[ReadAttachment], campaigns: Sequence[CampaignC
     if best is not None:
         return best[1], best[2]
     return max(readable, key=lambda r: len(r.attachment.data)), None
-
-
-def campaign_by_time(rules: Rules, received_at: dt.datetime, unit_id: str | None) -> CampaignConfig:
-    """The campaign open at the received time (earliest deadline first), preferring one that
-    expects the unit; else the nearest deadline."""
-    camps = sorted(rules.campaigns, key=lambda c: c.deadline)
-    open_ = [c for c in camps if c.opens <= received_at] or camps
-    if unit_id is not None:
-        expecting = [c for c in open_ if unit_id in c.unit_ids(rules.units)]
-        open_ = expecting or open_
-    pending = [c for c in open_ if received_at < c.deadline]
-    return (pending or open_[::-1])[0]
 
 
 def staff_section(facts: KnownFacts, reads: Sequence[ReadAttachment], campaigns: Sequence[CampaignConfig],
@@ -235,8 +194,7 @@ def problems_of(reads: Sequence[ReadAttachment], report: ReadAttachment | None, 
                     problems.append(problem)
     elif section is None or not section.found:
         problems.append(Problem.SECTION_NOT_FOUND)
-    if match_method in (MatchMethod.DOCUMENT_HEADER, MatchMethod.DISPLAY_NAME):
-        problems.append(Problem.SENDER_NOT_REGISTERED)
+    problems.extend(match_problems(match_method))
     return problems
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from jinja2 import Environment
 
-from intake.parsers.email import parse_email
+from intake.parsers.email import parse_email, parse_email_headers
 from intake.parsers.errors import (
     DocumentError,
     EmailParseError,
@@ -30,17 +30,21 @@ from intake.parsers.errors import (
 )
 from intake.parsers.filetype import classify, is_word_candidate
 from intake.parsers.model import Attachment, Outline, ParsedEmail, Problem
+from intake.processor.catalog import Catalog, read_catalog
 from intake.processor.config import Config
 from intake.processor.documents.pool import CampaignQuery, Inline, Sections
-from intake.processor.ingest.decide import ReadAttachment, Rules, decide
+from intake.processor.ingest.attribution import Attributor, Rules
+from intake.processor.ingest.decide import ReadAttachment, Verdict, decide
 from intake.processor.mailbox import Mailbox, MailboxItem
 from intake.processor.ops.logs import log_message
-from intake.processor.sending.acknowledge import compose_ack
+from intake.processor.sending.acknowledge import compose_ack, not_composed
 from intake.processor.sending.compose import template_env
+from intake.store.catalog import CatalogStore
 from intake.store.db import Transaction
 from intake.store.kinds import MessageState
 from intake.store.leases import MAILBOX_TTL, MESSAGE_TTL, Leases, message_lease
-from intake.store.repository import Ingested, Store
+from intake.store.records import OutgoingMail
+from intake.store.repository import FAILURE_CHARS, Ingested, Store
 from intake.store.summary import MessageSummary, summary_of
 
 log = logging.getLogger(__name__)
@@ -50,6 +54,12 @@ Reader = Callable[[Attachment], Outline]
 RATE_WINDOW = dt.timedelta(hours=1)
 BATCH = 50  # items between two writes of the `after` marks and message leases given back
 RENEW_EVERY = 60.0  # seconds between renewals of the mailbox lease (MAILBOX_TTL is ten minutes)
+
+
+def failure_reason(exc: BaseException) -> str:
+    """What staff are shown of a fault: its kind and message, one line, never the traceback."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}"[:FAILURE_CHARS] if text else type(exc).__name__
 
 
 @dataclass(frozen=True)
@@ -71,11 +81,53 @@ class Pipeline:
         self.read_document = read_document
         # Where outlines and sections come from: a worker pool reading ahead, or `read_document` inline.
         self.documents = documents if documents is not None else Inline(read_document)
-        self.campaign_queries = tuple(CampaignQuery(c.id, c.section_title, tuple(c.section_keywords))
-                                      for c in cfg.campaigns)
         self.clock = clock
-        self.rules = Rules.for_config(cfg)
         self.env = env or template_env()
+        self.catalog = read_catalog(store)
+        self._use(self.catalog)
+        self._placed: int | None = None  # the catalog version messages without a campaign were last placed for
+
+    # -- the catalog ----------------------------------------------------------------
+
+    def _use(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.campaign_queries = tuple(CampaignQuery(c.id, c.section_title, tuple(c.section_keywords))
+                                      for c in catalog.campaigns)
+        self.rules = Rules.for_config(self.cfg, catalog)
+        self.documents.use_campaigns(self.campaign_queries)
+
+    def refresh(self) -> bool:
+        """Read the catalog again when staff changed it since (its version in the store): a running
+        daemon takes new campaigns and units without a restart. True when it changed."""
+        changed = self.store_catalog_version() != self.catalog.version
+        if changed:
+            self._use(read_catalog(self.store))
+            log.info("catalog changed (version %s): %s units, %s campaigns (%s)", self.catalog.version,
+                     len(self.catalog.units), len(self.catalog.campaigns),
+                     ", ".join(c.id for c in self.catalog.campaigns if not c.closed) or "none running")
+        if self._placed != self.catalog.version and any(not c.closed for c in self.catalog.campaigns):
+            self._placed = self.catalog.version  # first, so that processing (which refreshes) does not recurse
+            self._place_waiting()
+        return changed
+
+    def _place_waiting(self) -> None:
+        """Messages recorded while no campaign could take them are evaluated again now that one can
+        (after a change of the catalog, and once after a start): they would otherwise be in no
+        campaign's status."""
+        waiting = self.store.waiting_messages(no_campaign=True)
+        for pk in waiting:
+            self._reset(pk)
+            self.process(pk)
+        if waiting:
+            log.info("%s message(s) recorded with no campaign evaluated again", len(waiting))
+
+    def _reset(self, message_pk: int) -> None:
+        """Forget what processing found, the message attributed afresh from its header."""
+        received_at, raw = self.store.raw_of(message_pk)
+        self.store.reset_message(message_pk, Attributor(self.rules, raw, received_at))
+
+    def store_catalog_version(self) -> int:
+        return CatalogStore(self.store.db).version()
 
     # -- fetching -----------------------------------------------------------------
 
@@ -95,6 +147,7 @@ class Pipeline:
             self.leases.release(lease)
 
     def _fetch(self, mailbox: Mailbox, lease: str, stop: Callable[[], bool] | None) -> RunCounts:
+        self.refresh()
         self.finish_after(mailbox)
         fetched = new = processed = failed = 0
         # What a crash may lose without harm is done in batches: the `after` actions (one IMAP
@@ -136,6 +189,7 @@ class Pipeline:
         committed: the message is stored alone and processed apart, which records the failure."""
         early = self.documents.parsed(item.raw)  # a worker's, when it read the message ahead
         attachments = [a.data for a in early.attachments] if early else ()
+        attribute = Attributor(self.rules, item.raw, item.received_at)  # who sent it: written with the row
         if early is not None:
             summaries: list[MessageSummary | None] = []
 
@@ -145,7 +199,7 @@ class Pipeline:
             try:
                 got = self.store.ingest(mailbox.identity, item.folder, item.uidvalidity, item.key, item.raw,
                                         item.received_at, on_new=decide_now, attachments=attachments,
-                                        known=self.documents.digest_of)
+                                        known=self.documents.digest_of, attribute=attribute)
             except StoreError:
                 raise
             except Exception as exc:  # noqa: BLE001 - rolled back; stored and processed apart below, which logs it
@@ -153,11 +207,11 @@ class Pipeline:
                          type(exc).__name__)
             else:
                 if got.new:
-                    log_message(self.store, got.message_pk, self.cfg, summaries[0])
+                    log_message(self.store, got.message_pk, self.catalog.campaigns, summaries[0])
                 return got, got.new
         got = self.store.ingest(mailbox.identity, item.folder, item.uidvalidity, item.key, item.raw,
                                 item.received_at, on_new=self.leases.take_message, attachments=attachments,
-                                known=self.documents.digest_of)
+                                known=self.documents.digest_of, attribute=attribute)
         return got, False
 
     def _write_batch(self, mailbox: Mailbox, after_done: list[tuple[str, int, str]], done_leases: list[str]) -> None:
@@ -181,6 +235,7 @@ class Pipeline:
 
     def process_stored(self) -> RunCounts:
         """Process messages stored by an earlier run that stopped before processing them."""
+        self.refresh()
         processed = failed = 0
         for pk in self.store.messages_in_state(MessageState.STORED):
             ok = self.process(pk)
@@ -189,8 +244,10 @@ class Pipeline:
         return RunCounts(processed=processed, failed=failed)
 
     def reprocess(self, message_pk: int) -> bool:
-        """Evaluate a message again (e.g. after `units link`); history and acknowledgements stay."""
-        self.store.reset_message(message_pk)
+        """Evaluate a message again (e.g. after `units link`, or `retry` after a failure); history and
+        acknowledgements stay. It is attributed afresh first, so a new failure keeps who sent it."""
+        self.refresh()
+        self._reset(message_pk)
         return self.process(message_pk)
 
     # -- one message ------------------------------------------------------------
@@ -216,11 +273,13 @@ class Pipeline:
             # back, it stays `stored`, and the round stops; the next round processes it.
             raise
         except Exception as exc:  # the per-message boundary: record, log with traceback, go on
+            # The message keeps the attribution written when it was stored: it counts for its unit,
+            # with the problem `processing_failed` and this reason (not the traceback) for staff.
             log.exception("processing message %s failed", message_pk)
-            self.store.record_failure(message_pk, f"{type(exc).__name__}: {exc}", self.clock())
-            log_message(self.store, message_pk, self.cfg)
+            self.store.record_failure(message_pk, failure_reason(exc), self.clock())
+            log_message(self.store, message_pk, self.catalog.campaigns)
             return False
-        log_message(self.store, message_pk, self.cfg, summary)
+        log_message(self.store, message_pk, self.catalog.campaigns, summary)
         return True
 
     def _process(self, message_pk: int, stored: tuple[dt.datetime, bytes] | None,
@@ -231,9 +290,9 @@ class Pipeline:
         try:
             # Parsed by the worker that read the message ahead, else here (under the mail limits).
             parsed: ParsedEmail | None = self.documents.parsed(raw) or self.parse_mail(raw)
-        except EmailParseError as exc:
+        except EmailParseError as exc:  # its header still says who sent it
             log.warning("message %s is not a readable email: %s", message_pk, exc)
-            parsed = None
+            parsed = parse_email_headers(raw, f"not a readable email: {exc}")
         reads: list[ReadAttachment] = []
         if parsed is not None:
             # Auto-replies and bulk mail are recorded, never counted: their files are kept, not parsed.
@@ -245,11 +304,25 @@ class Pipeline:
         found = {(r.position, cid): section for r in reads if r.outline is not None
                  for cid, section in self.documents.sections(r.outline, self.campaign_queries).items()}
         verdict = decide(message_pk, received_at, parsed, reads, self.rules, facts, now, found)
-        mail = compose_ack(self.env, verdict.ack, self.cfg.sending, now) if verdict.ack is not None else None
+        mail = self._compose(verdict, now)
         self.store.record(message_pk, verdict.record, mail, known=self.documents.digest_of, within=within)
         if facts.acknowledged:
             return None  # the acknowledgement's state is the earlier one's, in the store
         return summary_of(verdict.record, received_at, mail.state.value if mail is not None else None)
+
+    def _compose(self, verdict: Verdict, now: dt.datetime) -> OutgoingMail | None:
+        """The acknowledgement to queue with the verdict. Composing it apart from recording: when it
+        fails, the verdict is recorded all the same and the acknowledgement is recorded failed with
+        the reason (`show` lists it); a fault here costs the acknowledgement, never the report."""
+        if verdict.ack is None:
+            return None
+        try:
+            return compose_ack(self.env, verdict.ack, self.cfg.sending, now)
+        except StoreError:
+            raise
+        except Exception as exc:
+            log.exception("composing the acknowledgement of message %s failed", verdict.ack.message_pk)
+            return not_composed(verdict.ack, failure_reason(exc), now)
 
     def _read(self, position: int, att: Attachment, *, parse: bool) -> ReadAttachment:
         kind = classify(att.filename, att.content_type, att.data)

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
-from intake.processor.config import Config
+from intake.processor.config import CampaignConfig, Config
 from intake.store.db import STORE_LIBRARY_LOGGERS, shown_url
 from intake.store.repository import Store
 from intake.store.summary import MessageSummary, message_summary
@@ -60,15 +61,16 @@ def log_stop(mode: str, reason: str) -> None:
     log.info("stop version=%s mode=%s reason=%s", intake_version(), mode, _value(reason))
 
 
-def log_message(store: Store, message_pk: int, cfg: Config, summary: MessageSummary | None = None) -> None:
-    """The one line for a processed message (after its transaction committed); `summary` when the
-    caller has it, else it is read from the store."""
+def log_message(store: Store, message_pk: int, campaigns: Sequence[CampaignConfig],
+                summary: MessageSummary | None = None) -> None:
+    """The one line for a processed message (after its transaction committed); `campaigns` the
+    catalog's; `summary` when the caller has it, else it is read from the store."""
     if not log.isEnabledFor(logging.INFO):
         return
     m = summary if summary is not None else message_summary(store, message_pk)
     if m is None:
         return
-    deadline = next((c.deadline for c in cfg.campaigns if c.id == m.campaign_id), None)
+    deadline = next((c.deadline for c in campaigns if c.id == m.campaign_id), None)
     if m.state in ("ignored", "failed"):
         status = m.state
     elif m.unit_id is None:

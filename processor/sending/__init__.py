@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from intake.parsers.errors import PermanentSendError, SendError
 from intake.processor.config import OutboxConfig, SendingConfig
+from intake.store.holders import new_holder
 from intake.store.kinds import OutgoingKind, OutgoingState
 
 if TYPE_CHECKING:  # the sending stage needs the Store's methods, not the ORM at import time
@@ -74,9 +75,10 @@ def backoff(attempts: int, rng: Callable[[], float] = random.random) -> dt.timed
 
 # A row is SENDING from just before the transport is called until it is marked; a sender
 # killed in between (after the server's 250, before the mark) leaves it SENDING. Past
-# the lease it is resent once with the same bytes and Message-ID (Gmail and most
-# clients collapse a second copy with the same Message-ID); interrupted again, it is
-# taken as delivered. At most one duplicate, never a lost acknowledgement.
+# the lease, or at once when its holder is a dead process of this host, it is resent
+# once with the same bytes and Message-ID (Gmail and most clients collapse a second
+# copy with the same Message-ID); interrupted again, it is taken as delivered. At most
+# one duplicate, never a lost acknowledgement.
 LEASE = dt.timedelta(minutes=10)
 RESEND_NOTE = "delivery interrupted (possibly delivered): sending once more with the same Message-ID"
 GIVE_UP_NOTE = "delivery interrupted twice (possibly delivered): not sent again"
@@ -89,8 +91,9 @@ def deliver_pending(store: Store, transport: Transport, now: dt.datetime, sender
         log.warning("%s interrupted deliveries found: %s to resend once, %s taken as delivered",
                     resent + given_up, resent, given_up)
     sent = retry = failed = 0
+    holder = new_holder()  # recorded with each claim: a sender that dies here is known dead at once
     for row in _due_rows(store, now):
-        if not store.claim_outgoing(row.id, now + LEASE):
+        if not store.claim_outgoing(row.id, now + LEASE, holder):
             continue  # another sender (e.g. `intake remind` beside the daemon) has it
         stale = row.created_at is not None and row.created_at < now - STALE_AFTER  # SPEC "No stale mail"
         if row.kind != OutgoingKind.ACK and stale:

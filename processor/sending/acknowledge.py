@@ -22,6 +22,8 @@ from intake.processor.times import zone_label
 from intake.store.kinds import OutgoingKind, OutgoingState
 from intake.store.records import OutgoingMail, ack_key
 
+NOT_COMPOSED = "acknowledgement not composed"
+
 
 @dataclass(frozen=True)
 class AckPolicy:
@@ -171,3 +173,11 @@ def compose_ack(env: Environment, plan: AckPlan, sending: SendingConfig, now: dt
                         created_at=now, state=OutgoingState.SKIPPED if plan.skip_reason else OutgoingState.PENDING,
                         reason=plan.skip_reason, message_pk=plan.message_pk, unit_id=plan.unit_id,
                         campaign_id=plan.campaign_id)
+
+
+def not_composed(plan: AckPlan, reason: str, now: dt.datetime) -> OutgoingMail:
+    """The acknowledgement that could not be composed, recorded failed with why (no bytes to send)."""
+    return OutgoingMail(kind=OutgoingKind.ACK, dedupe_key=ack_key(plan.message_pk), to_address=plan.to_address,
+                        subject=plan.subject, our_message_id="", raw=b"", created_at=now,
+                        state=OutgoingState.FAILED, reason=f"{NOT_COMPOSED}: {reason}",
+                        message_pk=plan.message_pk, unit_id=plan.unit_id, campaign_id=plan.campaign_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import logging
 import re
 from dataclasses import dataclass
 from email.header import Header
@@ -25,12 +26,15 @@ from intake.parsers.errors import HeaderError
 from intake.parsers.headers import clean_text, decode_words, has_control, usable_address, valid_msg_id, valid_msg_ids
 from intake.processor.times import prose_deadline, prose_time
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Composed:
     subject: str
     message_id: str
     raw: bytes
+    threaded: bool = False  # In-Reply-To and References written
 
 
 # Reply prefixes mail programs put before a subject: English, Outlook in Vietnamese
@@ -51,12 +55,15 @@ class _ReusingPolicy(EmailPolicy):
     new in each mail (Date, Message-ID, To, Subject) are not kept: a parsed
     header holds its whole parse tree, and thousands of them held 40 MB.
 
-    Of those, the ones made of printable ASCII words (the date, the ids) are
+    Of those, the date (printable ASCII words) is
     kept as plain text: the stdlib writes a plain value that fits on a line
     as "Name: value" and parses and folds a longer one, which for these is
-    what it writes of the parsed header too (tests/test_compose.py)."""
+    what it writes of the parsed header too (tests/test_compose.py). The ids
+    (Message-ID, In-Reply-To, References) are written by `_fold_ids`, not the stdlib."""
 
     def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
+        if type(value) is _Ids:
+            return name, value
         if type(value) is _Encoded:
             return name, str(value)
         if type(value) is str and name.lower() in VERBATIM and _VERBATIM_VALUE.fullmatch(value):
@@ -69,7 +76,14 @@ class _ReusingPolicy(EmailPolicy):
             found = _remember(_PARSED, key, super().header_store_parse(name, value))
         return found
 
+    def fold(self, name: str, value: Any) -> str:
+        if type(value) is _Ids:
+            return _fold_ids(name, value, self.linesep)
+        return str(super().fold(name, value))
+
     def fold_binary(self, name: str, value: Any) -> bytes:
+        if type(value) is _Ids:
+            return _fold_ids(name, value, self.linesep).encode("ascii")
         if not _repeats(name, str(value)):
             return super().fold_binary(name, value)
         key = (name, str(value))
@@ -83,12 +97,39 @@ REPEATING = frozenset({"from", "content-type", "content-transfer-encoding", "mim
                        "x-auto-response-suppress"})
 
 
-VERBATIM = frozenset({"date", "message-id", "in-reply-to", "references"})
+VERBATIM = frozenset({"date"})
 # Printable ASCII words between single spaces, and nothing that reads as an RFC 2047 encoded word.
 _VERBATIM_VALUE = re.compile(r"(?!.*=\?)[!-~]+(?: [!-~]+)*")
 
 
 MAX_LINE = 78  # RFC 5322's recommended limit, the SMTP policy's max_line_length
+MAX_LINE_HARD = 998  # RFC 5322 2.1.1: no line longer, CR LF not counted
+
+
+class _Ids(str):
+    """Msg-ids (`valid_msg_id`) separated by single spaces: written as they are, folded between ids only.
+
+    The stdlib folds In-Reply-To and References as unstructured text, and a value it
+    cannot fold into 78 columns (one Outlook id is 90 characters) it RFC 2047-encodes,
+    which no mail program reads as an id: the thread is lost and `check_headers` refuses
+    the mail. An id is one token of the grammar; RFC 5322 3.6.4 allows folding only
+    around it."""
+
+
+def _fold_ids(name: str, ids: str, linesep: str) -> str:
+    """`name: ids` in lines of 78 where the ids allow it; a longer id alone on its line (at most 998).
+
+    An id too long for the field's first line starts on the next one (RFC 5322 FWS may
+    begin with CR LF), so any id of up to MAX_LINE_HARD - 1 characters is written whole."""
+    lines = [f"{name}:"]
+    for one in ids.split(" "):
+        current = lines[-1]
+        first_id = len(lines) == 1 and current == f"{name}:"
+        if len(current) + 1 + len(one) <= MAX_LINE or (first_id and len(current) + 1 + len(one) <= MAX_LINE_HARD):
+            lines[-1] = f"{current} {one}"
+        else:
+            lines.append(f" {one}")
+    return linesep.join(lines) + linesep
 
 
 class _Encoded(str):
@@ -170,7 +211,11 @@ def compose(env: Environment, template: str, context: dict[str, Any], *, from_ad
             to_address: str, to_name: str, subject: str, now: dt.datetime,
             in_reply_to: str | None = None, references: tuple[str, ...] = (),
             auto_reply: bool = True) -> Composed:
-    """Render `<template>.txt.j2`, and its HTML alternative from the same text."""
+    """Render `<template>.txt.j2`, and its HTML alternative from the same text.
+
+    When the guard (`check_headers`) refuses the mail with its thread, it is composed
+    again without In-Reply-To and References: a fault in a sender's ids may cost the
+    thread, never the mail."""
     recipient = usable_address(to_address)
     if recipient is None:
         raise HeaderError(f"not an address we write into To: {clean_text(to_address, 100)!r}")
@@ -178,31 +223,69 @@ def compose(env: Environment, template: str, context: dict[str, Any], *, from_ad
     lang = template.rsplit("_", 1)[-1]
     html = env.get_template("mail.html.j2").render(text=text, lang=lang)
     domain = from_address.rpartition("@")[2] or "intake.invalid"
-    subject = clean_text(subject)
-    msg = EmailMessage(policy=REUSING_SMTP)
-    msg["From"] = _address(from_name, from_address, header="From")
-    msg["To"] = _address(to_name, recipient, header="To")
-    msg["Subject"] = subject if subject.isascii() else _encoded("Subject", subject)
-    msg["Date"] = email.utils.format_datetime(now)
     message_id = email.utils.make_msgid(idstring="intake", domain=domain)
-    msg["Message-ID"] = message_id
-    in_reply_to = valid_msg_id(in_reply_to)
-    if in_reply_to:
-        msg["In-Reply-To"] = in_reply_to
-        earlier = [r for r in valid_msg_ids(references) if r != in_reply_to]
-        # RFC 5322 3.6.4: keep the thread's first id when trimming a long chain.
-        refs = [*earlier[:1], *earlier[1:][-9:], in_reply_to]
-        msg["References"] = " ".join(refs)
-    if auto_reply:
-        msg["Auto-Submitted"] = "auto-replied"
-    else:
-        msg["Auto-Submitted"] = "auto-generated"
+    mail = _Mail(from_address=from_address, from_name=from_name, recipient=recipient, to_name=to_name,
+                 subject=clean_text(subject), message_id=message_id, date=email.utils.format_datetime(now),
+                 auto_reply=auto_reply, text=text, html=html)
+    thread = thread_ids(in_reply_to, references)
+    if thread:
+        try:
+            return _composed(mail, thread)
+        except HeaderError as exc:
+            log.warning("mail %s composed again without its thread (In-Reply-To %s): %s",
+                        message_id, thread[-1][:100], exc)
+    return _composed(mail, ())
+
+
+@dataclass(frozen=True)
+class _Mail:
+    """Everything of one outgoing mail but its thread, validated."""
+
+    from_address: str
+    from_name: str
+    recipient: str
+    to_name: str
+    subject: str
+    message_id: str
+    date: str
+    auto_reply: bool
+    text: str
+    html: str
+
+
+# RFC 5322 3.6.4 has References hold the parent's references and the parent's id; a long
+# chain is trimmed as mail programs do, keeping the thread's first id and the latest ones.
+MAX_REFERENCES = 11
+
+
+def thread_ids(in_reply_to: str | None, references: tuple[str, ...]) -> tuple[str, ...]:
+    """The References of a reply: valid ids only, the thread's first, the latest, the parent last;
+    empty when the parent's id is not a valid msg-id (nothing to thread on)."""
+    parent = valid_msg_id(in_reply_to)
+    if parent is None:
+        return ()
+    earlier = [r for r in valid_msg_ids(references) if r != parent]
+    return (*earlier[:1], *earlier[1:][-(MAX_REFERENCES - 2):], parent)
+
+
+def _composed(mail: _Mail, thread: tuple[str, ...]) -> Composed:
+    """The bytes of `mail`, threaded on `thread` (References; its last id is In-Reply-To), checked."""
+    msg = EmailMessage(policy=REUSING_SMTP)
+    msg["From"] = _address(mail.from_name, mail.from_address, header="From")
+    msg["To"] = _address(mail.to_name, mail.recipient, header="To")
+    msg["Subject"] = mail.subject if mail.subject.isascii() else _encoded("Subject", mail.subject)
+    msg["Date"] = mail.date
+    msg["Message-ID"] = _Ids(mail.message_id)
+    if thread:
+        msg["In-Reply-To"] = _Ids(thread[-1])
+        msg["References"] = _Ids(" ".join(thread))
+    msg["Auto-Submitted"] = "auto-replied" if mail.auto_reply else "auto-generated"
     msg["X-Auto-Response-Suppress"] = "All"
-    msg.set_content(text, cte="quoted-printable")
-    msg.add_alternative(html, subtype="html", cte="quoted-printable")
+    msg.set_content(mail.text, cte="quoted-printable")
+    msg.add_alternative(mail.html, subtype="html", cte="quoted-printable")
     raw = msg.as_bytes()
     check_headers(raw)
-    return Composed(subject=subject, message_id=message_id, raw=raw)
+    return Composed(subject=mail.subject, message_id=mail.message_id, raw=raw, threaded=bool(thread))
 
 
 def _address(name: str, address: str, header: str | None = None) -> Address | str:
@@ -230,7 +313,8 @@ MSG_ID_HEADERS = ("message-id", "in-reply-to", "references")
 
 def check_headers(raw: bytes) -> None:
     """Raise HeaderError unless the top-level header block of `raw` holds only the headers we write,
-    each once, every line ending in CR LF, no control character in any value (encoded words decoded)."""
+    each once, every line ending in CR LF and at most 998 characters, no control character in any
+    value (encoded words decoded), and the id headers only valid ids."""
     end = raw.find(b"\r\n\r\n")
     if end < 0:
         raise HeaderError("composed mail has no header/body separator")
@@ -241,6 +325,8 @@ def check_headers(raw: bytes) -> None:
     for line in lines:
         if b"\r" in line or b"\n" in line or b"\x00" in line:
             raise HeaderError("composed header holds a bare CR, LF or NUL")
+        if len(line) > MAX_LINE_HARD:
+            raise HeaderError(f"composed header line of {len(line)} characters (RFC 5322: at most {MAX_LINE_HARD})")
         text = line.decode("ascii", errors="replace")
         if text[:1] in (" ", "\t") and seen:
             values[seen[-1]] += text

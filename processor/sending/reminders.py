@@ -33,8 +33,11 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment
 from rich.console import Console
 
+from intake.parsers.errors import UsageError
 from intake.parsers.headers import usable_address
-from intake.processor.config import CampaignConfig, Config
+from intake.parsers.model import Problem
+from intake.processor.catalog import Catalog, read_catalog
+from intake.processor.config import CampaignConfig, Config, UnitConfig
 from intake.processor.sending import STALE_AFTER  # a reminder point further back: recorded as skipped
 from intake.processor.sending.compose import compose, template_env
 from intake.processor.staff.report import PROBLEM_VI, STATE_VI
@@ -84,13 +87,17 @@ class ResendRequest:
 
 class Reminders:
     def __init__(self, cfg: Config, store: Store, clock: Callable[[], dt.datetime],
-                 env: Environment | None = None) -> None:
+                 catalog: Callable[[], Catalog] | None = None, env: Environment | None = None) -> None:
+        """`catalog`: the roster and campaigns, read again at every run (staff change them while the
+        daemon runs); by default read from `store`."""
         self.cfg, self.store, self.clock = cfg, store, clock
+        self.catalog = catalog or (lambda: read_catalog(store))
         self.env = env or template_env()
         self.tz: ZoneInfo = cfg.timezone
 
-    def status(self, camp: CampaignConfig) -> CampaignStatus:
-        return self.store.campaign_status(camp.id, camp.title, camp.deadline, camp.unit_ids(self.cfg.units))
+    def status(self, camp: CampaignConfig, units: tuple[UnitConfig, ...] | None = None) -> CampaignStatus:
+        roster = self.catalog().units if units is None else units
+        return self.store.campaign_status(camp.id, camp.title, camp.deadline, camp.unit_ids(roster))
 
     # -- what is due ----------------------------------------------------------------
 
@@ -104,10 +111,11 @@ class Reminders:
         """Queue the reminders due now for every campaign (the daemon's job)."""
         now = self.clock()
         plan = Plan()
-        for camp in self.cfg.campaigns:
-            if not camp.remind or now < camp.opens:
+        catalog = self.catalog()
+        for camp in catalog.campaigns:
+            if not camp.remind or now < camp.opens or camp.closed:  # closing stops a campaign's reminders
                 continue
-            for unit in self._missing(camp):
+            for unit in self._missing(camp, catalog.units):
                 point = self.due_point(camp, unit, now)
                 if point is not None:
                     when = unit.deadline + next(p.offset for p in camp.remind if p.label == point)
@@ -120,15 +128,17 @@ class Reminders:
         """`intake remind`: every unit still missing, once a day at most."""
         now = self.clock()
         plan = Plan()
+        if camp.closed:
+            raise UsageError(f"đợt báo cáo \"{camp.id}\" đã kết thúc: không nhắc nữa")
         if now < camp.opens:
             return plan
         for unit in self._missing(camp):
             self._queue(camp, unit, f"{MANUAL}:{now.astimezone(self.tz):%Y-%m-%d}", now, plan, dry_run=dry_run)
         return plan
 
-    def _missing(self, camp: CampaignConfig) -> list[UnitStatus]:
+    def _missing(self, camp: CampaignConfig, units: tuple[UnitConfig, ...] | None = None) -> list[UnitStatus]:
         # Excused units are EXCUSED and units that sent a readable report ON_TIME/LATE: neither is reminded.
-        return [u for u in self.status(camp).units if u.status == UnitState.MISSING]
+        return [u for u in self.status(camp, units).units if u.status == UnitState.MISSING]
 
     # -- queueing -----------------------------------------------------------------
 
@@ -172,7 +182,8 @@ class Reminders:
             "deadline": unit.deadline.astimezone(self.tz), "extended": unit.decision.extended_until is not None,
             "overdue": overdue, "now": now.astimezone(self.tz),
             "earlier_problems": [PROBLEM_VI[p] if lang == "vi" else p.replace("_", " ")
-                                 for p in (unit.latest.problems if unit.latest else ()) if p in PROBLEM_VI],
+                                 for p in (unit.latest.problems if unit.latest else ())
+                                 if p in PROBLEM_VI and p != Problem.PROCESSING_FAILED],  # ours, not theirs
             "reply_to": self.cfg.sending.from_address,
         }
         subject = (f"{'Nhắc gửi báo cáo (quá hạn)' if overdue else 'Nhắc gửi báo cáo'}: {camp.title}"
@@ -230,7 +241,8 @@ class Reminders:
         if not self.digest_due(now):
             return 0
         today = f"{now.astimezone(self.tz):%Y-%m-%d}"
-        camps = [c for c in self.cfg.campaigns if c.opens <= now <= c.deadline + DIGEST_KEEPS]
+        camps = [c for c in self.catalog().campaigns
+                 if c.opens <= now <= c.deadline + DIGEST_KEEPS and not c.closed]
         if not camps:
             return 0
         keys = {address: f"digest:{today}:{address.strip().lower()}" for address in self.cfg.staff.emails}
@@ -270,6 +282,8 @@ class Reminders:
                 "late": [(u.name, local_time(u.received_at, self.tz)) for u in by_state[UnitState.LATE]],
                 "no_section": [u.name for u in status.units if u.latest and u.latest.has_report
                                and (u.latest.section is None or not u.latest.section.found)],
+                "failed": [(u.name, u.latest.reference or "", u.latest.note) for u in status.units
+                           if u.latest is not None and u.latest.failed],
                 "unmatched": len(status.unmatched),
             })
         return {"campaigns": blocks, "now": local_time(now, self.tz),

@@ -370,6 +370,10 @@ def _unit_section(doc: DocumentObject, number: int, unit: UnitStatus, ctx: Expor
         clauses.append(f"tệp: {one_line(latest.report_attachment)}")
     note = unit_note(unit, tz, with_actor=False)
     _para(doc, sentence(*clauses, note), italic=True)  # left: a long file name must not stretch the line
+    if latest is not None and latest.failed:  # it sent: the note above says the message awaits `retry`
+        _para(doc, "(Đã nhận thư của đơn vị nhưng chưa xử lý được; nội dung sẽ có sau khi xử lý lại.)",
+              italic=True)
+        return
     if latest is None or not latest.has_report:
         if unit.status != UnitState.EXCUSED:
             _para(doc, "(Đơn vị chưa gửi báo cáo.)", italic=True)

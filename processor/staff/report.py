@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from intake.parsers.model import Problem
 from intake.processor.times import deadline_time, local_time
 from intake.store.status import CampaignStatus, SubmissionView, UnitState, UnitStatus
 
@@ -18,13 +19,15 @@ STATE_VI = {UnitState.MISSING: "Chưa gửi", UnitState.ON_TIME: "Đúng hạn",
 STATE_COLOUR = {UnitState.MISSING: "red", UnitState.ON_TIME: "green", UnitState.LATE: "yellow",
                 UnitState.EXCUSED: "cyan"}
 REVIEW = "review"  # parsers.model.Confidence.REVIEW: the finder asks staff to look
-PROBLEM_VI = {
-    "no_attachment": "không có tệp đính kèm",
-    "unsupported_attachment": "tệp không phải Word",
-    "unreadable_attachment": "tệp Word lỗi",
-    "encrypted_attachment": "tệp có mật khẩu",
-    "section_not_found": "thiếu mục đánh giá riêng",
-    "sender_not_registered": "địa chỉ chưa đăng ký",
+# The one owner of the problems' words for staff (CLI, dashboard, exports, digest); every Problem has one.
+PROBLEM_VI: dict[str, str] = {
+    Problem.NO_ATTACHMENT: "không có tệp đính kèm",
+    Problem.UNSUPPORTED_ATTACHMENT: "tệp không phải Word",
+    Problem.UNREADABLE_ATTACHMENT: "tệp Word lỗi",
+    Problem.ENCRYPTED_ATTACHMENT: "tệp có mật khẩu",
+    Problem.SECTION_NOT_FOUND: "thiếu mục đánh giá riêng",
+    Problem.SENDER_NOT_REGISTERED: "địa chỉ chưa đăng ký",
+    Problem.PROCESSING_FAILED: "lỗi khi xử lý thư (đã tính là đã nhận, cần xử lý lại)",
 }
 
 
@@ -130,12 +133,28 @@ def decision_note(unit: UnitStatus, tz: ZoneInfo) -> str:
 def message_note(unit: UnitStatus, tz: ZoneInfo) -> str:
     """Why a unit that wrote to us still has no report, e.g. it sent only a PDF."""
     latest = unit.latest
+    if latest is not None and latest.failed:
+        return failure_note(latest, tz)
     if latest is None or latest.has_report:
         return ""
     problems = "; ".join(PROBLEM_VI.get(p, p) for p in latest.problems) or "không có báo cáo Word"
     files = ", ".join(latest.attachments)
     what = f"{problems} ({files})" if files else problems
     return f"Thư nhận lúc {local_time(latest.received_at, tz)}: {what}"
+
+
+def staff_note(unit: UnitStatus, tz: ZoneInfo) -> str:
+    """The dashboard's note on a unit: staff decisions, and a latest message whose processing failed."""
+    failed = failure_note(unit.latest, tz) if unit.latest is not None and unit.latest.failed else ""
+    return " ".join(x for x in (decision_note(unit, tz), failed) if x)
+
+
+def failure_note(message: SubmissionView, tz: ZoneInfo) -> str:
+    """A message whose processing failed, for staff: when it came, why, and what to do."""
+    reason = f" ({message.note})" if message.note else ""
+    return (f"Thư {message.reference or ''} nhận lúc {local_time(message.received_at, tz)}: "
+            f"{PROBLEM_VI[Problem.PROCESSING_FAILED]}{reason}; xử lý lại bằng nút \"Xử lý lại\" "
+            f"hoặc lệnh \"intake retry {message.reference or ''}\"")
 
 
 def review_needed(unit: UnitStatus) -> bool:

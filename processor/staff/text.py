@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from intake.processor.staff.report import PROBLEM_VI
 from intake.processor.times import deadline_time, local_time
+from intake.store.kinds import CATALOG_KINDS
 from intake.store.views import DecisionView, MessageView
 
 MATCH_VI = {"address": "theo địa chỉ đã đăng ký", "document_header": "theo tên đơn vị trong văn bản",
@@ -13,7 +14,10 @@ MATCH_VI = {"address": "theo địa chỉ đã đăng ký", "document_header": "
 CONFIDENCE_VI = {"sure": "chắc chắn", "review": "cần xem lại"}
 CHOSEN_VI = {"finder": "tự động", "staff": "cán bộ chọn"}
 KIND_VI = {"excuse": "miễn nộp", "extend": "gia hạn", "link": "đăng ký địa chỉ", "section": "chọn mục",
-           "dismiss": "bỏ qua thư", "resend": "đề nghị gửi lại"}
+           "dismiss": "bỏ qua thư", "unit_add": "thêm đơn vị", "unit_edit": "sửa đơn vị",
+           "unit_remove": "bỏ đơn vị khỏi danh sách", "campaign_add": "tạo đợt báo cáo",
+           "campaign_edit": "sửa đợt báo cáo", "campaign_close": "kết thúc đợt báo cáo",
+           "resend": "đề nghị gửi lại"}
 STATE_VI = {"stored": "chưa xử lý", "processed": "đã xử lý", "ignored": "bỏ qua (thư tự động)",
             "failed": "xử lý lỗi"}
 OUTGOING_VI = {"pending": "chờ gửi", "sending": "đang gửi", "sent": "đã gửi", "failed": "gửi lỗi",
@@ -58,6 +62,9 @@ def message_lines(view: MessageView, tz: ZoneInfo) -> list[str]:
             lines.extend(f"    {line}" for line in text.splitlines())
     problems = "; ".join(PROBLEM_VI.get(p, p) for p in view.problems)
     lines.append(f"Vấn đề: {problems or 'không có'}")
+    if view.state == "failed":
+        lines.append(f"Lỗi khi xử lý: {view.error or 'không rõ'} "
+                     f"(xử lý lại bằng `intake retry {view.reference or view.message_id}`)")
     ack = view.acknowledgement
     if ack is None:
         lines.append("Thư báo nhận: không có")
@@ -92,7 +99,7 @@ def decision_line(d: DecisionView, tz: ZoneInfo) -> str:
     if d.campaign_id:
         parts.append(f"đợt {d.campaign_id}")
     if d.reason:
-        parts.append(f"lý do: {d.reason}")
+        parts.append(f"{'nội dung' if d.kind in CATALOG_KINDS else 'lý do'}: {d.reason}")
     parts.append(_by(d.decided_by, d.decided_at, tz))
     if d.revoked_at is not None:
         parts.append("đã huỷ " + _by(d.revoked_by, d.revoked_at, tz))

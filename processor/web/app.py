@@ -31,11 +31,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from intake.parsers.errors import IntakeError
+from intake.parsers.errors import IntakeError, UsageError
 from intake.parsers.vietnamese import fold
+from intake.processor.catalog import NO_CAMPAIGN
 from intake.processor.config import Config
 from intake.processor.staff.export import EXPORTERS
-from intake.processor.staff.report import REVIEW, decision_note
+from intake.processor.staff.report import REVIEW, staff_note
 from intake.processor.times import deadline_time, local_time, zone_words
 from intake.processor.web import render
 from intake.processor.web.accounts import LoginResult, Logins
@@ -129,7 +130,7 @@ class Dashboard:
     def __post_init__(self) -> None:
         self.env = render.environment(self.cfg.timezone, self.cfg.group_label)
         self.env.globals["ref_of"] = message_ref
-        self.env.globals["note"] = lambda unit: decision_note(unit, self.cfg.timezone)
+        self.env.globals["note"] = lambda unit: staff_note(unit, self.cfg.timezone)
         self.env.globals["url"] = lambda path, **q: path + ("?" + urlencode({k: v for k, v in q.items() if v})
                                                             if any(q.values()) else "")
 
@@ -139,7 +140,7 @@ class Dashboard:
         ctx.setdefault("campaign_id", None)
         html = self.env.get_template(template).render(
             request=request, user=request.scope.get("user_name"), csrf=csrf_token(request),
-            campaigns=self.cfg.campaigns, flash=request.session.pop("flash", None),
+            campaigns=self.office.catalog().campaigns, flash=request.session.pop("flash", None),
             zone=zone_words(self.cfg.timezone, self.clock()), now=self.clock(), **ctx)
         return HTMLResponse(html, status_code=status_code)
 
@@ -157,11 +158,14 @@ class Dashboard:
 
     def campaign_id(self, chosen: str | None) -> str:
         """The campaign asked for, else the latest one that has opened, else the first."""
-        ids = [c.id for c in self.cfg.campaigns]
+        campaigns = self.office.catalog().campaigns
+        ids = [c.id for c in campaigns]
         if chosen in ids:
             return str(chosen)
+        if not ids:
+            raise UsageError(NO_CAMPAIGN)
         now = self.clock()
-        opened = [c for c in self.cfg.campaigns if c.opens <= now]
+        opened = [c for c in campaigns if c.opens <= now]
         return max(opened, key=lambda c: c.opens).id if opened else ids[0]
 
     def actor(self, request: Request) -> str:
@@ -239,7 +243,7 @@ class Dashboard:
         camp = self.campaign_id(request.query_params.get("campaign"))
         status: CampaignStatus = await self.call(self.office.status, camp)
         row = next((u for u in status.units if u.id == unit_id), None)
-        known = {u.id: u for u in self.cfg.units}
+        known = {u.id: u for u in self.office.catalog().units}
         if unit_id not in known:
             return self.problem(request, "Không có đơn vị này trong danh sách.", 404)
         messages = await self.call(self.office.unit_messages, unit_id)
@@ -271,7 +275,7 @@ class Dashboard:
     async def unmatched(self, request: Request) -> Response:
         camp = self.campaign_id(request.query_params.get("campaign"))
         status: CampaignStatus = await self.call(self.office.status, camp)
-        units = sorted(self.cfg.units, key=lambda u: fold(u.name))
+        units = sorted(self.office.catalog().units, key=lambda u: fold(u.name))
         return self.page(request, "unmatched.html.j2", messages=status.unmatched, units=units, campaign_id=camp)
 
     async def decisions(self, request: Request) -> Response:
@@ -422,6 +426,18 @@ class Dashboard:
 
         return await self.act(request, step, "/")
 
+    async def retry(self, request: Request) -> Response:
+        """"Xử lý lại": process again a message whose processing failed."""
+        async def step(request: Request, form: FormData, confirmed: bool) -> Response:
+            ref = text_field(form, "ref", required="Thiếu số tiếp nhận.")
+            back = "/messages?" + urlencode({"ref": ref})
+            done = await self.call(self.office.retry, ref)
+            if done.ok:
+                return self.done(request, f"Đã xử lý lại thư {done.view.reference}.", back)
+            return self.done(request, f"Thư {done.view.reference} vẫn lỗi khi xử lý: {done.view.error}", back)
+
+        return await self.act(request, step, "/")
+
     async def remind(self, request: Request) -> Response:
         async def step(request: Request, form: FormData, confirmed: bool) -> Response:
             camp = self.campaign_id(text_field(form, "campaign"))
@@ -468,7 +484,7 @@ class Dashboard:
             address = text_field(form, "address", required="Thiếu địa chỉ gửi.", limit=320)
             unit_id = text_field(form, "unit", required="Hãy chọn đơn vị.")
             camp = self.campaign_id(text_field(form, "campaign"))
-            if unit_id not in {u.id for u in self.cfg.units}:
+            if self.office.catalog().unit(unit_id) is None:
                 raise FormProblem("Không có đơn vị này trong danh sách.")
             result = await self.call(self.office.link_address, address, unit_id, self.actor(request))
             return self.done(request, f"Đã gán {address} cho {self.unit_name(unit_id)}; xét lại "
@@ -497,7 +513,8 @@ class Dashboard:
                        for d in earlier)
 
     def unit_name(self, unit_id: str) -> str:
-        return next((u.name for u in self.cfg.units if u.id == unit_id), unit_id)
+        unit = self.office.catalog().unit(unit_id)
+        return unit.name if unit is not None else unit_id
 
 
 def needs_review(unit: UnitStatus) -> bool:
@@ -532,6 +549,7 @@ def create_app(cfg: Config, office: Office, accounts: Accounts, secret: str,
         Route("/messages", web.message, methods=["GET"]),
         Route("/messages/attachment", web.attachment, methods=["GET"]),
         Route("/messages/section", web.choose_section, methods=["POST"]),
+        Route("/messages/retry", web.retry, methods=["POST"]),
         Route("/unmatched", web.unmatched, methods=["GET"]),
         Route("/unmatched/link", web.link, methods=["POST"]),
         Route("/unmatched/dismiss", web.dismiss, methods=["POST"]),
@@ -542,6 +560,10 @@ def create_app(cfg: Config, office: Office, accounts: Accounts, secret: str,
         Route("/exports/reports.zip", web.reports_zip, methods=["GET"]),
         Route("/exports/{fmt}", web.export, methods=["GET"]),
     ]
+    # Imported here: the catalog pages build on Dashboard, defined in this module.
+    from intake.processor.web.catalog_pages import CatalogPages
+
+    routes += CatalogPages(web).routes()
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -556,4 +578,9 @@ def create_app(cfg: Config, office: Office, accounts: Accounts, secret: str,
                    https_only=cfg.web.base_url.startswith("https://")),
         Middleware(LoginGate, account_exists=accounts.exists),
     ]
-    return Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: http_error})
+    async def refused(request: Request, exc: Exception) -> Response:
+        # A page that needs a campaign when there is none yet (or a campaign no longer there).
+        return web.problem(request, f"{exc}.", 409, back="/campaigns")
+
+    return Starlette(routes=routes, middleware=middleware,
+                     exception_handlers={HTTPException: http_error, UsageError: refused})

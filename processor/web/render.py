@@ -16,12 +16,15 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from intake.processor.staff.report import PROBLEM_VI, STATE_VI
 from intake.processor.times import deadline_time, local_time
+from intake.store.kinds import CATALOG_KINDS
 from intake.store.status import UnitState
 
 STATE_CLASS = {UnitState.MISSING: "missing", UnitState.ON_TIME: "on-time", UnitState.LATE: "late",
                UnitState.EXCUSED: "excused"}
 DECISION_VI = {"excuse": "Miễn nộp", "extend": "Gia hạn", "link": "Gán địa chỉ", "section": "Chọn mục",
-               "dismiss": "Bỏ qua thư", "revoke": "Huỷ quyết định",
+               "dismiss": "Bỏ qua thư", "revoke": "Huỷ quyết định", "unit_add": "Thêm đơn vị",
+               "unit_edit": "Sửa đơn vị", "unit_remove": "Bỏ đơn vị", "campaign_add": "Tạo đợt báo cáo",
+               "campaign_edit": "Sửa đợt báo cáo", "campaign_close": "Kết thúc đợt báo cáo",
                "resend": "Đề nghị gửi lại"}
 CONFIDENCE_VI = {"sure": "chắc chắn", "review": "cần xem lại"}
 FIGURE_VI = {"participants": "Số tham gia học tập", "members": "Tổng số đoàn viên", "rate_percent": "Tỷ lệ (%)",
@@ -96,6 +99,7 @@ def environment(tz: ZoneInfo, group_label: Callable[[str], str] = str) -> Enviro
     env.filters["state_class"] = lambda state: STATE_CLASS.get(UnitState(state), "")
     env.filters["problem_vi"] = lambda code: PROBLEM_VI.get(code, code)
     env.filters["decision_vi"] = lambda kind: DECISION_VI.get(str(kind), str(kind))
+    env.globals["catalog_kinds"] = CATALOG_KINDS  # changes of the roster or campaigns: not revoked
     env.filters["confidence_vi"] = lambda c: CONFIDENCE_VI.get(str(c), str(c))
     env.filters["figure_vi"] = lambda key: FIGURE_VI.get(key, key)
     env.filters["match_vi"] = lambda m: MATCH_VI.get(str(m), str(m))

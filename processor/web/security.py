@@ -134,9 +134,11 @@ def same_origin(request: Request, base_url: str) -> bool:
     return origin in (own, f"{base.scheme}://{base.netloc}")
 
 
-async def checked_form(request: Request, base_url: str) -> FormData:
-    """The POSTed form, after the CSRF token and the Origin are checked (403 otherwise)."""
-    form = await request.form(max_files=0, max_fields=50, max_part_size=64 * 1024)
+async def checked_form(request: Request, base_url: str, *, max_files: int = 0,
+                       max_part_size: int = 64 * 1024) -> FormData:
+    """The POSTed form, after the CSRF token and the Origin are checked (403 otherwise). Files only
+    where a page takes one (`max_files`: the roster import)."""
+    form = await request.form(max_files=max_files, max_fields=50, max_part_size=max_part_size)
     sent = form.get(CSRF_FIELD)
     expected = request.session.get(CSRF_FIELD)
     if (not isinstance(sent, str) or not isinstance(expected, str) or not expected

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -124,6 +125,8 @@ class Report:
     noi_nhan: bool = True
     figures: Figures | None = None
     note: str = ""
+    intro: str = INTRO
+    signer: str = "TM. BAN THƯỜNG VỤ"
 
     def target(self) -> Section | None:
         return next((s for s in self.sections if s.target), None)
@@ -226,7 +229,7 @@ def header_table(doc: DocxDocument, r: Report) -> None:
 def title(doc: DocxDocument, r: Report) -> None:
     add_par(doc, "BÁO CÁO", bold=True, center=True, size=14)
     add_par(doc, r.subtitle, bold=True, center=True)
-    add_par(doc, INTRO)
+    add_par(doc, r.intro)
 
 
 def signature_table(doc: DocxDocument, r: Report, *, noi_nhan: bool = True) -> None:
@@ -236,7 +239,7 @@ def signature_table(doc: DocxDocument, r: Report, *, noi_nhan: bool = True) -> N
         first_par(left, "Nơi nhận:", bold=True, italic=True)
         add_par(left, "- Ban Tuyên giáo - Nữ công LĐLĐ tỉnh;")
         add_par(left, "- Lưu: VT.")
-    first_par(right, "TM. BAN THƯỜNG VỤ", bold=True, center=True)
+    first_par(right, r.signer, bold=True, center=True)
     add_par(right, "CHỦ TỊCH", bold=True, center=True)
     add_par(right, "")
     add_par(right, "Nguyễn Văn Hùng", bold=True, center=True)
@@ -1021,6 +1024,232 @@ def f28_near_misses() -> None:
         save(build(r), r.name, expected(r))
 
 
+# ------------------------------------------- the 2024 campaign's own shapes (issue 21)
+
+SLOGAN = ("“Dám nghĩ, dám nói, dám làm, dám chịu trách nhiệm, dám đổi mới, sáng tạo, dám đương đầu với "
+          "khó khăn, thử thách, dám hành động vì lợi ích chung”")
+
+Body = list[str | tuple[tuple[str, ...], ...]]   # paragraphs, or a table as rows of cells
+
+
+def campaign_report(r: Report, parts: Sequence[tuple[str, Body]], *,
+                    run_in: Sequence[str] = ()) -> DocxDocument:
+    """A Decree-30 report; each part is (bold heading, body); `run_in` paragraphs are bold throughout."""
+    doc = docx.Document()
+    header_table(doc, r)
+    title(doc, r)
+    for heading, body in parts:
+        add_par(doc, heading, bold=True)
+        for item in body:
+            if isinstance(item, tuple):
+                table = doc.add_table(rows=len(item), cols=len(item[0]))
+                table.style = "Table Grid"
+                for row, cells in zip(table.rows, item, strict=True):
+                    for cell, text in zip(row.cells, cells, strict=True):
+                        first_par(cell, text, bold=row is table.rows[0])
+            elif any(item.startswith(head) for head in run_in):
+                add_par(doc, item, bold=True)
+            else:
+                add_par(doc, item)
+    closing(doc, r)
+    return doc
+
+
+def part_text(body: Body) -> list[str]:
+    """The body as the section's text lines (a table's rows as tab-joined cells)."""
+    out: list[str] = []
+    for item in body:
+        out.extend("\t".join(row) for row in item) if isinstance(item, tuple) else out.append(item)
+    return out
+
+
+def save_campaign(r: Report, parts: Sequence[tuple[str, Body]], target: str, *,
+                  run_in: Sequence[str] = ()) -> None:
+    """Save the report; `target` is the required section's heading ("" when it has none)."""
+    if target:
+        at = next(i for i, (heading, _body) in enumerate(parts) if heading == target)
+        level = _level(target)
+        stop = next((i for i in range(at + 1, len(parts)) if _level(parts[i][0]) <= level), len(parts))
+        lines = part_text(parts[at][1])
+        for heading, body in parts[at + 1:stop]:
+            lines += [heading, *part_text(body)]
+        r.sections = [Section(target, level, lines, target=True)]
+    exp = expected(r, text_startswith=lines[0][:60], text_endswith=lines[-1][-60:]) if target else expected(r)
+    save(campaign_report(r, parts, run_in=run_in), r.name, exp)
+
+
+def _level(heading: str) -> int:
+    """Outline level of a corpus heading by its typed number (unnumbered: below every number)."""
+    number = heading.split(" ", 1)[0]
+    if re.fullmatch(r"[IVX]+\.", number):
+        return 1
+    if re.fullmatch(r"\d+\.", number):
+        return 2
+    if re.fullmatch(r"\d+\.\d+\.", number):
+        return 3
+    return 4
+
+
+KCN_PARTS: list[tuple[str, Body]] = [
+    ("I. CÔNG TÁC LÃNH ĐẠO, CHỈ ĐẠO", [
+        "Ngay sau khi nhận được Hướng dẫn số 05/HD-LĐLĐ của Liên đoàn Lao động tỉnh, Ban Thường vụ Công đoàn "
+        "các Khu công nghiệp đã ban hành Kế hoạch số 04/KH-CĐKCN ngày 30/01/2024 triển khai học tập Chuyên đề "
+        "năm 2024 đến 46 công đoàn cơ sở trực thuộc.",
+        "- Phân công các đồng chí Ủy viên Ban Thường vụ phụ trách, đôn đốc các công đoàn cơ sở doanh nghiệp.",
+    ]),
+    ("II. KẾT QUẢ THỰC HIỆN", []),
+    ("1. Công tác tuyên truyền, học tập Chuyên đề năm 2024", []),
+    ("1.1. Việc ban hành văn bản triển khai", [
+        "Ban hành 03 văn bản chỉ đạo, hướng dẫn các công đoàn cơ sở tổ chức học tập Chuyên đề năm 2024 phù "
+        "hợp với ca làm việc của công nhân lao động.",
+    ]),
+    ("1.2. Công tác tuyên truyền", [
+        "Đăng tải 25 tin, bài về Chuyên đề năm 2024 trên trang Facebook và nhóm Zalo của Công đoàn các Khu "
+        "công nghiệp; in 300 tờ gấp phát tại các nhà máy.",
+    ]),
+    ("1.3. Kết quả tổ chức học tập, quán triệt Chuyên đề năm 2024 " + SLOGAN, [
+        "Công đoàn các Khu công nghiệp tổ chức hội nghị trực tiếp cho 120 cán bộ công đoàn chủ chốt; các "
+        "công đoàn cơ sở tổ chức học tập theo ca sản xuất.",
+        "Tổng số đoàn viên: 9.870; số đoàn viên tham gia học tập: 9.215, đạt 93,4%; tổ chức 52 buổi/hội nghị.",
+        "Qua học tập, đoàn viên, công nhân lao động nhận thức rõ tinh thần “7 dám”, chủ động đề xuất 18 sáng "
+        "kiến cải tiến kỹ thuật trong sản xuất.",
+    ]),
+    ("2. Việc cụ thể hóa nội dung Chuyên đề năm 2024 gắn với nhiệm vụ chính trị", [
+        "Các công đoàn cơ sở đưa nội dung Chuyên đề năm 2024 vào thỏa ước lao động tập thể và phong trào "
+        "thi đua lao động giỏi, lao động sáng tạo.",
+    ]),
+    ("3. Đưa nội dung Chuyên đề năm 2024 thành nội dung sinh hoạt thường kỳ của công đoàn", [
+        "100% công đoàn cơ sở gắn nội dung chuyên đề với sinh hoạt công đoàn định kỳ hằng tháng.",
+    ]),
+    ("III. ĐÁNH GIÁ CHUNG", []),
+    ("1. Ưu điểm", ["Việc học tập Chuyên đề năm 2024 được triển khai nghiêm túc, đúng thời gian."]),
+    ("2. Hạn chế, nguyên nhân", [
+        "Một số doanh nghiệp khó bố trí thời gian cho công nhân học tập do đơn hàng tăng sau Tết.",
+    ]),
+    ("IV. PHƯƠNG HƯỚNG, NHIỆM VỤ THỜI GIAN TỚI", [
+        "Tiếp tục tuyên truyền, nhân rộng các điển hình thực hiện tinh thần “7 dám” trong công nhân lao động.",
+    ]),
+    ("V. ĐỀ XUẤT, KIẾN NGHỊ", ["Đề nghị LĐLĐ tỉnh cấp thêm tài liệu học tập cho các công đoàn cơ sở."]),
+]
+
+
+def f36_kcn_slogan_heading() -> None:
+    """The required section is a '1.3.' sub-item whose heading carries the slogan in full."""
+    r = Report("36_kcn_slogan_heading", parent="LIÊN ĐOÀN LAO ĐỘNG TỈNH LÀO CAI",
+               issuer="CÔNG ĐOÀN CÁC KHU CÔNG NGHIỆP", number="Số: 08/BC-CĐKCN",
+               place_date="Lào Cai, ngày 27 tháng 02 năm 2024",
+               subtitle="Kết quả học tập, quán triệt và triển khai Chuyên đề năm 2024",
+               figures=Figures(9870, 9215, "93,4", 52),
+               note="a long heading: the guideline's title inside it, then the slogan in full; "
+                    "every other part also names Chuyên đề năm 2024")
+    save_campaign(r, KCN_PARTS, KCN_PARTS[5][0])
+
+
+TAILS = {
+    "37_tail_at_unit": ("CÔNG ĐOÀN CƠ SỞ BỆNH VIỆN ĐA KHOA TỈNH", "Số: 02/BC-CĐCS", Figures(612, 598, "97,7", 4),
+                        "III. KẾT QUẢ TỔ CHỨC HỌC TẬP, QUÁN TRIỆT CHUYÊN ĐỀ NĂM 2024 TẠI ĐƠN VỊ"),
+    "38_quoted_name": ("CÔNG ĐOÀN NGÀNH Y TẾ TỈNH LÀO CAI", "Số: 11/BC-CĐN", Figures(3120, 3046, "97,6", 21),
+                       "III. Kết quả học tập, quán triệt và triển khai Chuyên đề năm 2024 về " + SLOGAN
+                       + " trong cán bộ, đoàn viên, người lao động của ngành"),
+    "39_unquoted_slogan": ("LĐLĐ HUYỆN BẢO YÊN", "Số: 09/BC-LĐLĐ", Figures(2875, 2790, "97,0", 16),
+                           "III. ĐÁNH GIÁ KẾT QUẢ HỌC TẬP CHUYÊN ĐỀ NĂM 2024 - DÁM NGHĨ, DÁM NÓI, DÁM LÀM, DÁM "
+                           "CHỊU TRÁCH NHIỆM, DÁM ĐỔI MỚI, SÁNG TẠO, DÁM ĐƯƠNG ĐẦU VỚI KHÓ KHĂN, THỬ THÁCH, "
+                           "DÁM HÀNH ĐỘNG VÌ LỢI ÍCH CHUNG"),
+}
+
+
+def f37_title_inside_longer_headings() -> None:
+    """The guideline's title followed by 'tại đơn vị', a quoted slogan and who learnt, or the slogan unquoted."""
+    for name, (issuer, number, fig, heading) in TAILS.items():
+        parts: list[tuple[str, Body]] = [
+            ("I. CÔNG TÁC LÃNH ĐẠO, CHỈ ĐẠO", [*LEAD_BODY,
+             "Ban hành kế hoạch học tập Chuyên đề năm 2024 và phân công cán bộ phụ trách từng bộ phận."]),
+            ("II. KẾT QUẢ HỌC TẬP VÀ LÀM THEO TƯ TƯỞNG, ĐẠO ĐỨC, PHONG CÁCH HỒ CHÍ MINH", RESULT_BODY),
+            (heading, section_body(fig)),
+            ("IV. PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM 2025", PLAN_BODY),
+        ]
+        r = Report(name, issuer=issuer, number=number, figures=fig, parent="LIÊN ĐOÀN LAO ĐỘNG TỈNH LÀO CAI",
+                   place_date="Lào Cai, ngày 28 tháng 02 năm 2024",
+                   note="the guideline's title inside a longer heading")
+        save_campaign(r, parts, heading)
+
+
+CONG_THUONG_TABLE = (
+    ("TT", "Đơn vị", "Số đoàn viên", "Số tham gia", "Tỷ lệ (%)"),
+    ("1", "Công đoàn cơ sở Công ty Điện lực Lào Cai", "845", "832", "98,5"),
+    ("2", "Công đoàn cơ sở Công ty Apatit Việt Nam", "2.410", "2.296", "95,3"),
+    ("", "Cộng", "3.255", "3.128", "96,1"),
+)
+CONG_THUONG_PARTS: list[tuple[str, Body]] = [
+    ("I. CÔNG TÁC LÃNH ĐẠO, CHỈ ĐẠO", LEAD_BODY),
+    ("II. KẾT QUẢ THỰC HIỆN", []),
+    ("1. Kết quả học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh", RESULT_BODY),
+    ("2. Công tác tuyên truyền", ["Đăng 32 tin, bài trên trang thông tin điện tử của Công đoàn ngành."]),
+    ("Đánh giá kết quả tổ chức học tập, quán triệt và triển khai Chuyên đề năm 2024", [
+        "Công đoàn ngành tổ chức hội nghị học tập Chuyên đề năm 2024 cho cán bộ chủ chốt; kết quả tại các "
+        "công đoàn cơ sở như sau:",
+        CONG_THUONG_TABLE,
+        "Kết quả đạt được: tổ chức 14 buổi/hội nghị, 100% công đoàn cơ sở hoàn thành kế hoạch học tập.",
+        "- Cán bộ, đoàn viên liên hệ tinh thần “7 dám” với nhiệm vụ sản xuất, kinh doanh của doanh nghiệp.",
+        "Hạn chế:",
+        "- Một số đoàn viên làm việc theo ca chưa tham gia học tập đầy đủ.",
+    ]),
+    ("III. PHƯƠNG HƯỚNG, NHIỆM VỤ NĂM 2025", PLAN_BODY),
+]
+
+
+def f40_cong_thuong_run_in() -> None:
+    """An unnumbered bold section: a figures table, then bold 'Kết quả đạt được: ...' and 'Hạn chế:' inside it."""
+    r = Report("40_cong_thuong_run_in", parent="LIÊN ĐOÀN LAO ĐỘNG TỈNH LÀO CAI",
+               issuer="CÔNG ĐOÀN NGÀNH CÔNG THƯƠNG", number="Số: 06/BC-CĐN",
+               place_date="Lào Cai, ngày 26 tháng 02 năm 2024",
+               figures=Figures(3255, 3128, "96,1", 14),
+               note="run-in bold sub-headings inside an unnumbered section do not end it")
+    save_campaign(r, CONG_THUONG_PARTS, CONG_THUONG_PARTS[4][0], run_in=("Kết quả đạt được", "Hạn chế"))
+
+
+NTM_PARTS: list[tuple[str, Body]] = [
+    ("I. CÔNG TÁC LÃNH ĐẠO, CHỈ ĐẠO, ĐIỀU HÀNH", [
+        "Đảng ủy ban hành Nghị quyết chuyên đề về xây dựng nông thôn mới nâng cao giai đoạn 2021 - 2025; UBND "
+        "xã ban hành 12 kế hoạch triển khai thực hiện.",
+        "Công tác tuyên truyền được đẩy mạnh: tổ chức 24 hội nghị quán triệt cho 1.850 lượt cán bộ, đảng viên "
+        "và nhân dân; phát động phong trào “Lào Cai chung sức xây dựng nông thôn mới”.",
+    ]),
+    ("II. KẾT QUẢ TRIỂN KHAI", []),
+    ("1. Kết quả thực hiện các tiêu chí", [
+        "Đến hết năm 2023, xã đạt 17/19 tiêu chí nông thôn mới nâng cao; thu nhập bình quân đạt 52 triệu "
+        "đồng/người/năm.",
+    ]),
+    ("2. Kết quả huy động, sử dụng nguồn lực", [
+        (("Nguồn vốn", "Năm 2021", "Năm 2022", "Năm 2023"), ("Ngân sách Trung ương", "2.150", "2.480", "2.730"),
+         ("Nhân dân đóng góp", "850", "920", "1.100")),
+    ]),
+    ("3. Kết quả thực hiện các nội dung thành phần", [
+        "Cứng hóa 4,5 km đường giao thông nông thôn; xây dựng 02 nhà văn hóa thôn; hỗ trợ 35 hộ phát triển "
+        "sản xuất.",
+    ]),
+    ("III. ĐÁNH GIÁ CHUNG", []),
+    ("1. Ưu điểm", ["Hệ thống chính trị vào cuộc đồng bộ, người dân tích cực hưởng ứng."]),
+    ("2. Tồn tại, hạn chế và nguyên nhân", ["Tiêu chí thu nhập, môi trường chưa bền vững; nguồn lực hạn chế."]),
+    ("IV. NHIỆM VỤ, GIẢI PHÁP NĂM 2024 VÀ ĐẾN NĂM 2025", [
+        "Phấn đấu đạt chuẩn xã nông thôn mới nâng cao trong năm 2024.",
+    ]),
+]
+
+
+def f41_other_subject() -> None:
+    """A real report on another subject sent to the campaign: 'II. KẾT QUẢ TRIỂN KHAI' is not the section."""
+    r = Report("41_other_subject_ntm", parent="UBND HUYỆN BẢO THẮNG", issuer="ỦY BAN NHÂN DÂN XÃ XUÂN QUANG",
+               number="Số: 45/BC-UBND", place_date="Xuân Quang, ngày 20 tháng 02 năm 2024",
+               subtitle="Sơ kết 3 năm thực hiện Chương trình MTQG xây dựng nông thôn mới giai đoạn 2021 - 2025",
+               intro="Thực hiện Công văn số 112/BCĐ ngày 05/01/2024 của Ban Chỉ đạo các Chương trình mục tiêu "
+                     "quốc gia huyện Bảo Thắng, UBND xã Xuân Quang báo cáo sơ kết 3 năm thực hiện như sau:",
+               conclusion="Trên đây là báo cáo sơ kết 3 năm thực hiện Chương trình MTQG xây dựng nông thôn mới "
+                          "của UBND xã Xuân Quang./.", signer="TM. ỦY BAN NHÂN DÂN",
+               note="another subject: generic headings made of the title's words are no evidence")
+    save_campaign(r, NTM_PARTS, "")
+
+
 # -------------------------------------------------------------------- main
 
 PLAIN: list[Callable[[], None]] = [
@@ -1029,7 +1258,8 @@ PLAIN: list[Callable[[], None]] = [
     f12_tcvn3, f13_vni, f14_unicode_in_vntime, f15_stats_table, f16_dash_slash, f17_decoys,
     f18_no_section, f19_tab_header, f20_sdt_tracked, f21_a_level, f22_auto_multilevel, f23_gdocs,
     f24_part_two_lines, f25_run_in_and_reporting_sentence, f26_appendix_after_signature,
-    f27_speech_asterisk_ordinals, f28_near_misses,
+    f27_speech_asterisk_ordinals, f28_near_misses, f36_kcn_slogan_heading,
+    f37_title_inside_longer_headings, f40_cong_thuong_run_in, f41_other_subject,
 ]
 TOOLS: list[Callable[[Path], None]] = [f30_libreoffice, f31_pandoc, f32_legacy_doc, f33_tcvn3_via_libreoffice]
 

@@ -1,0 +1,134 @@
+"""The dashboard's catalog pages in a real browser (Debian's Chromium through Playwright): a roster
+imported with one bad row (the preview first), a campaign created from the form, its overview.
+
+A site of its own: adding a campaign changes which one the overview shows first, so the other
+browser tests' site is left alone. Screenshots go to $INTAKE_SCREENSHOTS when it is set.
+"""
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from test_web_browser import CHROMIUM, browser, login  # noqa: F401 - `browser` is a fixture used here
+from webkit import served_site
+
+from intake.processor.services import Office
+
+pytestmark = pytest.mark.slow
+ROSTER = ("id,name,aliases,emails,group\n"
+          "ldld-muong-khuong,LĐLĐ huyện Mường Khương,Liên đoàn Lao động huyện Mường Khương,"
+          "ldldmuongkhuong@gmail.com,huyen\n"
+          "ldld-si-ma-cai,LĐLĐ huyện Si Ma Cai,,ldldsimacai@gmail.com;vanthu.smc@gmail.com,huyen\n"
+          "cd-khu-kinh-te,Công đoàn Khu kinh tế,,thu-sai-dia-chi,nganh\n")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Office]]:
+    with served_site(tmp_path_factory.mktemp("web-catalog")) as served:
+        yield served
+
+
+@pytest.fixture
+def page(browser: Browser, site: tuple[str, Office]) -> Iterator[Page]:  # noqa: F811 - the fixture above
+    assert Path(CHROMIUM).exists()
+    context = browser.new_context(locale="vi-VN", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    pg = context.new_page()
+    login(pg, site[0])
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    folder = os.environ.get("INTAKE_SCREENSHOTS")
+    if folder:
+        page.screenshot(path=str(Path(folder) / name), full_page=True)
+
+
+def test_import_a_roster_with_one_bad_row_then_create_a_campaign(page: Page, site: tuple[str, Office],
+                                                                  tmp_path: Path) -> None:
+    url, office = site
+    roster = tmp_path / "danh-sach-don-vi.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    page.click("nav >> text=Danh sách đơn vị")
+    expect(page.locator("table.roster tbody tr")).to_have_count(6)
+    expect(page.locator("table.roster tbody tr").first).to_contain_text("từ tệp cấu hình")
+    page.set_input_files("input[type=file]", str(roster))
+    page.click("text=Xem trước…")
+    expect(page.locator("h1")).to_have_text("Xem trước: danh-sach-don-vi.csv")
+    rows = page.locator("table.import-preview tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_contain_text("mới")
+    expect(rows.nth(2)).to_contain_text("lỗi")
+    expect(rows.nth(2)).to_contain_text("cd-khu-kinh-te")
+    expect(rows.nth(2)).to_contain_text("địa chỉ thư không hợp lệ: \"thu-sai-dia-chi\"")
+    expect(page.locator(".error")).to_contain_text("Các dòng lỗi sẽ không được ghi")
+    assert office.catalog().unit("ldld-muong-khuong") is None  # the preview wrote nothing
+    shot(page, "roster-import-preview.png")
+    page.click("text=Ghi 2 đơn vị mới và 0 thay đổi")
+    expect(page).to_have_url(url + "/roster")
+    expect(page.locator(".flash")).to_have_text(
+        "Đã nhập danh-sach-don-vi.csv: 2 đơn vị mới, 0 thay đổi; 1 dòng lỗi không ghi.")
+    expect(page.locator("table.roster tbody tr")).to_have_count(8)
+    expect(page.locator("table.roster tbody tr", has_text="LĐLĐ huyện Si Ma Cai")).to_contain_text("do cán bộ tạo")
+    assert office.catalog().unit("cd-khu-kinh-te") is None
+
+    page.click("nav >> text=Đợt báo cáo")
+    expect(page.locator("table.campaigns tbody tr")).to_have_count(1)
+    expect(page.locator("table.campaigns tbody tr")).to_contain_text("từ tệp cấu hình")
+    page.click("text=Tạo đợt báo cáo mới")
+    page.fill("input[name=id]", "thi-dua-2024")
+    page.fill("input[name=title]", "Báo cáo kết quả phong trào thi đua năm 2024")
+    page.fill("input[name=opens]", "01/02/2024")
+    page.fill("input[name=deadline]", "15/03/2024 17:00")
+    page.fill("input[name=section]", "Kết quả thực hiện phong trào thi đua Giỏi việc nước, đảm việc nhà")
+    page.fill("input[name=units]", "group:huyen")
+    page.fill("input[name=remind]", "-3d, +1d")
+    shot(page, "campaign-form.png")
+    page.click("text=Tiếp tục…")
+    expect(page.locator("section.confirm")).to_contain_text("Hạn nộp: 15/03/2024 17:00")
+    page.click("text=Lưu đợt báo cáo")
+    expect(page.locator(".flash")).to_contain_text("Đã tạo đợt thi-dua-2024")
+    created = page.locator("table.campaigns tbody tr", has_text="thi-dua-2024")
+    expect(created).to_contain_text("do cán bộ tạo")
+    expect(created).to_contain_text("group:huyen")
+    created.locator("a", has_text="Báo cáo kết quả phong trào thi đua năm 2024").click()
+    expect(page).to_have_url(re.compile(r"/\?campaign=thi-dua-2024$"))
+    expect(page.locator("h1")).to_have_text("Báo cáo kết quả phong trào thi đua năm 2024")
+    units = page.locator("table.units tbody tr")
+    expect(units.filter(has_text="LĐLĐ huyện Si Ma Cai")).to_have_count(1)   # the imported units are expected
+    expect(units.filter(has_text="Công đoàn ngành Y tế")).to_have_count(0)   # not in group huyen
+    shot(page, "campaign-overview.png")
+    decisions = [d.kind for d in office.decisions(None)]
+    assert decisions.count("unit_add") == 2 and decisions.count("campaign_add") == 1
+
+    # Closed from the list: kept, marked, no longer editable.
+    page.click("nav >> text=Đợt báo cáo")
+    page.locator("table.campaigns tbody tr", has_text="thi-dua-2024").locator("text=Kết thúc…").click()
+    page.click("button.danger")
+    expect(page.locator("table.campaigns tbody tr", has_text="thi-dua-2024")).to_contain_text("đã kết thúc")
+    expect(page.locator("table.campaigns tbody tr", has_text="thi-dua-2024").locator("text=Sửa")).to_have_count(0)
+
+
+def test_a_unit_is_edited_and_removed_from_the_roster_page(page: Page, site: tuple[str, Office]) -> None:
+    url, office = site
+    office.add_unit("ldld-van-ban", name="LĐLĐ huyện Văn Bàn", emails=["ldldvanban@gmail.com"], group="huyen",
+                    actor="lan")
+    page.goto(url + "/roster")
+    page.locator("table.roster tbody tr", has_text="LĐLĐ huyện Văn Bàn").locator("text=Sửa").click()
+    page.fill("input[name=emails]", "vanthu.vanban@gmail.com")
+    page.click("text=Tiếp tục…")
+    page.click("text=Lưu đơn vị")
+    expect(page.locator(".flash")).to_contain_text("địa chỉ: ldldvanban@gmail.com → vanthu.vanban@gmail.com")
+    page.locator("table.roster tbody tr", has_text="LĐLĐ huyện Văn Bàn").locator("text=Bỏ…").click()
+    page.click("button.danger")
+    expect(page.locator(".flash")).to_have_text("Đã bỏ đơn vị LĐLĐ huyện Văn Bàn khỏi danh sách.")
+    expect(page.locator("table.roster tbody tr", has_text="LĐLĐ huyện Văn Bàn")).to_have_count(0)
+    # A config unit has no buttons.
+    expect(page.locator("table.roster tbody tr", has_text="LĐLĐ huyện Bảo Thắng").locator("button")).to_have_count(0)
