@@ -173,12 +173,12 @@ def add_catalog_commands(units_sub: Any, sub: Any) -> None:
         .add_argument("unit_id", metavar="ID", help="mã đơn vị")
     imp = units_sub.add_parser("import", help="nhập danh sách đơn vị từ tệp .csv hoặc .xlsx "
                                "(cột id, name, aliases, emails, group)")
-    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("file", metavar=_("FILE"), help=_("the roster file (.csv or .xlsx)"))
     imp.add_argument("--dry-run", action="store_true", help="chỉ xem trước, không ghi gì")
     imp.add_argument("--yes", action="store_true", help="ghi luôn, không hỏi lại")
 
     campaign = sub.add_parser("campaign", help="các đợt báo cáo")
-    camp_sub = campaign.add_subparsers(dest="campaign_command", required=True, metavar="SUBCOMMAND")
+    camp_sub = campaign.add_subparsers(dest="campaign_command", required=True, metavar=_("SUBCOMMAND"))
     camp_sub.add_parser("list", help="liệt kê các đợt báo cáo")
     for name, helptext in (("add", "tạo một đợt báo cáo"), ("edit", "sửa một đợt báo cáo (chỉ các mục được nêu)")):
         cmd = camp_sub.add_parser(name, help=helptext)
@@ -187,17 +187,17 @@ def add_catalog_commands(units_sub: Any, sub: Any) -> None:
         else:
             cmd.add_argument("campaign_id", metavar="ID", help="mã đợt")
         cmd.add_argument("--title", required=name == "add", help="tên đợt báo cáo")
-        cmd.add_argument("--opens", required=name == "add", metavar="DATE",
+        cmd.add_argument("--opens", required=name == "add", metavar=_("DATE"),
                          help="ngày mở đợt: 22/01/2024, 22/01/2024 08:00 hoặc 2024-01-22")
-        cmd.add_argument("--deadline", required=name == "add", metavar="DATE",
+        cmd.add_argument("--deadline", required=name == "add", metavar=_("DATE"),
                          help="hạn nộp: 29/02/2024 17:00; chỉ ghi ngày là đến hết ngày đó")
-        cmd.add_argument("--section", required=name == "add", metavar="TEXT",
+        cmd.add_argument("--section", required=name == "add", metavar=_("TEXT"),
                          help="tên mục bắt buộc, đúng như văn bản hướng dẫn viết")
         cmd.add_argument("--units", action="append", metavar="…",
                          help="đơn vị phải báo cáo: all (mặc định), group:NHÓM, hoặc các mã đơn vị, cách nhau dấu phẩy")
         cmd.add_argument("--remind", action="append", metavar="…",
                          help="các mốc nhắc so với hạn nộp, ví dụ \"-3d,-1d,+1d\" (lặp lại được)")
-        cmd.add_argument("--keyword", action="append", metavar="TEXT", help="từ khóa giúp tìm mục (lặp lại được)")
+        cmd.add_argument("--keyword", action="append", metavar=_("TEXT"), help="từ khóa giúp tìm mục (lặp lại được)")
     camp_sub.add_parser("close", help="kết thúc một đợt: giữ mọi thứ, thôi nhắc, không nhận thêm thư theo thời gian") \
         .add_argument("campaign_id", metavar="ID", help="mã đợt")
 

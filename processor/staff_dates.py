@@ -11,8 +11,8 @@ import re
 from zoneinfo import ZoneInfo
 
 from intake.parsers.errors import UsageError
-from intake.processor.i18n import N_, _
 from intake.parsers.guideline import END_OF_DAY
+from intake.processor.i18n import N_, _
 
 VN_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]+(\d{1,2})[:hg](\d{2}))?$")
 EXAMPLES = N_("05/03/2024, 05/03/2024 17:00 or 2024-03-05T17:00")
