@@ -363,3 +363,10 @@ def test_a_document_read_fault_records_the_reason_not_a_traceback(tmp_path: Path
         app.close()
         app.store.close()
     assert errors == {"MemoryError: injected: out of memory"}
+
+
+def test_every_problem_has_its_words_for_staff() -> None:
+    from intake.processor.staff.report import PROBLEM_VI
+
+    assert set(PROBLEM_VI) == set(Problem)
+    assert list(Problem)[-1] == Problem.PROCESSING_FAILED  # SPEC's order: the last of the list

@@ -278,19 +278,19 @@ def test_a_message_whose_deciding_fails_is_stored_alone_and_recorded_as_failed(
     from intake.store.repository import Store
 
     uids = [dovecot.append(USER, "INBOX", note(n), NOW) for n in range(3)]
-    real_compose, real_ingest = pipeline.compose_ack, Store.ingest
+    real_decide, real_ingest = pipeline.decide, Store.ingest
     ingests: list[str] = []
 
-    def compose_ack(env: Any, plan: Any, *args: Any) -> Any:
-        if "số 1" in plan.subject:
-            raise RuntimeError("template broke on this one")
-        return real_compose(env, plan, *args)
+    def decide(pk: int, received_at: Any, parsed: Any, *args: Any) -> Any:
+        if "số 1" in parsed.subject:
+            raise RuntimeError("deciding broke on this one")
+        return real_decide(pk, received_at, parsed, *args)
 
     def ingest(store: Store, *args: Any, **kwargs: Any) -> Any:
         ingests.append(args[3])  # the item's key: its UID
         return real_ingest(store, *args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "compose_ack", compose_ack)
+    monkeypatch.setattr(pipeline, "decide", decide)
     monkeypatch.setattr(Store, "ingest", ingest)
     # Document workers read each message ahead: their parse is what lets it be decided as it is stored.
     app = make_app(dataclasses.replace(build_config(tmp_path, dovecot), isolate_parsing=True))
@@ -302,9 +302,12 @@ def test_a_message_whose_deciding_fails_is_stored_alone_and_recorded_as_failed(
     # Decided in the transaction that stored it, except the one that failed: rolled back, stored alone.
     assert ingests == [str(uids[0]), str(uids[1]), str(uids[1]), str(uids[2])]
     with app.store.session() as s:
-        rows = s.execute(select(Message.state, Message.error).order_by(Message.id)).all()
-    assert [str(state) for state, _error in rows] == ["processed", "failed", "processed"]
-    assert "template broke on this one" in (rows[1][1] or "")
+        rows = s.execute(select(Message.state, Message.error, Message.reference, Message.from_address,
+                                Message.problems).order_by(Message.id)).all()
+    assert [str(row.state) for row in rows] == ["processed", "failed", "processed"]
+    assert rows[1].error == "RuntimeError: deciding broke on this one"
+    # Attributed when it was stored, before the fault: it keeps its sender and number.
+    assert rows[1].reference and rows[1].from_address and "processing_failed" in rows[1].problems
     assert all(KEYWORD in flags for flags in flags_by_uid(dovecot).values())
 
 

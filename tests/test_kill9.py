@@ -190,3 +190,19 @@ def test_sender_killed_mid_send_has_its_row_taken_at_once_by_the_next_run(
     assert b"1 interrupted deliveries found: 1 to resend once" in again.stdout + again.stderr
     assert len(smtp_server.messages) == 1
     assert taken < dt.timedelta(minutes=2)  # not the 10-minute lease
+
+
+def test_profiles_of_dead_processes_are_cleared_when_libreoffice_is_kept_again(tmp_path: Path) -> None:
+    from intake.processor.documents.office import Office, clear_stale_profiles
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = tmp_path / f"office-{dead.pid}-0a1b2c3d"
+    ours = tmp_path / f"office-{os.getpid()}-0a1b2c3d"
+    alive = tmp_path / "office-1-0a1b2c3d"  # init: alive
+    for profile in (stale, ours, alive):
+        (profile / "user").mkdir(parents=True)
+        (profile / ".lock").write_text("vm,1234")
+    Office("/usr/bin/soffice", tmp_path, 1024)  # a daemon starting
+    assert not stale.exists() and ours.exists() and alive.exists()
+    assert clear_stale_profiles(tmp_path) == []

@@ -229,6 +229,9 @@ class DocumentReader:
         assert self._soffice is not None
         profile = root / "profile"
         prepare_profile(profile)
+        # Held under soffice.lock, so no LibreOffice of ours runs on this profile now: a lock file there
+        # is a killed one's, which would make LibreOffice refuse or ask (LibreOffice's user-profile lock).
+        (profile / ".lock").unlink(missing_ok=True)
         command = [
             self._soffice, "--headless", "--invisible", "--norestore", "--nologo",
             "--nodefault", "--nolockcheck", "--nofirststartwizard",
