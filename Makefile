@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo install test test-fast lint typecheck contract venv clean examples golden
+.PHONY: demo install test test-fast lint typecheck contract venv clean examples golden catalogs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,7 @@ venv: $(TEST_STAMP)
 demo: $(STAMP)
 	$(BIN)/intake --config config.example.toml run --once
 	$(BIN)/intake --config config.example.toml status
+	mkdir -p examples/output  # untracked (.gitignore): the demo leaves no tracked file changed
 	for f in csv xlsx html docx; do \
 		$(BIN)/intake -q --config config.example.toml export --format $$f -o examples/output/chuyen-de-2024.$$f; done
 
@@ -49,6 +50,18 @@ contract: $(STAMP)
 ## golden: accept the whole pipeline's golden records (tests/golden/pipeline/) after a change meant to alter them
 golden: $(TEST_STAMP)
 	$(BIN)/python scripts/update_golden.py
+
+## catalogs: after adding or changing a _("...") message: extract every message (ours and argparse's) with
+## xgettext, merge them into the Vietnamese catalog (then translate the new, empty ones), compile intake.mo
+LOCALE := processor/locale
+catalogs: $(STAMP)
+	xgettext -L Python -k_ -kN_ --from-code=UTF-8 --no-location --sort-output -o $(LOCALE)/intake.pot \
+		$$(find processor -name '*.py' | sort) $$($(BIN)/python -c 'import argparse; print(argparse.__file__)')
+	msgmerge -q --update --backup=none --no-fuzzy-matching --no-location --sort-output \
+		$(LOCALE)/vi/LC_MESSAGES/intake.po $(LOCALE)/intake.pot
+	rm $(LOCALE)/intake.pot
+	msgattrib --no-obsolete --sort-output -o $(LOCALE)/vi/LC_MESSAGES/intake.po $(LOCALE)/vi/LC_MESSAGES/intake.po
+	msgfmt --check --statistics -o $(LOCALE)/vi/LC_MESSAGES/intake.mo $(LOCALE)/vi/LC_MESSAGES/intake.po
 
 examples: $(TEST_STAMP)
 	$(BIN)/python scripts/make_examples.py

@@ -25,7 +25,7 @@ from intake.processor.catalog_edit import (
 )
 from intake.processor.config import CampaignConfig
 from intake.processor.services import Office
-from intake.processor.staff.report import local_time
+from intake.processor.times import deadline_time, local_time
 
 YES = ("c", "có", "co", "y", "yes")
 
@@ -40,7 +40,7 @@ def campaign_state(camp: CampaignConfig, now: dt.datetime) -> str:
 
 def campaign_lines(camp: CampaignConfig, tz: ZoneInfo, now: dt.datetime) -> list[str]:
     lines = [f"{camp.id} — {camp.title} [{campaign_state(camp, now)}; {SOURCE_VI[camp.source]}]",
-             f"  mở {local_time(camp.opens, tz)}, hạn {local_time(camp.deadline, tz)}",
+             f"  mở {local_time(camp.opens, tz)}, hạn {deadline_time(camp.deadline, tz)}",
              f"  mục: {camp.section_title}",
              f"  đơn vị: {units_text(camp.units)}; nhắc: {remind_text(camp.remind) or 'không'}"]
     if camp.closed_at is not None:

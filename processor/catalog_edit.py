@@ -18,8 +18,8 @@ from intake.parsers.errors import UsageError
 from intake.processor.catalog import Catalog
 from intake.processor.config import REMIND_RE, CampaignConfig, RemindPoint, UnitConfig, remind_offset
 from intake.processor.roster_file import EMAIL_RE, ID_RE, RosterRow
-from intake.processor.staff.report import local_time
 from intake.processor.staff_dates import parse_staff_datetime
+from intake.processor.times import deadline_time, local_time
 from intake.store.kinds import Source
 
 ALL = ("all", "*", "tất cả")
@@ -106,7 +106,7 @@ def remind_points(values: Sequence[str]) -> tuple[RemindPoint, ...]:
 def campaign_changes(old: CampaignConfig, new: CampaignConfig, tz: ZoneInfo) -> list[str]:
     """What differs, in words staff read in `decisions`."""
     fields = (("tên", old.title, new.title), ("mở", local_time(old.opens, tz), local_time(new.opens, tz)),
-              ("hạn", local_time(old.deadline, tz), local_time(new.deadline, tz)),
+              ("hạn", deadline_time(old.deadline, tz), deadline_time(new.deadline, tz)),
               ("mục", old.section_title, new.section_title),
               ("đơn vị", units_text(old.units), units_text(new.units)),
               ("nhắc", remind_text(old.remind), remind_text(new.remind)),

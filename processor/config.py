@@ -21,12 +21,16 @@ from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from intake.parsers.errors import ConfigError, UsageError
+from intake.processor.i18n import N_, _
 from intake.processor.staff_dates import from_toml_date, parse_staff_datetime
 from intake.store.kinds import Source
 
 T = TypeVar("T")
 
 SECURITY_CHOICES = ("ssl", "starttls", "none")
+# How the usual group codes read when [groups] does not name them.
+DEFAULT_GROUPS = {"huyen": N_("District"), "nganh": N_("Sector union"), "co-so": N_("Grassroots union"),
+                  "doanh-nghiep": N_("Enterprise union")}
 LANGUAGES = ("vi", "en")
 
 
@@ -42,7 +46,7 @@ class Secret:
 
     def require(self, key: str) -> str:
         if not self.value:
-            raise ConfigError(f"no secret found in {self.source}", key=key)
+            raise ConfigError(_("no secret found in {source}", source=self.source), key=key)
         return self.value
 
 
@@ -233,6 +237,15 @@ class Config:
     isolate_parsing: bool = True
     web: WebConfig = field(default_factory=WebConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    groups: tuple[tuple[str, str], ...] = ()      # [groups]: a unit's group code -> how people read it
+    named_files: tuple[Path, ...] = ()             # files the config names that `backup` copies (no secrets)
+
+    def group_label(self, code: str) -> str:
+        """How a group code is shown: its [groups] name, else a default for the usual codes, else the code."""
+        named = dict(self.groups).get(code)
+        if named:
+            return named
+        return _(DEFAULT_GROUPS[code]) if code in DEFAULT_GROUPS else code
 
 
 class _Section:
@@ -252,33 +265,35 @@ class _Section:
         self.known.add(key)
         if key not in self.data:
             if required:
-                raise self.fail(key, "missing")
+                raise self.fail(key, _("missing"))
             return default  # type: ignore[return-value]
         value = self.data[key]
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if kind is int and isinstance(value, bool):
-            raise self.fail(key, f"expected an integer, got {value!r}")
+            raise self.fail(key, _("expected an integer, got {value!r}", value=value))
         if not isinstance(value, kind):
-            raise self.fail(key, f"expected {_kind_name(kind)}, got {type(value).__name__} {value!r}")
+            raise self.fail(key, _("expected {kind}, got {type} {value!r}", kind=_kind_name(kind),
+                                   type=type(value).__name__, value=value))
         return value
 
     def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
         value = self.get(key, str, default)
         if value not in choices:
-            raise self.fail(key, f"expected one of {', '.join(choices)}, got \"{value}\"")
+            raise self.fail(key, _("expected one of {choices}, got \"{value}\"", choices=", ".join(choices),
+                                   value=value))
         return value
 
     def positive(self, key: str, default: int) -> int:
         value = self.get(key, int, default)
         if value <= 0:
-            raise self.fail(key, f"expected a positive integer, got {value}")
+            raise self.fail(key, _("expected a positive integer, got {value}", value=value))
         return value
 
     def strings(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
         value = self.get(key, list, list(default))
         if not all(isinstance(v, str) for v in value):
-            raise self.fail(key, "expected a list of strings")
+            raise self.fail(key, _("expected a list of strings"))
         return tuple(value)
 
     def path_(self, key: str, default: str | None = None) -> Path | None:
@@ -289,13 +304,13 @@ class _Section:
         self.known.add(key)
         value = self.data.get(key, {})
         if not isinstance(value, dict):
-            raise self.fail(key, f"expected a table, got {type(value).__name__}")
+            raise self.fail(key, _("expected a table, got {type}", type=type(value).__name__))
         return _Section(value, key, self.path)
 
     def reject_unknown(self) -> None:
         unknown = sorted(set(self.data) - self.known)
         if unknown:
-            raise self.fail(unknown[0], "unknown key")
+            raise self.fail(unknown[0], _("unknown key"))
 
 
 def config_relative(path: Path, config_file: str | Path) -> Path:
@@ -313,9 +328,9 @@ def _sqlite_relative(url: str, config_file: str) -> str:
 
 
 def _kind_name(kind: type) -> str:
-    names = {str: "a string", int: "an integer", bool: "true or false", list: "a list",
-             float: "a number", dict: "a table"}
-    return names.get(kind, kind.__name__)
+    names = {str: N_("a string"), int: N_("an integer"), bool: N_("true or false"), list: N_("a list"),
+             float: N_("a number"), dict: N_("a table")}
+    return _(names[kind]) if kind in names else kind.__name__
 
 
 def load_config(path: Path, environ: Mapping[str, str]) -> Config:
@@ -324,13 +339,13 @@ def load_config(path: Path, environ: Mapping[str, str]) -> Config:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
-        raise ConfigError("file not found", path=shown) from exc
+        raise ConfigError(_("file not found"), path=shown) from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read: {exc}", path=shown) from exc
+        raise ConfigError(_("cannot read: {reason}", reason=exc), path=shown) from exc
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", path=shown) from exc
+        raise ConfigError(_("not valid TOML: {reason}", reason=exc), path=shown) from exc
     return parse_config(data, path, environ)
 
 
@@ -340,7 +355,7 @@ def parse_config(data: Mapping[str, Any], path: Path, environ: Mapping[str, str]
     try:
         tz = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise top.fail("timezone", f"unknown time zone \"{tz_name}\"") from exc
+        raise top.fail("timezone", _("unknown time zone \"{name}\"", name=tz_name)) from exc
     store = _store(top.sub("store"))
     mailbox = _mailbox(top.sub("mailbox"), environ)
     sending = _sending(top.sub("sending"), environ)
@@ -351,10 +366,19 @@ def parse_config(data: Mapping[str, Any], path: Path, environ: Mapping[str, str]
     isolate = top.get("isolate_parsing", bool, True)
     web = _web(top.sub("web"))
     report = _report(top.sub("report"))
+    groups = _groups(top.sub("groups"))
+    named = tuple(p for p in (top.path_("units_file"), *(getattr(s, "ca_file", None) for s in (mailbox, sending)))
+                  if p is not None)  # password_file and oauth2_token_file hold secrets: never copied
     top.reject_unknown()
     return Config(path=path, timezone=tz, store=store, mailbox=mailbox, sending=sending,
                   acknowledge=ack, units=units, campaigns=campaigns, staff=staff,
-                  isolate_parsing=isolate, web=web, report=report)
+                  isolate_parsing=isolate, web=web, report=report, groups=groups, named_files=named)
+
+
+def _groups(sec: _Section) -> tuple[tuple[str, str], ...]:
+    names = tuple((code, sec.get(code, str).strip()) for code in sorted(sec.data))
+    sec.reject_unknown()
+    return names
 
 
 def _report(sec: _Section) -> ReportConfig:
@@ -367,7 +391,7 @@ def _report(sec: _Section) -> ReportConfig:
 def _store(sec: _Section) -> StoreConfig:
     url = sec.get("url", str, "sqlite:///intake.db")
     if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", url):
-        raise sec.fail("url", f"expected a sqlite:// or postgresql:// URL, got \"{url}\"")
+        raise sec.fail("url", _("expected a sqlite:// or postgresql:// URL, got \"{url}\"", url=url))
     url = _sqlite_relative(url, sec.path)
     files = sec.path_("files_dir", "files")
     sec.reject_unknown()
@@ -377,21 +401,21 @@ def _store(sec: _Section) -> StoreConfig:
 
 def _secret(sec: _Section, environ: Mapping[str, str], default_env: str) -> Secret:
     if "password" in sec.data:
-        raise sec.fail("password", "passwords are never written in the config: use password_env or password_file")
+        raise sec.fail("password", _("passwords are never written in the config: use password_env or password_file"))
     file_ = sec.path_("password_file")
     if file_ is not None:
         try:
-            return Secret(f"file {file_}", file_.read_text(encoding="utf-8").strip())
+            return Secret(str(file_), file_.read_text(encoding="utf-8").strip())
         except OSError as exc:
-            raise sec.fail("password_file", f"cannot read {file_}: {exc.strerror}") from exc
+            raise sec.fail("password_file", _("cannot read {path}: {reason}", path=file_, reason=exc.strerror)) from exc
     env = sec.get("password_env", str, default_env)
-    return Secret(f"environment variable {env}", environ.get(env))
+    return Secret(f"${env}", environ.get(env))  # "$INTAKE_IMAP_PASSWORD": read alike in every language
 
 
 def _security(sec: _Section, host: str) -> str:
     security = sec.choice("security", SECURITY_CHOICES, "ssl")
     if security == "none" and host and not _is_loopback(host):
-        raise sec.fail("security", f"\"none\" is allowed only for a loopback host, not \"{host}\"")
+        raise sec.fail("security", _("\"none\" is allowed only for a loopback host, not \"{host}\"", host=host))
     return security
 
 
@@ -428,7 +452,7 @@ def _mailbox(sec: _Section, environ: Mapping[str, str]) -> MailboxConfig:
     if kind == "maildir":
         path = sec.path_("path", None)
         if path is None:
-            raise sec.fail("path", "missing (kind = \"maildir\" needs the Maildir's path)")
+            raise sec.fail("path", _("missing (kind = \"maildir\" needs the Maildir's path)"))
         timeout = sec.positive("timeout", 60)
         sec.known.update(SERVER_KEYS)
         sec.reject_unknown()
@@ -446,7 +470,7 @@ def _sending(sec: _Section, environ: Mapping[str, str]) -> SendingConfig:
     kind = sec.choice("kind", ("smtp", "outbox"), "outbox")
     from_address = sec.get("from_address", str, required=True)
     if "@" not in from_address:
-        raise sec.fail("from_address", f"expected an email address, got \"{from_address}\"")
+        raise sec.fail("from_address", _("expected an email address, got \"{value}\"", value=from_address))
     common: dict[str, Any] = {"from_address": from_address, "from_name": sec.get("from_name", str, "")}
     outbox_dir = sec.path_("outbox_dir", "outbox")
     if kind == "outbox":
@@ -474,7 +498,7 @@ def _since(sec: _Section) -> dt.date | None:
             return parse_staff_datetime(value, dt.UTC, dt.datetime.now(dt.UTC), day_starts=True)[0].date()
         except UsageError as exc:
             raise sec.fail("since", str(exc)) from exc
-    raise sec.fail("since", f"expected a date such as 2024-01-01, got {value!r}")
+    raise sec.fail("since", _("expected a date such as 2024-01-01, got {value!r}", value=value))
 
 
 def _acknowledge(sec: _Section) -> AcknowledgeConfig:
@@ -488,7 +512,7 @@ def _acknowledge(sec: _Section) -> AcknowledgeConfig:
 def _staff(sec: _Section) -> StaffConfig:
     digest_at = sec.get("digest_at", str, None)
     if digest_at is not None and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", digest_at):
-        raise sec.fail("digest_at", f"expected HH:MM, got \"{digest_at}\"")
+        raise sec.fail("digest_at", _("expected HH:MM, got \"{value}\"", value=digest_at))
     cfg = StaffConfig(emails=sec.strings("emails"),
                       digest_at=dt.time.fromisoformat(digest_at) if digest_at is not None else None,
                       language=sec.choice("language", LANGUAGES, "vi"))
@@ -500,7 +524,7 @@ def parse_listen(text: str) -> tuple[str, int]:
     """"HOST:PORT" (an IPv6 host in brackets) -> (host, port); ValueError when malformed."""
     m = re.fullmatch(r"(?:\[(?P<v6>[0-9A-Fa-f:.]+)\]|(?P<host>[^:\s\[\]]+)):(?P<port>\d{1,5})", text.strip())
     if m is None or not 0 < int(m["port"]) < 65536:
-        raise ValueError(f"expected HOST:PORT such as 127.0.0.1:8080, got \"{text}\"")
+        raise ValueError(_("expected HOST:PORT such as 127.0.0.1:8080, got \"{value}\"", value=text))
     return (m["v6"] or m["host"]), int(m["port"])
 
 
@@ -513,7 +537,7 @@ def _web(sec: _Section) -> WebConfig:
     shown = f"[{host}]" if ":" in host else host
     base_url = sec.get("base_url", str, f"http://{shown}:{port}/")
     if not re.match(r"^https?://[^/\s]+", base_url):
-        raise sec.fail("base_url", f"expected an http:// or https:// URL, got \"{base_url}\"")
+        raise sec.fail("base_url", _("expected an http:// or https:// URL, got \"{value}\"", value=base_url))
     cfg = WebConfig(host=host, port=port, base_url=base_url if base_url.endswith("/") else base_url + "/",
                     secret_file=sec.path_("secret_file"))
     sec.reject_unknown()
@@ -524,12 +548,12 @@ def _units(top: _Section, path: Path) -> tuple[UnitConfig, ...]:
     inline = top.get("units", list, [])
     file_ = top.path_("units_file")
     if inline and file_:
-        raise top.fail("units_file", "give either [[units]] or units_file, not both")
+        raise top.fail("units_file", _("give either [[units]] or units_file, not both"))
     units = _units_from_csv(file_, str(path)) if file_ else _units_from_toml(inline, str(path))
     seen: set[str] = set()
     for unit in units:
         if unit.id in seen:
-            raise ConfigError(f"duplicate unit id \"{unit.id}\"", key="[[units]] id", path=str(path))
+            raise ConfigError(_("duplicate unit id \"{id}\"", id=unit.id), key="[[units]] id", path=str(path))
         seen.add(unit.id)
     return tuple(units)
 
@@ -538,7 +562,7 @@ def _units_from_toml(items: list[Any], path: str) -> list[UnitConfig]:
     units = []
     for i, item in enumerate(items):
         if not isinstance(item, dict):
-            raise ConfigError("expected a table", key=f"[[units]] #{i + 1}", path=path)
+            raise ConfigError(_("expected a table"), key=f"[[units]] #{i + 1}", path=path)
         sec = _Section(item, f"[units #{i + 1}]", path)
         units.append(UnitConfig(
             id=sec.get("id", str, required=True), name=sec.get("name", str, required=True),
@@ -556,7 +580,8 @@ def _units_from_csv(file_: Path, path: str) -> list[UnitConfig]:
         rows = read_roster(file_.name if file_.suffix.lower() == ".xlsx" else f"{file_.name}.csv", file_.read_bytes(),
                            Source.CONFIG)
     except OSError as exc:
-        raise ConfigError(f"cannot read {file_}: {exc}", key="units_file", path=path) from exc
+        raise ConfigError(_("cannot read {path}: {reason}", path=file_, reason=exc.strerror), key="units_file",
+                          path=path) from exc
     except UsageError as exc:
         raise ConfigError(f"{file_}: {exc}", key="units_file", path=path) from exc
     bad = next((r for r in rows if r.unit is None), None)
@@ -570,7 +595,7 @@ def _when(sec: _Section, key: str, tz: ZoneInfo) -> dt.datetime:
     is the end of that day for `deadline`, its start for `opens`."""
     sec.known.add(key)
     if key not in sec.data:
-        raise sec.fail(key, "missing")
+        raise sec.fail(key, _("missing"))
     value = sec.data[key]
     day_starts = key == "opens"
     if isinstance(value, str):
@@ -582,7 +607,7 @@ def _when(sec: _Section, key: str, tz: ZoneInfo) -> dt.datetime:
         return value if value.tzinfo else value.replace(tzinfo=tz)
     if isinstance(value, dt.date):
         return from_toml_date(value, tz, day_starts=day_starts)
-    raise sec.fail(key, f"expected a date-time, got {value!r}")
+    raise sec.fail(key, _("expected a date-time, got {value!r}", value=value))
 
 
 REMIND_RE = re.compile(r"^[+-]\d+[dh]$")
@@ -595,7 +620,7 @@ def _campaigns(top: _Section, tz: ZoneInfo, units: tuple[UnitConfig, ...]) -> tu
     out = []
     for i, item in enumerate(items):
         if not isinstance(item, dict):
-            raise top.fail(f"campaigns #{i + 1}", "expected a table")
+            raise top.fail(f"campaigns #{i + 1}", _("expected a table"))
         sec = _Section(item, f"campaigns #{i + 1}", top.path)
         camp = CampaignConfig(
             id=sec.get("id", str, required=True), title=sec.get("title", str, required=True),
@@ -604,11 +629,11 @@ def _campaigns(top: _Section, tz: ZoneInfo, units: tuple[UnitConfig, ...]) -> tu
             section_keywords=sec.strings("section_keywords"), remind=_remind_points(sec))
         sec.reject_unknown()
         if camp.deadline <= camp.opens:
-            raise sec.fail("deadline", "must be after opens")
+            raise sec.fail("deadline", _("must be after opens"))
         _check_refs(sec, camp.units, ids, groups)
         out.append(camp)
     if len({c.id for c in out}) != len(out):
-        raise top.fail("campaigns", "duplicate campaign id")
+        raise top.fail("campaigns", _("duplicate campaign id"))
     return tuple(out)
 
 
@@ -616,7 +641,8 @@ def _remind_points(sec: _Section) -> tuple[RemindPoint, ...]:
     labels = sec.strings("remind")
     bad = [r for r in labels if not REMIND_RE.match(r)]
     if bad:
-        raise sec.fail("remind", f"expected offsets such as \"-3d\", \"+1d\", \"-12h\", got \"{bad[0]}\"")
+        raise sec.fail("remind", _("expected offsets such as \"-3d\", \"+1d\", \"-12h\", got \"{value}\"",
+                                  value=bad[0]))
     return tuple(RemindPoint(label, remind_offset(label)) for label in labels)
 
 
@@ -626,9 +652,9 @@ def _check_refs(sec: _Section, refs: tuple[str, ...], ids: set[str], groups: set
             continue
         if ref.startswith("group:"):
             if ref[6:] not in groups:
-                raise sec.fail("units", f"no unit has group \"{ref[6:]}\"")
+                raise sec.fail("units", _("no unit has group \"{group}\"", group=ref[6:]))
         elif ref not in ids:
-            raise sec.fail("units", f"no unit with id \"{ref}\"")
+            raise sec.fail("units", _("no unit with id \"{id}\"", id=ref))
 
 
 def remind_offset(spec: str) -> dt.timedelta:

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
-from intake.parsers.errors import UsageError
+from intake.parsers.errors import DocumentError, UsageError
 from intake.parsers.guide import exemplar_for
 from intake.parsers.model import Attachment, Outline
-from intake.parsers.section import heading_blocks
+from intake.parsers.section import heading_blocks, section_at
 from intake.parsers.unit import UnitName, address_key, match_name, name_key
 from intake.parsers.vietnamese import fold
 from intake.processor.app import App
@@ -35,8 +35,9 @@ from intake.processor.catalog_edit import (
     unit_of,
 )
 from intake.processor.config import CampaignConfig, UnitConfig
+from intake.processor.i18n import _
 from intake.processor.roster_file import read_roster
-from intake.processor.sending.reminders import Plan
+from intake.processor.sending.reminders import Plan, ResendRequest
 from intake.processor.staff.export import render
 from intake.processor.staff.report import owes_something
 from intake.processor.staff.rows import ExportContext
@@ -62,6 +63,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 ReminderPlan = Plan
+CANDIDATE_PREVIEW = 300  # characters of a candidate section's text shown when staff choose
+REPEATABLE = (DecisionKind.EXCUSE, DecisionKind.EXTEND)  # kinds whose repeat staff are told of
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,7 @@ def resolve_unit(units: Sequence[UnitConfig], text: str) -> str:
     UsageError when none or several."""
     wanted = text.strip()
     if not wanted:
-        raise UsageError("unit: empty")
+        raise UsageError(_("unit: empty"))
     for unit in units:
         if unit.id == wanted:
             return unit.id
@@ -96,10 +99,11 @@ def resolve_unit(units: Sequence[UnitConfig], text: str) -> str:
     if len(exact) == 1:
         return exact[0]
     if len(exact) > 1:
-        raise UsageError(f"unit: \"{text}\" names several units ({', '.join(exact)}): give the id")
+        raise UsageError(_("unit: \"{text}\" names several units ({ids}): give the id", text=text,
+                           ids=", ".join(exact)))
     unit_id, _score = match_name(wanted, [UnitName(u.id, (u.name, *u.aliases)) for u in units])
     if unit_id is None:
-        raise UsageError(f"unit: no unit \"{text}\" in the roster (see `intake units list`)")
+        raise UsageError(_("unit: no unit \"{text}\" in the roster (see `intake units list`)", text=text))
     return unit_id
 
 
@@ -152,7 +156,7 @@ class Office:
         unit_id = self.resolve_unit(unit)
         address = address.strip()
         if "@" not in address or any(c.isspace() for c in address):
-            raise UsageError(f"address: not an email address: \"{address}\"")
+            raise UsageError(_("address: not an email address: \"{address}\"", address=address))
         pks = self.store.link_address(address, unit_id, same_sender=address_key)
         self.store.add_decision(DecisionKind.LINK, unit_id, None, address=address.lower(), decided_by=actor,
                                 decided_at=self.now())
@@ -173,26 +177,32 @@ class Office:
         catalog = self.catalog()
         camp = catalog.campaign(campaign_id)
         if unit_id not in camp.unit_ids(catalog.units):
-            raise UsageError(f"unit: \"{unit_id}\" is not expected in campaign {camp.id}")
+            raise UsageError(_("unit: \"{unit}\" is not expected in campaign {campaign}", unit=unit_id,
+                               campaign=camp.id))
         return unit_id, camp
 
     def excuse(self, unit: str, campaign_id: str | None, reason: str, actor: str) -> DecisionView:
         unit_id, camp = self._expected(unit, campaign_id)
         if not reason.strip():
-            raise UsageError("reason: say why the unit owes nothing this time")
+            raise UsageError(_("reason: say why the unit owes nothing this time"))
         return self.store.add_decision(DecisionKind.EXCUSE, unit_id, camp.id, reason=reason.strip(),
                                        decided_by=actor, decided_at=self.now())
 
     def extend(self, unit: str, campaign_id: str | None, until: dt.datetime, actor: str) -> DecisionView:
-        """A later deadline for one unit; refuses a date already past."""
+        """A later deadline for one unit. A date already past is recorded too: an extension granted
+        after the fact (by phone, for a report that came in late); the caller says so."""
         unit_id, camp = self._expected(unit, campaign_id)
         if until.tzinfo is None:
             until = until.replace(tzinfo=self.cfg.timezone)
-        if until <= self.now():
-            shown = until.astimezone(self.cfg.timezone).strftime("%H:%M %d/%m/%Y")
-            raise UsageError(f"until: {shown} is already past")
         return self.store.add_decision(DecisionKind.EXTEND, unit_id, camp.id, until=until, decided_by=actor,
                                        decided_at=self.now())
+
+    def repeats(self, decision: DecisionView) -> list[DecisionView]:
+        """Other decisions in force of the same kind for the same unit and campaign (a second excuse or
+        extension): staff are told, both stay, the latest extension is the one that counts."""
+        return [d for d in self.store.decisions(decision.campaign_id)
+                if d.active and d.id != decision.id and d.kind == decision.kind
+                and d.unit_id == decision.unit_id and d.kind in REPEATABLE]
 
     def parse_until(self, text: str) -> tuple[dt.datetime, bool]:
         """A date typed by staff (dd/mm/yyyy [hh:mm] or ISO) and whether it had no time (= the end of that day)."""
@@ -208,11 +218,12 @@ class Office:
         """Revoke a decision; its effect ends (a link is removed, a section choice reverts to the finder's)."""
         before = self.store.decision(decision_id)
         if before is None:
-            raise UsageError(f"decision: no decision {decision_id}")
+            raise UsageError(_("decision: no decision {id}", id=decision_id))
         if before.revoked_at is not None:
-            raise UsageError(f"decision: {decision_id} was already revoked")
+            raise UsageError(_("decision: {id} was already revoked", id=decision_id))
         if before.kind == DecisionKind.CORRECTED_ACK:
-            raise UsageError(f"quyết định #{decision_id} là thư xác nhận đã gửi: không hủy được")
+            raise UsageError(_("decision: {id} is an acknowledgement already sent: it cannot be revoked",
+                               id=decision_id))
         if before.kind in CATALOG_KINDS:
             # Undoing an edit or a removal would silently overwrite what came after it: staff change
             # the unit or campaign again instead, which is recorded as a decision of its own.
@@ -342,7 +353,7 @@ class Office:
     def _pk(self, ref: str) -> int:
         pk = self.store.find_message(ref)
         if pk is None:
-            raise UsageError(f"ref: no message \"{ref}\" (a reference such as TN24-00005, or a Message-ID)")
+            raise UsageError(_("ref: no message \"{ref}\" (a reference such as TN24-00005, or a Message-ID)", ref=ref))
         return pk
 
     def show(self, ref: str) -> MessageView:
@@ -352,9 +363,9 @@ class Office:
         """Set aside a message no unit could be found for: it leaves the `unmatched` list."""
         view = self.show(ref)
         if view.unit_id is not None or view.state not in ("processed", "failed"):
-            raise UsageError(f"ref: {ref} is not an unmatched message")
+            raise UsageError(_("ref: {ref} is not an unmatched message", ref=ref))
         if view.dismissed:
-            raise UsageError(f"ref: {ref} was already dismissed")
+            raise UsageError(_("ref: {ref} was already dismissed", ref=ref))
         return self.store.add_decision(DecisionKind.DISMISS, None, view.campaign_id, reason=reason.strip(),
                                        decided_by=actor, decided_at=self.now(), message_pk=view.pk)
 
@@ -382,7 +393,7 @@ class Office:
     def attachment(self, ref: str, position: int) -> AttachmentFile:
         stored = self.store.attachment_file(self._pk(ref), position)
         if stored is None:
-            raise UsageError(f"attachment: message {ref} has no attachment {position}")
+            raise UsageError(_("attachment: message {ref} has no attachment {position}", ref=ref, position=position))
         return stored
 
     def choose_section(self, ref: str, *, candidate: int | None = None, heading: str | None = None,
@@ -390,17 +401,18 @@ class Office:
         """Staff correct a message's section: candidate N (1-based, as `show` lists them), the heading
         with that text, or none. Recorded as a decision; the text is re-extracted; no second acknowledgement."""
         if sum((candidate is not None, heading is not None, none)) != 1:
-            raise UsageError("section: give exactly one of --candidate N, --heading TEXT, --none")
+            raise UsageError(_("section: give exactly one of --candidate N, --heading TEXT, --none"))
         view = self.show(ref)
         report = next((a for a in view.attachments if a.is_report), None)
         if report is None or view.campaign_id is None:
-            raise UsageError(f"ref: {ref} has no readable Word report to choose a section in")
+            raise UsageError(_("ref: {ref} has no readable Word report to choose a section in", ref=ref))
         block: int | None = None
         chosen: str | None = None
         if candidate is not None:
             candidates = view.section.candidates if view.section else ()
             if not 1 <= candidate <= len(candidates):
-                raise UsageError(f"candidate: {ref} has {len(candidates)} candidate(s), not {candidate}")
+                raise UsageError(_("candidate: {ref} has {count} candidate(s), not {candidate}", ref=ref,
+                                   count=len(candidates), candidate=candidate))
             block, chosen = candidates[candidate - 1].block, candidates[candidate - 1].heading
         elif heading is not None:
             block, chosen = self._heading_block(self._outline(view.pk, report), report, heading)
@@ -450,9 +462,9 @@ class Office:
         Recorded as a CORRECTED_ACK decision; sent at once."""
         learned = self.store.decision(decision_id)
         if learned is None or learned.kind != DecisionKind.LEARNED or learned.message_pk is None:
-            raise UsageError(f"decision: {decision_id} is not a section learned from a staff choice")
+            raise UsageError(f"quyết định #{decision_id} không phải một mục học được từ lựa chọn của cán bộ")
         if learned.revoked_at is not None:
-            raise UsageError(f"decision: {decision_id} was revoked")
+            raise UsageError(f"quyết định #{decision_id} đã bị hủy")
         key = corrected_ack_key(learned.message_pk, learned.id)
         if self.store.queued(key=key):
             raise UsageError(f"thư {learned.reference}: đã gửi lại xác nhận đã sửa cho thay đổi này")
@@ -467,6 +479,29 @@ class Office:
         self.app.send_pending()
         return decision
 
+    def candidate_texts(self, ref: str, length: int = CANDIDATE_PREVIEW) -> list[str]:
+        """The start of each candidate's text, in `show`'s order, so that staff choosing a section see what
+        lies under each heading ('' where a candidate has no block or the report cannot be read now)."""
+        view = self.show(ref)
+        candidates = view.section.candidates if view.section else ()
+        report = next((a for a in view.attachments if a.is_report), None)
+        if not candidates or report is None:
+            return []
+        stored = self.store.attachment_file(view.pk, report.position)
+        if stored is None:
+            return ["" for _c in candidates]
+        try:
+            outline = self.app.pipeline.read_document(stored)
+        except DocumentError as exc:
+            log.warning("candidate texts of %s: %s", ref, type(exc).__name__)
+            return ["" for _c in candidates]
+        texts = []
+        for cand in candidates:
+            text = section_at(outline, cand.block).text if cand.block is not None else ""
+            text = " ".join(text.split())
+            texts.append(text if len(text) <= length else text[:length].rsplit(" ", 1)[0] + " …")
+        return texts
+
     def _outline(self, pk: int, report: AttachmentView) -> Outline:
         stored = self.store.attachment_file(pk, report.position)
         assert stored is not None
@@ -480,9 +515,9 @@ class Office:
         if len(partial) == 1:
             return partial[0].block, partial[0].heading
         if not partial:
-            raise UsageError(f"heading: no heading \"{text}\" in {report.filename}")
-        raise UsageError(f"heading: \"{text}\" matches {len(partial)} headings: "
-                         + "; ".join(h.heading for h in partial[:5]))
+            raise UsageError(_("heading: no heading \"{text}\" in {file}", text=text, file=report.filename))
+        raise UsageError(_("heading: \"{text}\" matches {count} headings: {headings}", text=text,
+                           count=len(partial), headings="; ".join(h.heading for h in partial[:5])))
 
     # -- outputs -------------------------------------------------------------------
 
@@ -490,6 +525,22 @@ class Office:
         """The file's bytes, through the exporter registry (an unknown format is a UsageError)."""
         ctx = ExportContext(self.cfg.timezone, self.now(), self.cfg.report, csv_dialect)
         return render(self.status(campaign_id), fmt, ctx)
+
+    def resend_request(self, unit: str, campaign_id: str | None, actor: str, *, send: bool) -> ResendRequest:
+        """Ask a unit to send its report again: the templated mail (shown to staff first), then, with
+        `send`, queued through `outgoing`, sent, and recorded as a decision. UsageError without an address."""
+        unit_id, camp = self._expected(unit, campaign_id)
+        row = next(u for u in self.status(camp.id).units if u.id == unit_id)
+        request = self.app.reminders.resend_request(camp, row, self.now())
+        if not request.mails:
+            raise UsageError(_("unit: {unit} has no registered address to write to (see `intake units link`)",
+                               unit=unit_id))
+        if send:
+            self.store.queue(list(request.mails))
+            self.store.add_decision(DecisionKind.RESEND, unit_id, camp.id, reason=", ".join(request.to),
+                                    decided_by=actor, decided_at=self.now())
+            self.app.send_pending()
+        return request
 
     def remind(self, campaign_id: str | None, dry_run: bool, actor: str) -> ReminderPlan:
         """Email the units still missing now (at most once a day each); sends unless `dry_run`."""

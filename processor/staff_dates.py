@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 
 from intake.parsers.errors import UsageError
 from intake.parsers.guideline import END_OF_DAY
+from intake.processor.i18n import N_, _
 
 VN_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T]+(\d{1,2})[:hg](\d{2}))?$")
-EXAMPLES = "05/03/2024, 05/03/2024 17:00 or 2024-03-05T17:00"
+EXAMPLES = N_("05/03/2024, 05/03/2024 17:00 or 2024-03-05T17:00")
 
 
 def parse_staff_datetime(text: str, tz: ZoneInfo | dt.tzinfo, now: dt.datetime, *,
@@ -30,9 +31,9 @@ def parse_staff_datetime(text: str, tz: ZoneInfo | dt.tzinfo, now: dt.datetime, 
     if when is None:
         when, end_of_day = _iso(value, tz)
     if when is None:
-        raise UsageError(f"not a date: \"{text}\" (write e.g. {EXAMPLES})")
+        raise UsageError(_("not a date: \"{text}\" (write e.g. {examples})", text=text, examples=_(EXAMPLES)))
     if abs(when.year - now.astimezone(tz).year) > 50:
-        raise UsageError(f"\"{text}\": year {when.year} is too far from today")
+        raise UsageError(_("\"{text}\": year {year} is too far from today", text=text, year=when.year))
     if end_of_day and day_starts:
         return when.replace(hour=0, minute=0, second=0), False
     return when, end_of_day
@@ -54,7 +55,7 @@ def _vietnamese(value: str, tz: ZoneInfo | dt.tzinfo) -> tuple[dt.datetime | Non
             return dt.datetime.combine(date, END_OF_DAY, tzinfo=tz), True
         return dt.datetime.combine(date, dt.time(int(hour), int(minute)), tzinfo=tz), False
     except ValueError as exc:
-        raise UsageError(f"not a real date: \"{value}\" ({exc})") from exc
+        raise UsageError(_("not a real date: \"{text}\"", text=value)) from exc
 
 
 def _iso(value: str, tz: ZoneInfo | dt.tzinfo) -> tuple[dt.datetime | None, bool]:
@@ -62,7 +63,7 @@ def _iso(value: str, tz: ZoneInfo | dt.tzinfo) -> tuple[dt.datetime | None, bool
         try:
             date = dt.date.fromisoformat(value)
         except ValueError as exc:
-            raise UsageError(f"not a real date: \"{value}\" ({exc})") from exc
+            raise UsageError(_("not a real date: \"{text}\"", text=value)) from exc
         return dt.datetime.combine(date, END_OF_DAY, tzinfo=tz), True
     try:
         when = dt.datetime.fromisoformat(value)

@@ -2,7 +2,8 @@
 # Installs the Debian packages the tests drive for real (Dovecot, PostgreSQL,
 # LibreOffice Writer and Calc with python3-uno, pandoc, Chromium, poppler-utils, a Times New
 # Roman metric twin for rendering exports, systemd for `systemd-analyze verify`
-# of deploy/intake.service) when any is missing. Needs root (CI runs as root).
+# of deploy/intake.service), nginx (the dashboard behind TLS), gettext (the message catalog)
+# when any is missing. Needs root (CI runs as root).
 set -euo pipefail
 need=()
 command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
@@ -16,6 +17,10 @@ command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 [ -e /usr/lib/libreoffice/program/libsclo.so ] || need+=(libreoffice-calc-nogui)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+# The dashboard behind nginx with TLS (deploy/nginx-intake.conf, tests/test_deploy_web.py).
+[ -x /usr/sbin/nginx ] || need+=(nginx)
+# `make catalogs` and tests/test_cli_language.py: xgettext, msgmerge, msgfmt.
+command -v msgfmt >/dev/null 2>&1 || need+=(gettext)
 fc-list 2>/dev/null | grep -q "Liberation Serif" || need+=(fonts-liberation2)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

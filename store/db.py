@@ -66,7 +66,8 @@ class Database:
         where = shown_url(url)
         file_ = sqlite_file(url)
         if not create and file_ is not None and not file_.exists():
-            raise SchemaOutdated(f"no store at {file_}: {UPGRADE_HINT} to create it, or check [store] url")
+            raise SchemaOutdated(f"no store at {file_}: {UPGRADE_HINT} to create it, or check [store] url",
+                                 reason="missing", where=str(file_))
         self.engine = make_engine(url)
         if create and inspect_schema(self.engine).state == SchemaState.EMPTY:
             create_current(self.engine)

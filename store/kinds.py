@@ -31,6 +31,7 @@ class OutgoingKind(StrEnum):
     ACK = "ack"
     REMINDER = "reminder"
     DIGEST = "digest"
+    RESEND = "resend"      # staff asked a unit to send its report again
 
 
 class OutgoingState(StrEnum):
@@ -52,6 +53,7 @@ class DecisionKind(StrEnum):
     LEARNED = "learned"
     # A corrected acknowledgement staff sent after a LEARNED change (`message_pk`, `source_id` = the LEARNED one).
     CORRECTED_ACK = "corrected_ack"
+    RESEND = "resend"      # staff asked the unit to send its report again (the mail is in `outgoing`)
     # The catalog (roster and campaigns) changed by staff; `reason` says what changed. Not revocable:
     # staff change it again instead (services.Office.revoke says so).
     UNIT_ADD = "unit_add"

@@ -46,7 +46,15 @@ class SchemaState(StrEnum):
 
 
 class SchemaOutdated(StoreError):
-    """The store is missing or its schema is not this release's: `intake db upgrade`."""
+    """The store is missing or its schema is not this release's: `intake db upgrade`.
+
+    `reason` ("missing", "empty", "unknown", "outdated") and the fields let the command line say
+    it in the user's language; the message is the English of it (logs)."""
+
+    def __init__(self, message: str, *, reason: str, where: str, revision: str | None = None,
+                 head: str = "") -> None:
+        super().__init__(message)
+        self.reason, self.where, self.revision, self.head = reason, where, revision, head
 
 
 @dataclass(frozen=True)
@@ -101,12 +109,15 @@ def require_current(engine: Engine, where: str) -> None:
     if schema.state == SchemaState.CURRENT:
         return
     if schema.state == SchemaState.EMPTY:
-        raise SchemaOutdated(f"the store at {where} is empty: {UPGRADE_HINT} to create it")
+        raise SchemaOutdated(f"the store at {where} is empty: {UPGRADE_HINT} to create it", reason="empty",
+                             where=where, head=schema.head)
     if schema.state == SchemaState.UNKNOWN:
         raise SchemaOutdated(f"the store at {where} has schema revision {schema.revision or '(none)'}, "
-                             f"which this intake (head {schema.head}) does not know: is it a newer release's?")
+                             f"which this intake (head {schema.head}) does not know: is it a newer release's?",
+                             reason="unknown", where=where, revision=schema.revision, head=schema.head)
     raise SchemaOutdated(f"the store at {where} has schema revision {schema.revision or 'of release 0.1.0'}, "
-                         f"this intake needs {schema.head}: {UPGRADE_HINT}")
+                         f"this intake needs {schema.head}: {UPGRADE_HINT}", reason="outdated", where=where,
+                         revision=schema.revision, head=schema.head)
 
 
 def create_current(engine: Engine) -> None:
@@ -124,7 +135,9 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Bring the store to the head revision; (revision before, revision after)."""
     schema = inspect_schema(engine)
     if schema.state == SchemaState.UNKNOWN:
-        raise SchemaOutdated(f"schema revision {schema.revision or '(foreign tables)'} is unknown to this intake")
+        raise SchemaOutdated(f"schema revision {schema.revision or '(foreign tables)'} is unknown to this intake",
+                             reason="unknown", where=str(engine.url.render_as_string(hide_password=True)),
+                             revision=schema.revision, head=schema.head)
     if schema.state == SchemaState.CURRENT:
         return schema.revision, schema.head
     if schema.state == SchemaState.EMPTY:
@@ -154,24 +167,37 @@ def model_differences(engine: Engine) -> list[object]:
         return list(compare_metadata(ctx, Base.metadata))
 
 
-def probe_store(url: str) -> tuple[bool, str]:
-    """For check-config: (usable, what was found). A store not created yet is usable: `run` or
-    `db upgrade` makes it; an unreachable server or an outdated schema is not."""
+@dataclass(frozen=True)
+class StoreProbe:
+    """What check-config found of the store: `reason` is "cannot_create", "not_created", "unreachable",
+    "reachable" or "outdated"; `detail` the folder, the error or the schema state (words for people
+    are the command line's)."""
+
+    ok: bool
+    reason: str
+    where: str
+    detail: str = ""
+    revision: str | None = None
+    head: str = ""
+
+
+def probe_store(url: str) -> StoreProbe:
+    """For check-config. A store not created yet is usable: `run` or `db upgrade` makes it; an
+    unreachable server or an outdated schema is not."""
     where = shown_url(url)
     file_ = sqlite_file(url)
     if file_ is not None and not file_.exists():
         folder = file_.parent
         if not folder.is_dir() or not os.access(folder, os.W_OK):
-            return False, f"{where}: cannot create it, folder {folder} missing or not writable"
-        return True, f"{where}: not created yet (`intake db upgrade` or the first `intake run` creates it)"
+            return StoreProbe(False, "cannot_create", where, str(folder))
+        return StoreProbe(True, "not_created", where)
     engine = make_engine(url)
     try:
         schema = inspect_schema(engine)
     except StoreError as exc:
-        return False, f"{where}: not reachable: {exc}"
+        return StoreProbe(False, "unreachable", where, str(exc))
     finally:
         engine.dispose()
     if schema.state in (SchemaState.CURRENT, SchemaState.EMPTY):
-        return True, f"{where}: reachable, schema {schema.state.value}" + (
-            f" ({schema.revision})" if schema.revision else "")
-    return False, f"{where}: schema {schema.revision or 'of release 0.1.0'}, needs {schema.head}: {UPGRADE_HINT}"
+        return StoreProbe(True, "reachable", where, schema.state.value, schema.revision, schema.head)
+    return StoreProbe(False, "outdated", where, schema.state.value, schema.revision, schema.head)

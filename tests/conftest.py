@@ -37,6 +37,8 @@ from servers.dovecot import DovecotServer  # noqa: E402
 from servers.postgres import PostgresServer  # noqa: E402
 from servers.smtp import SmtpServer  # noqa: E402
 
+from intake.processor import i18n  # noqa: E402
+
 ServerT = TypeVar("ServerT", bound=ManagedServer)
 
 # Property tests draw the same examples on every run, so CI's verdict repeats;
@@ -134,6 +136,22 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     cpu = sum(getattr(resource.getrusage(who), field) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
               for field in ("ru_utime", "ru_stime"))
     terminalreporter.write_line(f"fast tier: {time.monotonic() - _STARTED:.1f} s wall, {cpu:.1f} core-seconds")
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Every test starts, and leaves, in the default language (Vietnamese)."""
+    i18n.use(i18n.DEFAULT_LANGUAGE)
+    yield
+    i18n.use(i18n.DEFAULT_LANGUAGE)
+
+
+@pytest.fixture
+def english() -> Iterator[None]:
+    """Messages in English, as with [acknowledge] language = "en" (tests of a use case's logic that read
+    its message; the command line's language is tested in test_cli_language.py)."""
+    i18n.use("en")
+    yield
 
 
 def _serve(server: ServerT) -> Iterator[ServerT]:

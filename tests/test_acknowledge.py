@@ -86,8 +86,8 @@ def test_unit_receipt_carries_what_was_received(delivered: dict[str, bytes]) -> 
     text = text_of(delivered["on_time"])
     assert text.startswith("Kính gửi: LĐLĐ huyện Bảo Thắng\n")
     assert "Báo cáo kết quả học tập Chuyên đề năm 2024" in text
-    assert "09 giờ 12 phút ngày 27/02/2024 (GMT+7)" in text
-    assert "Hạn gửi: 00 giờ 00 phút ngày 29/02/2024" in text
+    assert "09 giờ 12 phút, ngày 27/02/2024 (GMT+7)" in text
+    assert "Hạn gửi: hết ngày 28/02/2024" in text
     assert "Tình trạng: đúng hạn" in text
     assert "1. BC chuyên đề 2024 - Bảo Thắng.docx (báo cáo, đã đọc được)" in text
     assert "2. BC Bảo Thắng (bản ký).pdf (tệp kèm theo)" in text
@@ -97,7 +97,7 @@ def test_unit_receipt_carries_what_was_received(delivered: dict[str, bytes]) -> 
 
 
 @pytest.mark.parametrize(("case", "expected", "absent"), [
-    ("late", ["Tình trạng: gửi muộn, sau hạn gửi", "08 giờ 05 phút ngày 01/03/2024"], ["đúng hạn"]),
+    ("late", ["Tình trạng: gửi muộn, sau hạn gửi", "08 giờ 05 phút, ngày 01/03/2024"], ["đúng hạn"]),
     ("section_missing", ["chưa có phần đánh giá riêng về “Đánh giá kết quả tổ chức học tập",
                          "gửi lại tệp Word"], ["với tiêu đề"]),
     ("no_attachment", ["Tệp đính kèm: không có", "đính kèm báo cáo dưới dạng tệp Word"], ["Tình trạng: đúng"]),
@@ -131,7 +131,7 @@ def test_english_acknowledgement(tmp_path: Path) -> None:
     text = text_of(got.raw)
     assert text.startswith("Dear LĐLĐ huyện Bát Xát,")
     assert "Status: late, after the deadline" in text
-    assert "Deadline: 29 February 2024, 00:00" in text
+    assert "Deadline: end of 28 February 2024" in text
     assert parse(got.raw)["Subject"] == "Re: Báo cáo chuyên đề năm 2024"
 
 
@@ -147,7 +147,7 @@ def test_extended_deadline_makes_a_late_message_on_time(tmp_path: Path) -> None:
         (got,) = server.wait_for(1)
     text = text_of(got.raw)
     assert "Tình trạng: đúng hạn" in text
-    assert "Hạn gửi (đã được gia hạn): 00 giờ 00 phút ngày 06/03/2024" in text
+    assert "Hạn gửi (đã được gia hạn): hết ngày 05/03/2024" in text
 
 
 def test_rate_limit_records_and_skips(tmp_path: Path) -> None:

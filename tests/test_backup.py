@@ -84,8 +84,8 @@ def test_backup_refuses_a_folder_in_use_and_says_pg_dump_for_postgresql(tmp_path
     (tmp_path / "used").mkdir()
     (tmp_path / "used" / "x").write_text("x", encoding="utf-8")
     used = cli("--config", str(config), "backup", str(tmp_path / "used"), cwd=tmp_path)
-    assert used.returncode == 1 and "not empty" in used.stderr
+    assert used.returncode == 1 and "không trống" in used.stderr
     config.write_text(config.read_text(encoding="utf-8").replace('url = "sqlite:///intake.db"', f'url = "{pg_url}"'),
                       encoding="utf-8")
     pg = cli("--config", str(config), "backup", str(tmp_path / "pgcopy"), cwd=tmp_path)
-    assert pg.returncode == 1 and "pg_dump" in pg.stderr and "files_dir was copied" in pg.stderr
+    assert pg.returncode == 1 and "pg_dump" in pg.stderr and "đã sao chép files_dir" in pg.stderr

@@ -59,14 +59,14 @@ def test_campaign_add_list_edit_close_and_the_decisions(tmp_path: Path, capsys) 
     code, out = add_campaign(tmp_path, "thi-dua-2024", SECTION_B, "--units", "ldld-bao-thang,ldld-bao-yen",
                              "--remind", "-3d,-1d", "--remind", "+1d")
     assert code == 0, capsys.readouterr().err
-    assert "mở 00:00 22/01/2024, hạn 23:59 29/02/2024" in out  # a date alone: the end of that day
+    assert "mở 00:00 22/01/2024, hạn hết ngày 29/02/2024" in out  # a date alone: the end of that day
     assert "nhắc: -3d, -1d, +1d" in out
     code, out = run_cli(tmp_path, "campaign", "list", now=NOW)
     assert "chuyen-de-2024 — Báo cáo Chuyên đề 2024 [đang nhận; từ tệp cấu hình]" in out
     assert "thi-dua-2024 — Báo cáo thi đua năm 2024 [đang nhận; do cán bộ tạo]" in out
     assert "đơn vị: ldld-bao-thang, ldld-bao-yen" in out
     code, out = run_cli(tmp_path, "campaign", "edit", "thi-dua-2024", "--deadline", "05/03/2024 17:00", now=NOW)
-    assert code == 0 and "hạn: 23:59 29/02/2024 → 17:00 05/03/2024" in out
+    assert code == 0 and "hạn: hết ngày 29/02/2024 → 17:00 05/03/2024" in out
     assert run_cli(tmp_path, "campaign", "edit", "chuyen-de-2024", "--title", "x")[0] == 2
     assert "tệp cấu hình" in capsys.readouterr().err
     assert run_cli(tmp_path, "campaign", "add", "--id", "bad", "--title", "x", "--opens", "01/03/2024",

@@ -67,6 +67,8 @@ units = ["*"]
 section_title = "Đánh giá kết quả tổ chức học tập, quán triệt và triển khai Chuyên đề năm 2024"
 """
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def load(text: str, environ: dict[str, str] | None = None) -> object:
     return parse_config(tomllib.loads(text), Path("intake.toml"), environ or {})
@@ -145,13 +147,13 @@ def test_cli_exits_2_on_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture
     bad.write_text(SPEC_EXAMPLE.replace('security = "ssl"', 'security = "tls"', 1), encoding="utf-8")
     assert main(["--config", str(bad), "check-config"], environ={}) == 2
     err = capsys.readouterr().err
-    assert '[mailbox] security: expected one of ssl, starttls, none, got "tls"' in err
+    assert '[mailbox] security: cần một trong ssl, starttls, none, nhận được "tls"' in err
     assert str(bad) in err
     broken = tmp_path / "broken.toml"
     broken.write_text("[store\nurl = 1\n", encoding="utf-8")
     assert main(["--config", str(broken), "status"], environ={}) == 2
     assert main(["--config", str(tmp_path / "absent.toml"), "status"], environ={}) == 2
-    assert "file not found" in capsys.readouterr().err
+    assert "không tìm thấy tệp cấu hình; đã tìm ở: --config" in capsys.readouterr().err
 
 
 def test_maildir_and_outbox_accept_timeout_and_ignore_server_keys() -> None:

@@ -33,6 +33,8 @@ CTX = ExportContext(TZ, dt.datetime(2024, 3, 2, 8, 0, tzinfo=TZ),
                     ReportConfig(parent="LĐLĐ TỈNH\x01 LÀO CAI", office="BAN\x02 TUYÊN GIÁO", number_prefix="BC-TG",
                                  place="Lào Cai", signer_title="TRƯỞNG BAN", signer_name="Nguyễn Thị\x03 Hoa"))
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def _message(pk: int, *, name: str, subject: str, files: tuple[str, ...], report: str | None,
              section: SectionView | None, problems: tuple[str, ...] = ()) -> SubmissionView:
@@ -129,7 +131,8 @@ def test_vietnamese_numbers() -> None:
 
 def test_check_output(tmp_path: Path) -> None:
     check_output(tmp_path / "a.xlsx", "xlsx")
-    check_output(tmp_path / "no-suffix", "csv")
+    with pytest.raises(UsageError, match=r"no-suffix has no extension: use a name ending in \.csv"):
+        check_output(tmp_path / "no-suffix", "csv")
     with pytest.raises(UsageError, match=r"ends in \.xlsx"):
         check_output(tmp_path / "a.xlsx", "csv")
     with pytest.raises(UsageError, match="does not exist"):

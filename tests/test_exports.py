@@ -100,7 +100,7 @@ def test_xlsx_title_block_table_totals_and_page_setup(demo: Path) -> None:
     ws = wb["chuyen-de-2024"]
     assert ws["A1"].value == "TÌNH HÌNH GỬI BÁO CÁO"
     assert ws["A2"].value == "Báo cáo kết quả học tập Chuyên đề năm 2024"
-    assert "Hạn gửi: 00:00 29/02/2024" in ws["A3"].value and "Số liệu đến:" in ws["A3"].value
+    assert "Hạn gửi: hết ngày 28/02/2024" in ws["A3"].value and "Số liệu đến:" in ws["A3"].value
     head = 6
     header = [c.value for c in ws[head] if c.value]
     assert header[:3] == ["STT", "Đơn vị", "Tình trạng"]  # names first, no ids
@@ -285,9 +285,10 @@ def test_docx_styles_have_no_theme_fonts_colours_or_rules(demo: Path) -> None:
 
 
 @pytest.mark.parametrize(("argv", "reason"), [
-    (("--format", "csv", "-o", "{tmp}/x.xlsx"), "ends in .xlsx (a xlsx name) but --format is csv"),
-    (("--format", "docx", "-o", "{tmp}/missing/folder/x.docx"), "does not exist"),
-    (("--format", "html", "-o", "{tmp}"), "is a folder"),
+    (("--format", "csv", "-o", "{tmp}/x.xlsx"), "có đuôi .xlsx (tên của tệp xlsx) nhưng --format là csv"),
+    (("--format", "docx", "-o", "{tmp}/missing/folder/x.docx"), "không tồn tại"),
+    (("--format", "html", "-o", "{tmp}"), "là thư mục"),
+    (("--format", "docx", "-o", "{tmp}/bao-cao"), "thiếu phần đuôi: hãy đặt tên có đuôi .docx"),
 ])
 def test_export_refuses_bad_output_with_exit_2(demo: Path, argv: tuple[str, ...], reason: str) -> None:
     err = io.StringIO()

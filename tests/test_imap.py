@@ -481,14 +481,14 @@ def test_check_config_counts_the_folder(dovecot: DovecotServer, tmp_path: Path,
         dovecot.append(USER, "INBOX", note(n), NOW)
     status, out = check_config(write_toml(tmp_path, dovecot), dovecot.users[USER], capsys)
     assert status == 0, out
-    assert "folder 'INBOX': 3 messages" in out
+    assert 'thư mục "INBOX": 3 thư' in out
 
 
 def test_check_config_wrong_password(dovecot: DovecotServer, tmp_path: Path,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     status, out = check_config(write_toml(tmp_path, dovecot), "not-the-password", capsys)
     assert status == 1
-    assert f"mailbox: FAILED: {dovecot.host} refused the login of intake (user name or password)" in out
+    assert f"hộp thư: LỖI: {dovecot.host} refused the login of intake (user name or password)" in out
     assert "not-the-password" not in out
 
 
@@ -520,7 +520,7 @@ def test_tls_modes_and_verification(dovecot_tls: DovecotServer, tmp_path: Path) 
                                        **common).mailbox)
     starttls_box = ImapMailbox(build_config(tmp_path, dovecot_tls, security="starttls", **common).mailbox)
     for box in (ssl_box, starttls_box):
-        assert box.probe().endswith("folder 'INBOX': 0 messages")
+        assert box.probe().endswith('thư mục "INBOX": 0 thư')
         box.close()
     untrusted = ImapMailbox(build_config(tmp_path, dovecot_tls, security="ssl", port=dovecot_tls.ssl_port).mailbox)
     with pytest.raises(MailboxError, match=r"TLS: certificate of 127\.0\.0\.2:\d+ not accepted"):

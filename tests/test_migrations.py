@@ -103,12 +103,12 @@ def test_a_release_0_1_0_store_with_data_is_upgraded(store_url: str, tmp_path: P
     capsys.readouterr()
     assert main([*argv, "status", "--json"], environ={}) == 1
     err = capsys.readouterr().err
-    assert "intake db upgrade" in err and "release 0.1.0" in err
+    assert "intake db upgrade" in err and "cấu trúc 0.1.0" in err
     assert main([*argv, "run", "--once"], environ={}) == 1  # run creates a new store, never upgrades one
     assert "intake db upgrade" in capsys.readouterr().err
 
     assert main([*argv, "db", "upgrade"], environ={}) == 0
-    assert f"to {head_revision()}" in capsys.readouterr().out
+    assert f"lên {head_revision()}" in capsys.readouterr().out
     assert _counts(store_url) == before
     engine = make_engine(store_url)
     try:
@@ -123,7 +123,7 @@ def test_a_release_0_1_0_store_with_data_is_upgraded(store_url: str, tmp_path: P
     _assert_contains(got, json.loads((FIXTURES / "release-0.1.0.status.json").read_text(encoding="utf-8")))
     assert {u["id"]: u["status"] for u in got["units"]}["ldld-sa-pa"] == "excused"
     assert main([*argv, "db", "upgrade"], environ={}) == 0
-    assert "nothing to do" in capsys.readouterr().out
+    assert "không cần làm gì" in capsys.readouterr().out
     # The upgraded store works on: run --once over the same mail (the Maildir now sits in another
     # folder, so the ledger records its items again) stores no message twice and sends nothing again.
     assert main([*argv, "run", "--once"], environ={}) == 0
@@ -141,7 +141,7 @@ def test_commands_refuse_a_missing_store_and_do_not_create_it(tmp_path: Path,
         assert "intake db upgrade" in capsys.readouterr().err
     assert not (tmp_path / "intake.db").exists()
     assert main([*argv, "db", "upgrade"], environ={}) == 0
-    assert "created the store" in capsys.readouterr().out
+    assert "đã tạo cơ sở dữ liệu" in capsys.readouterr().out
     assert main([*argv, "status"], environ={}) == 0
 
 
@@ -155,5 +155,5 @@ def test_a_store_from_a_newer_release_is_refused(tmp_path: Path, capsys: pytest.
     db.close()
     capsys.readouterr()
     assert main([*argv, "status"], environ={}) == 1
-    assert "does not know" in capsys.readouterr().err
+    assert "không biết: có phải của một phiên bản mới hơn" in capsys.readouterr().err
     assert main([*argv, "db", "upgrade"], environ={}) == 1

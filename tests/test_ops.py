@@ -102,10 +102,10 @@ def test_health_before_and_after_a_mailbox_check(tmp_path: Path) -> None:
     config = str(project(tmp_path))
     assert cli("--config", config, "db", "upgrade", cwd=tmp_path).returncode == 0
     before = cli("--config", config, "health", cwd=tmp_path)
-    assert before.returncode == 1 and before.stdout.count("\n") == 1 and "never been checked" in before.stdout
+    assert before.returncode == 1 and before.stdout.count("\n") == 1 and "chưa được kiểm tra lần nào" in before.stdout
     assert cli("-q", "--config", config, "run", "--once", cwd=tmp_path).returncode == 0
     after = cli("--config", config, "health", cwd=tmp_path)
-    assert after.returncode == 0 and after.stdout.startswith("OK: last mailbox check ")
+    assert after.returncode == 0 and after.stdout.startswith("OK: lần kiểm tra hộp thư ")
     assert "maildir:" in after.stdout and after.stdout.count("\n") == 1
     # Six minutes of silence with poll_every = 60 (window: 5 minutes) is a failure.
     store = Store(f"sqlite:///{tmp_path / 'intake.db'}", tmp_path / "files", create=False)
@@ -114,7 +114,8 @@ def test_health_before_and_after_a_mailbox_check(tmp_path: Path) -> None:
     finally:
         store.close()
     stale = cli("--config", config, "health", cwd=tmp_path)
-    assert stale.returncode == 1 and stale.stdout.startswith("FAIL: last mailbox check") and "6 min ago" in stale.stdout
+    assert stale.returncode == 1 and stale.stdout.startswith("FAIL: lần kiểm tra hộp thư")
+    assert "cách đây 6 phút" in stale.stdout
 
 
 # -- logs and progress --------------------------------------------------------------
@@ -283,7 +284,7 @@ def test_campaign_dates_in_the_config_as_staff_type_them(tmp_path: Path) -> None
     data["campaigns"][0].update(deadline="29/02/2024 17:00")
     assert parse_config(data, tmp_path / "intake.toml", {}).campaigns[0].deadline == local("2024-02-29T17:00:00")
     data["campaigns"][0].update(deadline="30/02/2024")
-    with pytest.raises(ConfigError, match=r"deadline.*not a real date"):
+    with pytest.raises(ConfigError, match=r"deadline.*ngày không có thật"):
         parse_config(data, tmp_path / "intake.toml", {})
 
 
@@ -333,18 +334,18 @@ def test_check_config_reaches_the_store_and_finds_libreoffice(tmp_path: Path) ->
     config = project(tmp_path)
     ok = intake("--config", str(config), "check-config", cwd=tmp_path)
     shown = " ".join(ok.stdout.split())  # rich wraps at 80 columns off a terminal
-    assert ok.returncode == 0 and "store: sqlite:///" in shown and "not created yet" in shown
-    assert "LibreOffice: found" in shown
+    assert ok.returncode == 0 and "cơ sở dữ liệu: sqlite:///" in shown and "chưa tạo" in shown
+    assert "LibreOffice: có " in shown
     no_office = intake("--config", str(config), "check-config", cwd=tmp_path,
                        env=base_env(PATH=str(Path(INTAKE[0]).parent)))
     assert no_office.returncode == 0
-    assert "unsupported_attachment" in " ".join(no_office.stdout.split())
+    assert "CẢNH BÁO: không có LibreOffice" in " ".join(no_office.stdout.split())
     text = config.read_text(encoding="utf-8").replace('url = "sqlite:///intake.db"',
                                                       'url = "postgresql+psycopg://intake@127.0.0.1:9/intake"')
     config.write_text(text, encoding="utf-8")
     down = intake("--config", str(config), "check-config", cwd=tmp_path)
     shown = " ".join(down.stdout.split())
-    assert down.returncode == 1 and "store: FAILED" in shown and "not reachable" in shown
+    assert down.returncode == 1 and "cơ sở dữ liệu: LỖI" in shown and "không kết nối được" in shown
 
 
 # -- the Makefile -----------------------------------------------------------------------

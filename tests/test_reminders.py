@@ -62,7 +62,7 @@ def test_reminders_and_digest_at_the_right_times_and_not_after_restart(tmp_path:
     reminder = smtp_server.messages[0].message
     assert reminder["Auto-Submitted"] == "auto-generated"
     body = reminder.get_body(("plain",)).get_content()
-    assert body.startswith("Kính gửi LĐLĐ thị xã Sa Pa,") and "00 giờ 00 phút ngày 29/02/2024" in body
+    assert body.startswith("Kính gửi LĐLĐ thị xã Sa Pa,") and "hạn gửi báo cáo là hết ngày 28/02/2024" in body
     smtp_server.reset()
     app.store.close()
 

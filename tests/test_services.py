@@ -18,6 +18,8 @@ from intake.processor.staff_dates import parse_staff_datetime
 HEADING = "II. ĐÁNH GIÁ KẾT QUẢ HỌC TẬP CHUYÊN ĐỀ NĂM 2024"
 NOW = at("2024-02-28 12:00")
 
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @pytest.fixture
 def office(tmp_path: Path) -> Iterator[Office]:
@@ -85,14 +87,15 @@ def test_show_by_reference_and_by_message_id(office: Office) -> None:
         office.show("TN24-99999")
 
 
-def test_excuse_and_extend_by_name_and_the_past_refused(office: Office) -> None:
+def test_excuse_and_extend_by_name_and_the_past_recorded(office: Office) -> None:
     excused = office.excuse("CĐN Y tế", None, "Đã báo cáo bằng văn bản", "hoa")
     assert (excused.kind, excused.unit_id, excused.decided_by, excused.decided_at) == ("excuse", "cdn-y-te", "hoa",
                                                                                        NOW)
     extended = office.extend("LĐLĐ thị xã Sa Pa", None, at("2024-03-05 17:00"), "hoa")
     assert extended.until == at("2024-03-05 17:00")
-    with pytest.raises(UsageError, match="already past"):
-        office.extend("ldld-sa-pa", None, at("2024-02-28 11:59"), "hoa")
+    late = office.extend("ldld-sa-pa", None, at("2024-02-28 11:59"), "hoa")  # granted after the fact
+    assert late.until == at("2024-02-28 11:59") and [d.id for d in office.repeats(late)] == [extended.id]
+    office.revoke(late.id, "hoa")
     status = {u.id: u for u in office.status(None).units}
     assert status["cdn-y-te"].status == "excused"
     assert status["ldld-sa-pa"].deadline == at("2024-03-05 17:00")
@@ -253,10 +256,12 @@ def test_cli_show_section_choose_decisions_and_one_line_answers(tmp_path: Path) 
     code, out = run_cli(tmp_path, "excuse", "LĐLĐ huyện Bảo Yên", "--reason", "Sáp nhập")
     assert code == 0 and out.count("\n") == 1 and "Đã miễn nộp cho LĐLĐ huyện Bảo Yên (ldld-bao-yen)" in out
     code, out = run_cli(tmp_path, "extend", "lđlđ huyện bảo thắng", "--until", "05/03/2024")
-    assert code == 0 and out.count("\n") == 1 and "đến 23:59 05/03/2024 (không ghi giờ: tính đến hết ngày)" in out
+    assert code == 0 and out.count("\n") == 1 and "đến hết ngày 05/03/2024 (quyết định" in out
     code, out = run_cli(tmp_path, "extend", "ldld-bao-thang", "--until", "06/03/2024 17:00")
-    assert code == 0 and "đến 17:00 06/03/2024 (quyết" in out and "hết ngày" not in out
-    assert run_cli(tmp_path, "extend", "ldld-bao-thang", "--until", "01/02/2024")[0] == 2
+    assert code == 0 and "đến 17:00 06/03/2024 (quyết" in out and out.count("hết ngày") == 1  # in the notice
+    assert "Lưu ý: quyết định này trùng với quyết định #2 vẫn đang có hiệu lực" in out
+    code, out = run_cli(tmp_path, "extend", "ldld-bao-thang", "--until", "01/02/2024")  # granted after the fact
+    assert code == 0 and "đến hết ngày 01/02/2024" in out and "Thời điểm này đã qua" in out
     code, out = run_cli(tmp_path, "section", "choose", ref, "--heading", "I. TÌNH HÌNH CHUNG")
     assert code == 0 and "I. TÌNH HÌNH CHUNG" in out
     chosen = json.loads(run_cli(tmp_path, "status", "--json")[1])["units"][0]["latest"]["section"]
@@ -264,12 +269,12 @@ def test_cli_show_section_choose_decisions_and_one_line_answers(tmp_path: Path) 
 
     code, out = run_cli(tmp_path, "decisions")
     lines = out.splitlines()
-    assert code == 0 and len(lines) == 4
-    assert "miễn nộp" in lines[0] and "gia hạn" in lines[1] and "gia hạn" in lines[2]
-    assert "chọn mục" in lines[3] and "bởi hoa" in lines[3]
+    assert code == 0 and len(lines) == 5
+    assert "miễn nộp" in lines[0] and all("gia hạn" in line for line in lines[1:4])
+    assert "chọn mục" in lines[4] and "bởi hoa" in lines[4]
     first_id = lines[0].split(" ", 1)[0].lstrip("#")
     code, out = run_cli(tmp_path, "decisions", "revoke", first_id)
-    assert code == 0 and "ĐÃ HỦY bởi hoa" in out
+    assert code == 0 and "đã huỷ bởi hoa lúc 12:00 28/02/2024" in out
     assert run_cli(tmp_path, "decisions", "revoke", first_id)[0] == 2
     assert run_cli(tmp_path, "show", "TN24-99999")[0] == 2
     assert run_cli(tmp_path, "units", "link", "x@y.vn", "không có đơn vị này")[0] == 2

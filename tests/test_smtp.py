@@ -70,13 +70,14 @@ def test_delivers_over_each_security(fixture: str, request: pytest.FixtureReques
 def test_probe_reports_login(smtp_auth_tls: SmtpServer, tmp_path: Path) -> None:
     cfg = config(tmp_path, smtp_sending(smtp_auth_tls))
     message = SmtpTransport(cfg.sending).probe()
-    assert message == f"smtp 127.0.0.1:{smtp_auth_tls.port} (starttls): connected, logged in as intake@example.test"
+    assert message == (f"smtp 127.0.0.1:{smtp_auth_tls.port} (starttls): "
+                       "đã kết nối, đăng nhập với tên intake@example.test")
 
 
 def test_wrong_password_is_transient_with_the_reply(smtp_auth_tls: SmtpServer, tmp_path: Path) -> None:
     cfg = config(tmp_path, smtp_sending(smtp_auth_tls, password_env="WRONG"))
     assert cfg.sending.password.value is None
-    with pytest.raises(SendError, match="no password found in environment variable WRONG"):
+    with pytest.raises(SendError, match=r"no password found in \$WRONG"):
         SmtpTransport(cfg.sending).probe()
     good = config(tmp_path, smtp_sending(smtp_auth_tls)).sending
     bad = type(good)(**{**good.__dict__, "password": type(good.password)("test", "not-the-password")})

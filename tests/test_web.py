@@ -6,6 +6,8 @@ The store is the examples' Maildir processed once by the real pipeline
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 import io
 import os
 import re
@@ -31,9 +33,10 @@ from intake.processor import cli
 from intake.processor.app import App
 from intake.processor.config import load_config, parse_config
 from intake.processor.services import Office
+from intake.processor.times import local_time
 from intake.processor.web.accounts import PER_ACCOUNT, PER_ADDRESS, WINDOW, LoginResult, Logins, hash_password
 from intake.processor.web.app import create_app, safe_filename
-from intake.processor.web.render import local, section_blocks
+from intake.processor.web.render import section_blocks
 from intake.processor.web.security import CSP, safe_next, session_secret
 from intake.store.users import Accounts
 
@@ -41,7 +44,8 @@ GET_PAGES = ["/", "/?status=late", "/search?q=TN24-00005", "/units/ldld-bao-than
              "/messages/attachment?ref=TN24-00005&n=0", "/unmatched", "/decisions", "/downloads", "/exports/csv",
              "/exports/xlsx", "/exports/html", "/exports/docx", "/exports/reports.zip", "/campaigns", "/campaigns/new",
              "/campaigns/chuyen-de-2024/edit", "/roster", "/roster/ldld-bac-ha/edit"]
-POST_ACTIONS = ["/logout", "/units/ldld-bac-ha/excuse", "/units/ldld-bac-ha/extend", "/messages/section",
+POST_ACTIONS = ["/logout", "/units/ldld-bac-ha/excuse", "/units/ldld-bac-ha/extend", "/units/ldld-bac-ha/resend",
+                "/messages/section",
                 "/messages/retry", "/unmatched/link", "/unmatched/dismiss", "/remind", "/decisions/1/revoke",
                 "/decisions/1/corrected-ack",
                 "/campaigns/new", "/campaigns/chuyen-de-2024/edit", "/campaigns/chuyen-de-2024/close", "/roster/add",
@@ -236,8 +240,8 @@ def test_throttle_window_moves_on_and_is_persisted(site: Site) -> None:
 
 def test_overview_filters_sorts_and_searches(staff: Site) -> None:
     page = staff.client.get("/").text
-    assert "Báo cáo kết quả học tập Chuyên đề năm 2024" in page and "29/02/2024 00:00" in page
-    assert "26/02/2024 09:12" in page  # Bảo Thắng's first report, in Asia/Ho_Chi_Minh
+    assert "Báo cáo kết quả học tập Chuyên đề năm 2024" in page and "hết ngày 28/02/2024" in page
+    assert "09:12 26/02/2024" in page  # Bảo Thắng's first report, in Asia/Ho_Chi_Minh
     late = staff.client.get("/?status=late").text
     assert "LĐLĐ huyện Bát Xát" in late and "LĐLĐ huyện Bảo Thắng" not in late
     nganh = staff.client.get("/?group=nganh").text
@@ -307,18 +311,21 @@ def test_excuse_asks_for_confirmation_then_records_who(staff: Site) -> None:
     assert "Đã miễn nộp cho LĐLĐ huyện Bắc Hà." in staff.client.get(location).text
 
 
-def test_extend_refuses_a_past_date_and_takes_dd_mm_yyyy(staff: Site) -> None:
-    status, _, page = staff.post("/units/ldld-bat-xat/extend", campaign="chuyen-de-2024", until="01/03/2024 17:00",
-                                 confirmed="1")
-    assert status == 400 and "đã qua" in page
+def test_extend_takes_a_past_date_and_says_so_and_takes_dd_mm_yyyy(staff: Site) -> None:
     status, _, page = staff.post("/units/ldld-bat-xat/extend", campaign="chuyen-de-2024", until="hôm qua")
     assert status == 400 and "dd/mm/yyyy" in page
     assert staff.office.decisions(None) == []
+    status, _, page = staff.post("/units/ldld-bat-xat/extend", campaign="chuyen-de-2024", until="01/03/2024 17:00")
+    assert status == 200 and "Thời điểm này đã qua" in page and "Báo cáo kết quả học tập Chuyên đề năm 2024" in page
+    status, location, _ = staff.post("/units/ldld-bat-xat/extend", campaign="chuyen-de-2024",
+                                     until="01/03/2024 17:00", confirmed="1")
+    assert status == 303 and "Thời điểm này đã qua" in staff.client.get(location).text
     status, _, _ = staff.post("/units/ldld-bat-xat/extend", campaign="chuyen-de-2024", until="05/03/2040 17:00",
                               confirmed="1")
     assert status == 303
-    [decision] = staff.office.decisions(None)
-    assert decision.until == dt.datetime(2040, 3, 5, 10, 0, tzinfo=dt.UTC) and decision.decided_by == USER
+    past, future = staff.office.decisions(None)
+    assert past.until == dt.datetime(2024, 3, 1, 10, 0, tzinfo=dt.UTC) and past.decided_by == USER
+    assert future.until == dt.datetime(2040, 3, 5, 10, 0, tzinfo=dt.UTC) and future.decided_by == USER
 
 
 def test_revoke_a_decision(staff: Site) -> None:
@@ -393,7 +400,7 @@ def test_users_command(processed: Path, tmp_path: Path, monkeypatch: pytest.Monk
     assert cli.main(["--config", config, "users", "add", "Lan"], {}) == 0
     assert cli.main(["--config", config, "users", "list"], {}) == 0
     out = capsys.readouterr().out
-    assert "created lan" in out and re.search(r"^hoa\t", out, re.M) and re.search(r"^lan\t", out, re.M)
+    assert "đã tạo tài khoản lan" in out and re.search(r"^hoa\t", out, re.M) and re.search(r"^lan\t", out, re.M)
     monkeypatch.setattr("sys.stdin", io.StringIO("ngan\n"))
     assert cli.main(["--config", config, "users", "add", "tam"], {}) == 2
     assert cli.main(["--config", config, "users", "add", "../x"], {}) == 2
@@ -455,7 +462,8 @@ def test_section_text_renders_tables_as_tables() -> None:
 def test_times_and_file_names_for_staff() -> None:
     from zoneinfo import ZoneInfo
 
-    assert local(dt.datetime(2024, 2, 26, 2, 12, tzinfo=dt.UTC), ZoneInfo("Asia/Ho_Chi_Minh")) == "26/02/2024 09:12"
+    vn = ZoneInfo("Asia/Ho_Chi_Minh")
+    assert local_time(dt.datetime(2024, 2, 26, 2, 12, tzinfo=dt.UTC), vn) == "09:12 26/02/2024"
     assert safe_filename("../../etc/passwd") == "passwd"
     assert safe_filename("C:\\Users\\x\\Báo cáo\x00.docx") == "Báo cáo_.docx"
     assert safe_filename("  ..  ") == "tep"
@@ -487,6 +495,65 @@ def test_serve_command_listens_where_asked(processed: Path, tmp_path: Path) -> N
         proc.wait(10)
         if proc.stderr:
             proc.stderr.close()
+
+
+# -- details staff asked for (issue 23) -----------------------------------------------------------
+
+
+def test_group_labels_zone_in_words_and_the_campaign_title_on_confirmation(staff: Site) -> None:
+    page = staff.client.get("/").text
+    assert '<span class="tag">Huyện, thị xã, thành phố</span>' in page and ">Công đoàn ngành</option>" in page
+    assert '<span class="tag">huyen</span>' not in page
+    assert "giờ Việt Nam (GMT+7)" in page and "Asia/Ho_Chi_Minh" not in page
+    status, _, page = staff.post("/units/ldld-bac-ha/excuse", campaign="chuyen-de-2024", reason="sáp nhập")
+    assert status == 200 and "Đợt: Báo cáo kết quả học tập Chuyên đề năm 2024" in page
+
+
+def test_a_repeated_decision_is_noticed(staff: Site) -> None:
+    for _ in range(2):
+        status, location, _ = staff.post("/units/ldld-bac-ha/excuse", campaign="chuyen-de-2024", reason="sáp nhập",
+                                         confirmed="1")
+        assert status == 303
+    first, second = staff.office.decisions(None)
+    assert f"Lưu ý: trùng với quyết định #{first.id} vẫn đang có hiệu lực" in staff.client.get(location).text
+    assert staff.office.repeats(second) == [first]
+
+
+def test_choosing_a_section_shows_the_candidates_text_and_takes_a_typed_heading(staff: Site) -> None:
+    view = staff.office.show("TN24-00005")
+    assert view.section is not None and view.section.candidates
+    texts = staff.office.candidate_texts("TN24-00005")
+    assert len(texts) == len(view.section.candidates) and all(texts)
+    page = staff.client.get("/messages?ref=TN24-00005").text
+    assert f'<span class="candidate-text">{texts[0][:40]}' in page.replace("&#34;", '"')
+    assert 'name="heading"' in page
+    typed = view.section.candidates[-1].heading
+    status, _, page = staff.post("/messages/section", ref="TN24-00005", choice="heading", heading=typed)
+    assert status == 200 and f"Mục được chọn: {typed}" in page
+    status, _, _ = staff.post("/messages/section", ref="TN24-00005", choice="heading", heading=typed, confirmed="1")
+    assert status == 303
+    [choice] = [d for d in staff.office.decisions(None) if d.kind == "section"]
+    assert choice.heading == typed and choice.decided_by == USER
+    status, _, page = staff.post("/messages/section", ref="TN24-00005", choice="heading", heading="")
+    assert status == 400 and "Hãy gõ tiêu đề" in page
+
+
+def test_ask_a_unit_to_send_again(staff: Site) -> None:
+    outbox = staff.app.cfg.sending.outbox_dir  # type: ignore[union-attr]
+    before = set(outbox.iterdir())
+    status, _, page = staff.post("/units/ldld-sa-pa/resend", campaign="chuyen-de-2024")
+    assert status == 200 and "Xác nhận đề nghị gửi lại" in page and "Đề nghị đơn vị gửi lại báo cáo" in page
+    assert "TN24-00005" in page and staff.office.decisions(None) == [] and set(outbox.iterdir()) == before
+    status, location, _ = staff.post("/units/ldld-sa-pa/resend", campaign="chuyen-de-2024", confirmed="1")
+    assert status == 303 and "Đã gửi thư đề nghị LĐLĐ thị xã Sa Pa gửi lại báo cáo" in staff.client.get(location).text
+    [decision] = staff.office.decisions(None)
+    assert (decision.kind, decision.unit_id, decision.decided_by) == ("resend", "ldld-sa-pa", USER)
+    [sent] = set(outbox.iterdir()) - before
+    mail = email.message_from_bytes(sent.read_bytes(), policy=email.policy.default)
+    assert mail["To"].addresses[0].addr_spec == "ldldsapa@gmail.com"
+    assert mail["Subject"] == "Đề nghị gửi lại báo cáo: Báo cáo kết quả học tập Chuyên đề năm 2024"
+    assert "Đề nghị đơn vị gửi lại báo cáo" in mail.get_body(("plain",)).get_content()
+    assert "Đề nghị gửi lại" in staff.client.get("/decisions").text
 
 
 # -- the catalog pages -----------------------------------------------------------------

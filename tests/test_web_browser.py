@@ -6,6 +6,7 @@ others leave alone, so the order of the tests does not matter.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -105,7 +106,7 @@ def test_overview_reads_filters_and_searches(page: Page, served: Served) -> None
     expect(page.locator("h1")).to_have_text("Báo cáo kết quả học tập Chuyên đề năm 2024")
     expect(page.locator("table.units tbody tr")).to_have_count(6)
     bao_thang = row(page, "LĐLĐ huyện Bảo Thắng")
-    assert "Đúng hạn" in bao_thang and "26/02/2024 09:12" in bao_thang and "III. ĐÁNH GIÁ KẾT QUẢ" in bao_thang
+    assert "Đúng hạn" in bao_thang and "09:12 26/02/2024" in bao_thang and "III. ĐÁNH GIÁ KẾT QUẢ" in bao_thang
     assert "Quá hạn" in row(page, "LĐLĐ huyện Bát Xát")
     page.select_option("select[name=status]", "late")
     page.click("form.filters button")
@@ -142,8 +143,8 @@ def test_unit_page_shows_messages_in_order_and_downloads_an_attachment(page: Pag
     page.click("text=LĐLĐ huyện Bảo Thắng")
     cards = page.locator("article.message")
     expect(cards).to_have_count(2)
-    expect(cards.nth(0)).to_contain_text("26/02/2024 09:12")
-    expect(cards.nth(1)).to_contain_text("28/02/2024 10:00")
+    expect(cards.nth(0)).to_contain_text("09:12 26/02/2024")
+    expect(cards.nth(1)).to_contain_text("10:00 28/02/2024")
     expect(cards.nth(1).locator(".section-text")).to_contain_text("1.241")
     expect(cards.nth(1).locator("dl.figures")).to_contain_text("99,3")
     expect(cards.nth(0).locator("details.ack summary")).to_contain_text("ldldbaothang@gmail.com")
@@ -211,9 +212,13 @@ def test_choose_the_section_among_the_candidates(page: Page, served: Served) -> 
     assert choice.decided_by == USER and choice.heading == heading
 
 
-def test_a_past_date_is_refused(page: Page, served: Served) -> None:
+def test_a_past_date_is_recorded_as_granted_after_the_fact(page: Page, served: Served) -> None:
     page.goto(served.url + "/units/ldld-bat-xat")
     page.fill("form[action$='/extend'] input[name=until]", "01/03/2024 17:00")
     page.click("form[action$='/extend'] button")
-    expect(page.locator(".error")).to_contain_text("đã qua")
+    expect(page.locator(".confirm")).to_contain_text("Thời điểm này đã qua")
+    expect(page.locator(".confirm")).to_contain_text("Báo cáo kết quả học tập Chuyên đề năm 2024")
     assert not [d for d in served.office.decisions(None) if d.unit_id == "ldld-bat-xat"]
+    page.click(".confirm button[type=submit]")
+    [decision] = [d for d in served.office.decisions(None) if d.unit_id == "ldld-bat-xat"]
+    assert decision.until == dt.datetime(2024, 3, 1, 10, 0, tzinfo=dt.UTC) and decision.decided_by == USER

@@ -92,7 +92,7 @@ def test_import_a_roster_with_one_bad_row_then_create_a_campaign(page: Page, sit
     page.fill("input[name=remind]", "-3d, +1d")
     shot(page, "campaign-form.png")
     page.click("text=Tiếp tục…")
-    expect(page.locator("section.confirm")).to_contain_text("Hạn nộp: 15/03/2024 17:00")
+    expect(page.locator("section.confirm")).to_contain_text("Hạn nộp: 17:00 15/03/2024")
     page.click("text=Lưu đợt báo cáo")
     expect(page.locator(".flash")).to_contain_text("Đã tạo đợt thi-dua-2024")
     created = page.locator("table.campaigns tbody tr", has_text="thi-dua-2024")

@@ -31,6 +31,7 @@ from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginEr
 from intake.parsers.errors import CredentialError, MailboxAuthError, MailboxError
 from intake.processor.config import ImapConfig
 from intake.processor.credentials import oauth2_token
+from intake.processor.i18n import _
 from intake.processor.mailbox.base import Ledger, MailboxItem
 
 log = logging.getLogger(__name__)
@@ -329,7 +330,8 @@ class ImapMailbox:
                                    f"folders there: {', '.join(names) or '(none)'}")
             status = client.folder_status(folder, [b"MESSAGES"])
         count = int(status[b"MESSAGES"])
-        return f"{self.identity} folder {folder!r}: {count} message{'s' if count != 1 else ''}"
+        return _("{mailbox} folder \"{folder}\": {count} message(s)", mailbox=self.identity, folder=folder,
+                 count=count)
 
     def close(self) -> None:
         client, self._client, self._selected = self._client, None, None

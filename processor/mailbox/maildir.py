@@ -16,6 +16,7 @@ from pathlib import Path
 
 from intake.parsers.email import header_block, topmost_received_at
 from intake.parsers.errors import MailboxError
+from intake.processor.i18n import _
 from intake.processor.mailbox.base import Ledger, MailboxItem
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ class MaildirMailbox:
 
     def probe(self) -> str:
         """For check-config: the Maildir exists and how many messages it holds."""
-        return f"Maildir {self.path}: {sum(1 for _ in self._files())} messages"
+        return _("Maildir {path}: {count} message(s)", path=self.path, count=sum(1 for _f in self._files()))
 
     def after_stored(self, item: MailboxItem) -> None:
         """A Maildir is never changed: the ledger alone remembers."""

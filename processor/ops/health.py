@@ -11,6 +11,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from intake.processor.config import Config
+from intake.processor.i18n import _
+from intake.processor.times import local_time
 from intake.store.heartbeat import MAILBOX_CHECK, beat, last_beat
 from intake.store.repository import Store
 
@@ -36,22 +38,24 @@ def health(cfg: Config, store: Store, now: dt.datetime) -> Health:
     last = last_beat(store, MAILBOX_CHECK)
     limit = window(cfg)
     if last is None:
-        return Health(False, "FAIL: the mailbox has never been checked (is `intake run` running?)")
+        return Health(False, _("FAIL: the mailbox has never been checked (is `intake run` running?)"))
     at, mailbox = last
     age = now - at
-    local = at.astimezone(cfg.timezone).strftime("%d/%m/%Y %H:%M:%S")
+    local = local_time(at, cfg.timezone, seconds=True)
     ago = _ago(age)
     if age <= limit:
-        return Health(True, f"OK: last mailbox check {local} ({ago} ago) of {mailbox}")
-    return Health(False, f"FAIL: last mailbox check {local} ({ago} ago, more than {_ago(limit)}) of {mailbox}")
+        return Health(True, _("OK: last mailbox check {when} ({ago} ago) of {mailbox}", when=local, ago=ago,
+                               mailbox=mailbox))
+    return Health(False, _("FAIL: last mailbox check {when} ({ago} ago, more than {limit}) of {mailbox}", when=local,
+                          ago=ago, limit=_ago(limit), mailbox=mailbox))
 
 
 def _ago(delta: dt.timedelta) -> str:
     seconds = max(0, int(delta.total_seconds()))
     if seconds < 120:
-        return f"{seconds} s"
+        return _("{n} s", n=seconds)
     if seconds < 7200:
-        return f"{seconds // 60} min"
+        return _("{n} min", n=seconds // 60)
     if seconds < 2 * 86400:
-        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
-    return f"{seconds // 86400} days"
+        return _("{h} h {m} min", h=seconds // 3600, m=seconds % 3600 // 60)
+    return _("{n} days", n=seconds // 86400)

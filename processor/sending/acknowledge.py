@@ -18,6 +18,7 @@ from intake.parsers.headers import usable_address
 from intake.parsers.model import ParsedEmail, Problem, SectionResult
 from intake.processor.config import AcknowledgeConfig, CampaignConfig, Config, SendingConfig, login_of
 from intake.processor.sending.compose import compose, reply_subject
+from intake.processor.times import zone_label
 from intake.store.kinds import OutgoingKind, OutgoingState
 from intake.store.records import OutgoingMail, ack_key
 
@@ -71,15 +72,6 @@ def file_note(attachment: Mapping[str, Any], has_report: bool) -> FileNote:
     if problem == Problem.UNSUPPORTED_ATTACHMENT:
         return FileNote.UNSUPPORTED
     return FileNote.EXTRA if has_report else FileNote.NOT_WORD
-
-
-def zone_label(when: dt.datetime) -> str:
-    """'GMT+7' for Asia/Ho_Chi_Minh: the zone the times are shown in, named as offices write it."""
-    offset = when.utcoffset() or dt.timedelta()
-    minutes = int(offset.total_seconds() // 60)
-    sign = "+" if minutes >= 0 else "-"
-    hours, rest = divmod(abs(minutes), 60)
-    return f"GMT{sign}{hours}" + (f":{rest:02d}" if rest else "")
 
 
 @dataclass(frozen=True)

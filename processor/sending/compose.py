@@ -24,6 +24,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from intake.parsers.errors import HeaderError
 from intake.parsers.headers import clean_text, decode_words, has_control, usable_address, valid_msg_id, valid_msg_ids
+from intake.processor.times import prose_deadline, prose_time
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,6 @@ class Composed:
     threaded: bool = False  # In-Reply-To and References written
 
 
-VN_DATETIME = "{:%H} giờ {:%M} phút ngày {:%d/%m/%Y}"
 # Reply prefixes mail programs put before a subject: English, Outlook in Vietnamese
 # ("TL:" trả lời), German, Nordic; with Outlook's counters ("Re[2]:") and odd spacing.
 REPLY_PREFIX = re.compile(r"^\s*(re|tl|aw|sv|vs|antw)\s*(\[\d+\]|\(\d+\))?\s*:\s*", re.IGNORECASE)
@@ -192,8 +192,10 @@ def template_env() -> Environment:
     env = Environment(loader=FileSystemLoader(str(files("intake.templates"))), undefined=StrictUndefined,
                       autoescape=select_autoescape(["html", "html.j2"]), trim_blocks=True, lstrip_blocks=True,
                       keep_trailing_newline=True, auto_reload=False)
-    env.filters["vn_datetime"] = lambda d: VN_DATETIME.format(d, d, d)
-    env.filters["en_datetime"] = lambda d: f"{d:%d %B %Y, %H:%M}".lstrip("0")
+    env.filters["vn_datetime"] = lambda d: prose_time(d, d.tzinfo)
+    env.filters["vn_deadline"] = lambda d: prose_deadline(d, d.tzinfo)
+    env.filters["en_datetime"] = lambda d: prose_time(d, d.tzinfo, "en")
+    env.filters["en_deadline"] = lambda d: prose_deadline(d, d.tzinfo, "en")
     return env
 
 

@@ -6,6 +6,7 @@ import tempfile
 from pathlib import Path
 
 from intake.parsers.errors import SendError
+from intake.processor.i18n import _
 from intake.processor.sending import Envelope
 
 
@@ -38,7 +39,7 @@ class OutboxTransport:
                 pass
         except OSError as exc:
             raise SendError(f"outbox {self.folder} is not writable: {exc.strerror}") from exc
-        return f"outbox folder {self.folder}: writable"
+        return _("outbox folder {path}: writable", path=self.folder)
 
     def close(self) -> None:
         """Nothing to release."""

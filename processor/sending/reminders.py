@@ -40,7 +40,8 @@ from intake.processor.catalog import Catalog, read_catalog
 from intake.processor.config import CampaignConfig, Config, UnitConfig
 from intake.processor.sending import STALE_AFTER  # a reminder point further back: recorded as skipped
 from intake.processor.sending.compose import compose, template_env
-from intake.processor.staff.report import PROBLEM_VI, STATE_VI, local_time
+from intake.processor.staff.report import PROBLEM_VI, STATE_VI
+from intake.processor.times import deadline_time, local_time
 from intake.store.kinds import OutgoingKind, OutgoingState
 from intake.store.records import OutgoingMail
 from intake.store.repository import Store
@@ -69,6 +70,19 @@ class Plan:
     no_address: list[UnitStatus] = field(default_factory=list)
     already: list[UnitStatus] = field(default_factory=list)
     stale: list[Reminder] = field(default_factory=list)  # recorded as skipped: the point is long past
+
+
+@dataclass(frozen=True)
+class ResendRequest:
+    """A request to send again: what staff confirm (subject, body, to whom) and the mails to queue."""
+
+    subject: str
+    body: str
+    mails: tuple[OutgoingMail, ...]
+
+    @property
+    def to(self) -> tuple[str, ...]:
+        return tuple(m.to_address for m in self.mails)
 
 
 class Reminders:
@@ -182,6 +196,36 @@ class Reminders:
                             raw=composed.raw, created_at=now, unit_id=unit.id, campaign_id=camp.id,
                             state=OutgoingState.SKIPPED if skip else OutgoingState.PENDING, reason=skip)
 
+    # -- asking a unit to send again ---------------------------------------------------
+
+    def resend_request(self, camp: CampaignConfig, unit: UnitStatus, now: dt.datetime) -> ResendRequest:
+        """The mail asking `unit` to send its report again (staff's "Đề nghị gửi lại"): its text for staff
+        to confirm, and one mail per registered address to queue."""
+        lang = self.cfg.acknowledge.language
+        latest = unit.latest
+        context = {
+            "unit_name": unit.name, "office": self.cfg.sending.from_name or self.cfg.sending.from_address,
+            "campaign": {"id": camp.id, "title": camp.title, "section_title": camp.section_title},
+            "deadline": unit.deadline.astimezone(self.tz), "reply_to": self.cfg.sending.from_address,
+            "reference": latest.reference if latest else None,
+            "received_at": latest.received_at.astimezone(self.tz) if latest else None,
+            "problems": [PROBLEM_VI[p] if lang == "vi" else p.replace("_", " ")
+                         for p in (latest.problems if latest else ()) if p in PROBLEM_VI],
+        }
+        subject = (f"Đề nghị gửi lại báo cáo: {camp.title}" if lang == "vi"
+                   else f"Please send your report again: {camp.title}")
+        body = self.env.get_template(f"resend_{lang}.txt.j2").render(context)
+        mails = []
+        for address in self.addresses_of(unit.id):
+            composed = compose(self.env, f"resend_{lang}", context, from_address=self.cfg.sending.from_address,
+                               from_name=self.cfg.sending.from_name, to_address=address, to_name=unit.name,
+                               subject=subject, now=now, auto_reply=False)
+            mails.append(OutgoingMail(kind=OutgoingKind.RESEND, to_address=address, subject=composed.subject,
+                                      dedupe_key=f"resend:{camp.id}:{unit.id}:{now.isoformat()}:{address}",
+                                      our_message_id=composed.message_id, raw=composed.raw, created_at=now,
+                                      unit_id=unit.id, campaign_id=camp.id))
+        return ResendRequest(subject=subject, body=body, mails=tuple(mails))
+
     # -- the daily digest -----------------------------------------------------------
 
     def digest_due(self, now: dt.datetime) -> bool:
@@ -232,7 +276,7 @@ class Reminders:
             for unit in status.units:
                 by_state[unit.status].append(unit)
             blocks.append({
-                "title": camp.title, "id": camp.id, "deadline": local_time(camp.deadline, self.tz),
+                "title": camp.title, "id": camp.id, "deadline": deadline_time(camp.deadline, self.tz),
                 "counts": [(STATE_VI[s], s.value, counts[s]) for s in UnitState], "total": len(status.units),
                 "missing": [u.name for u in by_state[UnitState.MISSING]],
                 "late": [(u.name, local_time(u.received_at, self.tz)) for u in by_state[UnitState.LATE]],

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from intake.parsers.errors import IntakeError, PermanentSendError, SendError
 from intake.processor.config import SmtpConfig
+from intake.processor.i18n import _
 from intake.processor.sending import Envelope
 
 log = logging.getLogger(__name__)
@@ -153,8 +154,8 @@ class SmtpTransport:
             client.noop()
         finally:
             self._quit(client)
-        login = f"logged in as {self.cfg.username}" if self.cfg.username else "no login configured"
-        return f"{self.where}: connected, {login}"
+        login = _("logged in as {name}", name=self.cfg.username) if self.cfg.username else _("no login configured")
+        return _("{server}: connected, {login}", server=self.where, login=login)
 
     def close(self) -> None:
         if self._client is not None:

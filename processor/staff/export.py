@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from intake.parsers.errors import ExportError, UsageError
+from intake.processor.i18n import _
 from intake.processor.sending.compose import template_env
 from intake.processor.staff.formatting import (
     FIGURE_KEYS,
@@ -29,10 +30,7 @@ from intake.processor.staff.formatting import (
     vn_int,
     vn_percent,
 )
-from intake.processor.staff.report import (
-    STATE_VI,
-    local_time,
-)
+from intake.processor.staff.report import STATE_VI
 from intake.processor.staff.rows import (
     KIND,
     TITLES,
@@ -41,6 +39,7 @@ from intake.processor.staff.rows import (
     status_rows,
     totals,
 )
+from intake.processor.times import deadline_time, local_time
 from intake.store.status import CampaignStatus, UnitState
 
 
@@ -119,7 +118,7 @@ def export_html(status: CampaignStatus, ctx: ExportContext) -> bytes:
         units=units, counts=[(STATE_VI[s], s.value, counts[s]) for s in UnitState], total_units=len(status.units),
         totals={"submissions": vn_int(total.submissions), "figures": _figures_short(
             {k: v for k, v in total.figures.items() if v is not None})},
-        deadline=local_time(status.deadline, tz), generated=local_time(ctx.generated_at, tz),
+        deadline=deadline_time(status.deadline, tz), generated=local_time(ctx.generated_at, tz),
         unmatched=[(one_line(m.from_name), one_line(m.from_address), local_time(m.received_at, tz),
                     one_line(m.subject), ", ".join(one_line(a) for a in m.attachments)) for m in status.unmatched])
     return str(page).encode("utf-8")
@@ -171,26 +170,34 @@ def render(status: CampaignStatus, fmt: str, ctx: ExportContext) -> bytes:
     try:
         exporter = EXPORTERS[fmt]
     except KeyError:
-        raise UsageError(f"--format: unknown format {fmt!r}: expected one of {', '.join(FORMATS)}") from None
+        raise UsageError(_("--format: unknown format \"{format}\": expected one of {choices}", format=fmt,
+                           choices=", ".join(FORMATS))) from None
     if ctx.csv_dialect not in CSV_DIALECTS:
-        raise UsageError(f"--dialect: expected one of {', '.join(CSV_DIALECTS)}, got {ctx.csv_dialect!r}")
+        raise UsageError(_("--dialect: expected one of {choices}, got \"{value}\"", choices=", ".join(CSV_DIALECTS),
+                           value=ctx.csv_dialect))
     return exporter(status, ctx)
 
 
 def check_output(path: Path, fmt: str) -> None:
     """Refuse, before any work, an output whose folder is missing or whose suffix says another format."""
     if fmt not in SUFFIXES:
-        raise UsageError(f"--format: unknown format {fmt!r}: expected one of {', '.join(FORMATS)}")
-    if path.suffix and path.suffix.lower() not in SUFFIXES[fmt]:
-        owner = next((f for f, sfx in SUFFIXES.items() if path.suffix.lower() in sfx), None)
-        said = f" (a {owner} name)" if owner else ""
-        raise UsageError(f"-o: {path.name} ends in {path.suffix}{said} but --format is {fmt}: "
-                         f"use a name ending in {SUFFIXES[fmt][0]}")
+        raise UsageError(_("--format: unknown format \"{format}\": expected one of {choices}", format=fmt,
+                           choices=", ".join(FORMATS)))
     folder = path.parent
     if not folder.is_dir():
-        raise UsageError(f"-o: folder {folder} does not exist (create it first)")
+        raise UsageError(_("-o: folder {folder} does not exist (create it first)", folder=folder))
     if path.is_dir():
-        raise UsageError(f"-o: {path} is a folder: give a file name ending in {SUFFIXES[fmt][0]}")
+        raise UsageError(_("-o: {path} is a folder: give a file name ending in {suffix}", path=path,
+                           suffix=SUFFIXES[fmt][0]))
+    if not path.suffix:
+        raise UsageError(_("-o: {name} has no extension: use a name ending in {suffix}", name=path.name,
+                           suffix=SUFFIXES[fmt][0]))
+    if path.suffix.lower() not in SUFFIXES[fmt]:
+        owner = next((f for f, sfx in SUFFIXES.items() if path.suffix.lower() in sfx), None)
+        said = _(" (a {format} name)", format=owner) if owner else ""
+        raise UsageError(_("-o: {name} ends in {suffix}{said} but --format is {format}: "
+                           "use a name ending in {wanted}", name=path.name, suffix=path.suffix, said=said,
+                           format=fmt, wanted=SUFFIXES[fmt][0]))
 
 
 def export(status: CampaignStatus, fmt: str, path: Path, ctx: ExportContext) -> None:
@@ -199,5 +206,5 @@ def export(status: CampaignStatus, fmt: str, path: Path, ctx: ExportContext) -> 
     try:
         path.write_bytes(data)
     except OSError as exc:
-        raise ExportError(f"cannot write {path}: {exc.strerror}") from exc
+        raise ExportError(_("cannot write {path}: {reason}", path=path, reason=exc.strerror)) from exc
 

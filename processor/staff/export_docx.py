@@ -17,7 +17,6 @@ totals. Every text from a unit passes through `formatting.clean`.
 """
 from __future__ import annotations
 
-import datetime as dt
 import io
 from collections.abc import Sequence
 from typing import Any
@@ -42,7 +41,7 @@ from intake.processor.staff.formatting import (
     vn_int,
     vn_percent,
 )
-from intake.processor.staff.report import STATE_VI, local_time, review_needed
+from intake.processor.staff.report import STATE_VI, review_needed
 from intake.processor.staff.rows import (
     ExportContext,
     status_rows,
@@ -50,6 +49,7 @@ from intake.processor.staff.rows import (
     unit_figures,
     unit_note,
 )
+from intake.processor.times import local_time, prose_deadline, prose_time
 from intake.store.status import CampaignStatus, UnitState, UnitStatus
 
 FONT = "Times New Roman"
@@ -300,12 +300,6 @@ def _table(doc: DocumentObject, header: Sequence[str], rows: Sequence[Sequence[s
 # ---------------------------------------------------------------- content
 
 
-def prose_time(when: dt.datetime, ctx: ExportContext) -> str:
-    """'12 giờ 56 phút, ngày 26/11/2026'; midnight as '00 giờ 00 phút, ngày 29/02/2024'."""
-    local = when.astimezone(ctx.tz)
-    return f"{local:%H} giờ {local:%M} phút, ngày {local:%d/%m/%Y}"
-
-
 def lateness(unit: UnitStatus) -> str:
     """'Gửi muộn 1 ngày 14 giờ' for a late unit; '' otherwise."""
     if unit.status != UnitState.LATE or unit.received_at is None:
@@ -327,7 +321,8 @@ def _summary(doc: DocumentObject, status: CampaignStatus, ctx: ExportContext) ->
         (UnitState.ON_TIME, "gửi đúng hạn"), (UnitState.LATE, "gửi muộn")) if counts[state])
     rest = "".join(f"; {counts[state]} đơn vị {words}" for state, words in (
         (UnitState.MISSING, "chưa gửi"), (UnitState.EXCUSED, "được miễn nộp")) if counts[state])
-    _para(doc, f"Hạn gửi báo cáo: {prose_time(status.deadline, ctx)}. Tính đến {prose_time(ctx.generated_at, ctx)}, "
+    _para(doc, f"Hạn gửi báo cáo: {prose_deadline(status.deadline, ctx.tz)}. "
+               f"Tính đến {prose_time(ctx.generated_at, ctx.tz)}, "
                f"{sent}/{len(status.units)} đơn vị đã gửi báo cáo{f' (trong đó {split})' if split else ''}{rest}.",
           align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent_mm=10)
     rows = [("1", "Số đơn vị phải báo cáo", len(status.units)),

@@ -14,7 +14,6 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from intake.processor.staff.formatting import FIGURE_KEYS, FIGURE_TITLES, clean
-from intake.processor.staff.report import local_time
 from intake.processor.staff.rows import (
     FONT,
     Column,
@@ -24,6 +23,7 @@ from intake.processor.staff.rows import (
     status_rows,
     totals,
 )
+from intake.processor.times import deadline_time, local_time
 from intake.store.status import CampaignStatus, UnitState
 
 THIN = Side(style="thin", color="000000")
@@ -135,7 +135,7 @@ def _status_sheet(ws: Worksheet, status: CampaignStatus, ctx: ExportContext) -> 
     head = _title_block(ws, [
         ("TÌNH HÌNH GỬI BÁO CÁO", 14, True),
         (status.title, 13, True),
-        (f"Mã đợt: {status.campaign_id}.   Hạn gửi: {local_time(status.deadline, ctx.tz)}.   "
+        (f"Mã đợt: {status.campaign_id}.   Hạn gửi: {deadline_time(status.deadline, ctx.tz)}.   "
          f"Số liệu đến: {local_time(ctx.generated_at, ctx.tz)}.", 12, False),
         (counts_line(status) + ".", 12, False)], width)
     _header_row(ws, head, XLSX_COLUMNS)

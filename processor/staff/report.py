@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from intake.parsers.model import Problem
+from intake.processor.times import deadline_time, local_time
 from intake.store.status import CampaignStatus, SubmissionView, UnitState, UnitStatus
 
 STATE_VI = {UnitState.MISSING: "Chưa gửi", UnitState.ON_TIME: "Đúng hạn", UnitState.LATE: "Quá hạn",
@@ -84,11 +85,6 @@ def _message_json(m: SubmissionView, tz: ZoneInfo) -> dict[str, Any]:
     }
 
 
-def local_time(when: dt.datetime | None, tz: ZoneInfo) -> str:
-    """How staff read a time: 09:12 26/02/2024, in the configured zone."""
-    return when.astimezone(tz).strftime("%H:%M %d/%m/%Y") if when else ""
-
-
 def problems_in_words(unit: UnitStatus) -> str:
     return "; ".join(PROBLEM_VI.get(p, p) for p in unit.latest.problems) if unit.latest else ""
 
@@ -123,7 +119,7 @@ def decision_clauses(unit: UnitStatus, tz: ZoneInfo, *, with_actor: bool = True)
         parts.append(f"Lý do miễn nộp: {unit.decision.excuse_reason}" if unit.decision.excuse_reason
                      else "Được miễn nộp")
     if unit.decision.extended_until is not None:
-        parts.append(f"Gia hạn đến {local_time(unit.decision.extended_until, tz)}")
+        parts.append(f"Gia hạn đến {deadline_time(unit.decision.extended_until, tz)}")
     if parts and with_actor and unit.decision.decided_by:
         parts.append(f"Người quyết định: {unit.decision.decided_by}")
     return [p.rstrip(". ") for p in parts]
@@ -187,8 +183,8 @@ NARROW = 120  # below this many columns the table folds section, problems and no
 
 def print_status_table(status: CampaignStatus, tz: ZoneInfo, console: Console, *, only_owing: bool = False) -> None:
     units = [u for u in status.units if owes_something(u)] if only_owing else list(status.units)
-    deadline = status.deadline.astimezone(tz)
-    table = Table(title=escape(f"{status.title} [{status.campaign_id}]") + f"\nHạn gửi: {deadline:%H:%M %d/%m/%Y}",
+    title = escape(f"{status.title} [{status.campaign_id}]") + f"\nHạn gửi: {deadline_time(status.deadline, tz)}"
+    table = Table(title=title,
                   box=box.SIMPLE_HEAVY, title_justify="left")
     narrow = console.width < NARROW
     for title, options in _table_columns(narrow):

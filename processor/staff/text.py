@@ -1,9 +1,11 @@
 """The use cases' results in words, for the terminal (Vietnamese, times in the configured zone)."""
 from __future__ import annotations
 
+import datetime as dt
 from zoneinfo import ZoneInfo
 
-from intake.processor.staff.report import PROBLEM_VI, local_time
+from intake.processor.staff.report import PROBLEM_VI
+from intake.processor.times import deadline_time, local_time
 from intake.store.kinds import CATALOG_KINDS
 from intake.store.views import DecisionView, MessageView
 
@@ -15,7 +17,8 @@ KIND_VI = {"excuse": "miễn nộp", "extend": "gia hạn", "link": "đăng ký 
            "dismiss": "bỏ qua thư", "unit_add": "thêm đơn vị", "unit_edit": "sửa đơn vị",
            "unit_remove": "bỏ đơn vị khỏi danh sách", "campaign_add": "tạo đợt báo cáo",
            "campaign_edit": "sửa đợt báo cáo", "campaign_close": "kết thúc đợt báo cáo",
-           "learned": "học từ lựa chọn của cán bộ", "corrected_ack": "gửi lại xác nhận đã sửa"}
+           "learned": "học từ lựa chọn của cán bộ", "corrected_ack": "gửi lại xác nhận đã sửa",
+           "resend": "đề nghị gửi lại"}
 STATE_VI = {"stored": "chưa xử lý", "processed": "đã xử lý", "ignored": "bỏ qua (thư tự động)",
             "failed": "xử lý lỗi"}
 OUTGOING_VI = {"pending": "chờ gửi", "sending": "đang gửi", "sent": "đã gửi", "failed": "gửi lỗi",
@@ -74,12 +77,17 @@ def message_lines(view: MessageView, tz: ZoneInfo) -> list[str]:
     return lines
 
 
+def _by(who: str | None, when: dt.datetime, tz: ZoneInfo) -> str:
+    """'bởi hoa lúc 12:00 28/02/2024'; a decision recorded before who was known has only the time."""
+    return f"bởi {who} lúc {local_time(when, tz)}" if who else f"lúc {local_time(when, tz)}"
+
+
 def decision_line(d: DecisionView, tz: ZoneInfo) -> str:
     """One decision on one line: id, kind, what about, who and when, revoked or not."""
     what = KIND_VI.get(d.kind, d.kind)
     about = f"{d.unit_name} ({d.unit_id})" if d.unit_id else ""
     if d.kind == "extend" and d.until is not None:
-        what += f" đến {local_time(d.until, tz)}"
+        what += f" đến {deadline_time(d.until, tz)}"
     elif d.kind == "link" and d.address:
         what += f" {d.address}"
     elif d.kind in ("section", "learned"):
@@ -93,7 +101,7 @@ def decision_line(d: DecisionView, tz: ZoneInfo) -> str:
         parts.append(f"đợt {d.campaign_id}")
     if d.reason:
         parts.append(f"{'nội dung' if d.kind in CATALOG_KINDS else 'lý do'}: {d.reason}")
-    parts.append(f"bởi {d.decided_by or '?'} lúc {local_time(d.decided_at, tz)}")
+    parts.append(_by(d.decided_by, d.decided_at, tz))
     if d.revoked_at is not None:
-        parts.append(f"ĐÃ HỦY bởi {d.revoked_by or '?'} lúc {local_time(d.revoked_at, tz)}")
+        parts.append("đã huỷ " + _by(d.revoked_by, d.revoked_at, tz))
     return " — ".join(parts)

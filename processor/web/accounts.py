@@ -21,6 +21,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from intake.parsers.errors import UsageError
+from intake.processor.i18n import _
 from intake.store.kinds import ThrottleKey
 from intake.store.users import Accounts
 
@@ -47,14 +48,14 @@ def account_name(text: str) -> str:
     """The canonical form of an account name: NFC, lower case, [a-z0-9._-], 1 to 64 characters."""
     name = unicodedata.normalize("NFC", text.strip()).lower()
     if not NAME_RE.fullmatch(name):
-        raise AccountError(f"account name: use 1 to 64 of a-z 0-9 . _ - (starting with a letter or digit), "
-                           f"got \"{text}\"")
+        raise AccountError(_("account name: use 1 to 64 of a-z 0-9 . _ - (starting with a letter or digit), "
+                             "got \"{text}\"", text=text))
     return name
 
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"password: at least {MIN_PASSWORD} characters")
+        raise AccountError(_("password: at least {count} characters", count=MIN_PASSWORD))
     return _hasher.hash(password)
 
 

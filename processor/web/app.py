@@ -37,6 +37,7 @@ from intake.processor.catalog import NO_CAMPAIGN
 from intake.processor.config import Config
 from intake.processor.staff.export import EXPORTERS
 from intake.processor.staff.report import REVIEW, staff_note
+from intake.processor.times import deadline_time, local_time, zone_words
 from intake.processor.web import render
 from intake.processor.web.accounts import LoginResult, Logins
 from intake.processor.web.security import (
@@ -59,6 +60,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+PAST_EXTENSION = ("Thời điểm này đã qua: ghi nhận là gia hạn sau (ví dụ đã đồng ý qua điện thoại); "
+                  "báo cáo nhận trước thời điểm đó được tính là đúng hạn.")
 SESSION_COOKIE = "intake_session"
 SESSION_HOURS = 12
 REFERENCE_RE = re.compile(r"^[A-Z]{1,5}\d{2}-\d{3,}$", re.IGNORECASE)
@@ -127,7 +130,7 @@ class Dashboard:
     env: Environment = field(init=False)
 
     def __post_init__(self) -> None:
-        self.env = render.environment(self.cfg.timezone)
+        self.env = render.environment(self.cfg.timezone, self.cfg.group_label)
         self.env.globals["ref_of"] = message_ref
         self.env.globals["note"] = lambda unit: staff_note(unit, self.cfg.timezone)
         self.env.globals["url"] = lambda path, **q: path + ("?" + urlencode({k: v for k, v in q.items() if v})
@@ -140,15 +143,15 @@ class Dashboard:
         html = self.env.get_template(template).render(
             request=request, user=request.scope.get("user_name"), csrf=csrf_token(request),
             campaigns=self.office.catalog().campaigns, flash=request.session.pop("flash", None),
-            tz_name=str(self.cfg.timezone), now=self.clock(), **ctx)
+            zone=zone_words(self.cfg.timezone, self.clock()), now=self.clock(), **ctx)
         return HTMLResponse(html, status_code=status_code)
 
     def problem(self, request: Request, message: str, status_code: int = 400, back: str = "/") -> HTMLResponse:
         return self.page(request, "error.html.j2", status_code=status_code, message=message, back=back)
 
     def confirm(self, request: Request, *, title: str, lines: list[str], action: str, fields: Mapping[str, str],
-                button: str, back: str, danger: bool = False) -> HTMLResponse:
-        return self.page(request, "confirm.html.j2", title=title, lines=lines, action=action,
+                button: str, back: str, danger: bool = False, body: str = "") -> HTMLResponse:
+        return self.page(request, "confirm.html.j2", title=title, lines=lines, action=action, body=body,
                          fields={k: v for k, v in fields.items() if k != CSRF_FIELD}, button=button, back=back,
                          danger=danger)
 
@@ -269,7 +272,8 @@ class Dashboard:
             view = await self.read(self.office.show, ref)
         except IntakeError:
             return self.problem(request, f"Không tìm thấy thư có số tiếp nhận hoặc Message-ID “{ref}”.", 404)
-        return self.page(request, "message.html.j2", m=view, ref=message_ref(view),
+        texts = await self.call(self.office.candidate_texts, ref) if view.section and view.section.candidates else []
+        return self.page(request, "message.html.j2", m=view, ref=message_ref(view), candidate_texts=texts,
                          campaign_id=self.campaign_id(view.campaign_id))
 
     async def attachment(self, request: Request) -> Response:
@@ -356,11 +360,11 @@ class Dashboard:
             back = f"/units/{quote(unit_id)}?campaign={quote(camp)}"
             if not confirmed:
                 return self.confirm(request, title="Xác nhận miễn nộp", lines=[
-                    f"Đơn vị: {self.unit_name(unit_id)}", f"Đợt: {camp}", f"Lý do: {reason}"],
+                    f"Đơn vị: {self.unit_name(unit_id)}", f"Đợt: {self.campaign_title(camp)}", f"Lý do: {reason}"],
                     action=request.url.path, fields={"campaign": camp, "reason": reason},
                     button="Miễn nộp", back=back)
-            await self.call(self.office.excuse, unit_id, camp, reason, self.actor(request))
-            return self.done(request, f"Đã miễn nộp cho {self.unit_name(unit_id)}.", back)
+            decision = await self.call(self.office.excuse, unit_id, camp, reason, self.actor(request))
+            return self.done(request, f"Đã miễn nộp cho {self.unit_name(unit_id)}." + self.repeats(decision), back)
 
         return await self.act(request, step, f"/units/{quote(unit_id)}")
 
@@ -376,29 +380,51 @@ class Dashboard:
                 until, _end_of_day = parse_staff_datetime(typed, self.cfg.timezone, self.clock())
             except IntakeError as exc:
                 raise FormProblem(f"Không hiểu ngày “{typed}”: hãy nhập dd/mm/yyyy hh:mm.") from exc
-            if until <= self.clock():
-                raise FormProblem(f"Hạn mới {render.local(until, self.cfg.timezone)} đã qua: hãy chọn một ngày "
-                                  "trong tương lai.")
             back = f"/units/{quote(unit_id)}?campaign={quote(camp)}"
-            shown = render.local(until, self.cfg.timezone)
+            shown = deadline_time(until, self.cfg.timezone)
+            past = PAST_EXTENSION if until <= self.clock() else ""
             if not confirmed:
                 return self.confirm(request, title="Xác nhận gia hạn", lines=[
-                    f"Đơn vị: {self.unit_name(unit_id)}", f"Đợt: {camp}", f"Hạn mới: {shown}"],
+                    f"Đơn vị: {self.unit_name(unit_id)}", f"Đợt: {self.campaign_title(camp)}", f"Hạn mới: {shown}",
+                    *([past] if past else [])],
                     action=request.url.path, fields={"campaign": camp, "until": typed}, button="Gia hạn", back=back)
-            await self.call(self.office.extend, unit_id, camp, until, self.actor(request))
-            return self.done(request, f"Đã gia hạn cho {self.unit_name(unit_id)} đến {shown}.", back)
+            decision = await self.call(self.office.extend, unit_id, camp, until, self.actor(request))
+            said = f"Đã gia hạn cho {self.unit_name(unit_id)} đến {shown}." + (f" {past}" if past else "")
+            return self.done(request, said + self.repeats(decision), back)
+
+        return await self.act(request, step, f"/units/{quote(unit_id)}")
+
+    async def resend(self, request: Request) -> Response:
+        unit_id = request.path_params["unit_id"]
+
+        async def step(request: Request, form: FormData, confirmed: bool) -> Response:
+            camp = self.campaign_id(text_field(form, "campaign"))
+            back = f"/units/{quote(unit_id)}?campaign={quote(camp)}"
+            req = await self.call(self.office.resend_request, unit_id, camp, self.actor(request), send=confirmed)
+            if not confirmed:
+                return self.confirm(request, title="Xác nhận đề nghị gửi lại", lines=[
+                    f"Đơn vị: {self.unit_name(unit_id)}", f"Đợt: {self.campaign_title(camp)}",
+                    f"Gửi tới: {', '.join(req.to)}", f"Tiêu đề: {req.subject}"], body=req.body,
+                    action=request.url.path, fields={"campaign": camp}, button="Gửi thư đề nghị", back=back)
+            return self.done(request, f"Đã gửi thư đề nghị {self.unit_name(unit_id)} gửi lại báo cáo "
+                                      f"({', '.join(req.to)}).", back)
 
         return await self.act(request, step, f"/units/{quote(unit_id)}")
 
     async def choose_section(self, request: Request) -> Response:
         async def step(request: Request, form: FormData, confirmed: bool) -> Response:
             ref = text_field(form, "ref", required="Thiếu số tiếp nhận.")
-            choice = text_field(form, "choice", required="Hãy chọn một mục.")
+            choice = text_field(form, "choice")
             back = "/messages?" + urlencode({"ref": ref})
             view = await self.call(self.office.show, ref)
             candidates = view.section.candidates if view.section else ()
             kwargs: dict[str, Any]
-            if choice == "none":
+            heading = text_field(form, "heading")
+            if choice == "heading" or (heading and not choice):
+                if not heading:
+                    raise FormProblem("Hãy gõ tiêu đề của mục, như trong báo cáo.")
+                label, kwargs = heading, {"heading": heading}
+            elif choice == "none":
                 label, kwargs = "Không có mục đánh giá riêng", {"none": True}
             elif choice.isdigit() and 1 <= int(choice) <= len(candidates):  # numbered from 1, as `show` does
                 label, kwargs = candidates[int(choice) - 1].heading, {"candidate": int(choice)}
@@ -407,7 +433,7 @@ class Dashboard:
             if not confirmed:
                 return self.confirm(request, title="Xác nhận chọn mục", lines=[
                     f"Thư: {ref}", f"Mục được chọn: {label}"], action=request.url.path,
-                    fields={"ref": ref, "choice": choice}, button="Chọn mục này", back=back)
+                    fields={"ref": ref, "choice": choice, "heading": heading}, button="Chọn mục này", back=back)
             await self.call(self.office.choose_section, ref, actor=self.actor(request), **kwargs)
             return self.done(request, f"Đã chọn mục: {label}.", back)
 
@@ -464,7 +490,7 @@ class Dashboard:
             if not confirmed:
                 return self.confirm(request, title="Xác nhận huỷ quyết định", lines=[
                     f"Quyết định: {render.DECISION_VI.get(str(row.kind), str(row.kind))} — {row.unit_name}",
-                    f"Do {row.decided_by} ghi lúc {render.local(row.decided_at, self.cfg.timezone)}"],
+                    f"Do {row.decided_by} ghi lúc {local_time(row.decided_at, self.cfg.timezone)}"],
                     action=request.url.path, fields={"campaign": camp, "next": back}, button="Huỷ quyết định",
                     back=back, danger=True)
             await self.call(self.office.revoke, row.id, self.actor(request))
@@ -510,6 +536,16 @@ class Dashboard:
 
         return await self.act(request, step, "/unmatched")
 
+    def campaign_title(self, campaign_id: str) -> str:
+        return self.office.campaign(campaign_id).title
+
+    def repeats(self, decision: DecisionView) -> str:
+        """A notice when the decision repeats one already in force (both are kept)."""
+        earlier = self.office.repeats(decision)
+        return "".join(f" Lưu ý: trùng với quyết định #{d.id} vẫn đang có hiệu lực"
+                       f"{' (hạn ' + deadline_time(d.until, self.cfg.timezone) + ')' if d.until else ''}."
+                       for d in earlier)
+
     def unit_name(self, unit_id: str) -> str:
         unit = self.office.catalog().unit(unit_id)
         return unit.name if unit is not None else unit_id
@@ -543,6 +579,7 @@ def create_app(cfg: Config, office: Office, accounts: Accounts, secret: str,
         Route("/units/{unit_id}", web.unit, methods=["GET"]),
         Route("/units/{unit_id}/excuse", web.excuse, methods=["POST"]),
         Route("/units/{unit_id}/extend", web.extend, methods=["POST"]),
+        Route("/units/{unit_id}/resend", web.resend, methods=["POST"]),
         Route("/messages", web.message, methods=["GET"]),
         Route("/messages/attachment", web.attachment, methods=["GET"]),
         Route("/messages/section", web.choose_section, methods=["POST"]),

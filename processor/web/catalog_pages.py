@@ -16,7 +16,7 @@ from intake.processor.catalog import SOURCE_VI
 from intake.processor.catalog_cli import campaign_state
 from intake.processor.catalog_edit import ROW_STATE_VI, CampaignForm, RowState, remind_text, units_text
 from intake.processor.config import CampaignConfig
-from intake.processor.web import render
+from intake.processor.times import deadline_time, local_time
 from intake.processor.web.app import Dashboard, FormProblem, safe_filename, text_field
 from intake.processor.web.security import checked_form
 
@@ -86,8 +86,8 @@ class CatalogPages:
                 tz = self.web.cfg.timezone
                 return self.web.confirm(request, title="Xác nhận " + ("sửa đợt báo cáo" if editing else
                                                                        "tạo đợt báo cáo"), lines=[
-                    f"Mã đợt: {camp.id}", f"Tên: {camp.title}", f"Mở: {render.local(camp.opens, tz)}",
-                    f"Hạn nộp: {render.local(camp.deadline, tz)}", f"Mục bắt buộc: {camp.section_title}",
+                    f"Mã đợt: {camp.id}", f"Tên: {camp.title}", f"Mở: {local_time(camp.opens, tz)}",
+                    f"Hạn nộp: {deadline_time(camp.deadline, tz)}", f"Mục bắt buộc: {camp.section_title}",
                     f"Đơn vị: {units_text(camp.units)}", f"Nhắc: {remind_text(camp.remind) or 'không'}"],
                     action=request.url.path, fields={"id": campaign_id, **typed},
                     button="Lưu đợt báo cáo", back=back)

@@ -6,7 +6,7 @@ a sender or a document.
 """
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from intake.processor.staff.report import PROBLEM_VI, STATE_VI
+from intake.processor.times import deadline_time, local_time
 from intake.store.kinds import CATALOG_KINDS
 from intake.store.status import UnitState
 
@@ -24,7 +25,7 @@ DECISION_VI = {"excuse": "Miễn nộp", "extend": "Gia hạn", "link": "Gán đ
                "dismiss": "Bỏ qua thư", "revoke": "Huỷ quyết định", "unit_add": "Thêm đơn vị",
                "unit_edit": "Sửa đơn vị", "unit_remove": "Bỏ đơn vị", "campaign_add": "Tạo đợt báo cáo",
                "campaign_edit": "Sửa đợt báo cáo", "campaign_close": "Kết thúc đợt báo cáo",
-               "learned": "Học từ lựa chọn", "corrected_ack": "Gửi lại xác nhận đã sửa"}
+               "learned": "Học từ lựa chọn", "corrected_ack": "Gửi lại xác nhận đã sửa", "resend": "Đề nghị gửi lại"}
 CONFIDENCE_VI = {"sure": "chắc chắn", "review": "cần xem lại"}
 FIGURE_VI = {"participants": "Số tham gia học tập", "members": "Tổng số đoàn viên", "rate_percent": "Tỷ lệ (%)",
              "sessions": "Số buổi/hội nghị"}
@@ -68,10 +69,6 @@ def section_blocks(text: str) -> list[TextBlock]:
     return out
 
 
-def local(when: dt.datetime | None, tz: ZoneInfo) -> str:
-    return when.astimezone(tz).strftime("%d/%m/%Y %H:%M") if when else ""
-
-
 def file_size(size: int) -> str:
     if size < 1024:
         return f"{size} B"
@@ -91,10 +88,13 @@ def figure(value: Any) -> str:
     return str(value)
 
 
-def environment(tz: ZoneInfo) -> Environment:
+def environment(tz: ZoneInfo, group_label: Callable[[str], str] = str) -> Environment:
+    """`group_label`: how a unit's group code reads (Config.group_label: [groups], else "Huyện", "Ngành"...)."""
     env = Environment(loader=FileSystemLoader(str(files("intake.templates") / "web")), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["local"] = lambda when: local(when, tz)
+    env.filters["local"] = lambda when: local_time(when, tz)
+    env.filters["deadline"] = lambda when: deadline_time(when, tz)
+    env.filters["group_label"] = group_label
     env.filters["state_vi"] = lambda state: STATE_VI.get(UnitState(state), str(state))
     env.filters["state_class"] = lambda state: STATE_CLASS.get(UnitState(state), "")
     env.filters["problem_vi"] = lambda code: PROBLEM_VI.get(code, code)
