@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from intake.parsers.errors import DocumentError, EncryptedDocument, UnreadableDocument, UnsupportedDocument
+from intake.parsers.guide import Guide
 from intake.parsers.model import Attachment, Outline, ParsedEmail, SectionResult
 from intake.parsers.section import find_section
 from intake.processor.documents import (
@@ -74,11 +75,12 @@ MAX_REPLY = 256 * 1024 * 1024
 
 @dataclass(frozen=True)
 class CampaignQuery:
-    """What the finder needs of a campaign: its id, section title and keywords."""
+    """What the finder needs of a campaign: its id, section title, keywords and what it teaches."""
 
     id: str
     section_title: str
     keywords: tuple[str, ...] = ()
+    guide: Guide | None = None      # processor/guidance.py `campaign_guide`
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,7 @@ class Sections(Protocol):
 
 
 def find_sections(outline: Outline, campaigns: Sequence[CampaignQuery]) -> dict[str, SectionResult]:
-    return {c.id: find_section(outline, c.section_title, c.keywords) for c in campaigns}
+    return {c.id: find_section(outline, c.section_title, c.keywords, guide=c.guide) for c in campaigns}
 
 
 class Inline:

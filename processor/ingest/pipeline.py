@@ -33,6 +33,7 @@ from intake.parsers.model import Attachment, Outline, ParsedEmail, Problem
 from intake.processor.catalog import Catalog, read_catalog
 from intake.processor.config import Config
 from intake.processor.documents.pool import CampaignQuery, Inline, Sections
+from intake.processor.guidance import campaign_guide
 from intake.processor.ingest.attribution import Attributor, Rules
 from intake.processor.ingest.decide import ReadAttachment, Verdict, decide
 from intake.processor.mailbox import Mailbox, MailboxItem
@@ -91,7 +92,8 @@ class Pipeline:
 
     def _use(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self.campaign_queries = tuple(CampaignQuery(c.id, c.section_title, tuple(c.section_keywords))
+        self.campaign_queries = tuple(CampaignQuery(c.id, c.section_title, tuple(c.section_keywords),
+                                                    campaign_guide(c))
                                       for c in catalog.campaigns)
         self.rules = Rules.for_config(self.cfg, catalog)
         self.documents.use_campaigns(self.campaign_queries)
