@@ -191,3 +191,29 @@ def test_an_unclear_deadline_lists_the_dates_and_a_bad_file_is_refused(page: Pag
     page.set_input_files("#guideline-upload input[type=file]", str(binary))
     page.click("text=Đọc văn bản")
     expect(page.locator("main")).to_contain_text("Không đọc được văn bản hướng dẫn")
+
+
+def test_the_guidelines_outline_is_kept_with_the_campaign_made_from_it(page: Page, site: tuple[str, Office],
+                                                                       tmp_path: Path) -> None:
+    """The đề cương comes with the form (one heading a line), crosses the confirmation intact and is
+    stored with its required heading; the edit form shows it again."""
+    url, office = site
+    plan = tmp_path / "ke-hoach-96.txt"
+    plan.write_bytes((SEED_GUIDELINE.parent / "guidelines" / "ke-hoach-de-cuong-nghi-quyet.txt").read_bytes())
+    page.goto(url + "/campaigns/new")
+    page.set_input_files("#guideline-upload input[type=file]", str(plan))
+    page.click("text=Đọc văn bản")
+    expect(page.locator("textarea[name=outline]")).to_have_value(re.compile(r"^I\. ĐẶC ĐIỂM TÌNH HÌNH\n1\. Thuận lợi\n"))
+    expect(page.locator("input[name=opens]")).to_have_value("10/11/2025 00:00")  # the guideline's own date
+    page.fill("input[name=id]", "so-ket-nq-xvii")
+    page.click("text=Tiếp tục…")
+    expect(page.locator("section.confirm")).to_contain_text(
+        "[2. Đánh giá riêng về kết quả thực hiện các chỉ tiêu Nghị quyết giai đoạn 2023-2025]")
+    page.click("text=Lưu đợt báo cáo")
+    expect(page.locator(".flash")).to_contain_text("Đã tạo đợt so-ket-nq-xvii")
+    camp = office.campaign("so-ket-nq-xvii")
+    assert [h.level for h in camp.outline] == [1, 2, 2, 1, 2, 2, 3, 3, 1, 1, 1]
+    assert camp.outline_required == 5
+    page.goto(url + "/campaigns/so-ket-nq-xvii/edit")
+    expect(page.locator("textarea[name=outline]")).to_contain_text("V. ĐỀ XUẤT, KIẾN NGHỊ")
+    expect(page.locator("input[name=outline_required]")).to_have_value(camp.outline[5].text)
