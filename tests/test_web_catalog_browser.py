@@ -136,6 +136,15 @@ def test_a_unit_is_edited_and_removed_from_the_roster_page(page: Page, site: tup
 
 SEED_GUIDELINE = Path(__file__).resolve().parent / "fixtures" / "guideline-2024-seed.txt"
 SEED_SECTION = "Đánh giá riêng về kết quả tổ chức học tập, quán triệt và triển khai Chuyên đề năm 2024"
+GUIDELINES = SEED_GUIDELINE.parent / "guidelines"
+
+
+def upload_guideline(page: Page, url: str, path: Path, data: bytes) -> None:
+    """On the new-campaign page, upload `data` as the file `path` and read it."""
+    path.write_bytes(data)
+    page.goto(url + "/campaigns/new")
+    page.set_input_files("#guideline-upload input[type=file]", str(path))
+    page.click("text=Đọc văn bản")
 
 
 def test_a_campaign_is_created_from_an_uploaded_guideline(page: Page, site: tuple[str, Office],
@@ -143,11 +152,7 @@ def test_a_campaign_is_created_from_an_uploaded_guideline(page: Page, site: tupl
     """Upload the guideline: the form comes back filled in, each value beside its sentence with the
     value marked; staff correct what the guideline does not give (the opening) and confirm."""
     url, office = site
-    upload = tmp_path / "Huong dan 05-HD.txt"
-    upload.write_bytes(SEED_GUIDELINE.read_bytes())
-    page.goto(url + "/campaigns/new")
-    page.set_input_files("#guideline-upload input[type=file]", str(upload))
-    page.click("text=Đọc văn bản")
+    upload_guideline(page, url, tmp_path / "Huong dan 05-HD.txt", SEED_GUIDELINE.read_bytes())
     expect(page.locator("#guideline-upload")).to_contain_text("Đã đọc: Huong dan 05-HD.txt")
     expect(page.locator("input[name=deadline]")).to_have_value("29/02/2024 00:00")
     expect(page.locator("input[name=section]")).to_have_value(SEED_SECTION)
@@ -177,19 +182,12 @@ def test_a_campaign_is_created_from_an_uploaded_guideline(page: Page, site: tupl
 def test_an_unclear_deadline_lists_the_dates_and_a_bad_file_is_refused(page: Page, site: tuple[str, Office],
                                                                        tmp_path: Path) -> None:
     url, _ = site
-    unclear = tmp_path / "cong-van.txt"
-    unclear.write_bytes((SEED_GUIDELINE.parent / "guidelines" / "cong-van-so-ket-khong-ro-han.txt").read_bytes())
-    page.goto(url + "/campaigns/new")
-    page.set_input_files("#guideline-upload input[type=file]", str(unclear))
-    page.click("text=Đọc văn bản")
+    unclear = (GUIDELINES / "cong-van-so-ket-khong-ro-han.txt").read_bytes()
+    upload_guideline(page, url, tmp_path / "cong-van.txt", unclear)
     expect(page.locator("input[name=deadline]")).to_have_value("")
     expect(page.locator(".candidates")).to_contain_text("«trước ngày 15/6/2025» → 15/06/2025 00:00")
     expect(page.locator(".candidates")).to_contain_text("«trước ngày 15/11/2025»")
-    page.goto(url + "/campaigns/new")
-    binary = tmp_path / "anh.txt"
-    binary.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
-    page.set_input_files("#guideline-upload input[type=file]", str(binary))
-    page.click("text=Đọc văn bản")
+    upload_guideline(page, url, tmp_path / "anh.txt", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
     expect(page.locator("main")).to_contain_text("Không đọc được văn bản hướng dẫn")
 
 
@@ -198,12 +196,10 @@ def test_the_guidelines_outline_is_kept_with_the_campaign_made_from_it(page: Pag
     """The đề cương comes with the form (one heading a line), crosses the confirmation intact and is
     stored with its required heading; the edit form shows it again."""
     url, office = site
-    plan = tmp_path / "ke-hoach-96.txt"
-    plan.write_bytes((SEED_GUIDELINE.parent / "guidelines" / "ke-hoach-de-cuong-nghi-quyet.txt").read_bytes())
-    page.goto(url + "/campaigns/new")
-    page.set_input_files("#guideline-upload input[type=file]", str(plan))
-    page.click("text=Đọc văn bản")
-    expect(page.locator("textarea[name=outline]")).to_have_value(re.compile(r"^I\. ĐẶC ĐIỂM TÌNH HÌNH\n1\. Thuận lợi\n"))
+    plan = (GUIDELINES / "ke-hoach-de-cuong-nghi-quyet.txt").read_bytes()
+    upload_guideline(page, url, tmp_path / "ke-hoach-96.txt", plan)
+    outline = page.locator("textarea[name=outline]")
+    expect(outline).to_have_value(re.compile(r"^I\. ĐẶC ĐIỂM TÌNH HÌNH\n1\. Thuận lợi\n"))
     expect(page.locator("input[name=opens]")).to_have_value("10/11/2025 00:00")  # the guideline's own date
     page.fill("input[name=id]", "so-ket-nq-xvii")
     page.click("text=Tiếp tục…")
