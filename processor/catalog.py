@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from intake.parsers.errors import UsageError
+from intake.parsers.guide import TemplateHeading
 from intake.processor.config import CampaignConfig, Config, RemindPoint, UnitConfig, remind_offset
 from intake.store.catalog import CampaignEntry, CatalogStore, UnitEntry
 from intake.store.kinds import Source
@@ -72,7 +73,9 @@ def unit_entry(unit: UnitConfig) -> UnitEntry:
 def campaign_entry(camp: CampaignConfig) -> CampaignEntry:
     return CampaignEntry(id=camp.id, title=camp.title, opens=camp.opens, deadline=camp.deadline,
                          section_title=camp.section_title, units=camp.units, section_keywords=camp.section_keywords,
-                         remind=tuple(p.label for p in camp.remind), source=camp.source, closed_at=camp.closed_at)
+                         remind=tuple(p.label for p in camp.remind), source=camp.source, closed_at=camp.closed_at,
+                         outline=tuple((h.text, h.level) for h in camp.outline),
+                         outline_required=camp.outline_required)
 
 
 def _unit(entry: UnitEntry) -> UnitConfig:
@@ -85,4 +88,6 @@ def _campaign(entry: CampaignEntry) -> CampaignConfig:
                           section_title=entry.section_title, units=entry.units,
                           section_keywords=entry.section_keywords,
                           remind=tuple(RemindPoint(label, remind_offset(label)) for label in entry.remind),
-                          source=entry.source, closed_at=entry.closed_at)
+                          source=entry.source, closed_at=entry.closed_at,
+                          outline=tuple(TemplateHeading(text, level) for text, level in entry.outline),
+                          outline_required=entry.outline_required)

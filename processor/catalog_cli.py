@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,10 +21,12 @@ from intake.processor.catalog_edit import (
     CampaignForm,
     ImportPreview,
     RowState,
+    outline_text,
     remind_text,
     units_text,
 )
 from intake.processor.config import CampaignConfig
+from intake.processor.guideline import describe_guideline, guideline_json
 from intake.processor.services import Office
 from intake.processor.times import deadline_time, local_time
 
@@ -43,9 +46,33 @@ def campaign_lines(camp: CampaignConfig, tz: ZoneInfo, now: dt.datetime) -> list
              f"  mở {local_time(camp.opens, tz)}, hạn {deadline_time(camp.deadline, tz)}",
              f"  mục: {camp.section_title}",
              f"  đơn vị: {units_text(camp.units)}; nhắc: {remind_text(camp.remind) or 'không'}"]
+    if camp.outline:
+        lines.append(f"  đề cương: {outline_text(camp)}" if camp.outline_required is not None else
+                     f"  đề cương: {len(camp.outline)} đề mục, chưa rõ đề mục bắt buộc (--outline-required): "
+                     "chưa dùng để tìm mục")
     if camp.closed_at is not None:
         lines.append(f"  kết thúc lúc {local_time(camp.closed_at, tz)}")
     return lines
+
+
+def read_file(name: str, flag: str) -> tuple[str, bytes]:
+    """A file staff named on the command line: (its name, its bytes)."""
+    path = Path(name)
+    try:
+        return path.name, path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{flag}: không đọc được tệp {path}: {exc.strerror}") from exc
+
+
+def print_guideline(office: Office, name: str, *, as_json: bool) -> int:
+    """`campaign from-guideline FILE [--json]`: what the guideline gives, for staff to confirm."""
+    facts = office.read_guideline(*read_file(name, "FILE"))
+    if as_json:
+        print(json.dumps(guideline_json(facts), ensure_ascii=False, indent=2))
+    else:
+        for line in describe_guideline(facts):
+            print(line)
+    return 0
 
 
 def cmd_campaign(app: App, office: Office, args: argparse.Namespace) -> int:
@@ -62,9 +89,17 @@ def cmd_campaign(app: App, office: Office, args: argparse.Namespace) -> int:
         camp = office.close_campaign(args.campaign_id, args.actor)
         print(f"Đã kết thúc đợt {camp.id} ({camp.title}): mọi thư và quyết định vẫn giữ, không nhắc nữa.")
         return 0
+    if args.campaign_command == "from-guideline":
+        return print_guideline(office, args.file, as_json=args.json)
+    outline = office.guideline_outline(*read_file(args.outline_from, "--outline-from")) if args.outline_from else None
     form = CampaignForm(title=args.title, opens=args.opens, deadline=args.deadline, section=args.section,
-                        units=args.units, remind=args.remind, keywords=args.keyword)
-    if args.campaign_command == "add":
+                        units=args.units, remind=args.remind, keywords=args.keyword, outline=outline,
+                        outline_required=args.outline_required)
+    if args.campaign_command == "add" and args.from_guideline:
+        name, data = read_file(args.from_guideline, "--from-guideline")
+        camp = office.add_campaign_from_guideline(args.campaign_id, name, data, form, args.actor)
+        print(f"Đã tạo đợt {camp.id} từ văn bản hướng dẫn {name}:")
+    elif args.campaign_command == "add":
         camp = office.add_campaign(args.campaign_id, form, args.actor)
         print(f"Đã tạo đợt {camp.id}:")
     else:
@@ -110,12 +145,8 @@ def preview_lines(preview: ImportPreview) -> list[str]:
 
 def cmd_unit_import(app: App, office: Office, args: argparse.Namespace,
                     ask: Callable[[str], str] = input) -> int:
-    path = Path(args.file)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"không đọc được tệp {path}: {exc.strerror}") from exc
-    preview = office.preview_import(path.name, data)
+    name, data = read_file(args.file, "FILE")
+    preview = office.preview_import(name, data)
     for line in preview_lines(preview):
         print(line)
     writes = len(preview.writes)
@@ -133,7 +164,7 @@ def cmd_unit_import(app: App, office: Office, args: argparse.Namespace,
         if answer.strip().lower() not in YES:
             print("Đã hủy: chưa ghi gì.")
             return 0
-    done = office.import_units(path.name, data, args.actor)
+    done = office.import_units(name, data, args.actor)
     print(f"Đã ghi: {done.count(RowState.NEW)} đơn vị mới, {done.count(RowState.CHANGED)} thay đổi"
           + (f"; {done.count(RowState.ERROR)} dòng lỗi không ghi." if done.count(RowState.ERROR) else "."))
     return 0

@@ -15,8 +15,10 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from intake.parsers.errors import UsageError
+from intake.parsers.guide import TemplateHeading
 from intake.processor.catalog import Catalog
 from intake.processor.config import REMIND_RE, CampaignConfig, RemindPoint, UnitConfig, remind_offset
+from intake.processor.guidance import required_of
 from intake.processor.roster_file import EMAIL_RE, ID_RE, RosterRow
 from intake.processor.staff_dates import parse_staff_datetime
 from intake.processor.times import deadline_time, local_time
@@ -36,6 +38,8 @@ class CampaignForm:
     units: Sequence[str] | None = None      # "all", "group:NAME", unit ids; commas allowed inside
     remind: Sequence[str] | None = None     # "-3d,-1d,+1d" or one point each
     keywords: Sequence[str] | None = None
+    outline: tuple[TemplateHeading, ...] | None = None   # the guideline's đề cương (processor/guidance.py)
+    outline_required: str | None = None                  # the required heading, by number or words
 
 
 def read_only(source: Source, what: str) -> None:
@@ -76,9 +80,27 @@ def campaign_of(campaign_id: str, form: CampaignForm, base: CampaignConfig | Non
     if form.keywords is not None:
         changes["section_keywords"] = tuple(k.strip() for k in _items(form.keywords))
     camp = dataclasses.replace(camp, **changes)  # type: ignore[arg-type]
+    if form.outline is not None or form.outline_required is not None or form.section is not None:
+        camp = _with_required(camp, form)
     if camp.deadline <= camp.opens:
         raise UsageError("--deadline: hạn nộp phải sau ngày mở đợt (--opens)")
     return camp
+
+
+def _with_required(camp: CampaignConfig, form: CampaignForm) -> CampaignConfig:
+    """The outline given and its required part: the heading named, else the one the section title
+    matches best (None when none does: the outline then teaches nothing, `campaign list` says so)."""
+    outline = camp.outline if form.outline is None else form.outline
+    try:
+        required = required_of(outline, camp.section_title, form.outline_required)
+    except UsageError as exc:
+        raise UsageError(f"--outline-required: {exc}") from exc
+    return dataclasses.replace(camp, outline=outline, outline_required=required)
+
+
+def outline_text(camp: CampaignConfig) -> str:
+    """The outline in one line, the required part marked; "" without one."""
+    return "; ".join(f"[{h.text}]" if k == camp.outline_required else h.text for k, h in enumerate(camp.outline))
 
 
 def unit_refs(values: Sequence[str], catalog: Catalog) -> tuple[str, ...]:
@@ -110,7 +132,8 @@ def campaign_changes(old: CampaignConfig, new: CampaignConfig, tz: ZoneInfo) -> 
               ("mục", old.section_title, new.section_title),
               ("đơn vị", units_text(old.units), units_text(new.units)),
               ("nhắc", remind_text(old.remind), remind_text(new.remind)),
-              ("từ khóa", ", ".join(old.section_keywords), ", ".join(new.section_keywords)))
+              ("từ khóa", ", ".join(old.section_keywords), ", ".join(new.section_keywords)),
+              ("đề cương", outline_text(old), outline_text(new)))
     return [f"{label}: {a or '—'} → {b or '—'}" for label, a, b in fields if a != b]
 
 

@@ -190,18 +190,30 @@ def add_catalog_commands(units_sub: Any, sub: Any) -> None:
             cmd.add_argument("--id", required=True, dest="campaign_id", help="mã đợt (chữ, số, '.', '-', '_')")
         else:
             cmd.add_argument("campaign_id", metavar="ID", help="mã đợt")
-        cmd.add_argument("--title", required=name == "add", help="tên đợt báo cáo")
-        cmd.add_argument("--opens", required=name == "add", metavar=_("DATE"),
+        cmd.add_argument("--title", help="tên đợt báo cáo")
+        cmd.add_argument("--opens", metavar=_("DATE"),
                          help="ngày mở đợt: 22/01/2024, 22/01/2024 08:00 hoặc 2024-01-22")
-        cmd.add_argument("--deadline", required=name == "add", metavar=_("DATE"),
+        cmd.add_argument("--deadline", metavar=_("DATE"),
                          help="hạn nộp: 29/02/2024 17:00; chỉ ghi ngày là đến hết ngày đó")
-        cmd.add_argument("--section", required=name == "add", metavar=_("TEXT"),
+        cmd.add_argument("--section", metavar=_("TEXT"),
                          help="tên mục bắt buộc, đúng như văn bản hướng dẫn viết")
         cmd.add_argument("--units", action="append", metavar="…",
                          help="đơn vị phải báo cáo: all (mặc định), group:NHÓM, hoặc các mã đơn vị, cách nhau dấu phẩy")
         cmd.add_argument("--remind", action="append", metavar="…",
                          help="các mốc nhắc so với hạn nộp, ví dụ \"-3d,-1d,+1d\" (lặp lại được)")
         cmd.add_argument("--keyword", action="append", metavar=_("TEXT"), help="từ khóa giúp tìm mục (lặp lại được)")
+        if name == "add":
+            cmd.add_argument("--from-guideline", metavar=_("FILE"),
+                             help="lấy tên đợt, hạn nộp, mục bắt buộc và đề cương từ văn bản hướng dẫn "
+                                  "(.docx, .doc, PDF có chữ, .txt); các tùy chọn khác ghi đè")
+        cmd.add_argument("--outline-from", metavar=_("FILE"),
+                         help="lấy đề cương báo cáo (I., II., …) từ văn bản hướng dẫn, để tìm mục theo vị trí")
+        cmd.add_argument("--outline-required", metavar=_("TEXT"),
+                         help="đề mục bắt buộc trong đề cương (số hoặc lời, ví dụ \"III.\"); "
+                              "mặc định: đề mục giống tên mục bắt buộc nhất")
+    from_guideline = camp_sub.add_parser("from-guideline", help="đọc văn bản hướng dẫn và in những gì một đợt cần")
+    from_guideline.add_argument("file", metavar=_("FILE"), help="văn bản hướng dẫn (.docx, .doc, PDF có chữ, .txt)")
+    from_guideline.add_argument("--json", action="store_true", help="in dạng JSON")
     camp_sub.add_parser("close", help="kết thúc một đợt: giữ mọi thứ, thôi nhắc, không nhận thêm thư theo thời gian") \
         .add_argument("campaign_id", metavar="ID", help="mã đợt")
 

@@ -10,6 +10,7 @@ and kept in `Secret`, whose repr never shows the value.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import ipaddress
 import re
@@ -21,6 +22,8 @@ from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from intake.parsers.errors import ConfigError, UsageError
+from intake.parsers.guide import TemplateHeading
+from intake.processor.guidance import required_of, template_of
 from intake.processor.i18n import N_, _
 from intake.processor.staff_dates import from_toml_date, parse_staff_datetime
 from intake.store.kinds import Source
@@ -173,6 +176,8 @@ class CampaignConfig:
     remind: tuple[RemindPoint, ...] = ()
     source: Source = Source.CONFIG
     closed_at: dt.datetime | None = None   # closed by staff: keeps everything, takes no new mail by time
+    outline: tuple[TemplateHeading, ...] = ()  # the guideline's đề cương, for the finder (processor/guidance.py)
+    outline_required: int | None = None        # index into `outline` of the required part
 
     @property
     def closed(self) -> bool:
@@ -627,6 +632,7 @@ def _campaigns(top: _Section, tz: ZoneInfo, units: tuple[UnitConfig, ...]) -> tu
             opens=_when(sec, "opens", tz), deadline=_when(sec, "deadline", tz),
             section_title=sec.get("section_title", str, required=True), units=sec.strings("units", ("*",)),
             section_keywords=sec.strings("section_keywords"), remind=_remind_points(sec))
+        camp = _with_outline(sec, camp)
         sec.reject_unknown()
         if camp.deadline <= camp.opens:
             raise sec.fail("deadline", _("must be after opens"))
@@ -635,6 +641,28 @@ def _campaigns(top: _Section, tz: ZoneInfo, units: tuple[UnitConfig, ...]) -> tu
     if len({c.id for c in out}) != len(out):
         raise top.fail("campaigns", _("duplicate campaign id"))
     return tuple(out)
+
+
+def _with_outline(sec: _Section, camp: CampaignConfig) -> CampaignConfig:
+    """`outline` (the đề cương's headings with their numbers) and `outline_required` (the required
+    heading, by its number or words; by default the one the section title matches best)."""
+    headings = sec.strings("outline")
+    named = sec.get("outline_required", str)
+    if not headings:
+        if named is not None:
+            raise sec.fail("outline_required", "needs outline")
+        return camp
+    try:
+        template = template_of(headings)
+    except UsageError as exc:
+        raise sec.fail("outline", f"every heading needs its number (I., 1., a)): {exc}") from exc
+    try:
+        required = required_of(template, camp.section_title, named)
+    except UsageError as exc:
+        raise sec.fail("outline_required", f"not a heading of outline: {named!r}") from exc
+    if required is None:
+        raise sec.fail("outline_required", "no heading of outline matches section_title: name the required one")
+    return dataclasses.replace(camp, outline=template, outline_required=required)
 
 
 def _remind_points(sec: _Section) -> tuple[RemindPoint, ...]:

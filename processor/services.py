@@ -15,7 +15,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from intake.parsers.errors import DocumentError, UsageError
-from intake.parsers.guide import exemplar_for
+from intake.parsers.guide import TemplateHeading, exemplar_for
+from intake.parsers.guideline import GuidelineFacts
 from intake.parsers.model import Attachment, Outline
 from intake.parsers.section import heading_blocks, section_at
 from intake.parsers.unit import UnitName, address_key, match_name, name_key
@@ -35,6 +36,9 @@ from intake.processor.catalog_edit import (
     unit_of,
 )
 from intake.processor.config import CampaignConfig, UnitConfig
+from intake.processor.guidance import template_from_guideline
+from intake.processor.guideline import read_guideline
+from intake.processor.guideline_campaign import form_from_guideline, overridden, require_complete
 from intake.processor.i18n import _
 from intake.processor.roster_file import read_roster
 from intake.processor.sending.reminders import Plan, ResendRequest
@@ -340,6 +344,35 @@ class Office:
         self._catalog_store().save_campaign(campaign_entry(new), DecisionKind.CAMPAIGN_EDIT,
                                             self._change(actor, "; ".join(changes)))
         return new, changes
+
+    # -- from the guideline to a campaign ------------------------------------------
+
+    def read_guideline(self, filename: str, data: bytes) -> GuidelineFacts:
+        """What a campaign needs from a guideline file (the name for its suffix only), read under the
+        document reader's limits; UsageError (Vietnamese) when the file cannot be used."""
+        return read_guideline(filename, data, self.cfg.timezone, self.now(), reader=self.app.reader)
+
+    def guideline_form(self, facts: GuidelineFacts, typed: CampaignForm | None = None) -> CampaignForm:
+        """The campaign form the guideline fills in, with what staff typed in its place; a campaign
+        whose guideline gives no date of its own opens now."""
+        form = overridden(form_from_guideline(facts), typed or CampaignForm())
+        return form if form.opens is not None else dataclasses.replace(form, opens=self.now().isoformat())
+
+    def add_campaign_from_guideline(self, campaign_id: str, filename: str, data: bytes, typed: CampaignForm,
+                                    actor: str) -> CampaignConfig:
+        """`campaign add --from-guideline`: the guideline's values, staff's in their place; a value
+        neither gives (an unclear deadline) is a UsageError listing the candidates and the option."""
+        facts = self.read_guideline(filename, data)
+        form = self.guideline_form(facts, typed)
+        require_complete(form, facts, self.cfg.timezone)
+        return self.add_campaign(campaign_id, form, actor)
+
+    def guideline_outline(self, filename: str, data: bytes) -> tuple[TemplateHeading, ...]:
+        """`--outline-from FILE`: the đề cương the guideline attaches."""
+        template = template_from_guideline(self.read_guideline(filename, data).outline)
+        if not template:
+            raise UsageError(f"--outline-from: không thấy đề cương báo cáo (I., II., …) trong {filename}")
+        return template
 
     def close_campaign(self, campaign_id: str, actor: str) -> CampaignConfig:
         """Close a campaign: everything stays, its reminders stop, it takes no new mail by time."""

@@ -33,9 +33,11 @@ __all__ = ["answer_changed", "campaign_guide", "corrected_ack_key", "exemplar_js
 def campaign_guide(campaign: CampaignConfig, exemplars: Sequence[Exemplar]) -> Guide | None:
     """What the campaign teaches its finder; None (nothing changes) when it teaches nothing.
     The one place a campaign's Guide is built: the guideline's outline joins it here."""
-    if not exemplars:
+    template = campaign.outline if campaign.outline_required is not None else ()
+    if not exemplars and not template:
         return None
-    return Guide(exemplars=tuple(exemplars))
+    return Guide(exemplars=tuple(exemplars), template=tuple(template),
+                 required=campaign.outline_required if template else None)
 
 
 def exemplar_json(exemplar: Exemplar) -> dict[str, Any]:

@@ -58,6 +58,8 @@ class CampaignEntry:
     source: Source = Source.STAFF
     closed_at: dt.datetime | None = None
     closed_by: str | None = None
+    outline: tuple[tuple[str, int], ...] = ()   # the đề cương: (heading as written, level 1 = top)
+    outline_required: int | None = None         # index into `outline` of the required part
 
 
 @dataclass(frozen=True)
@@ -234,7 +236,9 @@ def _campaign_entry(row: RowMapping) -> CampaignEntry:
     return CampaignEntry(id=row["id"], title=row["title"], opens=row["opens"], deadline=row["deadline"],
                          section_title=row["section_title"], units=tuple(row["units"] or ("*",)),
                          section_keywords=tuple(row["section_keywords"] or ()), remind=tuple(row["remind"] or ()),
-                         source=Source(row["source"]), closed_at=row["closed_at"], closed_by=row["closed_by"])
+                         source=Source(row["source"]), closed_at=row["closed_at"], closed_by=row["closed_by"],
+                         outline=tuple((str(text), int(level)) for text, level in row["outline"] or ()),
+                         outline_required=row["outline_required"])
 
 
 
@@ -246,6 +250,7 @@ def _fill_unit(row: Unit, unit: UnitEntry, source: Source) -> None:
 def _fill_campaign(row: Campaign, camp: CampaignEntry, source: Source) -> None:
     row.title, row.opens, row.deadline, row.section_title = camp.title, camp.opens, camp.deadline, camp.section_title
     row.units, row.section_keywords, row.remind = list(camp.units), list(camp.section_keywords), list(camp.remind)
+    row.outline, row.outline_required = [[text, level] for text, level in camp.outline], camp.outline_required
     row.source = source
 
 

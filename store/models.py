@@ -115,6 +115,9 @@ class Campaign(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     closed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # The guideline's đề cương for the finder: [[heading as written, level], ...] and the required one's index.
+    outline: Mapped[list[list[Any]]] = mapped_column(JSON, default=list)
+    outline_required: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class CatalogState(Base):

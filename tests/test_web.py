@@ -48,8 +48,9 @@ POST_ACTIONS = ["/logout", "/units/ldld-bac-ha/excuse", "/units/ldld-bac-ha/exte
                 "/messages/section",
                 "/messages/retry", "/unmatched/link", "/unmatched/dismiss", "/remind", "/decisions/1/revoke",
                 "/decisions/1/corrected-ack",
-                "/campaigns/new", "/campaigns/chuyen-de-2024/edit", "/campaigns/chuyen-de-2024/close", "/roster/add",
-                "/roster/import", "/roster/ldld-bac-ha/edit", "/roster/ldld-bac-ha/remove", "/login"]
+                "/campaigns/new", "/campaigns/guideline", "/campaigns/chuyen-de-2024/edit",
+                "/campaigns/chuyen-de-2024/close", "/roster/add", "/roster/import", "/roster/ldld-bac-ha/edit",
+                "/roster/ldld-bac-ha/remove", "/login"]
 
 
 @dataclass
@@ -118,7 +119,7 @@ def routes(site: Site, method: str) -> set[str]:
 def test_the_lists_below_cover_every_route(site: Site) -> None:
     def template(path: str) -> str:
         path = path.split("?")[0]
-        path = re.sub(r"^/campaigns/(?!new$)[^/]+", "/campaigns/{campaign_id}",
+        path = re.sub(r"^/campaigns/(?!new$|guideline$)[^/]+", "/campaigns/{campaign_id}",
                       re.sub(r"^/roster/(?!add$|import$)[^/]+", "/roster/{unit_id}", path))
         return re.sub(r"^/units/[^/]+", "/units/{unit_id}", re.sub(r"^/decisions/\d+", "/decisions/{decision_id}",
                       re.sub(r"^/exports/(csv|xlsx|html|docx)$", "/exports/{fmt}", path)))

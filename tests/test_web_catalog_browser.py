@@ -132,3 +132,84 @@ def test_a_unit_is_edited_and_removed_from_the_roster_page(page: Page, site: tup
     expect(page.locator("table.roster tbody tr", has_text="LĐLĐ huyện Văn Bàn")).to_have_count(0)
     # A config unit has no buttons.
     expect(page.locator("table.roster tbody tr", has_text="LĐLĐ huyện Bảo Thắng").locator("button")).to_have_count(0)
+
+
+SEED_GUIDELINE = Path(__file__).resolve().parent / "fixtures" / "guideline-2024-seed.txt"
+SEED_SECTION = "Đánh giá riêng về kết quả tổ chức học tập, quán triệt và triển khai Chuyên đề năm 2024"
+GUIDELINES = SEED_GUIDELINE.parent / "guidelines"
+
+
+def upload_guideline(page: Page, url: str, path: Path, data: bytes) -> None:
+    """On the new-campaign page, upload `data` as the file `path` and read it."""
+    path.write_bytes(data)
+    page.goto(url + "/campaigns/new")
+    page.set_input_files("#guideline-upload input[type=file]", str(path))
+    page.click("text=Đọc văn bản")
+
+
+def test_a_campaign_is_created_from_an_uploaded_guideline(page: Page, site: tuple[str, Office],
+                                                          tmp_path: Path) -> None:
+    """Upload the guideline: the form comes back filled in, each value beside its sentence with the
+    value marked; staff correct what the guideline does not give (the opening) and confirm."""
+    url, office = site
+    upload_guideline(page, url, tmp_path / "Huong dan 05-HD.txt", SEED_GUIDELINE.read_bytes())
+    expect(page.locator("#guideline-upload")).to_contain_text("Đã đọc: Huong dan 05-HD.txt")
+    expect(page.locator("input[name=deadline]")).to_have_value("29/02/2024 00:00")
+    expect(page.locator("input[name=section]")).to_have_value(SEED_SECTION)
+    expect(page.locator("input[name=title]")).to_have_value(re.compile(r"^Học tập chuyên đề .* năm 2024"))
+    marks = page.locator("p.source mark")
+    expect(marks.nth(1)).to_have_text("trước ngày 29/2/2024")
+    expect(marks.nth(2)).to_have_text(re.compile(re.escape(SEED_SECTION), re.IGNORECASE))  # as the sentence writes it
+    expect(page.locator("p.source").nth(1)).to_contain_text("các cấp Công đoàn báo cáo kết quả học tập")  # the sentence
+    expect(page.locator("p.source", has_text="Địa chỉ nhận báo cáo").locator("mark")).to_have_text(
+        "bantuyengiaonuconglc@gmail.com")
+    page.fill("input[name=id]", "chuyen-de-tu-huong-dan")
+    page.fill("input[name=opens]", "22/01/2024")  # the guideline gives no date of its own: staff set it
+    shot(page, "campaign-form-from-guideline.png")
+    page.click("text=Tiếp tục…")
+    expect(page.locator("section.confirm")).to_contain_text("Hạn nộp: 29/02/2024 00:00")
+    page.click("text=Lưu đợt báo cáo")
+    expect(page.locator(".flash")).to_contain_text("Đã tạo đợt chuyen-de-tu-huong-dan")
+    page.locator("table.campaigns tbody tr", has_text="chuyen-de-tu-huong-dan").locator("a").first.click()
+    expect(page).to_have_url(re.compile(r"/\?campaign=chuyen-de-tu-huong-dan$"))
+    expect(page.locator("h1")).to_contain_text("Học tập chuyên đề")
+    camp = office.campaign("chuyen-de-tu-huong-dan")
+    assert camp.section_title == SEED_SECTION
+    made = [d for d in office.decisions("chuyen-de-tu-huong-dan") if d.kind == "campaign_add"]
+    assert [d.decided_by for d in made] == ["hoa"]
+
+
+def test_an_unclear_deadline_lists_the_dates_and_a_bad_file_is_refused(page: Page, site: tuple[str, Office],
+                                                                       tmp_path: Path) -> None:
+    url, _ = site
+    unclear = (GUIDELINES / "cong-van-so-ket-khong-ro-han.txt").read_bytes()
+    upload_guideline(page, url, tmp_path / "cong-van.txt", unclear)
+    expect(page.locator("input[name=deadline]")).to_have_value("")
+    expect(page.locator(".candidates")).to_contain_text("«trước ngày 15/6/2025» → 15/06/2025 00:00")
+    expect(page.locator(".candidates")).to_contain_text("«trước ngày 15/11/2025»")
+    upload_guideline(page, url, tmp_path / "anh.txt", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    expect(page.locator("main")).to_contain_text("Không đọc được văn bản hướng dẫn")
+
+
+def test_the_guidelines_outline_is_kept_with_the_campaign_made_from_it(page: Page, site: tuple[str, Office],
+                                                                       tmp_path: Path) -> None:
+    """The đề cương comes with the form (one heading a line), crosses the confirmation intact and is
+    stored with its required heading; the edit form shows it again."""
+    url, office = site
+    plan = (GUIDELINES / "ke-hoach-de-cuong-nghi-quyet.txt").read_bytes()
+    upload_guideline(page, url, tmp_path / "ke-hoach-96.txt", plan)
+    outline = page.locator("textarea[name=outline]")
+    expect(outline).to_have_value(re.compile(r"^I\. ĐẶC ĐIỂM TÌNH HÌNH\n1\. Thuận lợi\n"))
+    expect(page.locator("input[name=opens]")).to_have_value("10/11/2025 00:00")  # the guideline's own date
+    page.fill("input[name=id]", "so-ket-nq-xvii")
+    page.click("text=Tiếp tục…")
+    expect(page.locator("section.confirm")).to_contain_text(
+        "[2. Đánh giá riêng về kết quả thực hiện các chỉ tiêu Nghị quyết giai đoạn 2023-2025]")
+    page.click("text=Lưu đợt báo cáo")
+    expect(page.locator(".flash")).to_contain_text("Đã tạo đợt so-ket-nq-xvii")
+    camp = office.campaign("so-ket-nq-xvii")
+    assert [h.level for h in camp.outline] == [1, 2, 2, 1, 2, 2, 3, 3, 1, 1, 1]
+    assert camp.outline_required == 5
+    page.goto(url + "/campaigns/so-ket-nq-xvii/edit")
+    expect(page.locator("textarea[name=outline]")).to_contain_text("V. ĐỀ XUẤT, KIẾN NGHỊ")
+    expect(page.locator("input[name=outline_required]")).to_have_value(camp.outline[5].text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
@@ -14,14 +15,19 @@ from starlette.routing import Route
 from intake.parsers.errors import IntakeError
 from intake.processor.catalog import SOURCE_VI
 from intake.processor.catalog_cli import campaign_state
-from intake.processor.catalog_edit import ROW_STATE_VI, CampaignForm, RowState, remind_text, units_text
+from intake.processor.catalog_edit import ROW_STATE_VI, CampaignForm, RowState, outline_text, remind_text, units_text
 from intake.processor.config import CampaignConfig
+from intake.processor.guidance import template_of
+from intake.processor.guideline import ROLE_TEXT
+from intake.processor.guideline_campaign import highlight
 from intake.processor.times import deadline_time, local_time
 from intake.processor.web.app import Dashboard, FormProblem, safe_filename, text_field
 from intake.processor.web.security import checked_form
 
 MAX_ROSTER_BYTES = 2 * 1024 * 1024
-CAMPAIGN_FIELDS = ("title", "opens", "deadline", "section", "units", "remind", "keywords")
+CAMPAIGN_FIELDS = ("title", "opens", "deadline", "section", "units", "remind", "keywords", "outline_required")
+# The guideline's values shown with their source sentence: form field -> GuidelineFacts attribute.
+SOURCED_FIELDS = (("title", "title"), ("deadline", "deadline_source"), ("section", "section_title"))
 
 
 class CatalogPages:
@@ -34,6 +40,7 @@ class CatalogPages:
             Route("/campaigns", self.campaigns, methods=["GET"]),
             Route("/campaigns/new", self.campaign_form, methods=["GET"]),
             Route("/campaigns/new", self.save_campaign, methods=["POST"]),
+            Route("/campaigns/guideline", self.campaign_from_guideline, methods=["POST"]),
             Route("/campaigns/{campaign_id}/edit", self.campaign_form, methods=["GET"]),
             Route("/campaigns/{campaign_id}/edit", self.save_campaign, methods=["POST"]),
             Route("/campaigns/{campaign_id}/close", self.close_campaign, methods=["POST"]),
@@ -56,11 +63,12 @@ class CatalogPages:
 
     async def campaign_form(self, request: Request) -> Response:
         campaign_id = request.path_params.get("campaign_id")
-        values = {"id": "", **dict.fromkeys(CAMPAIGN_FIELDS, ""), "units": "all"}
+        values = {"id": "", **dict.fromkeys(CAMPAIGN_FIELDS, ""), "units": "all", "outline": ""}
         if campaign_id is not None:
             camp = await self.web.call(self.office.campaign, campaign_id)
             values = self._typed(camp)
         return self.web.page(request, "campaign_form.html.j2", editing=campaign_id, values=values,
+                             sources=None, candidates=[], guideline=None, address=None,
                              groups=(await self.web.call(self.office.catalog)).groups())
 
     def _typed(self, camp: CampaignConfig) -> dict[str, str]:
@@ -69,7 +77,43 @@ class CatalogPages:
         return {"id": camp.id, "title": camp.title, "opens": camp.opens.astimezone(tz).strftime("%d/%m/%Y %H:%M"),
                 "deadline": camp.deadline.astimezone(tz).strftime("%d/%m/%Y %H:%M"), "section": camp.section_title,
                 "units": "all" if camp.units == ("*",) else ", ".join(camp.units), "remind": remind_text(camp.remind),
-                "keywords": ", ".join(camp.section_keywords)}
+                "keywords": ", ".join(camp.section_keywords), "outline": "\n".join(h.text for h in camp.outline),
+                "outline_required": (camp.outline[camp.outline_required].text
+                                     if camp.outline_required is not None else "")}
+
+    async def campaign_from_guideline(self, request: Request) -> Response:
+        """The guideline uploaded: the new-campaign form filled in from it, each value beside the
+        sentence it comes from (the value marked), the dates when the deadline is unclear."""
+        limit = self.web.office.app.reader.limits.max_bytes
+        form = await checked_form(request, self.web.cfg.web.base_url, max_files=1, max_part_size=limit + 1)
+        upload = form.get("guideline")
+        if not isinstance(upload, UploadFile):
+            return self.web.problem(request, "Hãy chọn tệp văn bản hướng dẫn.", 400, back="/campaigns/new")
+        data = await upload.read(limit + 1)  # the reader refuses more than its limit, with the sizes
+        filename = safe_filename(upload.filename or "", "huong-dan.txt")  # for its suffix only
+        try:
+            facts = await self.web.call(self.office.read_guideline, filename, data)
+        except IntakeError as exc:
+            return self.web.problem(request, f"Không đọc được văn bản hướng dẫn: {exc}", 400, back="/campaigns/new")
+        filled = await self.web.call(self.office.guideline_form, facts)
+        values = {"id": "", **dict.fromkeys(CAMPAIGN_FIELDS, ""), "units": "all",
+                  **{name: str(getattr(filled, name) or "") for name in ("title", "section")},
+                  "opens": self._local(filled.opens), "deadline": self._local(filled.deadline),
+                  "outline": "\n".join(h.text for h in filled.outline or ())}
+        sources = {name: highlight(getattr(facts, attr)) for name, attr in SOURCED_FIELDS}
+        reasons = ROLE_TEXT["vi"]
+        tz = self.web.cfg.timezone
+        candidates = [(c.written, c.when.astimezone(tz).strftime("%d/%m/%Y %H:%M"), reasons[c.role], c.taken)
+                      for c in facts.deadline_candidates] if facts.deadline is None else []
+        return self.web.page(request, "campaign_form.html.j2", editing=None, values=values, sources=sources,
+                             candidates=candidates, guideline=filename, address=facts.address,
+                             groups=(await self.web.call(self.office.catalog)).groups())
+
+    def _local(self, iso: str | None) -> str:
+        """An ISO time the guideline gave, as staff type it (dd/mm/yyyy hh:mm in the office's zone)."""
+        if not iso:
+            return ""
+        return dt.datetime.fromisoformat(iso).astimezone(self.web.cfg.timezone).strftime("%d/%m/%Y %H:%M")
 
     async def save_campaign(self, request: Request) -> Response:
         editing = request.path_params.get("campaign_id")
@@ -77,9 +121,13 @@ class CatalogPages:
         async def step(request: Request, form: FormData, confirmed: bool) -> Response:
             typed = {name: text_field(form, name, limit=1000) for name in CAMPAIGN_FIELDS}
             campaign_id = editing or text_field(form, "id", required="Hãy nhập mã đợt.", limit=100)
+            headings = outline_lines(form)
+            typed["outline"] = "\n".join(headings)
             draft = CampaignForm(title=typed["title"], opens=typed["opens"], deadline=typed["deadline"],
                                  section=typed["section"], units=[typed["units"]], remind=[typed["remind"]],
-                                 keywords=[typed["keywords"]])
+                                 keywords=[typed["keywords"]],
+                                 outline=template_of(headings) if headings else (() if editing else None),
+                                 outline_required=typed["outline_required"] or None)
             camp = await self.web.call(self.office.campaign_draft, campaign_id, draft, new=editing is None)
             back = "/campaigns"
             if not confirmed:
@@ -88,7 +136,8 @@ class CatalogPages:
                                                                        "tạo đợt báo cáo"), lines=[
                     f"Mã đợt: {camp.id}", f"Tên: {camp.title}", f"Mở: {local_time(camp.opens, tz)}",
                     f"Hạn nộp: {deadline_time(camp.deadline, tz)}", f"Mục bắt buộc: {camp.section_title}",
-                    f"Đơn vị: {units_text(camp.units)}", f"Nhắc: {remind_text(camp.remind) or 'không'}"],
+                    f"Đơn vị: {units_text(camp.units)}", f"Nhắc: {remind_text(camp.remind) or 'không'}",
+                    f"Đề cương: {outline_text(camp) or 'không'}"],
                     action=request.url.path, fields={"id": campaign_id, **typed},
                     button="Lưu đợt báo cáo", back=back)
             if editing:
@@ -207,3 +256,13 @@ class CatalogPages:
         if len(data) > MAX_ROSTER_BYTES:
             raise FormProblem(f"Tệp quá lớn (tối đa {MAX_ROSTER_BYTES // (1024 * 1024)} MB).")
         return filename, data
+
+
+def outline_lines(form: FormData, limit: int = 200) -> list[str]:
+    """The outline's headings as typed, one a line (blank lines dropped), at most `limit`."""
+    value = form.get("outline")
+    lines = [" ".join(line.split()) for line in value.splitlines()] if isinstance(value, str) else []
+    headings = [line[:500] for line in lines if line]
+    if len(headings) > limit:
+        raise FormProblem(f"Đề cương quá dài (tối đa {limit} đề mục).")
+    return headings
