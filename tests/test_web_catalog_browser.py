@@ -167,7 +167,7 @@ def test_a_campaign_is_created_from_an_uploaded_guideline(page: Page, site: tupl
     page.fill("input[name=opens]", "22/01/2024")  # the guideline gives no date of its own: staff set it
     shot(page, "campaign-form-from-guideline.png")
     page.click("text=Tiếp tục…")
-    expect(page.locator("section.confirm")).to_contain_text("Hạn nộp: 29/02/2024 00:00")
+    expect(page.locator("section.confirm")).to_contain_text("Hạn nộp: hết ngày 28/02/2024")
     page.click("text=Lưu đợt báo cáo")
     expect(page.locator(".flash")).to_contain_text("Đã tạo đợt chuyen-de-tu-huong-dan")
     page.locator("table.campaigns tbody tr", has_text="chuyen-de-tu-huong-dan").locator("a").first.click()
