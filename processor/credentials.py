@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 from intake.parsers.errors import ConfigError, CredentialError
+from intake.processor.i18n import _
 
 log = logging.getLogger(__name__)
 COMMAND_TIMEOUT = 30.0
@@ -25,33 +26,36 @@ def oauth2_token(command: str | None, token_file: Path | None, *, timeout: float
         return _from_command(command, timeout)
     if token_file is not None:
         return _from_file(token_file)
-    raise ConfigError("XOAUTH2 needs oauth2_token_command or oauth2_token_file")
+    raise ConfigError(_("XOAUTH2 needs oauth2_token_command or oauth2_token_file"))
 
 
 def _from_command(command: str, timeout: float) -> str:
     try:
         argv = shlex.split(command)
     except ValueError as exc:
-        raise ConfigError(f"cannot split the command line: {exc}", key="oauth2_token_command") from exc
+        raise ConfigError(_("cannot split the command line: {reason}", reason=exc), key="oauth2_token_command") from exc
     if not argv:
-        raise ConfigError("empty command", key="oauth2_token_command")
+        raise ConfigError(_("empty command"), key="oauth2_token_command")
     try:
         # No shell: the configured string is split, never interpreted.
         done = subprocess.run(argv, capture_output=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL)
     except FileNotFoundError as exc:
-        raise CredentialError(f"OAuth2 token command not found: {argv[0]}") from exc
+        raise CredentialError(_("OAuth2 token command not found: {command}", command=argv[0])) from exc
     except subprocess.TimeoutExpired as exc:
-        raise CredentialError(f"OAuth2 token command {argv[0]} did not finish within {timeout:.0f} s") from exc
+        raise CredentialError(_("OAuth2 token command {command} did not finish within {seconds} s", command=argv[0],
+                                seconds=f"{timeout:.0f}")) from exc
     except OSError as exc:
-        raise CredentialError(f"OAuth2 token command {argv[0]} could not run: {exc.strerror}") from exc
+        raise CredentialError(_("OAuth2 token command {command} could not run: {reason}", command=argv[0],
+                                reason=exc.strerror)) from exc
     if done.returncode != 0:
         # stderr is the command's own diagnostics; stdout might hold a token, so it is never shown.
         err = done.stderr.decode("utf-8", "replace").strip().splitlines()
         detail = f": {err[-1][:200]}" if err else ""
-        raise CredentialError(f"OAuth2 token command {argv[0]} failed with status {done.returncode}{detail}")
+        raise CredentialError(_("OAuth2 token command {command} failed with status {status}{detail}", command=argv[0],
+                                status=done.returncode, detail=detail))
     token = _first_line(done.stdout.decode("utf-8", "replace"))
     if not token:
-        raise CredentialError(f"OAuth2 token command {argv[0]} printed no token")
+        raise CredentialError(_("OAuth2 token command {command} printed no token", command=argv[0]))
     log.debug("OAuth2 token obtained from %s (%d characters)", argv[0], len(token))
     return token
 
@@ -60,9 +64,9 @@ def _from_file(path: Path) -> str:
     try:
         token = _first_line(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise CredentialError(f"cannot read OAuth2 token file {path}: {exc}") from exc
+        raise CredentialError(_("cannot read OAuth2 token file {path}: {reason}", path=path, reason=exc)) from exc
     if not token:
-        raise CredentialError(f"OAuth2 token file {path} is empty")
+        raise CredentialError(_("OAuth2 token file {path} is empty", path=path))
     return token
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from servers.dovecot import DovecotServer
+from servers.smtp import SmtpServer
 from sqlalchemy import func, select
 
 from intake.parsers.email import topmost_received_at
@@ -424,8 +425,8 @@ def test_daemon_survives_dovecot_restart(dovecot: DovecotServer, tmp_path: Path,
     assert wait_for(lambda: any("reachable again" in r.getMessage() for r in caplog.records), 2.0)
     failures = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert failures and all("reconnecting in" in m for m in failures)
-    assert any("closed the connection during IDLE" in m or "connection lost" in m for m in failures)
-    assert any("connection refused" in m for m in failures)  # while it was down
+    assert any("đã đóng kết nối trong lúc chờ thư mới" in m or "mất kết nối" in m for m in failures)
+    assert any("kết nối bị từ chối" in m for m in failures)  # while it was down
 
 
 def test_daemon_stops_on_sigterm_within_seconds(dovecot: DovecotServer, tmp_path: Path) -> None:
@@ -488,8 +489,30 @@ def test_check_config_wrong_password(dovecot: DovecotServer, tmp_path: Path,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     status, out = check_config(write_toml(tmp_path, dovecot), "not-the-password", capsys)
     assert status == 1
-    assert f"hộp thư: LỖI: {dovecot.host} refused the login of intake (user name or password)" in out
+    assert f"hộp thư: LỖI: {dovecot.host} từ chối đăng nhập của intake (tên đăng nhập hoặc mật khẩu)" in out
     assert "not-the-password" not in out
+
+
+def test_check_config_says_both_refusals_in_vietnamese(dovecot: DovecotServer, smtp_auth_tls: SmtpServer,
+                                                       tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 23: what the mail servers refuse reaches the installer in Vietnamese, the servers' replies as sent."""
+    path = write_toml(tmp_path, dovecot)
+    assert smtp_auth_tls.ca_pem is not None
+    smtp = (f'kind = "smtp"\nhost = "{smtp_auth_tls.host}"\nport = {smtp_auth_tls.port}\nsecurity = "starttls"\n'
+            f'ca_file = "{smtp_auth_tls.ca_pem}"\nusername = "{next(iter(smtp_auth_tls.users))}"\n'
+            'password_env = "TEST_SMTP_PASSWORD"\n')
+    path.write_text(path.read_text(encoding="utf-8").replace('kind = "outbox"', smtp, 1), encoding="utf-8")
+    capsys.readouterr()
+    status = main(["--config", str(path), "-q", "check-config"],
+                  environ={"TEST_IMAP_PASSWORD": "not-the-password", "TEST_SMTP_PASSWORD": "nor-this-one"})
+    out = " ".join(capsys.readouterr().out.split())
+    assert status == 1, out
+    assert f"hộp thư: LỖI: {dovecot.host} từ chối đăng nhập của intake (tên đăng nhập hoặc mật khẩu): " \
+           "[AUTHENTICATIONFAILED] Authentication failed." in out
+    assert f"gửi thư: LỖI: smtp {smtp_auth_tls.host}:{smtp_auth_tls.port} (starttls): từ chối đăng nhập của " \
+           "intake@example.test: 535" in out
+    assert not {"refused", "login", "password"} & set(out.lower().split()), out
+    assert "not-the-password" not in out and "nor-this-one" not in out
 
 
 def test_check_config_missing_folder_lists_folders(dovecot: DovecotServer, tmp_path: Path,
@@ -497,7 +520,7 @@ def test_check_config_missing_folder_lists_folders(dovecot: DovecotServer, tmp_p
     dovecot.create_folder(USER, "Reports/2024")
     status, out = check_config(write_toml(tmp_path, dovecot, folder="Reprots"), dovecot.users[USER], capsys)
     assert status == 1
-    assert "folder 'Reprots' does not exist" in out and "folders there: INBOX, Reports, Reports/2024" in out
+    assert 'không có thư mục "Reprots" trên' in out and "các thư mục hiện có: INBOX, Reports, Reports/2024" in out
 
 
 def test_missing_folder_stops_a_run_with_the_same_reason(dovecot: DovecotServer, tmp_path: Path) -> None:
@@ -523,17 +546,17 @@ def test_tls_modes_and_verification(dovecot_tls: DovecotServer, tmp_path: Path) 
         assert box.probe().endswith('thư mục "INBOX": 0 thư')
         box.close()
     untrusted = ImapMailbox(build_config(tmp_path, dovecot_tls, security="ssl", port=dovecot_tls.ssl_port).mailbox)
-    with pytest.raises(MailboxError, match=r"TLS: certificate of 127\.0\.0\.2:\d+ not accepted"):
+    with pytest.raises(MailboxError, match=r"TLS: chứng chỉ của 127\.0\.0\.2:\d+ không được chấp nhận"):
         untrusted.probe()
     plain = ImapMailbox(build_config(tmp_path, dovecot_tls, security="starttls", host="localhost",
                                      **common).mailbox)
-    with pytest.raises(MailboxError, match=r"connection refused|TLS"):
+    with pytest.raises(MailboxError, match=r"kết nối bị từ chối|TLS"):
         plain.probe()  # localhost is 127.0.0.1; this server listens on 127.0.0.2 only
 
 
 def test_dns_failure_is_named(dovecot: DovecotServer, tmp_path: Path) -> None:
     box = ImapMailbox(build_config(tmp_path, dovecot, host="imap.does-not-exist.invalid", security="ssl").mailbox)
-    with pytest.raises(MailboxError, match=r"DNS: cannot resolve imap\.does-not-exist\.invalid"):
+    with pytest.raises(MailboxError, match=r"DNS: không phân giải được tên imap\.does-not-exist\.invalid"):
         box.probe()
 
 
@@ -556,14 +579,14 @@ def test_oauth2_token_from_command_and_file(tmp_path: Path) -> None:
 
 
 def test_oauth2_token_failures_do_not_show_the_token(tmp_path: Path) -> None:
-    with pytest.raises(CredentialError, match=r"status 3: bad refresh token$") as failed:
+    with pytest.raises(CredentialError, match=r"mã kết thúc 3: bad refresh token$") as failed:
         oauth2_token("sh -c 'echo secret-token; echo bad refresh token >&2; exit 3'", None)
     assert "secret-token" not in str(failed.value)
-    with pytest.raises(CredentialError, match="did not finish within 1 s"):
+    with pytest.raises(CredentialError, match="không chạy xong trong 1 giây"):
         oauth2_token("sleep 5", None, timeout=1)
-    with pytest.raises(CredentialError, match="not found: /no/such/tool"):
+    with pytest.raises(CredentialError, match="không tìm thấy lệnh lấy mã truy cập OAuth2: /no/such/tool"):
         oauth2_token("/no/such/tool", None)
-    with pytest.raises(CredentialError, match="printed no token"):
+    with pytest.raises(CredentialError, match="không in ra mã nào"):
         oauth2_token("true", None)
     with pytest.raises(ConfigError):
         oauth2_token(None, None)
@@ -573,6 +596,6 @@ def test_xoauth2_refusal_is_an_auth_error(dovecot: DovecotServer, tmp_path: Path
     token_file = tmp_path / "token"
     token_file.write_text("ya29.not-valid-here\n")
     box = ImapMailbox(build_config(tmp_path, dovecot, oauth2_token_file=str(token_file)).mailbox)
-    with pytest.raises(MailboxAuthError, match="XOAUTH2 token") as refused:
+    with pytest.raises(MailboxAuthError, match="mã XOAUTH2") as refused:
         box.probe()
     assert "ya29" not in str(refused.value)

@@ -77,11 +77,11 @@ def test_probe_reports_login(smtp_auth_tls: SmtpServer, tmp_path: Path) -> None:
 def test_wrong_password_is_transient_with_the_reply(smtp_auth_tls: SmtpServer, tmp_path: Path) -> None:
     cfg = config(tmp_path, smtp_sending(smtp_auth_tls, password_env="WRONG"))
     assert cfg.sending.password.value is None
-    with pytest.raises(SendError, match=r"no password found in \$WRONG"):
+    with pytest.raises(SendError, match=r"không tìm thấy mật khẩu trong \$WRONG"):
         SmtpTransport(cfg.sending).probe()
     good = config(tmp_path, smtp_sending(smtp_auth_tls)).sending
     bad = type(good)(**{**good.__dict__, "password": type(good.password)("test", "not-the-password")})
-    with pytest.raises(SendError, match=r"login as intake@example\.test refused: 535") as refused:
+    with pytest.raises(SendError, match=r"từ chối đăng nhập của intake@example\.test: 535") as refused:
         SmtpTransport(bad).probe()
     assert type(refused.value) is SendError  # not permanent: staff fix the password, mail then goes out
     assert "not-the-password" not in str(refused.value)
@@ -90,7 +90,7 @@ def test_wrong_password_is_transient_with_the_reply(smtp_auth_tls: SmtpServer, t
 def test_untrusted_certificate_is_refused(smtp_ssl: SmtpServer, tmp_path: Path) -> None:
     sending = smtp_sending(smtp_ssl)
     del sending["ca_file"]
-    with pytest.raises(SendError, match="certificate not trusted"):
+    with pytest.raises(SendError, match="chứng chỉ không đáng tin cậy"):
         SmtpTransport(config(tmp_path, sending).sending).probe()
 
 
@@ -121,7 +121,7 @@ def test_550_marks_failed_with_the_reply(smtp_server: SmtpServer, tmp_path: Path
         (row,) = rows(app)
     assert counts.failed == 1
     assert row.state == OutgoingState.FAILED
-    assert row.last_error == "recipient ldldbaothang@gmail.com refused: 550 5.1.1 no such user"
+    assert row.last_error == "máy chủ từ chối người nhận ldldbaothang@gmail.com: 550 5.1.1 no such user"
     assert smtp_server.messages == []
 
 
@@ -136,7 +136,7 @@ def test_smtp_down_for_an_hour_loses_nothing(smtp_server: SmtpServer, tmp_path: 
             deliver(app, down, tmp_path, at=at + dt.timedelta(hours=2))
             at += dt.timedelta(minutes=10)
         assert {r.state for r in rows(app)} == {OutgoingState.PENDING}
-        assert all("cannot connect" in (r.last_error or "") for r in rows(app))
+        assert all("không kết nối được" in (r.last_error or "") for r in rows(app))
         deliver(app, smtp_sending(smtp_server), tmp_path, at=CLOCK + dt.timedelta(hours=5))
         assert {r.state for r in rows(app)} == {OutgoingState.SENT}
     assert len(smtp_server.wait_for(3)) == 3

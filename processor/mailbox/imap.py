@@ -91,19 +91,19 @@ class ImapMailbox:
             return self._client
         cfg = self.cfg
         where = f"{cfg.host}:{cfg.port}"
-        with _translated(f"connecting to {where}", cfg):
+        with _translated(_("connecting to {where}", where=where), cfg):
             context = ssl.create_default_context(cafile=str(cfg.ca_file) if cfg.ca_file else None)
             client = IMAPClient(cfg.host, port=cfg.port, ssl=cfg.security == "ssl", ssl_context=context,
                                 timeout=cfg.timeout)
         try:
-            with _translated(f"STARTTLS with {where}", cfg):
+            with _translated(_("STARTTLS with {where}", where=where), cfg):
                 if cfg.security == "starttls":
                     client.starttls(context)
             # INTERNALDATE keeps its offset instead of becoming naive local time.
             client.normalise_times = False
             _quiet_imaplib(client)
             self._login(client)
-            with _translated(f"CAPABILITY of {where}", cfg):
+            with _translated(_("CAPABILITY of {where}", where=where), cfg):
                 self._caps = frozenset(c.upper() for c in client.capabilities()) - self._ignored
         except BaseException:
             _drop(client)
@@ -118,19 +118,22 @@ class ImapMailbox:
         try:
             secret = self._token_source(cfg) if oauth else cfg.password.value
         except CredentialError as exc:
-            raise MailboxError(f"no OAuth2 token for {cfg.username}: {exc}") from exc
+            raise MailboxError(_("no OAuth2 token for {user}: {reason}", user=cfg.username, reason=exc)) from exc
         if not secret:
-            raise MailboxAuthError(f"no password for {cfg.username}: nothing found in {cfg.password.source}")
+            raise MailboxAuthError(_("no password for {user}: nothing found in {source}", user=cfg.username,
+                                    source=cfg.password.source))
         try:
-            with _translated(f"login to {cfg.host}", cfg):
+            with _translated(_("login to {host}", host=cfg.host), cfg):
                 if oauth:
                     client.oauth2_login(cfg.username, secret)
                 else:
                     client.login(cfg.username, secret)
         except LoginError as exc:
-            how = "XOAUTH2 token" if oauth else "user name or password"
-            raise MailboxAuthError(
-                f"{cfg.host} refused the login of {cfg.username} ({how}): {_text(exc)}") from exc
+            how = _("XOAUTH2 token") if oauth else _("user name or password")
+            # imapclient re-raises the server's refusal as LoginError(str(error)): "b'[AUTH...] ...'";
+            # the error it wraps holds the reply itself.
+            raise MailboxAuthError(_("{host} refused the login of {user} ({how}): {reply}", host=cfg.host,
+                                     user=cfg.username, how=how, reply=_text(exc.__context__ or exc))) from exc
 
     def _has(self, capability: bytes) -> bool:
         return capability in self._caps
@@ -308,7 +311,7 @@ class ImapMailbox:
                 with _translated("waiting in IDLE", self.cfg):
                     responses = client.idle_check(timeout=tick)
                 if not responses and time.monotonic() - began < tick / 2:
-                    raise MailboxError(f"{self.cfg.host} closed the connection during IDLE")
+                    raise MailboxError(_("{host} closed the connection during IDLE", host=self.cfg.host))
                 news = _announces_mail(responses)
         except BaseException:
             _drop(client)
@@ -323,11 +326,11 @@ class ImapMailbox:
     def probe(self) -> str:
         """Log in, find the folder, count its messages; MailboxError with the exact reason otherwise."""
         client, folder = self._connect(), self.cfg.folder
-        with _translated(f"looking up folder {folder!r}", self.cfg):
+        with _translated(_("looking up folder \"{folder}\"", folder=folder), self.cfg):
             if not client.folder_exists(folder):
                 names = sorted(str(name) for _flags, _sep, name in client.list_folders())
-                raise MailboxError(f"folder {folder!r} does not exist on {self.cfg.host}; "
-                                   f"folders there: {', '.join(names) or '(none)'}")
+                raise MailboxError(_("folder \"{folder}\" does not exist on {host}; folders there: {names}",
+                                     folder=folder, host=self.cfg.host, names=", ".join(names) or _("(none)")))
             status = client.folder_status(folder, [b"MESSAGES"])
         count = int(status[b"MESSAGES"])
         return _("{mailbox} folder \"{folder}\": {count} message(s)", mailbox=self.identity, folder=folder,
@@ -381,7 +384,7 @@ def _announces_mail(responses: list[Any]) -> bool:
     for resp in responses:
         if isinstance(resp, tuple) and len(resp) >= 2:
             if resp[0] == b"BYE":
-                raise MailboxError(f"server ended the session: {_text(resp[1])}")
+                raise MailboxError(_("server ended the session: {reply}", reply=_text(resp[1])))
             if resp[1] in (b"EXISTS", b"RECENT"):
                 return True
     return False
@@ -389,7 +392,7 @@ def _announces_mail(responses: list[Any]) -> bool:
 
 def _aware(value: object) -> dt.datetime:
     if not isinstance(value, dt.datetime):
-        raise MailboxError(f"server sent no usable INTERNALDATE ({value!r})")
+        raise MailboxError(_("server sent no usable INTERNALDATE ({value})", value=repr(value)))
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
@@ -416,19 +419,20 @@ def _translated(doing: str, cfg: ImapConfig) -> Iterator[None]:
     except LoginError:
         raise
     except socket.gaierror as exc:
-        raise MailboxError(f"DNS: cannot resolve {cfg.host}: {exc.strerror}") from exc
+        raise MailboxError(_("DNS: cannot resolve {host}: {reason}", host=cfg.host, reason=exc.strerror)) from exc
     except ssl.SSLCertVerificationError as exc:
-        raise MailboxError(f"TLS: certificate of {where} not accepted: {exc.verify_message}"
-                           f" (set ca_file for a private CA)") from exc
+        raise MailboxError(_("TLS: certificate of {where} not accepted: {reason} (set ca_file for a private CA)",
+                             where=where, reason=exc.verify_message)) from exc
     except ssl.SSLError as exc:
-        raise MailboxError(f"TLS: {doing} failed: {exc.reason or exc}") from exc
+        raise MailboxError(_("TLS: {doing} failed: {reason}", doing=doing, reason=exc.reason or exc)) from exc
     except ConnectionRefusedError as exc:
-        raise MailboxError(f"{doing}: connection refused (is an IMAP server listening on {where}?)") from exc
+        raise MailboxError(_("{doing}: connection refused (is an IMAP server listening on {where}?)",
+                             doing=doing, where=where)) from exc
     except TimeoutError as exc:
-        raise MailboxError(f"{doing}: no answer within {cfg.timeout} s") from exc
+        raise MailboxError(_("{doing}: no answer within {seconds} s", doing=doing, seconds=cfg.timeout)) from exc
     except IMAPClientAbortError as exc:
-        raise MailboxError(f"{doing}: connection lost: {_text(exc)}") from exc
+        raise MailboxError(_("{doing}: connection lost: {reason}", doing=doing, reason=_text(exc))) from exc
     except IMAPClientError as exc:
-        raise MailboxError(f"{doing}: server said: {_text(exc)}") from exc
+        raise MailboxError(_("{doing}: server said: {reply}", doing=doing, reply=_text(exc))) from exc
     except OSError as exc:
         raise MailboxError(f"{doing}: {exc.strerror or exc}") from exc

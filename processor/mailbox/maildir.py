@@ -39,7 +39,7 @@ class MaildirMailbox:
 
     def _files(self) -> Iterator[Path]:
         if not (self.path / "cur").is_dir() and not (self.path / "new").is_dir():
-            raise MailboxError(f"{self.path} is not a Maildir (no cur/ or new/ folder)")
+            raise MailboxError(_("{path} is not a Maildir (no cur/ or new/ folder)", path=self.path))
         for sub in ("new", "cur"):
             folder = self.path / sub
             if folder.is_dir():

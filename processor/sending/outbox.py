@@ -29,7 +29,7 @@ class OutboxTransport:
                 os.fsync(fh.fileno())
             os.replace(tmp, target)
         except OSError as exc:
-            raise SendError(f"cannot write {target}: {exc.strerror}") from exc
+            raise SendError(_("cannot write {path}: {reason}", path=target, reason=exc.strerror)) from exc
 
     def probe(self) -> str:
         """For check-config: the outbox folder can be written."""
@@ -38,7 +38,8 @@ class OutboxTransport:
             with tempfile.NamedTemporaryFile(dir=self.folder, prefix=".probe-"):
                 pass
         except OSError as exc:
-            raise SendError(f"outbox {self.folder} is not writable: {exc.strerror}") from exc
+            raise SendError(_("outbox {path} is not writable: {reason}", path=self.folder,
+                              reason=exc.strerror)) from exc
         return _("outbox folder {path}: writable", path=self.folder)
 
     def close(self) -> None:

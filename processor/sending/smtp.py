@@ -76,16 +76,17 @@ class SmtpTransport:
                 client.close()
                 raise
         except smtplib.SMTPAuthenticationError as exc:
-            raise SendError(f"{self.where}: login as {cfg.username} refused: {_reply(exc.smtp_code, exc.smtp_error)}"
-                            ) from exc
+            raise SendError(_("{server}: login as {user} refused: {reply}", server=self.where, user=cfg.username,
+                              reply=_reply(exc.smtp_code, exc.smtp_error))) from exc
         except smtplib.SMTPNotSupportedError as exc:
             raise SendError(f"{self.where}: {exc}") from exc
         except smtplib.SMTPResponseException as exc:
             raise SendError(f"{self.where}: {_reply(exc.smtp_code, exc.smtp_error)}") from exc
         except ssl.SSLCertVerificationError as exc:
-            raise SendError(f"{self.where}: certificate not trusted: {exc.verify_message}") from exc
+            raise SendError(_("{server}: certificate not trusted: {reason}", server=self.where,
+                              reason=exc.verify_message)) from exc
         except (smtplib.SMTPException, OSError) as exc:
-            raise SendError(f"{self.where}: cannot connect: {exc}") from exc
+            raise SendError(_("{server}: cannot connect: {reason}", server=self.where, reason=exc)) from exc
         return client
 
     def _login(self, client: smtplib.SMTP) -> None:
@@ -100,7 +101,7 @@ class SmtpTransport:
                         if challenge is None else "")
             return
         if not cfg.password.value:
-            raise SendError(f"{self.where}: no password found in {cfg.password.source}")
+            raise SendError(_("{server}: no password found in {source}", server=self.where, source=cfg.password.source))
         client.login(cfg.username, cfg.password.value)
 
     def _token(self) -> str:
@@ -111,7 +112,7 @@ class SmtpTransport:
         try:
             return oauth2_token(self.cfg.oauth2_token_command, self.cfg.oauth2_token_file)
         except IntakeError as exc:
-            raise SendError(f"{self.where}: no OAuth2 token: {exc}") from exc
+            raise SendError(_("{server}: no OAuth2 token: {reason}", server=self.where, reason=exc)) from exc
 
     def _connection(self) -> smtplib.SMTP:
         if self._down is not None:
@@ -133,17 +134,17 @@ class SmtpTransport:
             client.sendmail(envelope.sender, list(envelope.recipients), envelope.raw)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
-            raise _by_code(code, text, f"recipient {recipients} refused") from exc
+            raise _by_code(code, text, _("recipient {recipients} refused", recipients=recipients)) from exc
         except smtplib.SMTPSenderRefused as exc:
-            raise _by_code(exc.smtp_code, exc.smtp_error, f"sender {envelope.sender} refused") from exc
+            raise _by_code(exc.smtp_code, exc.smtp_error, _("sender {sender} refused", sender=envelope.sender)) from exc
         except smtplib.SMTPDataError as exc:
-            raise _by_code(exc.smtp_code, exc.smtp_error, "message refused") from exc
+            raise _by_code(exc.smtp_code, exc.smtp_error, _("message refused")) from exc
         except smtplib.SMTPResponseException as exc:
             self._drop()
-            raise _by_code(exc.smtp_code, exc.smtp_error, "server answered") from exc
+            raise _by_code(exc.smtp_code, exc.smtp_error, _("server answered")) from exc
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
-            self._down = SendError(f"{self.where}: connection lost: {exc}")
+            self._down = SendError(_("{server}: connection lost: {reason}", server=self.where, reason=exc))
             raise self._down from exc
         log.info("sent %s to %s", envelope.label, recipients)
 
