@@ -52,7 +52,7 @@ SIZE_CHUNK = 2000  # UIDs per RFC822.SIZE fetch: keeps command lines and respons
 MAX_MESSAGE_BYTES = 60 * 1024 * 1024  # larger messages are recorded as seen and skipped
 STATE_EVERY = 50  # stored items between two writes of a folder's state
 IDLE_TICK = 1.0  # seconds between looks at the stop event while in IDLE
-NEWS_EVERY = 1.0  # seconds between two looks for new arrivals while a backlog is handed out
+NEWS_EVERY = 0.5  # seconds between two looks for new arrivals while a backlog is handed out
 
 TokenSource = Callable[[ImapConfig], str]
 
