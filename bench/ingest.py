@@ -480,12 +480,7 @@ def daemon_figures(config: Path, env: dict[str, str], imap: DovecotServer, smtp:
                 time.sleep(1.0)
         return idle_cpu, latencies
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        terminate(proc)
 
 
 class Arrivals:
@@ -528,12 +523,7 @@ def backlog_latencies(tmp: Path, imap: DovecotServer, smtp: SmtpServer, env: dic
         arrivals.thread.start()
         return arrivals.latencies(smtp)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        terminate(proc)
 
 
 def db_messages(path: Path) -> int:
@@ -546,6 +536,16 @@ def db_messages(path: Path) -> int:
             con.close()
     except sqlite3.Error:
         return 0
+
+
+def terminate(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after 30 s."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def wait_until_quiet(pid: int, timeout: float = 120.0) -> None:
