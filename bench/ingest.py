@@ -13,6 +13,10 @@ same run measures:
 - `intake run --once` (SQLite, IMAP, SMTP to the sink) as a subprocess: wall
   time, messages per second, peak RSS of intake and all its children (sampled
   from /proc), whether every due acknowledgement left;
+- `intake run` (the daemon) on a fresh store, so the same backlog again:
+  `--backlog-arrivals K` reports APPENDed 1 s apart once it has stored its
+  first message, and how long each waits for its acknowledgement (APPEND ->
+  SMTP DATA) while the backlog is worked through (new mail first);
 - `intake run` (the daemon) on the same mailbox: CPU while idle in IMAP IDLE,
   and how long a new message takes to be acknowledged (APPEND -> SMTP DATA).
 
@@ -476,12 +480,72 @@ def daemon_figures(config: Path, env: dict[str, str], imap: DovecotServer, smtp:
                 time.sleep(1.0)
         return idle_cpu, latencies
     finally:
-        proc.send_signal(signal.SIGTERM)
+        terminate(proc)
+
+
+class Arrivals:
+    """Reports APPENDed while `run --once` works through the backlog: once it has stored its first
+    message (the round has begun), `count` of them 1 s apart; (sender, time appended) of each."""
+
+    def __init__(self, tmp: Path, imap: DovecotServer, count: int) -> None:
+        self.tmp, self.imap, self.count = tmp, imap, count
+        self.sent: list[tuple[str, float]] = []
+        self.thread = threading.Thread(target=self._arrive, daemon=True)
+
+    def _arrive(self) -> None:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and db_messages(self.tmp / "intake.db") < 1:
+            time.sleep(0.05)
+        with self.imap.client(USER) as client:
+            for i in range(self.count):
+                sender = f"backlog{i}@congdoan.example.vn"
+                raw = latency_message(100 + i, sender)
+                began = time.time()
+                client.append("INBOX", raw, msg_time=dt.datetime.now(dt.UTC))
+                self.sent.append((sender, began))
+                time.sleep(1.0)
+
+    def latencies(self, smtp: SmtpServer) -> list[float]:
+        self.thread.join(600)
+        return [wait_for_recipient(smtp, sender, timeout=300) - began for sender, began in self.sent]
+
+
+def backlog_latencies(tmp: Path, imap: DovecotServer, smtp: SmtpServer, env: dict[str, str],
+                      count: int) -> list[float]:
+    """Acknowledgement latencies of `count` reports arriving while `intake run` works through the backlog."""
+    home = tmp / "arrivals"
+    home.mkdir()
+    config = write_config(home, imap, smtp)
+    arrivals = Arrivals(home, imap, count)
+    proc = subprocess.Popen(intake_command(config, "run"), env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        arrivals.thread.start()
+        return arrivals.latencies(smtp)
+    finally:
+        terminate(proc)
+
+
+def db_messages(path: Path) -> int:
+    """Messages stored so far; 0 before the store exists."""
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
         try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            return int(con.execute("select count(*) from messages").fetchone()[0])
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 0
+
+
+def terminate(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after 30 s."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def wait_until_quiet(pid: int, timeout: float = 120.0) -> None:
@@ -557,6 +621,9 @@ def main() -> int:
                         help="measure the floor this many times (the first before intake, the others after it) "
                              "and compare intake with their mean: the machine's speed drifts")
     parser.add_argument("--latency-rounds", type=int, default=5)
+    parser.add_argument("--backlog-arrivals", type=int, default=5,
+                        help="reports APPENDed 1 s apart while `intake run` works through the backlog on a fresh "
+                             "store (after its first message is stored); their acknowledgement latency (0: none)")
     parser.add_argument("--idle-seconds", type=float, default=20.0)
     parser.add_argument("--no-daemon", action="store_true", help="skip the IDLE latency and idle CPU part")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory and print it")
@@ -609,6 +676,12 @@ def main() -> int:
             print(f"  {len(errors)} error lines in intake's log, first: {errors[0][:300]}")
         if args.profile:
             print(f"  profile: {args.profile}")
+        if args.backlog_arrivals:
+            late = backlog_latencies(tmp, imap, smtp, env, args.backlog_arrivals)
+            p95 = statistics.quantiles(late, n=20, method="inclusive")[18] if len(late) > 1 else late[0]
+            print(f"backlog IDLE latency: {len(late)} reports appended while `intake run` worked through the "
+                  f"backlog (fresh store) acknowledged after median {statistics.median(late):.2f} s, "
+                  f"p95 {p95:.2f} s (each: {', '.join(f'{x:.2f}' for x in late)})")
         if not args.no_daemon:
             idle_cpu, latencies = daemon_figures(config, env, imap, smtp, args.latency_rounds, args.idle_seconds)
             print(f"intake run: idle CPU {idle_cpu:.2f}% of a core over {args.idle_seconds:.0f} s; "

@@ -26,7 +26,7 @@ from intake.store.repository import Store
 from intake.store.status import CampaignStatus
 
 log = logging.getLogger(__name__)
-SEND_EVERY = 2.0  # seconds between deliveries while a round is still fetching
+SEND_EVERY = 1.0  # seconds between deliveries while a round is still fetching (new mail first: 5 s p95)
 
 
 def open_store(cfg: Config, *, create: bool = True) -> Store:

@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 from intake.processor.cli import main
+from intake.processor.mailbox import MailboxItem
+from intake.processor.mailbox.maildir import MaildirMailbox
+from intake.store.repository import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 ACKNOWLEDGEABLE = 7  # 8 sample messages, one of them an auto-reply
@@ -101,3 +104,30 @@ def test_status_table_is_vietnamese(demo: Path, capsys: pytest.CaptureFixture[st
     out = capsys.readouterr().out
     for words in ("Đúng hạn", "Quá hạn", "Chưa gửi", "LĐLĐ huyện Bảo Thắng", "thiếu mục đánh giá riêng"):
         assert words in out
+
+
+def test_new_files_are_read_before_the_rest_of_the_backlog_and_a_crash_loses_none(tmp_path: Path) -> None:
+    box_dir = tmp_path / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (box_dir / sub).mkdir(parents=True)
+    sample = next((ROOT / "examples" / "maildir" / "cur").iterdir()).read_bytes()
+    for n in range(20):
+        raw = sample.replace(b"Message-ID: <", f"Message-ID: <old{n}.".encode(), 1)
+        (box_dir / "cur" / f"100{n:02d}.old{n}:2,S").write_bytes(raw)
+    store = Store(f"sqlite:///{tmp_path / 'intake.db'}", tmp_path / "files")
+    box = MaildirMailbox(box_dir, news_every=0.0)
+
+    def keep(item: MailboxItem) -> None:
+        store.ingest(box.identity, item.folder, item.uidvalidity, item.key, item.raw, item.received_at)
+
+    items = box.fetch_new(store)
+    keep(next(items))
+    (box_dir / "new" / "20000.fresh").write_bytes(sample.replace(b"Message-ID: <", b"Message-ID: <fresh.", 1))
+    fresh = next(items)
+    assert fresh.key == "20000.fresh"  # ahead of the 19 files left of the backlog
+    keep(fresh)
+    items.close()  # "crash" mid-round
+
+    keys = [item.key for item in MaildirMailbox(box_dir).fetch_new(store)]
+    assert sorted(keys) == sorted(f"100{n:02d}.old{n}" for n in range(1, 20))
+    store.close()

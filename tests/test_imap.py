@@ -32,7 +32,7 @@ from intake.processor.config import Config, parse_config
 from intake.processor.credentials import oauth2_token
 from intake.processor.daemon import Backoff, run_daemon
 from intake.processor.mailbox.imap import KEYWORD, ImapMailbox
-from intake.store.models import MailboxEntry, Message
+from intake.store.models import MailboxEntry, Message, Outgoing
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "maildir"
@@ -599,3 +599,71 @@ def test_xoauth2_refusal_is_an_auth_error(dovecot: DovecotServer, tmp_path: Path
     with pytest.raises(MailboxAuthError, match="mã XOAUTH2") as refused:
         box.probe()
     assert "ya29" not in str(refused.value)
+
+
+# -- new mail first -----------------------------------------------------------------
+
+
+def append_backlog(server: DovecotServer, n: int) -> list[int]:
+    """APPEND `n` notes from strangers on one connection (the backlog of an old mailbox); their UIDs."""
+    with server.client(USER) as client:
+        return [int(client.append("INBOX", note(i, sender=f"old{i}@example.invalid"), msg_time=NOW)
+                    .split(b"APPENDUID ")[1].split()[1].rstrip(b"]")) for i in range(n)]
+
+
+def test_new_mail_is_acknowledged_before_the_backlog_ends(dovecot: DovecotServer, tmp_path: Path) -> None:
+    append_backlog(dovecot, 300)
+    cfg = build_config(tmp_path, dovecot)
+    app = make_app(cfg, news_every=0.2)
+    arrived: list[int] = []
+
+    def arrive() -> None:  # a unit's report lands once the round is well under way
+        wait_for(lambda: count(app, Message) >= 20, 60)
+        arrived.append(dovecot.append(USER, "INBOX", note(1, tag="-new"), NOW))
+
+    sender = threading.Thread(target=arrive)
+    sender.start()
+    _leftover, fetched, _sent = app.run_once()
+    sender.join()
+    assert fetched.new == 301
+    with app.store.session() as s:
+        new_pk, new_stored = s.execute(select(Message.id, Message.stored_at)
+                                       .where(Message.message_id == "<note-1-new@test.invalid>")).one()
+        last_stored = s.scalar(select(func.max(Message.stored_at)))
+        later = s.scalar(select(func.count()).select_from(Message).where(Message.id > new_pk))
+        sent_at = s.scalar(select(Outgoing.sent_at).where(Outgoing.message_pk == new_pk))
+    assert later is not None and later >= 200  # stored ahead of most of the backlog, not after it
+    assert sent_at is not None and last_stored is not None and sent_at < last_stored  # acknowledged mid-round
+    assert new_stored < last_stored
+    assert app.store.folder_state(f"imap:{USER}@{dovecot.host}:{dovecot.port}", "INBOX") == (
+        dovecot.uidvalidity(USER), arrived[0])
+    assert make_app(cfg).run_once()[1].fetched == 0
+
+
+def test_a_crash_after_new_mail_first_leaves_no_backlog_behind(dovecot: DovecotServer, tmp_path: Path) -> None:
+    backlog = append_backlog(dovecot, 30)
+    cfg = build_config(tmp_path, dovecot)
+    app = make_app(cfg)
+    box = ImapMailbox(cfg.mailbox, news_every=0.0)
+
+    def store(item: Any) -> None:
+        app.store.ingest(box.identity, item.folder, item.uidvalidity, item.key, item.raw, item.received_at)
+        box.after_stored(item)
+
+    items = box.fetch_new(app.store)
+    store(next(items))
+    fresh = dovecot.append(USER, "INBOX", note(1, tag="-new"), NOW)
+    first_news = next(items)
+    assert first_news.key == str(fresh)  # handed out ahead of the 29 left of the backlog
+    store(first_news)
+    store(next(items))
+    items.close()  # "crash" mid-round: 2 of the backlog and the new one stored
+    box.close()
+    state = app.store.folder_state(box.identity, "INBOX")
+    assert state is None or state[1] <= backlog[1]  # never past backlog not yet stored
+
+    _leftover, fetched, _sent = app.run_once()
+    assert (fetched.fetched, fetched.new) == (28, 28)
+    assert count(app, Message) == 31
+    assert app.store.folder_state(box.identity, "INBOX") == (dovecot.uidvalidity(USER), fresh)
+    assert make_app(cfg).run_once()[1].fetched == 0

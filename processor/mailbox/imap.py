@@ -11,6 +11,13 @@ by Message-ID + content hash, so nothing is submitted or acknowledged twice.
 Bodies are fetched in batches bounded by total size, and a batch is fully read
 before its messages are handed out, so the caller may send commands (the
 `after` action) between messages.
+
+New mail first: while a backlog is handed out, a UID SEARCH above the highest
+UID known every `news_every` seconds finds what arrived since the round began,
+and that is handed out before the rest of the backlog. The folder's state (the
+highest UID handled) only ever passes backlog items, which come in UID order,
+so a crash mid-round leaves the rest of the backlog above it; only the round's
+last item, once stored, lets it reach the highest UID of all.
 """
 from __future__ import annotations
 
@@ -46,6 +53,7 @@ SIZE_CHUNK = 2000  # UIDs per RFC822.SIZE fetch: keeps command lines and respons
 MAX_MESSAGE_BYTES = 60 * 1024 * 1024  # larger messages are recorded as seen and skipped
 STATE_EVERY = 50  # stored items between two writes of a folder's state
 IDLE_TICK = 1.0  # seconds between looks at the stop event while in IDLE
+NEWS_EVERY = 0.5  # seconds between two looks for new arrivals while a backlog is handed out
 
 TokenSource = Callable[[ImapConfig], str]
 
@@ -64,7 +72,8 @@ def _token(cfg: ImapConfig) -> str:
 
 class ImapMailbox:
     def __init__(self, cfg: ImapConfig, *, token_source: TokenSource = _token,
-                 ignore_capabilities: Sequence[str] = (), keyword: bytes | None = KEYWORD) -> None:
+                 ignore_capabilities: Sequence[str] = (), keyword: bytes | None = KEYWORD,
+                 news_every: float = NEWS_EVERY) -> None:
         """`ignore_capabilities` hides extensions a server advertises but gets wrong; `keyword=None`
         flags with \\Flagged even where keywords are allowed. Both also let tests drive the
         fallbacks against a real server."""
@@ -77,10 +86,12 @@ class ImapMailbox:
         self._selected: Selected | None = None
         self._target_ready = False
         self._keyword = keyword
+        self._news_every = news_every
         self.backlog: int | None = None  # messages to fetch, known once fetch_new has listed them (progress)
-        # Items yielded but not yet stored, and the folder state each lets pass once it is (`after_stored`).
+        # Items yielded but not yet stored, in the order yielded, and the folder state each lets pass once
+        # it is (`after_stored`): None for new mail handed out ahead of the backlog.
         self._ledger: Ledger | None = None
-        self._unstored: dict[tuple[str, int, str], int] = {}
+        self._unstored: dict[tuple[str, int, str], int | None] = {}
         self._since_state = 0
         self._after_queue: list[int] = []  # UIDs stored whose `after` waits for `flush_after`
 
@@ -177,12 +188,26 @@ class ImapMailbox:
         self.backlog = len(todo)
         highest = max((uid for uid, _ in sizes), default=last)
         self._ledger, self._unstored, self._since_state = ledger, {}, 0
+        looked = time.monotonic()
         for batch in _batches(todo):
-            yield from self._fetch_batch(ledger, sel, batch)
+            for item in self._fetch_batch(ledger, sel, batch):
+                yield item
+                if time.monotonic() - looked >= self._news_every:
+                    news = self._arrivals(highest, seen)
+                    highest = max((uid for uid, _ in news), default=highest)
+                    for fresh in _batches(news):
+                        yield from self._fetch_batch(ledger, sel, fresh, news=True)
+                    looked = time.monotonic()
         if self._unstored:  # the state reaches `highest` once the last item yielded is stored
-            self._unstored[max(self._unstored, key=lambda k: int(k[2]))] = highest
+            self._unstored[next(reversed(self._unstored))] = highest
         elif state != (sel.uidvalidity, highest):
             ledger.set_folder_state(self.identity, folder, sel.uidvalidity, highest)
+
+    def _arrivals(self, highest: int, seen: set[str]) -> list[tuple[int, int]]:
+        """(uid, size) of messages above `highest` that arrived since the round began."""
+        with _translated("looking for new arrivals", self.cfg):
+            self._connect().noop()  # Dovecot shows a selected folder's new messages to a SEARCH only after this
+        return [(uid, size) for uid, size in self._sizes(highest) if str(uid) not in seen]
 
     def _sizes(self, last: int) -> list[tuple[int, int]]:
         """(uid, RFC822.SIZE) of every message above `last`, by UID."""
@@ -200,8 +225,10 @@ class ImapMailbox:
                 sizes.extend((int(uid), int(d.get(b"RFC822.SIZE", 0))) for uid, d in data.items())
         return sorted(sizes)
 
-    def _fetch_batch(self, ledger: Ledger, sel: Selected,
-                     batch: list[tuple[int, int]]) -> Iterator[MailboxItem]:
+    def _fetch_batch(self, ledger: Ledger, sel: Selected, batch: list[tuple[int, int]],
+                     news: bool = False) -> Iterator[MailboxItem]:
+        """Yield the batch's messages; `news` (arrived during the round, above every backlog UID)
+        never moves the folder's state, which would then pass backlog messages not yet stored."""
         folder, client = self.cfg.folder, self._connect()
         wanted = []
         for uid, size in batch:
@@ -220,7 +247,7 @@ class ImapMailbox:
             if got is None or b"BODY[]" not in got:
                 log.info("message UID %s left %s before it was fetched", uid, folder)
                 continue
-            self._unstored[(folder, sel.uidvalidity, str(uid))] = uid
+            self._unstored[(folder, sel.uidvalidity, str(uid))] = None if news else uid
             yield MailboxItem(folder=folder, uidvalidity=sel.uidvalidity, key=str(uid),
                               received_at=_aware(got.get(b"INTERNALDATE")), raw=bytes(got[b"BODY[]"]))
 
@@ -257,7 +284,10 @@ class ImapMailbox:
 
         Written seldom because the state only saves work: after a crash the next
         round searches from the older state and the ledger skips what it has."""
-        uid = self._unstored.pop((item.folder, item.uidvalidity, item.key), None)
+        key = (item.folder, item.uidvalidity, item.key)
+        if key not in self._unstored:
+            return
+        uid = self._unstored.pop(key)
         if uid is None or self._ledger is None:
             return
         self._since_state += 1
