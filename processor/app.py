@@ -14,6 +14,7 @@ from intake.processor.catalog import Catalog, mirror_config, read_catalog
 from intake.processor.config import Config
 from intake.processor.documents import DocumentReader, ReaderLimits
 from intake.processor.documents.pool import DocumentPool, ReadAhead
+from intake.processor.i18n import in_english
 from intake.processor.ingest.mailparse import MailLimits, MailParser
 from intake.processor.ingest.pipeline import Pipeline, RunCounts
 from intake.processor.mailbox import Mailbox, open_mailbox
@@ -138,7 +139,7 @@ class _SendingAlongside:
                 if self._due():
                     self._counts = self._counts + self._send()
             except IntakeError as exc:
-                log.warning("sending during the round stopped (%s): what is due goes at its end", exc)
+                log.warning("sending during the round stopped (%s): what is due goes at its end", in_english(exc))
                 return
 
     def stop(self) -> DeliveryCounts:

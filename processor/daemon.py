@@ -22,6 +22,7 @@ from types import FrameType
 
 from intake.parsers.errors import ConfigError, IntakeError, MailboxAuthError
 from intake.processor.app import App
+from intake.processor.i18n import in_english
 from intake.processor.mailbox import Mailbox
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ def run_daemon(app: App, stop: threading.Event, backoff: Backoff | None = None) 
         except IntakeError as exc:
             delay = backoff.next_delay()
             log.warning("round failed (failure %s in a row): %s; reconnecting in %.1f s",
-                        backoff.failures, exc, delay)
+                        backoff.failures, in_english(exc), delay)
             _close(mailbox)
             mailbox = None
             _wait(app, stop, delay)
@@ -107,7 +108,7 @@ def _run_scheduled(app: App) -> None:
     try:
         app.scheduler.run_pending()
     except IntakeError as exc:  # a job's own failure is no reason to drop the mailbox connection
-        log.error("scheduled job failed: %s", exc)
+        log.error("scheduled job failed: %s", in_english(exc))
 
 
 def _wait(app: App, stop: threading.Event, seconds: float) -> None:

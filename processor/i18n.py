@@ -47,10 +47,35 @@ def catalog(lang: str) -> gettext.NullTranslations:
     return gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
 
 
+class Said(str):
+    """A message as the person reads it (the current language), keeping its English for the logs,
+    which stay English whatever the person reads (`in_english`)."""
+
+    english: str
+
+
 def _(message: str, /, **fields: object) -> str:
     """`message` in the current language, its `{name}` fields filled from `fields`."""
     text = catalog(language()).gettext(message)
-    return text.format(**fields) if fields else text
+    said = Said(text.format(**fields) if fields else text)
+    english = {k: v.english if isinstance(v, Said) else v for k, v in fields.items()}
+    said.english = message.format(**english) if fields else message
+    return said
+
+
+def with_detail(message: str, detail: str) -> str:
+    """`message: detail`, where the detail (a server's reply) reads the same in every language."""
+    said = Said(f"{message}: {detail}")
+    said.english = f"{message.english if isinstance(message, Said) else message}: {detail}"
+    return said
+
+
+def in_english(error: BaseException) -> str:
+    """An error's message for a log line: its English when it was said through `_()`."""
+    args = error.args
+    if len(args) == 1 and isinstance(args[0], Said) and str(error) == args[0]:
+        return args[0].english
+    return str(error)
 
 
 def N_(message: str) -> str:  # noqa: N802 (gettext's own name for it, which xgettext knows)

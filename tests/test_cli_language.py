@@ -202,3 +202,18 @@ def test_english_is_the_messages_themselves() -> None:
     finally:
         i18n.use("vi")
     assert i18n._(message, text="x") == "đơn vị: không có \"x\" trong danh sách đơn vị (xem `intake units list`)"
+
+
+def test_a_message_keeps_its_english_for_the_logs() -> None:
+    from intake.parsers.errors import ExportError
+    from intake.processor.i18n import _, in_english, use
+
+    use("vi")
+    said = _("cannot write {path}: {reason}", path="/tmp/x.docx", reason="No space left on device")
+    assert said != said.english and said.english == "cannot write /tmp/x.docx: No space left on device"
+    assert in_english(ExportError(said)) == said.english
+    nested = _("-o: {name} ends in {suffix}{said} but --format is {format}: use a name ending in {wanted}",
+               name="a.xlsx", suffix=".xlsx", said=_(" (a {format} name)", format="xlsx"), format="csv",
+               wanted=".csv")
+    assert nested.english == "-o: a.xlsx ends in .xlsx (a xlsx name) but --format is csv: use a name ending in .csv"
+    assert in_english(ExportError("plain text")) == "plain text"

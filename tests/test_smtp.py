@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 
 import pytest
@@ -112,16 +113,20 @@ def test_451_then_recovery_sends_once(smtp_server: SmtpServer, tmp_path: Path) -
     assert smtp_server.rejections == [("rcpt", 451)]
 
 
-def test_550_marks_failed_with_the_reply(smtp_server: SmtpServer, tmp_path: Path) -> None:
+def test_550_marks_failed_with_the_reply(smtp_server: SmtpServer, tmp_path: Path,
+                                        caplog: pytest.LogCaptureFixture) -> None:
     smtp_server.fail_next(550, "5.1.1 no such user", times=None)
     cfg = config(tmp_path, smtp_sending(smtp_server))
-    with app_for(cfg) as app:
+    with app_for(cfg) as app, caplog.at_level(logging.ERROR, logger="intake.processor.sending"):
         queue_one(app, tmp_path)
         counts = app.send_pending()
         (row,) = rows(app)
     assert counts.failed == 1
     assert row.state == OutgoingState.FAILED
     assert row.last_error == "máy chủ từ chối người nhận ldldbaothang@gmail.com: 550 5.1.1 no such user"
+    # Staff read the reason in Vietnamese; the log stays English (the team's standard).
+    (line,) = [r.getMessage() for r in caplog.records if "refused for good" in r.getMessage()]
+    assert "550 5.1.1 no such user" in line and "từ chối" not in line, line
     assert smtp_server.messages == []
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from intake.parsers.errors import PermanentSendError, SendError
 from intake.processor.config import OutboxConfig, SendingConfig
+from intake.processor.i18n import in_english
 from intake.store.holders import new_holder
 from intake.store.kinds import OutgoingKind, OutgoingState
 
@@ -104,13 +105,14 @@ def deliver_pending(store: Store, transport: Transport, now: dt.datetime, sender
         try:
             transport.send(Envelope(sender=sender, recipients=(row.to_address,), raw=row.raw, label=row.label))
         except PermanentSendError as exc:
-            log.error("outgoing %s to %s refused for good: %s", row.id, row.to_address, exc)
+            log.error("outgoing %s to %s refused for good: %s", row.id, row.to_address, in_english(exc))
             store.mark_outgoing(row.id, OutgoingState.FAILED, error=str(exc))
             failed += 1
             continue
         except SendError as exc:
             delay = backoff(row.attempts)
-            log.warning("outgoing %s to %s not sent, retry in %s: %s", row.id, row.to_address, delay, exc)
+            log.warning("outgoing %s to %s not sent, retry in %s: %s", row.id, row.to_address, delay,
+                        in_english(exc))
             store.mark_outgoing(row.id, OutgoingState.PENDING, error=str(exc), next_attempt_at=now + delay)
             retry += 1
             continue

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from intake.parsers.errors import IntakeError, PermanentSendError, SendError
 from intake.processor.config import SmtpConfig
-from intake.processor.i18n import _
+from intake.processor.i18n import _, with_detail
 from intake.processor.sending import Envelope
 
 log = logging.getLogger(__name__)
@@ -30,10 +30,10 @@ def _reply(code: int, text: bytes | str) -> str:
 
 
 def _by_code(code: int, text: bytes | str, what: str) -> SendError:
-    reply = _reply(code, text)
+    message = with_detail(what, _reply(code, text))
     if 500 <= code <= 599:
-        return PermanentSendError(f"{what}: {reply}")
-    return SendError(f"{what}: {reply}")
+        return PermanentSendError(message)
+    return SendError(message)
 
 
 def xoauth2_string(username: str, token: str) -> str:

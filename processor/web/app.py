@@ -35,6 +35,7 @@ from intake.parsers.errors import IntakeError, UsageError
 from intake.parsers.vietnamese import fold
 from intake.processor.catalog import NO_CAMPAIGN
 from intake.processor.config import Config
+from intake.processor.i18n import in_english
 from intake.processor.staff.export import EXPORTERS
 from intake.processor.staff.report import REVIEW, staff_note
 from intake.processor.times import deadline_time, local_time, zone_words
@@ -344,7 +345,7 @@ class Dashboard:
         except FormProblem as exc:
             return self.problem(request, str(exc), 400, back=back)
         except IntakeError as exc:  # UsageError from Office: unknown unit, past date, already revoked ...
-            log.info("staff action refused: %s", exc)
+            log.info("staff action refused: %s", in_english(exc))
             return self.problem(request, f"Không thực hiện được: {exc}", 400, back=back)
 
     def done(self, request: Request, message: str, target: str) -> Response:
