@@ -156,9 +156,9 @@ def cmd_unit_import(app: App, office: Office, args: argparse.Namespace,
     if not writes:
         print("Không có gì để ghi.")
         return 0
-    if not args.yes:
-        if not sys.stdin.isatty():
-            raise UsageError("cần xác nhận: thêm --yes để ghi, hoặc --dry-run để chỉ xem trước")
+    # On a terminal staff confirm what the preview shows; a script (no terminal: SPEC's plain
+    # `units import FILE`) gets the preview printed, then the valid rows written.
+    if not args.yes and sys.stdin.isatty():
         answer = ask(f"Ghi {preview.count(RowState.NEW)} đơn vị mới và {preview.count(RowState.CHANGED)} "
                      "thay đổi? [c/K] ")
         if answer.strip().lower() not in YES:
