@@ -43,9 +43,6 @@ from intake.store.schema import (
 
 # Both run Core statements: the store's helpers take either.
 Executor = Session | Connection
-# An open transaction of the store, handed to a caller's callback (`Store.ingest`'s on_new) that passes
-# it back to store methods (their `within`): the caller never runs anything on it itself.
-Transaction = Connection
 # Loggers of the store's libraries: quiet unless `-vv` asks for them (processor/ops/logs.py).
 STORE_LIBRARY_LOGGERS = ("sqlalchemy", "alembic")
 
