@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Insert, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from intake.parsers.email import message_id_of
@@ -66,7 +67,7 @@ _ADDRESSES: Table = UnitAddress.__table__  # type: ignore[assignment]
 
 _FIND_MESSAGE = select(_MESSAGES.c.id).where(
     _MESSAGES.c.message_id == bindparam("message_id"), _MESSAGES.c.sha256 == bindparam("sha256")).limit(1)
-_ADD_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
+_ADD_MESSAGE = insert(_MESSAGES)
 _ADD_ATTACHMENT = insert(_ATTACHMENTS).returning(_ATTACHMENTS.c.id)
 _ADD_SECTION = insert(_SECTIONS)
 _REGISTERED = select(_ADDRESSES.c.address, _ADDRESSES.c.unit_id)
@@ -99,7 +100,6 @@ _CLAIM = (update(_OUTGOING).where(_OUTGOING.c.id == bindparam("pk"), _OUTGOING.c
                   claimed_by=bindparam("holder")))
 # The columns set are the parameters' names (`record`).
 _LAST_MESSAGE = select(func.max(_MESSAGES.c.id))
-_MESSAGE_BY_PK = select(_MESSAGES.c.id).where(_MESSAGES.c.id == bindparam("pk"))
 _RECORD_MESSAGE = update(_MESSAGES).where(_MESSAGES.c.id == bindparam("pk"))
 _MARK_AFTER_DONE = update(_ENTRIES).where(
     _ENTRIES.c.mailbox == bindparam("mb"), _ENTRIES.c.folder == bindparam("f"),
@@ -243,14 +243,20 @@ class Store:
             existing = c.execute(_FIND_MESSAGE, {"message_id": message_id, "sha256": digest}).scalar()
             if existing is not None:
                 pk = int(existing)
-            elif new is not None and c.execute(_MESSAGE_BY_PK, {"pk": new.pk}).first() is not None:
-                return Ingested(message_pk=new.pk, new=False, taken=True)
             else:
-                row = {"message_id": message_id[:998], "sha256": digest, "size": len(raw), "raw_path": rel,
-                       "received_at": received_at, "state": MessageState.STORED}
-                if new is not None:
-                    row |= {"id": new.pk, **new.attribution.columns()}
-                pk = int(c.execute(_ADD_MESSAGE, row).scalar_one())
+                # Ids are given here, never by a sequence: the one a message was decided for, else the next.
+                pk = new.pk if new is not None else int(c.execute(_LAST_MESSAGE).scalar() or 0) + 1
+                row = {"id": pk, "message_id": message_id[:998], "sha256": digest, "size": len(raw),
+                       "raw_path": rel, "received_at": received_at, "state": MessageState.STORED,
+                       **(new.attribution.columns() if new is not None else {})}
+                try:
+                    with c.begin_nested():  # a savepoint: PostgreSQL's transaction survives a refused insert
+                        c.execute(_ADD_MESSAGE, row)
+                except IntegrityError:
+                    if new is None:
+                        raise
+                    # Another writer took the id (or stored this very message) since `arrival`: decide again.
+                    return Ingested(message_pk=pk, new=False, taken=True)
                 if new is not None and new.record is not None:
                     _record(c, pk, new.record, new.mail, [d for d, _rel in placed[1:]])
                 elif new is not None:
