@@ -48,7 +48,7 @@ from intake.processor.teaching import campaign_guide, exemplars_of
 from intake.store.catalog import CatalogStore
 from intake.store.kinds import MessageState
 from intake.store.leases import MAILBOX_TTL, MESSAGE_TTL, Leases, message_lease
-from intake.store.records import KnownFacts, MessageRecord, OutgoingMail
+from intake.store.records import Attribution, KnownFacts, OutgoingMail
 from intake.store.repository import FAILURE_CHARS, Ingested, NewMessage, Store
 from intake.store.summary import MessageSummary, summary_of
 from intake.store.views import Lesson
@@ -213,20 +213,20 @@ class Pipeline:
             arrival = self.store.arrival(item.raw, sender, now - RATE_WINDOW)
             if arrival.existing is not None:
                 return self.store.ingest(*place, item.raw, item.received_at), True
-            attribution = attribute(arrival.pk, arrival.facts.registered)
-            decided, summary = self._decided(arrival.pk, item.received_at, message, arrival.facts, now)
-            got = self.store.ingest(*place, item.raw, item.received_at,
-                                    NewMessage(arrival.pk, attribution, now, *decided))
+            new, summary = self._decided(arrival.pk, attribute(arrival.pk, arrival.facts.registered),
+                                         item.received_at, message, arrival.facts, now)
+            got = self.store.ingest(*place, item.raw, item.received_at, new)
             if not got.taken:
                 break
             log.info("message id %s was taken by another writer: deciding item %s again", arrival.pk, item.key)
         log_message(self.store, got.message_pk, self.catalog.campaigns, summary)
-        return got, not decided[2]
+        return got, not new.failure
 
-    def _decided(self, message_pk: int, received_at: dt.datetime, message: MessageRead | Exception,
-                 facts: KnownFacts, now: dt.datetime
-                 ) -> tuple[tuple[MessageRecord | None, OutgoingMail | None, str], MessageSummary | None]:
-        """(record, acknowledgement, failure) for `NewMessage`, and the summary for the log."""
+    def _decided(self, message_pk: int, attribution: Attribution, received_at: dt.datetime,
+                 message: MessageRead | Exception, facts: KnownFacts, now: dt.datetime
+                 ) -> tuple[NewMessage, MessageSummary | None]:
+        """What `Store.ingest` writes with the new message: its decision, or why there is none; and the
+        summary for the log (None: read it from the store)."""
         try:
             if isinstance(message, Exception):
                 raise message
@@ -237,9 +237,9 @@ class Pipeline:
         except Exception as exc:  # the per-message boundary: stored with its attribution and the reason
             if exc is not message:
                 log.exception("processing message %s failed", message_pk)
-            return (None, None, failure_reason(exc)), None
+            return NewMessage(message_pk, attribution, now, failure=failure_reason(exc)), None
         summary = summary_of(verdict.record, received_at, mail.state.value if mail is not None else None)
-        return (verdict.record, mail, ""), summary
+        return NewMessage(message_pk, attribution, now, verdict.record, mail), summary
 
     def _write_batch(self, mailbox: Mailbox, after_done: list[tuple[str, int, str]]) -> None:
         """Apply the queued `after` actions, then record them as done."""
