@@ -385,11 +385,8 @@ class Workers:
                 continue
             try:
                 reply = self._ask(slot, job)
-            except DocumentError as exc:  # handed on: the caller's result() raises it
+            except Exception as exc:  # noqa: BLE001 - handed on, not hidden: the caller's result() raises it
                 job.future.set_exception(exc)
-            except BaseException as exc:  # a bug here must not leave the caller waiting forever
-                job.future.set_exception(exc)
-                raise
             else:
                 job.future.set_result(reply)
         with self._lock:
