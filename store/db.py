@@ -3,7 +3,7 @@
 SQLite follows the dialect docs' recipe for writers under contention: the
 driver's own transaction handling off, `BEGIN IMMEDIATE` on every begin, WAL,
 and a busy timeout on every connection. Two refinements for a process with
-several threads (the pipeline, the sender alongside it, the read-ahead):
+several threads (the pipeline, the sender alongside it, the dashboard):
 
 - its own writers take turns on a lock in the process before they ask SQLite
   for the write lock. SQLite's busy handler polls in sleeps of 1, 2, 5, 10 ...
