@@ -266,7 +266,7 @@ def command_of(pid: int, text: str | None = None) -> str:
     text = command_line(pid) if text is None else text
     if text == "?":
         return text
-    for short in ("py-spy", "documents.worker", "mail_worker", "soffice", "intake"):
+    for short in ("py-spy", "reading.harness", "soffice", "intake"):
         if short in text:
             return short
     return text[:40]

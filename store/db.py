@@ -3,7 +3,7 @@
 SQLite follows the dialect docs' recipe for writers under contention: the
 driver's own transaction handling off, `BEGIN IMMEDIATE` on every begin, WAL,
 and a busy timeout on every connection. Two refinements for a process with
-several threads (the pipeline, the sender alongside it, the read-ahead):
+several threads (the pipeline, the sender alongside it, the dashboard):
 
 - its own writers take turns on a lock in the process before they ask SQLite
   for the write lock. SQLite's busy handler polls in sleeps of 1, 2, 5, 10 ...
@@ -43,9 +43,6 @@ from intake.store.schema import (
 
 # Both run Core statements: the store's helpers take either.
 Executor = Session | Connection
-# An open transaction of the store, handed to a caller's callback (`Store.ingest`'s on_new) that passes
-# it back to store methods (their `within`): the caller never runs anything on it itself.
-Transaction = Connection
 # Loggers of the store's libraries: quiet unless `-vv` asks for them (processor/ops/logs.py).
 STORE_LIBRARY_LOGGERS = ("sqlalchemy", "alembic")
 

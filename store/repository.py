@@ -11,21 +11,21 @@ import email.policy
 import functools
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Insert, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Insert, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from intake.parsers.email import message_id_of
-from intake.parsers.errors import StoreError
 from intake.parsers.model import Attachment, Problem
-from intake.store.db import Database, Executor, Transaction, dialect_of
-from intake.store.files import FileStore
+from intake.store.db import Database, Executor, dialect_of
+from intake.store.files import FileStore, sha256_hex
 from intake.store.holders import holder_is_dead
 from intake.store.models import (
     AttachmentRow,
@@ -67,7 +67,7 @@ _ADDRESSES: Table = UnitAddress.__table__  # type: ignore[assignment]
 
 _FIND_MESSAGE = select(_MESSAGES.c.id).where(
     _MESSAGES.c.message_id == bindparam("message_id"), _MESSAGES.c.sha256 == bindparam("sha256")).limit(1)
-_ADD_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
+_ADD_MESSAGE = insert(_MESSAGES)
 _ADD_ATTACHMENT = insert(_ATTACHMENTS).returning(_ATTACHMENTS.c.id)
 _ADD_SECTION = insert(_SECTIONS)
 _REGISTERED = select(_ADDRESSES.c.address, _ADDRESSES.c.unit_id)
@@ -99,6 +99,7 @@ _CLAIM = (update(_OUTGOING).where(_OUTGOING.c.id == bindparam("pk"), _OUTGOING.c
           .values(state=OutgoingState.SENDING, next_attempt_at=bindparam("lease_until"),
                   claimed_by=bindparam("holder")))
 # The columns set are the parameters' names (`record`).
+_LAST_MESSAGE = select(func.max(_MESSAGES.c.id))
 _RECORD_MESSAGE = update(_MESSAGES).where(_MESSAGES.c.id == bindparam("pk"))
 _MARK_AFTER_DONE = update(_ENTRIES).where(
     _ENTRIES.c.mailbox == bindparam("mb"), _ENTRIES.c.folder == bindparam("f"),
@@ -114,6 +115,29 @@ FAILURE_CHARS = 500  # the reason a message's processing failed, as kept for sta
 class Ingested:
     message_pk: int
     new: bool  # False: the same message (Message-ID + content) was stored before
+    taken: bool = False  # the id `NewMessage` was decided for went to another writer's message: decide again
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """`Store.arrival`: the message stored already (its id), else the id it gets and what deciding needs."""
+
+    existing: int | None
+    pk: int
+    facts: KnownFacts
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """What `Store.ingest` writes with a new message: its id (`Arrival.pk`), its attribution, and either
+    the decision (`record`, the acknowledgement `mail`) or why processing it failed (`failure`)."""
+
+    pk: int
+    attribution: Attribution
+    decided_at: dt.datetime
+    record: MessageRecord | None = None
+    mail: OutgoingMail | None = None
+    failure: str = ""
 
 
 class Store:
@@ -190,54 +214,57 @@ class Store:
 
     # -- messages -------------------------------------------------------------
 
-    def ingest(self, mailbox: str, folder: str, uidvalidity: int, key: str,
-               raw: bytes, received_at: dt.datetime,
-               on_new: Callable[[Transaction, int], object] | None = None,
-               attachments: Sequence[bytes] = (), known: Callable[[bytes], str | None] | None = None,
-               attribute: Attribute | None = None) -> Ingested:
-        """Keep the raw bytes and record the item, before anything else happens.
+    def arrival(self, raw: bytes, sender: str, since: dt.datetime) -> Arrival:
+        """What storing `raw` as a new message needs to know, in one read snapshot (no write lock):
+        whether it is stored already (Message-ID + content), the id it would get, and what deciding
+        about it needs (`known_facts`)."""
+        with self.db.reading() as c:
+            existing = c.execute(_FIND_MESSAGE, {"message_id": message_id_of(raw), "sha256": sha256_hex(raw)}).scalar()
+            pk = int(c.execute(_LAST_MESSAGE).scalar() or 0) + 1
+            facts = self.known_facts(pk, sender, since)
+        return Arrival(existing=existing, pk=pk, facts=facts)
 
-        Idempotent by ledger key and by Message-ID + content hash: the same
-        message met again (another UIDVALIDITY, another folder) is not new.
-        `on_new(connection, pk)` runs in the same transaction for a new message
-        (the pipeline takes the message's lease there). `attachments`, when
-        the caller already has them, are stored with the raw bytes: flushed to
-        disk together, they cost one flush instead of two. `known` gives the
-        SHA-256 of a bytes object already hashed (`keep_files`), or None.
-        `attribute(pk, registered addresses)` says who sent a new message (SPEC "Every report
-        counts"): written in this transaction, before `on_new`, so that nothing done after can
-        leave the message without its sender, unit and campaign.
-        """
+    def ingest(self, mailbox: str, folder: str, uidvalidity: int, key: str, raw: bytes, received_at: dt.datetime,
+               new: NewMessage | None = None) -> Ingested:
+        """Keep the raw bytes and record the item, with what was decided about it, in one transaction.
+
+        Idempotent by ledger key and by Message-ID + content hash: the same message met again
+        (another UIDVALIDITY, another folder) is not new, and nothing of `new` is written. Else
+        `new` (decided from an `arrival` snapshot) is written with the row, under the id it was
+        decided for: its attribution (SPEC "Every report counts"), and either the record and its
+        acknowledgement or the failure. The files (raw bytes, attachments) are flushed to disk
+        first. When another writer took that id meanwhile, nothing is written (`Ingested.taken`).
+        Without `new` the message is only stored (state `stored`, processed later: tests, tools)."""
+        attachments = [(a.data, "") for a in new.record.attachments] if new is not None and new.record else []
+        placed = self.files.put_many([(raw, ".eml"), *attachments])
+        digest, rel = placed[0]
         message_id = message_id_of(raw)
-        digest, rel = self.files.put_many(_message_files(raw, attachments), known)[0]
         with self.db.connection() as c:
             existing = c.execute(_FIND_MESSAGE, {"message_id": message_id, "sha256": digest}).scalar()
-            new = existing is None
-            if existing is None:
-                existing = c.execute(_ADD_MESSAGE, {
-                    "message_id": message_id[:998], "sha256": digest, "size": len(raw), "raw_path": rel,
-                    "received_at": received_at, "state": MessageState.STORED}).scalar_one()
-                if attribute is not None:
-                    _attribute(c, existing, attribute)
-                if on_new is not None:
-                    on_new(c, existing)
+            if existing is not None:
+                pk = int(existing)
+            else:
+                # Ids are given here, never by a sequence: the one a message was decided for, else the next.
+                pk = new.pk if new is not None else int(c.execute(_LAST_MESSAGE).scalar() or 0) + 1
+                row = {"id": pk, "message_id": message_id[:998], "sha256": digest, "size": len(raw),
+                       "raw_path": rel, "received_at": received_at, "state": MessageState.STORED,
+                       **(new.attribution.columns() if new is not None else {})}
+                try:
+                    with c.begin_nested():  # a savepoint: PostgreSQL's transaction survives a refused insert
+                        c.execute(_ADD_MESSAGE, row)
+                except IntegrityError:
+                    if new is None:
+                        raise
+                    # Another writer took the id (or stored this very message) since `arrival`: decide again.
+                    return Ingested(message_pk=pk, new=False, taken=True)
+                if new is not None and new.record is not None:
+                    _record(c, pk, new.record, new.mail, [d for d, _rel in placed[1:]])
+                elif new is not None:
+                    _fail(c, pk, new.failure, new.decided_at)
             _insert_ignore(c, MailboxEntry, ["mailbox", "folder", "uidvalidity", "item_key"],
                            {"mailbox": mailbox, "folder": folder, "uidvalidity": uidvalidity, "item_key": key,
-                            "message_pk": existing, "seen_at": utcnow()})
-        return Ingested(message_pk=int(existing), new=new)
-
-    def keep_files(self, raw: bytes, attachments: Sequence[bytes]) -> list[str] | None:
-        """Write a message's files (raw bytes, attachments) ahead of its `ingest`, which then finds
-        them in place: called by the read-ahead's thread, so the writing and flushing overlap the
-        pipeline's work. The files are content-addressed and flushed before they get their name, so
-        a message never ingested leaves only files a later ingest of it would write anyway. Returns
-        their SHA-256s (raw first). A failure is logged and left to `ingest`, which tries again and
-        reports it: None."""
-        try:
-            return [digest for digest, _rel in self.files.put_many(_message_files(raw, attachments))]
-        except StoreError as exc:
-            log.info("writing a message's files ahead failed (its ingest will try again): %s", exc)
-            return None
+                            "message_pk": pk, "seen_at": utcnow()})
+        return Ingested(message_pk=pk, new=existing is None)
 
     def mark_after_done_many(self, mailbox: str, items: Iterable[tuple[str, int, str]]) -> None:
         """Record that `after` was applied to these (folder, uidvalidity, key) items, in one transaction."""
@@ -279,12 +306,8 @@ class Store:
     def record_failure(self, message_pk: int, error: str, at: dt.datetime | None = None) -> None:
         """Processing failed: the message keeps its attribution (unit, campaign, sender) and is
         `failed` with the problem `processing_failed` and the reason, shown to staff; `retry` runs it again."""
-        with self.db.transaction() as s:
-            problems = s.scalar(select(Message.problems).where(Message.id == message_pk)) or []
-            problems = [p for p in problems if p != Problem.PROCESSING_FAILED] + [Problem.PROCESSING_FAILED.value]
-            s.execute(update(Message).where(Message.id == message_pk).values(
-                state=MessageState.FAILED, error=error[:FAILURE_CHARS], processed_at=at or utcnow(),
-                problems=problems, has_report=False))
+        with self.db.connection() as c:
+            _fail(c, message_pk, error, at or utcnow())
 
     def session(self) -> AbstractContextManager[Session]:
         """A raw transaction, for tests that look at rows directly; processor/ never uses it."""
@@ -508,11 +531,10 @@ class Store:
 
     # -- recording a decision ----------------------------------------------------------
 
-    def known_facts(self, message_pk: int, sender: str, since: dt.datetime,
-                    within: Transaction | None = None) -> KnownFacts:
-        """What deciding about message `message_pk` from `sender` needs to know, in one read
-        (in the transaction `within` when given, e.g. the one that is storing the message)."""
-        with nullcontext(within) if within is not None else self.db.reading() as c:
+    def known_facts(self, message_pk: int, sender: str, since: dt.datetime) -> KnownFacts:
+        """What deciding about message `message_pk` from `sender` needs to know, in one read snapshot
+        (joined to the caller's, `arrival`)."""
+        with self.db.reading() as c:
             registered = {a: u for a, u in c.execute(_REGISTERED).all()}
             extensions: dict[tuple[str, str], dt.datetime] = {}
             for unit_id, campaign_id, until in c.execute(_EXTENSIONS).all():
@@ -526,39 +548,50 @@ class Store:
         return KnownFacts(registered=registered, extensions=extensions, section_choice=choice, unlearned=unlearned,
                           earlier_campaign=earlier, acknowledged=acknowledged, recent_to_sender=recent)
 
-    def record(self, message_pk: int, record: MessageRecord, mail: OutgoingMail | None = None,
-               known: Callable[[bytes], str | None] | None = None, within: Transaction | None = None) -> None:
-        """Write what processing decided about a message, and its acknowledgement, in one transaction
-        (`within`, when given, is the one that is storing the message: it commits both).
+    def record(self, message_pk: int, record: MessageRecord, mail: OutgoingMail | None = None) -> None:
+        """Write what processing decided about a stored message, and its acknowledgement, in one
+        transaction; the attachments' bytes are stored (content-addressed, fsynced) first."""
+        placed = self.files.put_many([(a.data, "") for a in record.attachments])
+        with self.db.connection() as c:
+            _record(c, message_pk, record, mail, [digest for digest, _rel in placed])
 
-        The attachments' bytes are stored (content-addressed, fsynced) first; `known` as for `ingest`."""
-        placed = self.files.put_many([(a.data, "") for a in record.attachments], known)
-        digests = {a.position: digest for a, (digest, _rel) in zip(record.attachments, placed, strict=True)}
-        with nullcontext(within) if within is not None else self.db.connection() as c:
-            done = c.execute(_RECORD_MESSAGE, {
-                "pk": message_pk, "state": record.state, "processed_at": record.processed_at, "error": record.error,
-                "from_address": record.from_address, "from_name": record.from_name, "subject": record.subject,
-                "date_header": record.date_header, "ignore_reason": record.ignore_reason, "unit_id": record.unit_id,
-                "match": record.match, "campaign_id": record.campaign_id,
-                "problems": [p.value for p in record.problems], "has_report": record.has_report,
-                "has_word_file": record.has_word_file, "reference": record.reference})
-            if not done.rowcount:
-                raise KeyError(message_pk)
-            ids = {a.position: c.execute(_ADD_ATTACHMENT, {
-                "message_pk": message_pk, "position": a.position, "filename": a.filename,
-                "content_type": a.content_type, "sha256": digests[a.position], "size": len(a.data), "kind": a.kind,
-                "problem": a.problem.value if a.problem else None, "detail": a.detail, "is_report": a.is_report,
-            }).scalar_one() for a in record.attachments}
-            section = record.section
-            if section is not None and record.report_position is not None:
-                c.execute(_ADD_SECTION, {
-                    "message_pk": message_pk, "attachment_id": ids[record.report_position], "found": section.found,
-                    "heading": section.heading, "text": section.text if section.found else "",
-                    "score": section.score, "reason": section.reason, "figures": section.figures.as_dict(),
-                    "issuer": record.issuer, "confidence": section.confidence.value,
-                    "candidates": [candidate_json(x) for x in section.candidates], "chosen_by": section.chosen_by})
-            if mail is not None:
-                _queue(c, mail)
+
+def _record(c: Connection, message_pk: int, record: MessageRecord, mail: OutgoingMail | None,
+            digests: Sequence[str]) -> None:
+    """Write a decision (`Store.record`, `Store.ingest`); `digests`: the SHA-256 of each attachment, in order."""
+    done = c.execute(_RECORD_MESSAGE, {
+        "pk": message_pk, "state": record.state, "processed_at": record.processed_at, "error": record.error,
+        "from_address": record.from_address, "from_name": record.from_name, "subject": record.subject,
+        "date_header": record.date_header, "ignore_reason": record.ignore_reason, "unit_id": record.unit_id,
+        "match": record.match, "campaign_id": record.campaign_id,
+        "problems": [p.value for p in record.problems], "has_report": record.has_report,
+        "has_word_file": record.has_word_file, "reference": record.reference})
+    if not done.rowcount:
+        raise KeyError(message_pk)
+    ids = {a.position: c.execute(_ADD_ATTACHMENT, {
+        "message_pk": message_pk, "position": a.position, "filename": a.filename,
+        "content_type": a.content_type, "sha256": digest, "size": len(a.data), "kind": a.kind,
+        "problem": a.problem.value if a.problem else None, "detail": a.detail, "is_report": a.is_report,
+    }).scalar_one() for a, digest in zip(record.attachments, digests, strict=True)}
+    section = record.section
+    if section is not None and record.report_position is not None:
+        c.execute(_ADD_SECTION, {
+            "message_pk": message_pk, "attachment_id": ids[record.report_position], "found": section.found,
+            "heading": section.heading, "text": section.text if section.found else "",
+            "score": section.score, "reason": section.reason, "figures": section.figures.as_dict(),
+            "issuer": record.issuer, "confidence": section.confidence.value,
+            "candidates": [candidate_json(x) for x in section.candidates], "chosen_by": section.chosen_by})
+    if mail is not None:
+        _queue(c, mail)
+
+
+def _fail(c: Executor, message_pk: int, error: str, at: dt.datetime) -> None:
+    """Record that processing the message failed (`Store.record_failure`), its attribution kept."""
+    problems = c.execute(select(_MESSAGES.c.problems).where(_MESSAGES.c.id == message_pk)).scalar() or []
+    problems = [p for p in problems if p != Problem.PROCESSING_FAILED] + [Problem.PROCESSING_FAILED.value]
+    c.execute(update(_MESSAGES).where(_MESSAGES.c.id == message_pk).values(
+        state=MessageState.FAILED, error=error[:FAILURE_CHARS], processed_at=at, problems=problems,
+        has_report=False))
 
 
 def _attribute(c: Executor, message_pk: int, attribute: Attribute) -> None:
@@ -566,11 +599,6 @@ def _attribute(c: Executor, message_pk: int, attribute: Attribute) -> None:
     registered = {a: u for a, u in c.execute(_REGISTERED).all()}
     c.execute(update(_MESSAGES).where(_MESSAGES.c.id == message_pk).values(
         **attribute(message_pk, registered).columns()))
-
-
-def _message_files(raw: bytes, attachments: Sequence[bytes]) -> list[tuple[bytes, str]]:
-    """A message's files for the file store: the raw bytes (.eml), then its attachments."""
-    return [(raw, ".eml"), *((data, "") for data in attachments)]
 
 
 def _section_choice(s: Executor, message_pk: int) -> SectionChoice | None:
