@@ -19,7 +19,7 @@ from intake.parsers.model import Attachment, ParsedEmail
 from intake.parsers.section import find_section
 from intake.parsers.word import DocxLimits
 from intake.processor.documents import LIMIT_EXCEEDED, DocumentReader, ReaderLimits
-from intake.processor.documents.office import Office
+from intake.processor.documents.libreoffice import LibreOffice
 from intake.processor.documents.pool import CampaignQuery, DocumentPool, ReadAhead
 
 TITLE = "Đánh giá kết quả học tập Chuyên đề năm 2024"
@@ -80,8 +80,8 @@ def test_workers_live_on_and_are_recycled_after_k_documents(tmp_path: Path) -> N
 def test_worker_killed_mid_document_fails_that_document_only(tmp_path: Path) -> None:
     started = tmp_path / "converting"
     script = wrapper(tmp_path, "soffice-slow", f"touch {started}\nsleep 30")
-    # The worker starts LibreOffice itself here (no Office kept by the pool), so it dies mid-conversion.
-    with DocumentPool(reader(tmp_path, soffice=str(script)), workers=1, keep_office=False) as pool:
+    # The worker starts LibreOffice itself here (no LibreOffice kept by the pool), so it dies mid-conversion.
+    with DocumentPool(reader(tmp_path, soffice=str(script)), workers=1, keep_libreoffice=False) as pool:
         doomed = pool.submit(sample("sample.doc"))
         deadline = time.monotonic() + 60
         while not started.exists():
@@ -130,16 +130,16 @@ def test_cpu_budget_is_per_document_not_per_worker(tmp_path: Path) -> None:
         assert worker_pids(pool) == [pid] and pool.started == 1
 
 
-@pytest.mark.parametrize("keep_office", [True, False])
-def test_conversion_timeout_leaves_the_worker_serving(tmp_path: Path, keep_office: bool) -> None:
+@pytest.mark.parametrize("keep_libreoffice", [True, False])
+def test_conversion_timeout_leaves_the_worker_serving(tmp_path: Path, keep_libreoffice: bool) -> None:
     script = wrapper(tmp_path, "soffice-stuck", "sleep 60")
     with DocumentPool(reader(tmp_path, soffice=str(script), timeout_seconds=1), workers=1,
-                      keep_office=keep_office) as pool:
+                      keep_libreoffice=keep_libreoffice) as pool:
         with pytest.raises(UnreadableDocument, match="timed out"):
             pool.read(sample("sample.doc"))
         assert pool.read(sample()).blocks
         assert pool.started == 1
-        assert (pool.office is not None) == keep_office
+        assert (pool.libreoffice is not None) == keep_libreoffice
 
 
 def test_the_kept_libreoffice_reads_every_legacy_format_as_one_of_its_own_does(tmp_path: Path) -> None:
@@ -149,7 +149,7 @@ def test_the_kept_libreoffice_reads_every_legacy_format_as_one_of_its_own_does(t
              "mhtml-saved-as.doc"]
     with DocumentPool(local, workers=1) as pool:
         kept = {name: pool.read(sample(name)) for name in names}
-        assert pool.office is not None and pool.office.started == 1
+        assert pool.libreoffice is not None and pool.libreoffice.started == 1
     for name in names:
         assert kept[name] == local.read(sample(name)), name
         assert kept[name].blocks, name
@@ -160,7 +160,7 @@ def test_one_libreoffice_serves_every_conversion_and_leaves_with_the_pool(tmp_pa
     with DocumentPool(local, workers=2) as pool:
         futures = [pool.submit(sample("sample.doc"), CAMPAIGNS) for _ in range(4)]
         outlines = [f.result(timeout=120).unwrap() for f in futures]
-        assert pool.office is not None and pool.office.started == 1  # started once, not once per file
+        assert pool.libreoffice is not None and pool.libreoffice.started == 1  # started once, not once per file
         office_pids = kept_office_pids(local.work_root())
     assert outlines == [local.read(sample("sample.doc"))] * 4  # the same as a LibreOffice of its own
     assert office_pids and not any(process_alive(p) for p in office_pids)
@@ -299,7 +299,7 @@ def test_an_idle_libreoffice_is_stopped_and_started_again_when_needed(tmp_path: 
     local = reader(tmp_path)
     root = local.work_root()
     assert local.soffice is not None
-    office = Office(local.soffice, root, 1024, idle_seconds=1.0)
+    office = LibreOffice(local.soffice, root, 1024, idle_seconds=1.0)
     conv = private_dir(root / "conv-test")
     (conv / "a.doc").write_bytes(fixture("sample.doc"))
     try:

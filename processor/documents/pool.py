@@ -61,7 +61,7 @@ from intake.processor.documents import (
     from_json_as,
     outline_from_json,
 )
-from intake.processor.documents.office import Office
+from intake.processor.documents.libreoffice import IDLE_SECONDS, LibreOffice
 from intake.processor.ingest.mailparse import mail_from_wire
 
 __all__ = ["CampaignQuery", "DocumentPool", "Inline", "ReadAhead", "Sections"]
@@ -202,7 +202,7 @@ class _Worker:
                 return reply, blob
             began = time.monotonic()
             answer = convert(reply["convert"])
-            deadline += time.monotonic() - began  # the conversion has its own timeout, in the pool's Office
+            deadline += time.monotonic() - began  # the conversion has its own timeout, in the pool's LibreOffice
             if not self._send(json.dumps(answer).encode("ascii")):
                 return self._died("during a conversion")
 
@@ -289,11 +289,13 @@ class DocumentPool:
     """`workers` long-lived worker processes reading attachments under limits; thread-safe."""
 
     def __init__(self, reader: DocumentReader, workers: int | None = None, recycle_after: int = 500,
-                 keep_office: bool = True) -> None:
-        """`keep_office`: convert with one LibreOffice kept running (when the system Python has UNO)."""
+                 keep_libreoffice: bool = True, libreoffice_idle_seconds: float = IDLE_SECONDS) -> None:
+        """`keep_libreoffice`: convert with one LibreOffice kept between conversions (when the system Python
+        has UNO), started by the first conversion and stopped after `libreoffice_idle_seconds` without one."""
         self.reader = reader
-        self.office: Office | None = None
-        self._keep_office = keep_office
+        self.libreoffice: LibreOffice | None = None
+        self._keep_libreoffice = keep_libreoffice
+        self._libreoffice_idle_seconds = libreoffice_idle_seconds
         self.size = max(1, workers if workers is not None else (os.cpu_count() or 1))
         self.recycle_after = max(1, recycle_after)
         limits = reader.limits
@@ -365,11 +367,11 @@ class DocumentPool:
         if worker is not None:
             worker.stop()
 
-    def _start_office(self) -> None:
+    def _set_up_libreoffice(self) -> None:
         """Decide, once and before the first worker starts, whether conversions go to a kept LibreOffice."""
-        self._keep_office = False
+        self._keep_libreoffice = False
         soffice = self.reader.soffice
-        if soffice is None or not Office.available():
+        if soffice is None or not LibreOffice.available():
             log.info("conversions start a LibreOffice each (%s)",
                      "no LibreOffice" if soffice is None else "the system Python has no UNO: install python3-uno")
             return
@@ -378,15 +380,16 @@ class DocumentPool:
         except UnsupportedDocument as exc:
             log.warning("conversions start a LibreOffice each: %s", exc)
             return
-        self.office = Office(soffice, root, self.reader.limits.memory_mb)
+        self.libreoffice = LibreOffice(soffice, root, self.reader.limits.memory_mb,
+                                       idle_seconds=self._libreoffice_idle_seconds)  # starts nothing yet
         self._command.append("--office-via-parent")
 
     def _ask(self, slot: int, job: _Job) -> tuple[dict[str, Any], bytes]:
         with self._lock:
             worker = self._workers.get(slot)
             if worker is None or not worker.alive():
-                if self._keep_office:
-                    self._start_office()
+                if self._keep_libreoffice:
+                    self._set_up_libreoffice()
                 if worker is not None:
                     worker.kill()
                 try:
@@ -409,10 +412,10 @@ class DocumentPool:
 
     def _convert(self, request: Any) -> dict[str, Any]:
         """A worker's conversion, done by the pool's LibreOffice."""
-        if self.office is None or not isinstance(request, dict):
+        if self.libreoffice is None or not isinstance(request, dict):
             return {"error": "no LibreOffice is kept for conversions", "fatal": True}
         try:
-            error = self.office.convert(Path(str(request["source"])), Path(str(request["target"])),
+            error = self.libreoffice.convert(Path(str(request["source"])), Path(str(request["target"])),
                                         request.get("filter") and str(request["filter"]),
                                         self.reader.limits.timeout_seconds)
         except KeyError:
@@ -432,8 +435,8 @@ class DocumentPool:
             self._queue.put(None)
         for thread in threads:
             thread.join()
-        if self.office is not None:
-            self.office.close()
+        if self.libreoffice is not None:
+            self.libreoffice.close()
 
     def __enter__(self) -> DocumentPool:
         return self
