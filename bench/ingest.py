@@ -268,7 +268,7 @@ def command_of(pid: int, text: str | None = None) -> str:
     text = command_line(pid) if text is None else text
     if text == "?":
         return text
-    for short in ("py-spy", "documents.worker", "mail_worker", "uno_bridge", "lifeline", "oosplash",
+    for short in ("py-spy", "documents.worker", "mail_worker", "lifeline", "uno_bridge", "oosplash",
                   "soffice", "intake"):
         if short in text:
             return short
