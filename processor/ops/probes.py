@@ -47,6 +47,7 @@ def probe_libreoffice(cfg: Config) -> str:
         if not LibreOffice.available():
             return _("found {path} (legacy .doc reports are converted, each by a LibreOffice of its own: "
                      "install python3-uno to keep one running)", path=soffice)
-        return _("found {path} (legacy .doc reports are converted by one LibreOffice kept running)", path=soffice)
+        return _("found {path} (legacy .doc reports are converted by one LibreOffice, started by the first one "
+                 "and stopped after 5 idle minutes)", path=soffice)
     return _("WARNING: not found: .doc reports will be recorded as unsupported_attachment "
              "(install it: apt-get install libreoffice-writer-nogui)")
