@@ -19,7 +19,6 @@ from intake.parsers.model import Attachment, ParsedEmail
 from intake.parsers.section import find_section
 from intake.parsers.word import DocxLimits
 from intake.processor.documents import LIMIT_EXCEEDED, DocumentReader, ReaderLimits
-from intake.processor.documents.libreoffice import LibreOffice
 from intake.processor.documents.pool import CampaignQuery, DocumentPool, ReadAhead
 
 TITLE = "Đánh giá kết quả học tập Chuyên đề năm 2024"
@@ -294,27 +293,3 @@ def test_read_ahead_leaves_a_message_over_the_mail_limit_to_the_pipeline(tmp_pat
         assert parsed[0] == parse_email(small.raw) and parsed[1] is None
         assert pool.started == 1
 
-
-def test_an_idle_libreoffice_is_stopped_and_started_again_when_needed(tmp_path: Path) -> None:
-    local = reader(tmp_path)
-    root = local.work_root()
-    assert local.soffice is not None
-    office = LibreOffice(local.soffice, root, 1024, idle_seconds=1.0)
-    conv = private_dir(root / "conv-test")
-    (conv / "a.doc").write_bytes(fixture("sample.doc"))
-    try:
-        assert office.convert(conv / "a.doc", conv / "a.docx", None, 60) == ""
-        assert (conv / "a.docx").read_bytes().startswith(b"PK")
-        running = kept_office_pids(root)
-        assert running
-        deadline = time.monotonic() + 30
-        while any(process_alive(p) for p in running):
-            assert time.monotonic() < deadline, "the idle LibreOffice was not stopped"
-            time.sleep(0.2)
-        assert office.convert(conv / "a.doc", conv / "b.docx", None, 60) == ""
-        assert office.started == 2
-        with pytest.raises(UnreadableDocument, match="refused"):
-            office.convert(tmp_path / "elsewhere.doc", conv / "c.docx", None, 60)
-    finally:
-        office.close()
-    assert not kept_office_pids(root)

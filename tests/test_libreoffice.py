@@ -34,6 +34,16 @@ def soffice_bins(tree: dict[int, tuple[str, bytes]]) -> set[int]:
     return {pid for pid, (_started, command) in tree.items() if b"soffice.bin" in command}
 
 
+def converter(tmp_path: Path, idle_seconds: float) -> tuple[LibreOffice, Path]:
+    """A LibreOffice (started by nothing yet) and its conversion directory holding a.doc."""
+    local = reader(tmp_path)
+    assert local.soffice is not None
+    libreoffice = LibreOffice(local.soffice, local.work_root(), 1024, idle_seconds=idle_seconds)
+    conv = private_dir(local.work_root() / "conv-test")
+    (conv / "a.doc").write_bytes(fixture("sample.doc"))
+    return libreoffice, conv
+
+
 def wait_until_gone(seen: dict[int, tuple[str, bytes]], seconds: float) -> dict[int, bytes]:
     deadline = time.monotonic() + seconds
     while (left := still_running(seen)) and time.monotonic() < deadline:
@@ -77,12 +87,7 @@ def test_a_pool_starts_libreoffice_for_the_first_doc_and_stops_it_when_idle(tmp_
 def test_conversions_racing_the_idle_stop_all_succeed(tmp_path: Path) -> None:
     # An idle time shorter than a conversion, and pauses around it: the stopper gets the lock between
     # conversions again and again, and must never take LibreOffice from under one in flight.
-    local = reader(tmp_path)
-    root = local.work_root()
-    assert local.soffice is not None
-    libreoffice = LibreOffice(local.soffice, root, 1024, idle_seconds=0.05)
-    conv = private_dir(root / "conv-race")
-    (conv / "a.doc").write_bytes(fixture("sample.doc"))
+    libreoffice, conv = converter(tmp_path, 0.05)
     errors: list[str] = []
 
     def convert(thread: int) -> None:
@@ -108,12 +113,7 @@ def test_conversions_racing_the_idle_stop_all_succeed(tmp_path: Path) -> None:
 
 
 def test_close_waits_for_the_conversion_in_flight_and_none_starts_after(tmp_path: Path) -> None:
-    local = reader(tmp_path)
-    root = local.work_root()
-    assert local.soffice is not None
-    libreoffice = LibreOffice(local.soffice, root, 1024, idle_seconds=IDLE)
-    conv = private_dir(root / "conv-close")
-    (conv / "a.doc").write_bytes(fixture("sample.doc"))
+    libreoffice, conv = converter(tmp_path, IDLE)
     result: list[str] = []
     converting = threading.Thread(target=lambda: result.append(libreoffice.convert(conv / "a.doc", conv / "a.docx",
                                                                                    None, 60)))
@@ -125,6 +125,24 @@ def test_close_waits_for_the_conversion_in_flight_and_none_starts_after(tmp_path
     assert result == [""] and (conv / "a.docx").read_bytes().startswith(b"PK")
     with pytest.raises(UnreadableDocument, match="stopping"):  # not a LibreOffice started again
         libreoffice.convert(conv / "a.doc", conv / "b.docx", None, 60)
+    assert not ours()
+
+
+def test_an_idle_libreoffice_is_stopped_and_started_again_when_needed(tmp_path: Path) -> None:
+    libreoffice, conv = converter(tmp_path, 1.0)
+    try:
+        assert not ours()  # made, not started
+        assert libreoffice.convert(conv / "a.doc", conv / "a.docx", None, 60) == ""
+        assert (conv / "a.docx").read_bytes().startswith(b"PK")
+        running = ours()
+        assert soffice_bins(running)
+        assert not wait_until_gone(running, 30), "the idle LibreOffice was not stopped"
+        assert libreoffice.convert(conv / "a.doc", conv / "b.docx", None, 60) == ""
+        assert libreoffice.started == 2
+        with pytest.raises(UnreadableDocument, match="refused"):
+            libreoffice.convert(tmp_path / "elsewhere.doc", conv / "c.docx", None, 60)
+    finally:
+        libreoffice.close()
     assert not ours()
 
 
