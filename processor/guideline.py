@@ -127,7 +127,7 @@ def guideline_text(filename: str, data: bytes, reader: DocumentReader) -> str:
 def _word(filename: str, data: bytes, reader: DocumentReader, sniffed: Sniffed) -> str:
     try:
         # One worker of the harness for this upload, under the attachment limits (no LibreOffice kept).
-        with Workers(reader, max_mail_bytes=0, workers=1, keep_office=False) as one:
+        with Workers(reader, max_mail_bytes=0, workers=1, keep_libreoffice=False) as one:
             outline = one.read_document(Attachment(filename, "", data)).unwrap()
     except EncryptedDocument as exc:
         raise UsageError(ENCRYPTED) from exc

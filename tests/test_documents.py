@@ -245,7 +245,7 @@ def read_isolated(reader: DocumentReader) -> Callable[[Attachment], Outline]:
     """`reader.read` in a worker of the harness (one worker, a LibreOffice per conversion), as a
     guideline upload is read."""
     def read(att: Attachment) -> Outline:
-        with Workers(reader, 1 << 40, workers=1, keep_office=False) as one:
+        with Workers(reader, 1 << 40, workers=1, keep_libreoffice=False) as one:
             return one.read_document(att).unwrap()
     return read
 

@@ -21,7 +21,6 @@ from intake.parsers.model import Attachment
 from intake.parsers.section import find_section
 from intake.parsers.word import DocxLimits
 from intake.processor.documents import DocumentReader, ReaderLimits
-from intake.processor.documents.office import Office
 from intake.processor.reading import wire
 from intake.processor.reading.harness import OVER_LIMITS, InProcess, Workers
 from intake.processor.reading.wire import LIMIT_EXCEEDED, CampaignQuery, DocumentRead, MessageRead
@@ -105,8 +104,8 @@ def test_workers_live_on_and_are_recycled_after_k_jobs(tmp_path: Path) -> None:
 def test_worker_killed_mid_document_fails_that_document_only(tmp_path: Path) -> None:
     started = tmp_path / "converting"
     script = wrapper(tmp_path, "soffice-slow", f"echo yes > {started}\nsleep 30")
-    # The worker starts LibreOffice itself here (no Office kept by the parent), so it dies mid-conversion.
-    with workers(reader(tmp_path, soffice=str(script)), workers=1, keep_office=False) as pool:
+    # The worker starts LibreOffice itself here (no LibreOffice kept by the parent), so it dies mid-conversion.
+    with workers(reader(tmp_path, soffice=str(script)), workers=1, keep_libreoffice=False) as pool:
         doomed = in_background(pool, sample("sample.doc"))
         wait_for(started, "the conversion never started")
         (pid,) = worker_pids(pool)
@@ -124,7 +123,7 @@ def test_a_worker_killed_mid_message_gets_the_message_read_again_in_parts(tmp_pa
     started = tmp_path / "converting"
     script = wrapper(tmp_path, "soffice-slow", f"echo yes > {started}\nsleep 30")
     raw = mail(1, ("a.doc", fixture("sample.doc")), ("b.docx", fixture("sample.docx")))
-    with workers(reader(tmp_path, soffice=str(script), timeout_seconds=2), workers=1, keep_office=False) as pool:
+    with workers(reader(tmp_path, soffice=str(script), timeout_seconds=2), workers=1, keep_libreoffice=False) as pool:
         reading = ThreadPoolExecutor(1).submit(pool.read_message, raw, CAMPAIGNS)
         wait_for(started, "the conversion never started")
         os.kill(worker_pids(pool)[0], signal.SIGKILL)
@@ -169,16 +168,16 @@ def test_cpu_budget_is_per_job_not_per_worker(tmp_path: Path) -> None:
         assert worker_pids(pool) == [pid] and pool.started == 1
 
 
-@pytest.mark.parametrize("keep_office", [True, False])
-def test_conversion_timeout_leaves_the_worker_serving(tmp_path: Path, keep_office: bool) -> None:
+@pytest.mark.parametrize("keep_libreoffice", [True, False])
+def test_conversion_timeout_leaves_the_worker_serving(tmp_path: Path, keep_libreoffice: bool) -> None:
     script = wrapper(tmp_path, "soffice-stuck", "sleep 60")
     with workers(reader(tmp_path, soffice=str(script), timeout_seconds=1), workers=1,
-                 keep_office=keep_office) as pool:
+                 keep_libreoffice=keep_libreoffice) as pool:
         with pytest.raises(UnreadableDocument, match="timed out"):
             read(pool, "sample.doc").unwrap()
         assert read(pool).unwrap().blocks
         assert pool.started == 1
-        assert (pool.office is not None) == keep_office
+        assert (pool.libreoffice is not None) == keep_libreoffice
 
 
 def test_the_kept_libreoffice_reads_every_legacy_format_as_one_of_its_own_does(tmp_path: Path) -> None:
@@ -188,7 +187,7 @@ def test_the_kept_libreoffice_reads_every_legacy_format_as_one_of_its_own_does(t
              "mhtml-saved-as.doc"]
     with workers(local, workers=1) as pool:
         kept = {name: read(pool, name).unwrap() for name in names}
-        assert pool.office is not None and pool.office.started == 1
+        assert pool.libreoffice is not None and pool.libreoffice.started == 1
     for name in names:
         assert kept[name] == local.read(sample(name)), name
         assert kept[name].blocks, name
@@ -199,7 +198,7 @@ def test_one_libreoffice_serves_every_conversion_and_leaves_with_the_workers(tmp
     with workers(local, workers=2) as pool, ThreadPoolExecutor(4) as threads:
         futures = [threads.submit(pool.read_document, sample("sample.doc"), CAMPAIGNS) for _ in range(4)]
         outlines = [f.result(timeout=120).unwrap() for f in futures]
-        assert pool.office is not None and pool.office.started == 1  # started once, not once per file
+        assert pool.libreoffice is not None and pool.libreoffice.started == 1  # started once, not once per file
         office_pids = kept_office_pids(local.work_root())
     assert outlines == [local.read(sample("sample.doc"))] * 4  # the same as a LibreOffice of its own
     assert office_pids and not any(process_alive(p) for p in office_pids)
@@ -329,28 +328,3 @@ def test_wire_round_trips_every_reply_and_refuses_a_wrong_type() -> None:
         assert wire.decode_reply(wire.encode(value)) == value
     with pytest.raises(wire.MalformedReply):
         wire.decode_reply(wire.encode(wire.Converted("")))  # a job, not a reply
-
-
-def test_an_idle_libreoffice_is_stopped_and_started_again_when_needed(tmp_path: Path) -> None:
-    local = reader(tmp_path)
-    root = local.work_root()
-    assert local.soffice is not None
-    office = Office(local.soffice, root, 1024, idle_seconds=1.0)
-    conv = private_dir(root / "conv-test")
-    (conv / "a.doc").write_bytes(fixture("sample.doc"))
-    try:
-        assert office.convert(conv / "a.doc", conv / "a.docx", None, 60) == ""
-        assert (conv / "a.docx").read_bytes().startswith(b"PK")
-        running = kept_office_pids(root)
-        assert running
-        deadline = time.monotonic() + 30
-        while any(process_alive(p) for p in running):
-            assert time.monotonic() < deadline, "the idle LibreOffice was not stopped"
-            time.sleep(0.2)
-        assert office.convert(conv / "a.doc", conv / "b.docx", None, 60) == ""
-        assert office.started == 2
-        with pytest.raises(UnreadableDocument, match="refused"):
-            office.convert(tmp_path / "elsewhere.doc", conv / "c.docx", None, 60)
-    finally:
-        office.close()
-    assert not kept_office_pids(root)

@@ -2,7 +2,7 @@
 
     /usr/bin/python3 -I uno_bridge.py --soffice PATH --profile DIR --pipe NAME --memory-mb N
 
-Not imported by intake: `office.Office` starts it. It sets its address-space
+Not imported by intake: `libreoffice.LibreOffice` starts it. It sets its address-space
 limit (which the LibreOffice it starts inherits), starts LibreOffice
 listening on a private pipe, connects, and writes one JSON line:
 

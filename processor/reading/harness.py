@@ -16,7 +16,7 @@ Framing: each frame is a 4-byte big-endian length and that many bytes of
 (`ReadMessage`, `ReadDocument`) and its reply (`MessageRead`,
 `DocumentRead`, `Refused`), one at a time. A worker that meets a legacy
 .doc asks the parent (`ConvertAsk`); the parent's LibreOffice converts it
-(`office.Office.convert`) and the parent answers `Converted`.
+(`libreoffice.LibreOffice.convert`) and the parent answers `Converted`.
 
 `read_message` is what the pipeline, `retry` and the CLI use: when a worker
 fails on a whole message, the message is read again in parts (the email
@@ -56,7 +56,7 @@ from intake.parsers.email import parse_email_headers
 from intake.parsers.errors import DocumentError, UnreadableDocument, UnsupportedDocument
 from intake.parsers.model import Attachment
 from intake.processor.documents import DocumentReader
-from intake.processor.documents.office import Office
+from intake.processor.documents.libreoffice import IDLE_SECONDS, LibreOffice
 from intake.processor.reading import wire
 from intake.processor.reading.wire import (
     LIMIT_EXCEEDED,
@@ -189,7 +189,7 @@ class _Worker:
                 return reply
             began = time.monotonic()
             answer = convert(reply)
-            deadline += time.monotonic() - began  # the conversion has its own timeout, in the parent's Office
+            deadline += time.monotonic() - began  # the conversion has its own timeout, in the parent's LibreOffice
             if not self._send(wire.encode(answer)):
                 return self._died("during a conversion")
 
@@ -267,12 +267,15 @@ class Workers:
     """`workers` long-lived worker processes that read messages and attachments under limits; thread-safe."""
 
     def __init__(self, reader: DocumentReader, max_mail_bytes: int, workers: int | None = None,
-                 recycle_after: int = 500, keep_office: bool = True) -> None:
-        """`keep_office`: convert with one LibreOffice kept running (when the system Python has UNO)."""
+                 recycle_after: int = 500, keep_libreoffice: bool = True,
+                 libreoffice_idle_seconds: float = IDLE_SECONDS) -> None:
+        """`keep_libreoffice`: convert with one LibreOffice kept between conversions (when the system Python
+        has UNO), started by the first conversion and stopped after `libreoffice_idle_seconds` without one."""
         self.reader = reader
         self.max_mail_bytes = max_mail_bytes
-        self.office: Office | None = None
-        self._keep_office = keep_office
+        self.libreoffice: LibreOffice | None = None
+        self._keep_libreoffice = keep_libreoffice
+        self._libreoffice_idle_seconds = libreoffice_idle_seconds
         self.size = max(1, workers if workers is not None else (os.cpu_count() or 1))
         self.recycle_after = max(1, recycle_after)
         limits = reader.limits
@@ -415,8 +418,8 @@ class Workers:
             worker = self._workers.get(slot)
             if worker is not None and worker.alive():
                 return worker
-            if self._keep_office:
-                self._start_office()
+            if self._keep_libreoffice:
+                self._set_up_libreoffice()
             if worker is not None:
                 worker.kill()
             try:
@@ -427,11 +430,11 @@ class Workers:
             self.started += 1
             return worker
 
-    def _start_office(self) -> None:
+    def _set_up_libreoffice(self) -> None:
         """Decide, once and before the first worker starts, whether conversions go to a kept LibreOffice."""
-        self._keep_office = False
+        self._keep_libreoffice = False
         soffice = self.reader.soffice
-        if soffice is None or not Office.available():
+        if soffice is None or not LibreOffice.available():
             log.info("conversions start a LibreOffice each (%s)",
                      "no LibreOffice" if soffice is None else "the system Python has no UNO: install python3-uno")
             return
@@ -440,15 +443,16 @@ class Workers:
         except UnsupportedDocument as exc:
             log.warning("conversions start a LibreOffice each: %s", exc)
             return
-        self.office = Office(soffice, root, self.reader.limits.memory_mb)
+        self.libreoffice = LibreOffice(soffice, root, self.reader.limits.memory_mb,
+                                       idle_seconds=self._libreoffice_idle_seconds)  # starts nothing yet
         self._setup = wire.Setup(self._setup.limits, office_via_parent=True)
 
     def _convert(self, ask: ConvertAsk) -> Converted:
         """A worker's conversion, done by the parent's LibreOffice."""
-        if self.office is None:
+        if self.libreoffice is None:
             return Converted("no LibreOffice is kept for conversions", fatal=True)
         try:
-            error = self.office.convert(Path(ask.source), Path(ask.target), ask.infilter,
+            error = self.libreoffice.convert(Path(ask.source), Path(ask.target), ask.infilter,
                                         self.reader.limits.timeout_seconds)
         except UnreadableDocument as exc:
             return Converted(str(exc), fatal=True)
@@ -465,8 +469,8 @@ class Workers:
             self._queue.put(None)
         for thread in threads:
             thread.join()
-        if self.office is not None:
-            self.office.close()
+        if self.libreoffice is not None:
+            self.libreoffice.close()
 
     def __enter__(self) -> Workers:
         return self
@@ -510,7 +514,7 @@ def _write_frame(stream: IO[bytes], body: bytes) -> None:
     stream.flush()
 
 
-class ParentOffice:
+class ParentLibreOffice:
     """The parent's LibreOffice, asked through the pipes: a `ConvertAsk` out, its `Converted` in."""
 
     def __init__(self, jobs: IO[bytes], replies: IO[bytes]) -> None:
@@ -545,7 +549,7 @@ def serve(memory_mb: int, cpu_seconds: int) -> int:
     if first is None:
         return 0
     setup = wire.decode_setup(first)
-    office = ParentOffice(jobs, replies) if setup.office_via_parent else None
+    office = ParentLibreOffice(jobs, replies) if setup.office_via_parent else None
     reader = DocumentReader(setup.limits, office=office)
     while (frame := _read_frame(jobs)) is not None:
         budget(cpu_seconds)
