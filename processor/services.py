@@ -35,11 +35,12 @@ from intake.processor.catalog_edit import (
     unit_changes,
     unit_of,
 )
-from intake.processor.config import CampaignConfig, UnitConfig
+from intake.processor.config import CampaignConfig
 from intake.processor.guidance import template_from_guideline
 from intake.processor.guideline import read_guideline
 from intake.processor.guideline_campaign import form_from_guideline, overridden, require_complete
 from intake.processor.i18n import _
+from intake.processor.roster import UnitConfig
 from intake.processor.roster_file import read_roster
 from intake.processor.sending.reminders import Plan, ResendRequest
 from intake.processor.staff.export import render

@@ -11,7 +11,7 @@ from staffkit import STUDY, Clock, at, drop, make_app, make_config, message, rep
 
 from intake.parsers.errors import UsageError
 from intake.processor.app import App
-from intake.processor.config import UnitConfig
+from intake.processor.roster import UnitConfig
 from intake.processor.services import Office, resolve_unit
 from intake.processor.staff_dates import parse_staff_datetime
 

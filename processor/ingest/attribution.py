@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 from intake.parsers.email import parse_email_headers
 from intake.parsers.model import ParsedEmail, Problem
 from intake.parsers.unit import UnitMatch, UnitName, address_key, identify_unit
-from intake.processor.config import AcknowledgeConfig, CampaignConfig, Config, SendingConfig, UnitConfig
+from intake.processor.config import AcknowledgeConfig, CampaignConfig, Config, SendingConfig
+from intake.processor.roster import UnitConfig
 from intake.processor.sending.acknowledge import AckPolicy
 from intake.store.kinds import MatchMethod
 from intake.store.records import Attribution

@@ -37,7 +37,8 @@ from intake.parsers.errors import UsageError
 from intake.parsers.headers import usable_address
 from intake.parsers.model import Problem
 from intake.processor.catalog import Catalog, read_catalog
-from intake.processor.config import CampaignConfig, Config, UnitConfig
+from intake.processor.config import CampaignConfig, Config
+from intake.processor.roster import UnitConfig
 from intake.processor.sending import STALE_AFTER  # a reminder point further back: recorded as skipped
 from intake.processor.sending.compose import compose, template_env
 from intake.processor.staff.report import PROBLEM_VI, STATE_VI
