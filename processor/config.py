@@ -25,9 +25,9 @@ from intake.parsers.errors import ConfigError, UsageError
 from intake.parsers.guide import TemplateHeading
 from intake.processor.guidance import required_of, template_of
 from intake.processor.i18n import N_, _
-from intake.processor.roster import UnitConfig
 from intake.processor.roster_file import read_roster
 from intake.processor.staff_dates import from_toml_date, parse_staff_datetime
+from intake.processor.units import UnitConfig
 from intake.store.kinds import Source
 
 T = TypeVar("T")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from openpyxl import load_workbook
 
 from intake.parsers.errors import UsageError
-from intake.processor.roster import UnitConfig
+from intake.processor.units import UnitConfig
 from intake.store.kinds import Source
 
 COLUMNS = ("id", "name", "aliases", "emails", "group")
