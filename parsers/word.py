@@ -238,7 +238,6 @@ class _Para:
     num_ilvl: int | None      # set when the paragraph has automatic numbering
     bullet: bool              # automatic bullet
     bold: bool                # (nearly) all visible characters bold
-    any_bold: bool
     left_bold: bool           # the part before the first tab is bold
     caps: bool                # w:caps on (nearly) all visible characters
     size: int | None          # largest font size (half-points)
@@ -385,7 +384,6 @@ class _Walker:
             num_ilvl=num_ilvl,
             bullet=bullet,
             bold=bool(visible) and bold_chars >= 0.9 * total,
-            any_bold=bold_chars > 0,
             left_bold=left_bold and bool(visible),
             caps=bool(visible) and caps_chars >= 0.9 * total,
             size=max(sizes) if sizes else None,

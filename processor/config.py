@@ -49,11 +49,6 @@ class Secret:
     def __repr__(self) -> str:
         return f"Secret({self.source!r}, {'set' if self.value else 'unset'})"
 
-    def require(self, key: str) -> str:
-        if not self.value:
-            raise ConfigError(_("no secret found in {source}", source=self.source), key=key)
-        return self.value
-
 
 @dataclass(frozen=True)
 class StoreConfig:

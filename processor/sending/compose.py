@@ -34,7 +34,6 @@ class Composed:
     subject: str
     message_id: str
     raw: bytes
-    threaded: bool = False  # In-Reply-To and References written
 
 
 # Reply prefixes mail programs put before a subject: English, Outlook in Vietnamese
@@ -285,7 +284,7 @@ def _composed(mail: _Mail, thread: tuple[str, ...]) -> Composed:
     msg.add_alternative(mail.html, subtype="html", cte="quoted-printable")
     raw = msg.as_bytes()
     check_headers(raw)
-    return Composed(subject=mail.subject, message_id=mail.message_id, raw=raw, threaded=bool(thread))
+    return Composed(subject=mail.subject, message_id=mail.message_id, raw=raw)
 
 
 def _address(name: str, address: str, header: str | None = None) -> Address | str:

@@ -157,12 +157,6 @@ EXPORTERS: dict[str, Callable[[CampaignStatus, ExportContext], bytes]] = {
     "csv": export_csv, "xlsx": export_xlsx, "html": export_html, "docx": export_docx,
 }
 FORMATS = tuple(EXPORTERS)
-CONTENT_TYPES: dict[str, str] = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "html": "text/html; charset=utf-8",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-}
 SUFFIXES = {"csv": (".csv", ".txt"), "xlsx": (".xlsx",), "html": (".html", ".htm"), "docx": (".docx",)}
 
 
