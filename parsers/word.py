@@ -28,14 +28,13 @@ from lxml import etree
 from .docx_numbering import Numbering, to_int, w, wval
 from .docx_styles import RunProps, Styles, read_rpr, without_table_styles
 from .errors import EncryptedDocument, UnreadableDocument, UnsupportedDocument
+from .filetype import OLE_MAGIC, ZIP_MAGIC
 from .model import Outline
 from .structure import RawBlock, RawCell, RawParagraph, RawTable, infer
 from .vietnamese import Encoding, detect_encoding, font_encoding_hint, to_unicode
 
 __all__ = ["DocxLimits", "parse_docx", "read_ooxml"]
 
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ZIP_MAGIC = b"PK\x03\x04"
 MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 

@@ -45,7 +45,7 @@ from intake.processor.sending.reminders import Plan, ResendRequest
 from intake.processor.staff.export import render
 from intake.processor.staff.report import owes_something
 from intake.processor.staff.rows import ExportContext
-from intake.processor.staff.text import STATE_VI as MESSAGE_STATE_VI
+from intake.processor.staff.text import MESSAGE_STATE_VI
 from intake.processor.staff_dates import parse_staff_datetime
 from intake.processor.teaching import answer_changed, corrected_ack_key, exemplar_json, learned_reason, needs_help
 from intake.processor.units import UnitConfig

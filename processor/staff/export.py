@@ -3,7 +3,7 @@
 Every format is built from the same rows (`rows.status_rows`), in roster order,
 unit names first, times in the configured zone, numbers formatted by
 `formatting` (1.234; 98,5%). Text from strangers passes through
-`formatting.clean`/`csv_cell` before it reaches a file. The DOCX compiler
+`formatting.xml_safe`/`csv_cell` before it reaches a file. The DOCX compiler
 lives in `export_docx`. `EXPORTERS` is the registry every caller (CLI, web,
 services) goes through; `check_output` is the CLI's guard for `-o`.
 """
@@ -23,12 +23,12 @@ from intake.processor.sending.compose import template_env
 from intake.processor.staff.formatting import (
     FIGURE_KEYS,
     FIGURE_TITLES,
-    clean,
     csv_cell,
     figures_sentence,
     one_line,
     vn_int,
     vn_percent,
+    xml_safe,
 )
 from intake.processor.staff.report import STATE_VI
 from intake.processor.staff.rows import (
@@ -110,11 +110,11 @@ def export_html(status: CampaignStatus, ctx: ExportContext) -> bytes:
                 ("Tệp báo cáo", v["Tệp báo cáo"]), ("Địa chỉ gửi", v["Địa chỉ gửi"]),
                 ("Mục đánh giá riêng", v["Mục đánh giá riêng"]), ("Số liệu", figures_sentence(figures)),
                 ("Mã đơn vị", v["Mã đơn vị"])) if text],
-            "text": clean(section.text) if section is not None and section.found else "",
+            "text": xml_safe(section.text) if section is not None and section.found else "",
         })
     page = template_env().get_template("report.html.j2").render(
-        campaign_id=clean(status.campaign_id), title=clean(status.title),
-        office=clean(ctx.report.office or ctx.report.parent),
+        campaign_id=xml_safe(status.campaign_id), title=xml_safe(status.title),
+        office=xml_safe(ctx.report.office or ctx.report.parent),
         units=units, counts=[(STATE_VI[s], s.value, counts[s]) for s in UnitState], total_units=len(status.units),
         totals={"submissions": vn_int(total.submissions), "figures": _figures_short(
             {k: v for k, v in total.figures.items() if v is not None})},
