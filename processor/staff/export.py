@@ -51,18 +51,17 @@ class CsvDialect:
     decimal: str
     bom: bool
     sep_line: bool
-    help: str
 
 
+# What each is for: `intake export --dialect`'s help and README's "csv".
 CSV_DIALECTS = {
-    "vn": CsvDialect(";", ",", True, False,
-                     "UTF-8 with BOM, ';' between cells, decimal comma: Excel under Vietnamese regional "
-                     "settings (list separator ';') opens it in columns"),
-    "excel-sep": CsvDialect(";", ",", True, True,
-                            "as vn, plus a first line 'sep=;' so that Excel under any regional settings "
-                            "splits the columns"),
-    "plain": CsvDialect(",", ".", False, False,
-                        "RFC 4180 for programs: UTF-8 without BOM, ',' between cells, decimal point"),
+    # UTF-8 with BOM, ';' between cells, decimal comma: Excel under Vietnamese regional
+    # settings (list separator ';') opens it in columns.
+    "vn": CsvDialect(";", ",", True, False),
+    # As vn, plus a first line 'sep=;' so that Excel under any regional settings splits the columns.
+    "excel-sep": CsvDialect(";", ",", True, True),
+    # RFC 4180 for programs: UTF-8 without BOM, ',' between cells, decimal point.
+    "plain": CsvDialect(",", ".", False, False),
 }
 
 
