@@ -19,8 +19,9 @@ from intake.processor.mailbox import Mailbox, open_mailbox
 from intake.processor.ops.health import record_check
 from intake.processor.reading.harness import InProcess, Reading, Workers
 from intake.processor.scheduler import build_scheduler
-from intake.processor.sending import DeliveryCounts, Transport, deliver_pending, open_transport
+from intake.processor.sending import DeliveryCounts, deliver_pending, open_transport
 from intake.processor.sending.reminders import Reminders
+from intake.processor.sending.transport import Transport
 from intake.store.kinds import utcnow
 from intake.store.repository import Store
 from intake.store.status import CampaignStatus

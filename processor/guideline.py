@@ -133,10 +133,10 @@ def _word(filename: str, data: bytes, reader: DocumentReader, sniffed: Sniffed) 
         raise UsageError(ENCRYPTED) from exc
     except DocumentError as exc:
         raise UsageError(UNREADABLE_WORD.format(reason=exc)) from exc
-    return outline_text(outline)
+    return document_text(outline)
 
 
-def outline_text(outline: Outline) -> str:
+def document_text(outline: Outline) -> str:
     """An outline's text in document order: a paragraph a line (automatic numbers rendered), a table cell a line."""
     lines: list[str] = []
     for block in outline.blocks:

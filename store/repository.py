@@ -8,31 +8,28 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
-import functools
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Connection, Insert, Table, bindparam, delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from intake.parsers.email import message_id_of
 from intake.parsers.model import Attachment, Problem
-from intake.store.db import Database, Executor, dialect_of
+from intake.store.db import Database, Executor, insert_ignore
+from intake.store.decisions import DecisionLog
 from intake.store.files import FileStore, sha256_hex
-from intake.store.holders import holder_is_dead
+from intake.store.ledger import MailboxLedger
 from intake.store.models import (
     AttachmentRow,
     Decision,
     DecisionKind,
     MailboxEntry,
-    MailboxState,
     Message,
     MessageState,
     Outgoing,
@@ -42,12 +39,12 @@ from intake.store.models import (
     UnitAddress,
     utcnow,
 )
-from intake.store.records import Attribution, KnownFacts, MessageRecord, OutgoingMail, PendingMail, ack_key
+from intake.store.outgoing import QUEUED, OutgoingQueue, queue_mail
+from intake.store.records import Attribution, KnownFacts, MessageRecord, OutgoingMail, ack_key
+from intake.store.roster import Roster
 from intake.store.status import CampaignStatus, campaign_status, candidate_json, section_view
 from intake.store.views import (
     AttachmentView,
-    DecisionView,
-    Lesson,
     MessageView,
     OutgoingView,
     SectionChoice,
@@ -62,7 +59,6 @@ _ATTACHMENTS: Table = AttachmentRow.__table__  # type: ignore[assignment]
 _SECTIONS: Table = SectionRow.__table__  # type: ignore[assignment]
 _OUTGOING: Table = Outgoing.__table__  # type: ignore[assignment]
 _DECISIONS: Table = Decision.__table__  # type: ignore[assignment]
-_ENTRIES: Table = MailboxEntry.__table__  # type: ignore[assignment]
 _ADDRESSES: Table = UnitAddress.__table__  # type: ignore[assignment]
 
 _FIND_MESSAGE = select(_MESSAGES.c.id).where(
@@ -75,7 +71,6 @@ _EXTENSIONS = (select(_DECISIONS.c.unit_id, _DECISIONS.c.campaign_id, _DECISIONS
                .where(_DECISIONS.c.kind == DecisionKind.EXTEND, _DECISIONS.c.revoked_at.is_(None))
                .order_by(_DECISIONS.c.decided_at, _DECISIONS.c.id))
 _EARLIER_CAMPAIGN = select(_MESSAGES.c.campaign_id).where(_MESSAGES.c.id == bindparam("pk"))
-_QUEUED = select(_OUTGOING.c.id).where(_OUTGOING.c.dedupe_key == bindparam("key")).limit(1)
 _SECTION_CHOICE = (select(_DECISIONS.c.position, _DECISIONS.c.block)
                    .where(_DECISIONS.c.kind == DecisionKind.SECTION, _DECISIONS.c.message_pk == bindparam("pk"),
                           _DECISIONS.c.revoked_at.is_(None))
@@ -83,27 +78,12 @@ _SECTION_CHOICE = (select(_DECISIONS.c.position, _DECISIONS.c.block)
 _UNLEARNED = select(_DECISIONS.c.source_id).where(
     _DECISIONS.c.kind == DecisionKind.LEARNED, _DECISIONS.c.message_pk == bindparam("pk"),
     _DECISIONS.c.revoked_at.is_not(None), _DECISIONS.c.source_id.is_not(None))
-_LESSONS = (select(_DECISIONS.c.id, _DECISIONS.c.campaign_id, _DECISIONS.c.message_pk, _DECISIONS.c.exemplar)
-            .where(_DECISIONS.c.kind == DecisionKind.SECTION, _DECISIONS.c.revoked_at.is_(None),
-                   _DECISIONS.c.exemplar.is_not(None), _DECISIONS.c.campaign_id.is_not(None))
-            .order_by(_DECISIONS.c.id))
 _COUNT_SINCE = select(func.count(_OUTGOING.c.id)).where(
     func.lower(_OUTGOING.c.to_address) == bindparam("to"), _OUTGOING.c.created_at >= bindparam("since"),
     _OUTGOING.c.state != OutgoingState.SKIPPED)
-_DUE = (select(_OUTGOING.c.id, _OUTGOING.c.kind, _OUTGOING.c.to_address, _OUTGOING.c.raw, _OUTGOING.c.attempts,
-               _OUTGOING.c.created_at)
-        .where(_OUTGOING.c.state == OutgoingState.PENDING, _OUTGOING.c.next_attempt_at <= bindparam("now"),
-               _OUTGOING.c.id > bindparam("after_id"))
-        .order_by(_OUTGOING.c.id).limit(bindparam("limit")))
-_CLAIM = (update(_OUTGOING).where(_OUTGOING.c.id == bindparam("pk"), _OUTGOING.c.state == OutgoingState.PENDING)
-          .values(state=OutgoingState.SENDING, next_attempt_at=bindparam("lease_until"),
-                  claimed_by=bindparam("holder")))
 # The columns set are the parameters' names (`record`).
 _LAST_MESSAGE = select(func.max(_MESSAGES.c.id))
 _RECORD_MESSAGE = update(_MESSAGES).where(_MESSAGES.c.id == bindparam("pk"))
-_MARK_AFTER_DONE = update(_ENTRIES).where(
-    _ENTRIES.c.mailbox == bindparam("mb"), _ENTRIES.c.folder == bindparam("f"),
-    _ENTRIES.c.uidvalidity == bindparam("uv"), _ENTRIES.c.item_key == bindparam("key")).values(after_done=True)
 
 
 # Who sent a new message: (its pk, the registered addresses) -> its attribution (processor/ingest/attribution.py).
@@ -140,77 +120,17 @@ class NewMessage:
     failure: str = ""
 
 
-class Store:
+class Store(Roster, MailboxLedger, DecisionLog, OutgoingQueue):
+    """The store's one facade: the messages' methods are here; what else it stores has a module of
+    its own, mixed in (store/roster.py, ledger.py, decisions.py, outgoing.py), so callers keep one
+    object and the per-message path keeps one transaction across the tables."""
+
     def __init__(self, url: str, files_dir: Path, *, create: bool = True) -> None:
         self.db = Database(url, create=create)
         self.files = FileStore(files_dir)
 
     def close(self) -> None:
         self.db.dispose()
-
-    # -- roster (the catalog itself is store/catalog.py) --------------------------
-
-    def registered_addresses(self) -> dict[str, str]:
-        with self.db.read_session() as s:
-            rows = s.execute(select(UnitAddress.address, UnitAddress.unit_id)).all()
-        return {address: unit_id for address, unit_id in rows}
-
-    def link_address(self, address: str, unit_id: str,
-                     same_sender: Callable[[str], str] = str.lower) -> list[int]:
-        """Register `address` for `unit_id`; return the pks of messages whose sender has the same
-        `same_sender` key (e.g. Gmail without dots and +tags)."""
-        key = address.strip().lower()
-        with self.db.transaction() as s:
-            row = s.get(UnitAddress, key)
-            if row is None:
-                s.add(UnitAddress(address=key, unit_id=unit_id, source="link"))
-            else:
-                row.unit_id, row.source = unit_id, "link"
-            wanted = same_sender(key)
-            senders = s.execute(select(Message.id, Message.from_address).order_by(Message.id)).all()
-        return [pk for pk, sender in senders if sender and same_sender(sender) == wanted]
-
-    def waiting_messages(self, addresses: Iterable[str] = (), same_sender: Callable[[str], str] = str.lower,
-                         *, no_campaign: bool = False) -> list[int]:
-        """Processed messages the catalog may now place: those with no unit whose sender has the same
-        `same_sender` key as one of `addresses`, and (`no_campaign`) those no campaign took."""
-        wanted = {same_sender(a.strip().lower()) for a in addresses}
-        with self.db.transaction() as s:
-            rows = s.execute(select(Message.id, Message.from_address, Message.unit_id, Message.campaign_id)
-                             .where(Message.state == MessageState.PROCESSED).order_by(Message.id)).all()
-        return [pk for pk, sender, unit_id, campaign_id in rows
-                if (no_campaign and campaign_id is None)
-                or (unit_id is None and sender and same_sender(sender) in wanted)]
-
-    # -- mailbox ledger (implements processor.mailbox.Ledger) ---------------
-
-    def seen_keys(self, mailbox: str, folder: str, uidvalidity: int) -> set[str]:
-        with self.db.read_session() as s:
-            rows = s.scalars(select(MailboxEntry.item_key).where(
-                MailboxEntry.mailbox == mailbox, MailboxEntry.folder == folder,
-                MailboxEntry.uidvalidity == uidvalidity)).all()
-        return set(rows)
-
-    def folder_state(self, mailbox: str, folder: str) -> tuple[int, int] | None:
-        with self.db.read_session() as s:
-            row = s.scalars(select(MailboxState).where(
-                MailboxState.mailbox == mailbox, MailboxState.folder == folder)).first()
-            return None if row is None else (row.uidvalidity, row.last_uid)
-
-    def set_folder_state(self, mailbox: str, folder: str, uidvalidity: int, last_uid: int) -> None:
-        with self.db.transaction() as s:
-            row = s.scalars(select(MailboxState).where(
-                MailboxState.mailbox == mailbox, MailboxState.folder == folder)).first()
-            if row is None:
-                s.add(MailboxState(mailbox=mailbox, folder=folder, uidvalidity=uidvalidity, last_uid=last_uid))
-            else:
-                row.uidvalidity, row.last_uid = uidvalidity, last_uid
-
-    def record_seen(self, mailbox: str, folder: str, uidvalidity: int, key: str) -> None:
-        with self.db.transaction() as s:
-            _insert_ignore(s, MailboxEntry, ["mailbox", "folder", "uidvalidity", "item_key"],
-                           {"mailbox": mailbox, "folder": folder, "uidvalidity": uidvalidity, "item_key": key,
-                            "seen_at": utcnow()})
 
     # -- messages -------------------------------------------------------------
 
@@ -261,30 +181,10 @@ class Store:
                     _record(c, pk, new.record, new.mail, [d for d, _rel in placed[1:]])
                 elif new is not None:
                     _fail(c, pk, new.failure, new.decided_at)
-            _insert_ignore(c, MailboxEntry, ["mailbox", "folder", "uidvalidity", "item_key"],
+            insert_ignore(c, MailboxEntry, ["mailbox", "folder", "uidvalidity", "item_key"],
                            {"mailbox": mailbox, "folder": folder, "uidvalidity": uidvalidity, "item_key": key,
                             "message_pk": pk, "seen_at": utcnow()})
         return Ingested(message_pk=pk, new=existing is None)
-
-    def mark_after_done_many(self, mailbox: str, items: Iterable[tuple[str, int, str]]) -> None:
-        """Record that `after` was applied to these (folder, uidvalidity, key) items, in one transaction."""
-        items = list(items)
-        if not items:
-            return
-        with self.db.connection() as c:
-            c.execute(_MARK_AFTER_DONE, [{"mb": mailbox, "f": folder, "uv": uidvalidity, "key": key}
-                                         for folder, uidvalidity, key in items])
-
-    def entries_awaiting_after(self, mailbox: str) -> list[tuple[str, int, str, dt.datetime]]:
-        """(folder, uidvalidity, key, received_at) of stored items whose `after` action was never
-        confirmed: a run stopped between `ingest` and `mark_after_done_many`."""
-        with self.db.read_session() as s:
-            rows = s.execute(select(MailboxEntry.folder, MailboxEntry.uidvalidity, MailboxEntry.item_key,
-                                    Message.received_at)
-                             .join(Message, Message.id == MailboxEntry.message_pk)
-                             .where(MailboxEntry.mailbox == mailbox, MailboxEntry.after_done.is_(False))
-                             .order_by(MailboxEntry.id)).all()
-        return [(folder, int(uv), key, when) for folder, uv, key, when in rows]
 
     def messages_in_state(self, state: MessageState) -> list[int]:
         with self.db.read_session() as s:
@@ -343,12 +243,6 @@ class Store:
                                .order_by(Message.id)).first()
         return pk
 
-    def unit_message_pks(self, unit_id: str) -> list[int]:
-        """The unit's messages, oldest first."""
-        with self.db.read_session() as s:
-            return list(s.scalars(select(Message.id).where(Message.unit_id == unit_id)
-                                  .order_by(Message.received_at, Message.id)).all())
-
     def message_view(self, message_pk: int) -> MessageView:
         with self.db.read_session() as s:
             msg = s.get(Message, message_pk)
@@ -384,151 +278,6 @@ class Store:
         return Attachment(filename=filename, content_type=content_type,
                           data=self.files.get(self.files.relative_path(digest, "")))
 
-    # -- decisions --------------------------------------------------------------
-
-    def add_decision(self, kind: DecisionKind, unit_id: str | None, campaign_id: str | None, *,
-                     reason: str = "", until: dt.datetime | None = None, decided_by: str = "",
-                     decided_at: dt.datetime | None = None, message_pk: int | None = None,
-                     address: str | None = None, position: int | None = None, block: int | None = None,
-                     heading: str | None = None, exemplar: dict[str, Any] | None = None,
-                     source_id: int | None = None) -> DecisionView:
-        with self.db.transaction() as s:
-            row = Decision(kind=kind, unit_id=unit_id, campaign_id=campaign_id, reason=reason, until=until,
-                           decided_by=decided_by, decided_at=decided_at or utcnow(), message_pk=message_pk,
-                           address=address, position=position, block=block, heading=heading,
-                           exemplar=exemplar, source_id=source_id)
-            s.add(row)
-            s.flush()
-            return _decision_view(s, row)
-
-    def decisions(self, campaign_id: str | None = None) -> list[DecisionView]:
-        """Every decision (revoked ones too), oldest first; of one campaign when named."""
-        with self.db.read_session() as s:
-            query = select(Decision).order_by(Decision.decided_at, Decision.id)
-            if campaign_id is not None:
-                query = query.where(Decision.campaign_id == campaign_id)
-            return [_decision_view(s, row) for row in s.scalars(query).all()]
-
-    def decision(self, decision_id: int) -> DecisionView | None:
-        with self.db.read_session() as s:
-            row = s.get(Decision, decision_id)
-            return _decision_view(s, row) if row is not None else None
-
-    def revoke_decision(self, decision_id: int, revoked_by: str, at: dt.datetime) -> DecisionView | None:
-        """Mark an active decision revoked; None if there is no such decision. A revoked one stays as it was."""
-        with self.db.transaction() as s:
-            row = s.get(Decision, decision_id)
-            if row is None:
-                return None
-            if row.revoked_at is None:
-                row.revoked_at, row.revoked_by = at, revoked_by
-            return _decision_view(s, row)
-
-    def lessons(self) -> list[Lesson]:
-        """Every active staff choice of section that teaches its campaign's finder, oldest first."""
-        with self.db.reading() as c:
-            return [Lesson(decision_id=r.id, campaign_id=r.campaign_id, message_pk=r.message_pk, exemplar=r.exemplar)
-                    for r in c.execute(_LESSONS).all() if r.message_pk is not None]
-
-    def learned_from(self, source_id: int) -> list[DecisionView]:
-        """The active LEARNED decisions that follow staff choice `source_id`."""
-        with self.db.transaction() as s:
-            rows = s.scalars(select(Decision).where(Decision.kind == DecisionKind.LEARNED,
-                                                    Decision.source_id == source_id,
-                                                    Decision.revoked_at.is_(None)).order_by(Decision.id)).all()
-            return [_decision_view(s, row) for row in rows]
-
-    def campaign_message_pks(self, campaign_id: str) -> list[int]:
-        """The processed messages of a campaign, oldest first."""
-        with self.db.reading() as c:
-            return list(c.execute(select(_MESSAGES.c.id).where(
-                _MESSAGES.c.campaign_id == campaign_id, _MESSAGES.c.state == MessageState.PROCESSED)
-                .order_by(_MESSAGES.c.id)).scalars())
-
-    def section_choice(self, message_pk: int) -> SectionChoice | None:
-        """The staff's latest active choice of this message's section, if any."""
-        with self.db.read_session() as s:
-            return _section_choice(s, message_pk)
-
-    def unlink_address(self, address: str, unit_id: str,
-                       same_sender: Callable[[str], str] = str.lower) -> list[int]:
-        """Undo `link_address` (when the address still points at `unit_id`); the pks to re-evaluate."""
-        key = address.strip().lower()
-        with self.db.transaction() as s:
-            row = s.get(UnitAddress, key)
-            if row is not None and row.unit_id == unit_id and row.source == "link":
-                s.delete(row)
-            wanted = same_sender(key)
-            senders = s.execute(select(Message.id, Message.from_address).order_by(Message.id)).all()
-        return [pk for pk, sender in senders if sender and same_sender(sender) == wanted]
-
-    # -- outgoing -----------------------------------------------------------------
-
-    def pending_outgoing(self, now: dt.datetime, limit: int = 100, after_id: int = 0) -> list[PendingMail]:
-        """Due pending rows in id order, at most `limit`, those with an id above `after_id`
-        (page through them by passing the last id seen)."""
-        with self.db.reading() as c:
-            rows = c.execute(_DUE, {"now": now, "after_id": after_id, "limit": limit}).all()
-        return [PendingMail(id=r.id, kind=r.kind, to_address=r.to_address, raw=r.raw, attempts=r.attempts,
-                            created_at=r.created_at) for r in rows]
-
-    def mark_outgoing(self, pk: int, state: OutgoingState, *, error: str | None = None,
-                      next_attempt_at: dt.datetime | None = None, at: dt.datetime | None = None) -> None:
-        values: dict[str, Any] = {"state": state, "last_error": error, "attempts": _OUTGOING.c.attempts + 1}
-        if state == OutgoingState.SENT:
-            values["sent_at"] = at or utcnow()
-        if next_attempt_at is not None:
-            values["next_attempt_at"] = next_attempt_at
-        with self.db.connection() as c:
-            c.execute(update(_OUTGOING).where(_OUTGOING.c.id == pk).values(**values))
-
-    def claim_outgoing(self, pk: int, lease_until: dt.datetime, holder: str = "") -> bool:
-        """PENDING -> SENDING, committed before the transport is called; False if another sender took it.
-
-        While SENDING, `next_attempt_at` is the lease's end: a row still SENDING
-        after it was abandoned by a sender that died (see `recover_interrupted`).
-        `holder` (store/holders.py `new_holder`) names the sender: one dead on this
-        host has its rows taken at once.
-        """
-        with self.db.connection() as c:
-            done = c.execute(_CLAIM, {"pk": pk, "lease_until": lease_until, "holder": holder or None})
-        return bool(done.rowcount)
-
-    def recover_interrupted(self, now: dt.datetime, resend_note: str, give_up_note: str) -> tuple[int, int]:
-        """Rows left SENDING past their lease, or claimed by a process of this host that is dead:
-        possibly delivered. Resend each once (same bytes, same Message-ID), marked with `resend_note`;
-        a row interrupted again while carrying that note is marked SENT with `give_up_note`, so a crash
-        at that point costs at most one duplicate. Returns (resent, given_up)."""
-        resent = given_up = 0
-        with self.db.transaction() as s:
-            rows = [row for row in s.scalars(select(Outgoing).where(Outgoing.state == OutgoingState.SENDING)).all()
-                    if row.next_attempt_at <= now or (row.claimed_by and holder_is_dead(row.claimed_by))]
-            for row in rows:
-                if row.last_error == resend_note:
-                    row.state, row.last_error, row.sent_at = OutgoingState.SENT, give_up_note, now
-                    given_up += 1
-                else:
-                    row.state, row.last_error, row.next_attempt_at = OutgoingState.PENDING, resend_note, now
-                    resent += 1
-        return resent, given_up
-
-    def queue(self, mails: Sequence[OutgoingMail], *, unless_prefix: str | None = None) -> int:
-        """Queue each mail whose dedupe key was never queued, in one transaction; the number queued.
-
-        With `unless_prefix`, nothing is queued when any key with that prefix exists (one reminder
-        per unit and point, whichever addresses it went to)."""
-        with self.db.transaction() as s:
-            if unless_prefix is not None and _has_prefix(s, unless_prefix):
-                return 0
-            return sum(_queue(s, mail) for mail in mails)
-
-    def queued(self, *, key: str | None = None, prefix: str | None = None) -> bool:
-        """Whether mail with this dedupe key (or one starting with `prefix`) was ever queued."""
-        with self.db.read_session() as s:
-            if prefix is not None:
-                return _has_prefix(s, prefix)
-            return s.execute(_QUEUED, {"key": key}).first() is not None
-
     # -- recording a decision ----------------------------------------------------------
 
     def known_facts(self, message_pk: int, sender: str, since: dt.datetime) -> KnownFacts:
@@ -541,7 +290,7 @@ class Store:
                 if unit_id and campaign_id and until is not None:
                     extensions[(unit_id, campaign_id)] = until  # the latest wins
             earlier = c.execute(_EARLIER_CAMPAIGN, {"pk": message_pk}).scalar()
-            acknowledged = c.execute(_QUEUED, {"key": ack_key(message_pk)}).first() is not None
+            acknowledged = c.execute(QUEUED, {"key": ack_key(message_pk)}).first() is not None
             recent = _count_since(c, sender, since) if sender else 0
             choice = _section_choice(c, message_pk)
             unlearned = frozenset(c.execute(_UNLEARNED, {"pk": message_pk}).scalars())
@@ -582,7 +331,7 @@ def _record(c: Connection, message_pk: int, record: MessageRecord, mail: Outgoin
             "issuer": record.issuer, "confidence": section.confidence.value,
             "candidates": [candidate_json(x) for x in section.candidates], "chosen_by": section.chosen_by})
     if mail is not None:
-        _queue(c, mail)
+        queue_mail(c, mail)
 
 
 def _fail(c: Executor, message_pk: int, error: str, at: dt.datetime) -> None:
@@ -622,48 +371,5 @@ def body_text(raw: bytes) -> str:
     return str(part.get_content())
 
 
-def _decision_view(s: Session, row: Decision) -> DecisionView:
-    unit = s.get(Unit, row.unit_id) if row.unit_id else None
-    reference = None
-    if row.message_pk is not None:
-        reference = s.scalar(select(Message.reference).where(Message.id == row.message_pk))
-    return DecisionView(id=row.id, kind=str(row.kind), unit_id=row.unit_id, unit_name=unit.name if unit else None,
-                        campaign_id=row.campaign_id, reason=row.reason, until=row.until, decided_by=row.decided_by,
-                        decided_at=row.decided_at, revoked_at=row.revoked_at, revoked_by=row.revoked_by,
-                        address=row.address, reference=reference, heading=row.heading,
-                        message_pk=row.message_pk, source_id=row.source_id)
-
-
-def _queue(s: Executor, mail: OutgoingMail) -> int:
-    """Add `mail` unless its dedupe key is taken: 1 if added, else 0."""
-    return int(_insert_ignore(s, Outgoing, ["dedupe_key"], {
-        "kind": mail.kind, "dedupe_key": mail.dedupe_key, "message_pk": mail.message_pk, "unit_id": mail.unit_id,
-        "campaign_id": mail.campaign_id, "to_address": mail.to_address, "subject": mail.subject,
-        "our_message_id": mail.our_message_id, "raw": mail.raw, "state": mail.state, "last_error": mail.reason,
-        "created_at": mail.created_at, "next_attempt_at": mail.created_at, "attempts": 0}))
-
-
-def _has_prefix(s: Executor, prefix: str) -> bool:
-    pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return s.scalar(select(Outgoing.id).where(Outgoing.dedupe_key.like(pattern, escape="\\")).limit(1)) is not None
-
-
 def _count_since(s: Executor, to_address: str, since: dt.datetime) -> int:
     return int(s.execute(_COUNT_SINCE, {"to": to_address.lower(), "since": since}).scalar() or 0)
-
-
-def _insert_ignore(s: Executor, model: Any, keys: list[str], values: dict[str, Any]) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike; True when the row went in."""
-    done = s.execute(_insert_ignoring(dialect_of(s).name, model.__table__, tuple(keys)), values)
-    return bool(getattr(done, "rowcount", 0) == 1)
-
-
-@functools.lru_cache(maxsize=32)
-def _insert_ignoring(dialect: str, table: Table, keys: tuple[str, ...]) -> Insert:
-    """The statement for `_insert_ignore`, built once per table; the values come with each execution."""
-    insert_into = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert_into(table).on_conflict_do_nothing(index_elements=list(keys))
-
-
-
-insert_ignore = _insert_ignore  # for the store's other modules (leases)

@@ -93,7 +93,7 @@ def outline(*headings_and_bodies: tuple[str, str], issuer: str | None = None) ->
     for heading, body in headings_and_bodies:
         blocks += [Block(BlockKind.PARAGRAPH, heading, level=1), Block(BlockKind.PARAGRAPH, body)]
     blocks.append(Block(BlockKind.PARAGRAPH, "Trên đây là báo cáo của đơn vị."))
-    return Outline(blocks=tuple(blocks), issuer=issuer, closing_start=len(blocks) - 1)
+    return Outline(blocks=tuple(blocks), issuer=issuer)
 
 
 def word(position: int, doc: Outline | None, *, size: int = 100, problem: Problem | None = None,

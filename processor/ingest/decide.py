@@ -30,7 +30,7 @@ from intake.processor.sending.acknowledge import AckFacts, AckPlan, plan_ack
 from intake.store.kinds import MatchMethod, MessageState
 from intake.store.records import AttachmentRecord, KnownFacts, MessageRecord
 
-NO_CAMPAIGN = "no campaign takes this message (none in the catalog, or all closed)"
+NO_CAMPAIGN_TAKES = "no campaign takes this message (none in the catalog, or all closed)"
 STAFF_NO_SECTION = "staff: no section in this report"
 
 
@@ -123,7 +123,7 @@ def decide(message_pk: int, received_at: dt.datetime, parsed: ParsedEmail,
         section=section if report is not None else None,
         issuer=report.outline.issuer if report is not None and report.outline is not None else None)
     if campaign is None:  # recorded, with its unit, for staff to see; there is no deadline to acknowledge against
-        return Verdict(record=record, ack=None, no_ack=NO_CAMPAIGN, sections=sections)
+        return Verdict(record=record, ack=None, no_ack=NO_CAMPAIGN_TAKES, sections=sections)
     ack_facts = AckFacts(
         message_pk=message_pk, received_at=received_at, reference=record.reference, unit_id=match.unit_id,
         unit_name=rules.unit_name(match.unit_id), has_word_file=record.has_word_file,

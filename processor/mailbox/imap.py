@@ -39,7 +39,7 @@ from intake.parsers.errors import CredentialError, MailboxAuthError, MailboxErro
 from intake.processor.config import ImapConfig
 from intake.processor.credentials import oauth2_token
 from intake.processor.i18n import _
-from intake.processor.mailbox.base import Ledger, MailboxItem
+from intake.processor.mailbox.base import NEWS_EVERY, Ledger, MailboxItem
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,6 @@ SIZE_CHUNK = 2000  # UIDs per RFC822.SIZE fetch: keeps command lines and respons
 MAX_MESSAGE_BYTES = 60 * 1024 * 1024  # larger messages are recorded as seen and skipped
 STATE_EVERY = 50  # stored items between two writes of a folder's state
 IDLE_TICK = 1.0  # seconds between looks at the stop event while in IDLE
-NEWS_EVERY = 0.5  # seconds between two looks for new arrivals while a backlog is handed out
 
 TokenSource = Callable[[ImapConfig], str]
 

@@ -541,7 +541,7 @@ def _answer(reader: DocumentReader, job: wire.Job) -> MessageRead | DocumentRead
     raise SystemExit("a conversion's answer came without a conversion")
 
 
-def serve(memory_mb: int, cpu_seconds: int) -> int:
+def serve_jobs(memory_mb: int, cpu_seconds: int) -> int:
     """Answer framed jobs until the parent closes the pipe (or a job ran out of memory)."""
     apply_limits(memory_mb)
     jobs, replies = sys.stdin.buffer, sys.stdout.buffer
@@ -578,7 +578,7 @@ def main(argv: list[str] | None = None) -> int:
     from intake.processor.ops.memory import steady_heap
 
     steady_heap()
-    return serve(args.memory_mb, args.cpu_seconds)
+    return serve_jobs(args.memory_mb, args.cpu_seconds)
 
 
 if __name__ == "__main__":
