@@ -53,7 +53,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .figures import extract_figures
 from .guide import Guide, Placement, place
@@ -101,6 +101,8 @@ class Weights:
     near: float = 100.0            # not found, but a candidate at or above this: review, not sure
     sure: float = 55.0             # sure at or above ...
     margin: float = 8.0            # ... and this many points ahead of the next candidate
+    wide: float = 100.0            # also sure this many points ahead of the next candidate ...
+    sure_reach: float = 1.01       # ... when the section and its parts say this share of the title
     pair: float = 1.0              # weight of syllable pairs relative to single syllables
     k1: float = 1.2
     b: float = 0.75
@@ -120,7 +122,7 @@ class Weights:
 WEIGHTS = Weights(head=0.0, context=2.0, inherit=1.0, sub=0.0, body=0.0, precision=2.0, document=0.0, match=0.5,
                   climb=0.0, facet=1.5, spread=0.0, prior=0.0, sure_cover=0.25, after_closing=0.0, plain=5.0,
                   empty=10.0, keyword=10.0, threshold=30.0, min_reach=0.42, near=16.0, sure=34.0, margin=20.0,
-                  pair=1.0, k1=1.2, b=0.75)
+                  wide=24.0, sure_reach=0.7, pair=1.0, k1=1.2, b=0.75)
 THRESHOLD = WEIGHTS.threshold
 
 _YEAR = re.compile(r"^(?:19|20)\d{2}$")
@@ -299,15 +301,6 @@ def _abbreviations(tree: Tree, title: str) -> dict[tuple[str, ...], tuple[str, .
 
 
 # ------------------------------------------------------------------ scoring
-
-
-@dataclass
-class _Scored:
-    node: int
-    score: float = 0.0
-    rejected: str | None = None
-    notes: list[str] = field(default_factory=list)
-    evidence: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -641,8 +634,7 @@ def decide(prepared: Prepared, weights: Weights = WEIGHTS, guide: Guide | None =
             reason += "; review: a candidate came close"
         return SectionResult(found=False, score=round(best_score, 1), reason=reason, candidates=candidates,
                              confidence=Confidence.REVIEW if near else Confidence.SURE)
-    sure = (best_score >= weights.sure and best_score - second >= weights.margin
-            and (prepared.features[best].context >= weights.sure_cover or vouched))
+    sure = is_sure(best_score, second, prepared.features[best], weights, vouched)
     result = _extract(tree, best)
     reason = f"matched '{_short(nodes[best].heading)}' score {best_score:.0f} ({_why(prepared.features[best])})"
     if taught is not None and extra:
@@ -653,6 +645,20 @@ def decide(prepared: Prepared, weights: Weights = WEIGHTS, guide: Guide | None =
     return SectionResult(found=True, heading=result.heading, text=result.text, score=round(best_score, 1),
                          reason=reason, figures=result.figures,
                          confidence=Confidence.SURE if sure else Confidence.REVIEW, candidates=candidates)
+
+
+def is_sure(best: float, second: float, features: Features, weights: Weights = WEIGHTS,
+            vouched: bool = False) -> bool:
+    """A found section is sure when it scores well, clearly ahead of the next candidate, and
+    either its heading (with the parts above) covers enough of the title or a staff choice
+    vouches for it; or, a generic heading, when it is far ahead and the section says most of
+    the title's words (`wide`, `sure_reach`)."""
+    if best < weights.sure:
+        return False
+    covered = features.context >= weights.sure_cover or vouched
+    if best - second >= weights.margin and covered:
+        return True
+    return best - second >= weights.wide and features.reach >= weights.sure_reach
 
 
 def _short(text: str, limit: int = 80) -> str:

@@ -19,7 +19,8 @@ Procedure (deterministic, repeatable):
    costs more than a miss, because staff trust it. The generated corpus (tests/corpus, SPEC's
    campaign title) is always part of the tuning set: it must stay at 100 %.
 3. Search: coordinate ascent from `Weights()` over fixed grids (evidence
-   weights, penalties, then threshold / sure level / margin), passes until no
+   weights, penalties, then threshold / sure level / margin / the wide-margin
+   route to sure), passes until no
    single change improves the utility; ties keep the earlier (smaller) value.
 4. Held-out figures: leave one document out (LODO): for each document of
    real-dev, the search runs on every other document (and the corpus) and
@@ -51,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 import realdev
 
-from intake.parsers.section import WEIGHTS, Prepared, Weights, choose, prepare
+from intake.parsers.section import WEIGHTS, Features, Prepared, Weights, choose, is_sure, prepare
 from intake.parsers.section import _extract as extract_section
 from intake.parsers.word import parse_docx
 
@@ -87,6 +88,9 @@ LEVELS = tuple(float(x) for x in range(10, 91, 4))
 NEARS = (10.0, 14.0, 16.0, 18.0, 20.0, 24.0, 28.0, 100.0)
 COVERS = (0.0, 0.1, 0.2, 0.3, 0.4)
 MARGINS = (0.0, 4.0, 8.0, 12.0, 16.0, 20.0)
+# The second route to sure (a generic heading far ahead that says most of the title), strictest first.
+WIDES = (100.0, 40.0, 32.0, 24.0, 16.0)
+SURE_REACHES = (1.01, 0.9, 0.8, 0.7)
 
 
 @dataclass
@@ -154,15 +158,15 @@ class Ranked:
     best: float
     second: float
     best_right: bool
-    cover: float            # the chosen section's heading-and-parts-above coverage
     reach: float            # the share of the title the chosen section says anywhere
+    chosen: Features | None  # the chosen section's evidence (None: no section)
 
 
 def ranked(item: Item, weights: Weights) -> Ranked:
     _scored, best_pos, best, second = choose(item.prepared, weights)
-    cover = item.prepared.features[best_pos].context if best_pos >= 0 else 0.0
-    reach = item.prepared.features[best_pos].reach if best_pos >= 0 else 0.0
-    return Ranked(item.case.found, max(best, 0.0), second, best_pos in item.right, cover, reach)
+    chosen = item.prepared.features[best_pos] if best_pos >= 0 else None
+    reach = chosen.reach if chosen is not None else 0.0
+    return Ranked(item.case.found, max(best, 0.0), second, best_pos in item.right, reach, chosen)
 
 
 def decide(r: Ranked, weights: Weights) -> Outcome:
@@ -171,7 +175,7 @@ def decide(r: Ranked, weights: Weights) -> Outcome:
         # missing as sure, is a silent error too (the unit is told its report lacks it).
         sure = r.best < weights.near
         return Outcome(passed=not r.positive, silent=False, found=False, sure=sure, missed=r.positive and sure)
-    sure = r.best >= weights.sure and r.best - r.second >= weights.margin and r.cover >= weights.sure_cover
+    sure = r.chosen is not None and is_sure(r.best, r.second, r.chosen, weights)
     passed = r.positive and r.best_right
     return Outcome(passed=passed, silent=not passed and sure, found=True, sure=sure)
 
@@ -235,6 +239,12 @@ def levels(items: Sequence[Item], weights: Weights, penalty: float) -> Weights:
                 u = _utility(rs, trial, penalty)
                 if u > best_u + 1e-9:
                     best, best_u = trial, u
+    for wide in WIDES:
+        for reach in SURE_REACHES:
+            trial = dataclasses.replace(best, wide=wide, sure_reach=reach)
+            u = _utility(rs, trial, penalty)
+            if u > best_u + 1e-9:
+                best, best_u = trial, u
     return best
 
 
