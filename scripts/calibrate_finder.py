@@ -230,19 +230,29 @@ def levels(items: Sequence[Item], weights: Weights, penalty: float) -> Weights:
         u = _utility(rs, trial, penalty)
         if u > best_u + 1e-9:
             best, best_u = trial, u
+    # Sure level, margin, cover and the wide route change only what found sections are worth.
+    found = [r for r in rs if decide(r, best).found]
+    rest = _utility([r for r in rs if not decide(r, best).found], best, penalty)
+    worth = [(r, 1.0 + SURE_BONUS if r.positive and r.best_right else -penalty,
+              1.0 if r.positive and r.best_right else 0.0) for r in found]
+
+    def value(trial: Weights) -> float:
+        return rest + sum(sure if r.chosen is not None and is_sure(r.best, r.second, r.chosen, trial) else review
+                          for r, sure, review in worth)
+
     for sure in LEVELS:
         if sure < best.threshold:
             continue
         for margin in MARGINS:
             for cover in COVERS:
                 trial = dataclasses.replace(best, sure=sure, margin=margin, sure_cover=cover)
-                u = _utility(rs, trial, penalty)
+                u = value(trial)
                 if u > best_u + 1e-9:
                     best, best_u = trial, u
     for wide in WIDES:
         for reach in SURE_REACHES:
             trial = dataclasses.replace(best, wide=wide, sure_reach=reach)
-            u = _utility(rs, trial, penalty)
+            u = value(trial)
             if u > best_u + 1e-9:
                 best, best_u = trial, u
     return best
