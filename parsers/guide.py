@@ -31,7 +31,7 @@ from .layout import Node, Tree, build_tree
 from .model import Outline
 from .vietnamese import fold
 
-__all__ = ["Exemplar", "Guide", "Placement", "TemplateHeading", "exemplar_at", "exemplar_for", "place"]
+__all__ = ["Exemplar", "Guide", "Placement", "TemplateHeading", "exemplar_at", "exemplar_for", "place", "related"]
 
 EXEMPLAR_POINTS = 40.0     # a heading worded exactly like a staff choice
 SHAPE_POINTS = 5.0         # ... same numbering kind and depth
@@ -44,6 +44,7 @@ VOUCH_POINTS = 20.0        # exemplar points that make a section eligible althou
 OTHER_PART = 0.35          # a section worded this much like another part of the template ...
 OTHER_MARGIN = 0.15        # ... and this much more than like the required one is that other part
 GENERIC_WORDS = 3          # syllables a heading in the template's place may have beyond the title's
+NAMED_ELSEWHERE = 0.6      # a heading outside the template's place saying this share of the title's syllables
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,30 @@ def _generic(heading: str, title: str, template_heading: str) -> bool:
     return len(_syllables(heading) - known) <= GENERIC_WORDS
 
 
+def related(tree: Tree, a: int, b: int) -> bool:
+    """One section lies inside the other."""
+    for low, high in ((a, b), (b, a)):
+        up = tree.nodes[low].parent
+        while up is not None:
+            if up == high:
+                return True
+            up = tree.nodes[up].parent
+    return False
+
+
+def _named_elsewhere(tree: Tree, aligned: int, title: str) -> bool:
+    """A heading outside the template's place (neither in nor around it) that says most of the
+    title: the report names the section itself, so the template's place says nothing more
+    ("1.3. Kết quả tổ chức học tập, quán triệt Chuyên đề năm 2024" under II against a generic
+    "III. ĐÁNH GIÁ CHUNG" in the template's third place)."""
+    wanted = _syllables(title)
+    if not wanted:
+        return False
+    return any(len(_syllables(node.head_key) & wanted) >= NAMED_ELSEWHERE * len(wanted)
+               for pos, node in enumerate(tree.nodes)
+               if pos != aligned and not related(tree, pos, aligned))
+
+
 def place(tree: Tree, guide: Guide | None, title: str = "") -> Placement:
     """Points per section of `tree` from what the campaign taught (all 0 without a guide).
 
@@ -223,6 +248,8 @@ def place(tree: Tree, guide: Guide | None, title: str = "") -> Placement:
         aligned, why = _align(tree, guide.template, guide.required)
         required = fold(guide.template[guide.required].text)
         if aligned is not None and not _generic(tree.nodes[aligned].head_key, title, required):
+            aligned = None
+        if aligned is not None and _named_elsewhere(tree, aligned, title):
             aligned = None
         if aligned is not None:
             points[aligned] += TEMPLATE_POINTS
