@@ -50,8 +50,8 @@ from intake.processor.staff_dates import parse_staff_datetime
 from intake.processor.teaching import answer_changed, corrected_ack_key, exemplar_json, learned_reason, needs_help
 from intake.processor.units import UnitConfig
 from intake.store.catalog import CatalogStore, Change
-from intake.store.kinds import CATALOG_KINDS, DecisionKind, MessageState
-from intake.store.status import CampaignStatus, UnitState, UnitStatus
+from intake.store.kinds import CATALOG_KINDS, DecisionKind, MessageState, UnitState
+from intake.store.status import CampaignStatus, UnitStatus
 from intake.store.views import (
     AttachmentView,
     DecisionView,

@@ -78,3 +78,18 @@ class Source(StrEnum):
 class ThrottleKey(StrEnum):
     ACCOUNT = "account"
     ADDRESS = "address"
+
+
+class UnitState(StrEnum):
+    """A unit's place in a campaign's status table (SPEC "Status rules"; `store/status.py` applies them)."""
+
+    MISSING = "missing"
+    ON_TIME = "on_time"
+    LATE = "late"
+    EXCUSED = "excused"
+
+
+def timeliness(received_at: dt.datetime, deadline: dt.datetime) -> UnitState:
+    """SPEC: a report is on time when received before the deadline (a staff extension's, when one was
+    granted), else late. The one owner of that rule: the status table and the acknowledgement ask it."""
+    return UnitState.ON_TIME if received_at < deadline else UnitState.LATE

@@ -10,13 +10,13 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.parsers.model import Candidate
+from intake.store.kinds import UnitState, timeliness
 from intake.store.models import (
     AttachmentRow,
     Decision,
@@ -29,13 +29,6 @@ from intake.store.models import (
 from intake.store.views import SectionView
 
 COUNTED_STATES = (MessageState.PROCESSED, MessageState.FAILED)
-
-
-class UnitState(StrEnum):
-    MISSING = "missing"
-    ON_TIME = "on_time"
-    LATE = "late"
-    EXCUSED = "excused"
 
 
 @dataclass(frozen=True)
@@ -117,12 +110,6 @@ def compute_unit_status(messages: Sequence[SubmissionView], deadline: dt.datetim
         return UnitState.MISSING, None, latest
     first = reports[0].received_at
     return timeliness(first, decision.extended_until or deadline), first, latest
-
-
-def timeliness(received_at: dt.datetime, deadline: dt.datetime) -> UnitState:
-    """SPEC: a report is on time when received before the deadline (a staff extension's, when one was
-    granted), else late."""
-    return UnitState.ON_TIME if received_at < deadline else UnitState.LATE
 
 
 def message_status(state: str, unit_id: str | None, has_report: bool, received_at: dt.datetime,

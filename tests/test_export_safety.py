@@ -23,7 +23,8 @@ from intake.processor.staff.export import EXPORTERS, check_output, render
 from intake.processor.staff.export_docx import REVIEW_NOTE
 from intake.processor.staff.formatting import csv_cell, sentence, vn_int, vn_number, vn_percent, xml_safe
 from intake.processor.staff.rows import ExportContext
-from intake.store.status import CampaignStatus, SubmissionView, UnitDecisions, UnitState, UnitStatus
+from intake.store.kinds import UnitState
+from intake.store.status import CampaignStatus, SubmissionView, UnitDecisions, UnitStatus
 from intake.store.views import SectionView
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

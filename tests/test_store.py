@@ -14,11 +14,11 @@ import pytest
 import intake.store.engine as engine_module
 from intake.parsers.errors import StoreError
 from intake.store.catalog import CampaignEntry, CatalogStore, UnitEntry
-from intake.store.kinds import OutgoingKind, OutgoingState, Source
+from intake.store.kinds import OutgoingKind, OutgoingState, Source, UnitState
 from intake.store.models import Message, MessageState
 from intake.store.records import AttachmentRecord, Attribution, MessageRecord, OutgoingMail, ack_key
 from intake.store.repository import NewMessage, Store
-from intake.store.status import CampaignStatus, UnitState
+from intake.store.status import CampaignStatus
 from intake.store.users import Accounts
 
 T0 = dt.datetime(2024, 2, 20, 2, 0, tzinfo=dt.UTC)

@@ -43,10 +43,10 @@ from intake.processor.sending.compose import compose, template_env
 from intake.processor.staff.report import PROBLEM_VI, STATE_VI
 from intake.processor.times import deadline_time, local_time
 from intake.processor.units import UnitConfig
-from intake.store.kinds import OutgoingKind, OutgoingState
+from intake.store.kinds import OutgoingKind, OutgoingState, UnitState
 from intake.store.records import OutgoingMail
 from intake.store.repository import Store
-from intake.store.status import CampaignStatus, UnitState, UnitStatus
+from intake.store.status import CampaignStatus, UnitStatus
 
 log = logging.getLogger(__name__)
 MANUAL = "manual"

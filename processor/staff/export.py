@@ -40,7 +40,8 @@ from intake.processor.staff.rows import (
     totals,
 )
 from intake.processor.times import deadline_time, local_time
-from intake.store.status import CampaignStatus, UnitState
+from intake.store.kinds import UnitState
+from intake.store.status import CampaignStatus
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,8 @@ from intake.processor.staff.rows import (
     unit_note,
 )
 from intake.processor.times import local_time, prose_deadline, prose_time
-from intake.store.status import CampaignStatus, UnitState, UnitStatus
+from intake.store.kinds import UnitState
+from intake.store.status import CampaignStatus, UnitStatus
 
 BODY_PT = 13
 TEXT_WIDTH_MM = 165  # A4 210 - 30 - 15

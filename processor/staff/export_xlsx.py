@@ -24,7 +24,8 @@ from intake.processor.staff.rows import (
     totals,
 )
 from intake.processor.times import deadline_time, local_time
-from intake.store.status import CampaignStatus, UnitState
+from intake.store.kinds import UnitState
+from intake.store.status import CampaignStatus
 
 THIN = Side(style="thin", color="000000")
 GRID = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)

@@ -12,7 +12,8 @@ from rich.table import Table
 
 from intake.parsers.model import Problem
 from intake.processor.times import deadline_time, local_time
-from intake.store.status import CampaignStatus, SubmissionView, UnitState, UnitStatus
+from intake.store.kinds import UnitState
+from intake.store.status import CampaignStatus, SubmissionView, UnitStatus
 
 STATE_VI = {UnitState.MISSING: "Chưa gửi", UnitState.ON_TIME: "Đúng hạn", UnitState.LATE: "Quá hạn",
             UnitState.EXCUSED: "Miễn nộp"}

@@ -22,7 +22,8 @@ from intake.processor.staff.report import (
     review_needed,
     section_label,
 )
-from intake.store.status import CampaignStatus, UnitState, UnitStatus
+from intake.store.kinds import UnitState
+from intake.store.status import CampaignStatus, UnitStatus
 
 FONT = "Times New Roman"
 REVIEW_MARK = "cần kiểm tra"

@@ -50,8 +50,8 @@ from intake.processor.web.security import (
     new_csrf_token,
     safe_next,
 )
-from intake.store.kinds import DecisionKind
-from intake.store.status import CampaignStatus, UnitState, UnitStatus
+from intake.store.kinds import DecisionKind, UnitState
+from intake.store.status import CampaignStatus, UnitStatus
 from intake.store.users import Accounts
 from intake.store.views import DecisionView
 

@@ -16,8 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from intake.processor.staff.report import PROBLEM_VI, STATE_VI
 from intake.processor.times import deadline_time, local_time
-from intake.store.kinds import CATALOG_KINDS
-from intake.store.status import UnitState
+from intake.store.kinds import CATALOG_KINDS, UnitState
 
 STATE_CLASS = {UnitState.MISSING: "missing", UnitState.ON_TIME: "on-time", UnitState.LATE: "late",
                UnitState.EXCUSED: "excused"}
