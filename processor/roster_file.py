@@ -14,8 +14,6 @@ import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from openpyxl import load_workbook
-
 from intake.parsers.errors import UsageError
 from intake.processor.units import UnitConfig
 from intake.store.kinds import Source
@@ -117,6 +115,9 @@ def _duplicates(rows: Iterable[RosterRow]) -> list[RosterRow]:
 
 def _xlsx_rows(data: bytes) -> list[list[str]]:
     """The first sheet's cells as text. openpyxl reads no external links or macros by default."""
+    # Imported here: openpyxl costs the daemon about 9 MB of RSS, and only a roster import reads a workbook.
+    from openpyxl import load_workbook
+
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:

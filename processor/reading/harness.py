@@ -81,7 +81,7 @@ FRAME: Final = struct.Struct(">I")
 MAX_REPLY: Final = 256 * 1024 * 1024
 PIPE_BYTES: Final = 1 << 20  # Linux's ceiling for an unprivileged pipe (/proc/sys/fs/pipe-max-size)
 PER_WORKER: Final = 12  # messages in flight per worker: the workers go on while the mailbox's next batch comes
-WINDOW_BYTES: Final = 48 * 1024 * 1024  # and no more raw bytes than this in flight
+WINDOW_BYTES: Final = 24 * 1024 * 1024  # and no more raw bytes than this in flight
 _MB: Final = 1024 * 1024
 OVER_LIMITS: Final = "mail parsing exceeded its memory/time limit: body not read"
 
