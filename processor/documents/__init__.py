@@ -1,4 +1,4 @@
-"""Attachments into Outlines: classify, convert legacy formats, parse, isolate.
+"""Attachments into Outlines: classify, convert legacy formats, parse.
 
 `DocumentReader.read` classifies the attachment by its bytes, parses a .docx
 directly, and converts .doc/.rtf/.odt/HTML-as-.doc to .docx with LibreOffice
@@ -7,8 +7,9 @@ first. It raises only `UnreadableDocument`, `EncryptedDocument` or
 from strangers (zip bombs, pathological XML, converter hangs): intake runs it
 in a worker process under limits (`processor/reading/harness.py`).
 
-Conversions go to `office.Office` (one LibreOffice kept running, driven
-through UNO) when the reader is given one, as the pool's workers are; else
+Conversions go to a converter (in a worker: the parent's
+`libreoffice.LibreOffice`, one LibreOffice driven through UNO) when the reader
+is given one; else
 LibreOffice is started for each conversion. Either way it runs headless with
 a profile of its own under the reader's work directory, one conversion at a
 time (per-conversion: a thread lock per reader plus a file lock beside the
