@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -103,8 +103,38 @@ class CampaignStatus:
         return out
 
 
-def compute_unit_status(messages: Sequence[SubmissionView], deadline: dt.datetime,
-                        decision: UnitDecisions) -> tuple[UnitState, dt.datetime | None, SubmissionView | None]:
+class Counted(Protocol):
+    """What the status rule reads of a message."""
+
+    @property
+    def pk(self) -> int: ...
+    @property
+    def received_at(self) -> dt.datetime: ...
+    @property
+    def counts(self) -> bool: ...
+
+
+CountedT = TypeVar("CountedT", bound=Counted)
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """A counted message as `campaign_status` first reads it: what the rule needs, and its unit. The whole
+    view (attachments, section) is read only for the messages the status shows."""
+
+    pk: int
+    unit_id: str | None
+    received_at: dt.datetime
+    has_report: bool
+    failed: bool
+
+    @property
+    def counts(self) -> bool:
+        return self.has_report or self.failed
+
+
+def compute_unit_status(messages: Sequence[CountedT], deadline: dt.datetime,
+                        decision: UnitDecisions) -> tuple[UnitState, dt.datetime | None, CountedT | None]:
     """SPEC: excused if excused; missing until a readable report (or a message whose processing
     failed); then on time or late by the earliest such message; `latest` is the latest such
     message, else the latest message."""
@@ -140,21 +170,17 @@ def message_status(state: str, unit_id: str | None, has_report: bool, received_a
 
 def campaign_status(s: Session, campaign_id: str, title: str, deadline: dt.datetime,
                     expected: Sequence[str]) -> CampaignStatus:
-    """The campaign's status, read inside the caller's transaction `s`."""
+    """The campaign's status, read inside the caller's transaction `s`: the rule over a few columns of
+    every counted message, then the whole view of only the messages shown (each unit's latest, the
+    unmatched), so a page's cost grows with the roster, not with the messages received."""
     units = {u.id: u for u in s.scalars(select(Unit).where(Unit.id.in_(expected))).all()}
     # A failed message whose header says auto-reply, bulk or our own is ignored with that reason.
-    msgs = s.scalars(select(Message).where(
-        Message.campaign_id == campaign_id, Message.state.in_(COUNTED_STATES),
-        Message.ignore_reason.is_(None))).all()
-    pks = [m.id for m in msgs]
-    atts: dict[int, list[AttachmentRow]] = defaultdict(list)
-    secs: dict[int, SectionRow] = {}
-    if pks:
-        for att in s.scalars(select(AttachmentRow).where(AttachmentRow.message_pk.in_(pks))
-                             .order_by(AttachmentRow.position)).all():
-            atts[att.message_pk].append(att)
-        secs = {sec.message_pk: sec for sec in s.scalars(
-            select(SectionRow).where(SectionRow.message_pk.in_(pks))).all()}
+    sent = [_Sent(pk=r.id, unit_id=r.unit_id, received_at=r.received_at, has_report=r.has_report,
+                  failed=r.state == MessageState.FAILED)
+            for r in s.execute(select(Message.id, Message.unit_id, Message.received_at, Message.has_report,
+                                      Message.state).where(
+                Message.campaign_id == campaign_id, Message.state.in_(COUNTED_STATES),
+                Message.ignore_reason.is_(None)))]
     decisions = s.scalars(select(Decision).where(
         Decision.campaign_id == campaign_id, Decision.revoked_at.is_(None),
         Decision.kind.in_((DecisionKind.EXCUSE, DecisionKind.EXTEND)))
@@ -162,32 +188,46 @@ def campaign_status(s: Session, campaign_id: str, title: str, deadline: dt.datet
     dismissed = set(s.scalars(select(Decision.message_pk).where(
         Decision.kind == DecisionKind.DISMISS, Decision.revoked_at.is_(None),
         Decision.message_pk.is_not(None))).all())
-    views = [_view(m, atts[m.id], secs.get(m.id)) for m in msgs]
-    unit_of = {m.id: m.unit_id for m in msgs}
     per_decision = _decisions(decisions)
 
-    by_unit: dict[str, list[SubmissionView]] = defaultdict(list)
-    unmatched: list[SubmissionView] = []
-    for view in views:
-        unit_id = unit_of[view.pk]
-        if unit_id is None:
-            if view.pk not in dismissed:
-                unmatched.append(view)
+    by_unit: dict[str, list[_Sent]] = defaultdict(list)
+    unmatched: list[_Sent] = []
+    for message in sent:
+        if message.unit_id is None:
+            if message.pk not in dismissed:
+                unmatched.append(message)
         else:
-            by_unit[unit_id].append(view)
-    rows = []
+            by_unit[message.unit_id].append(message)
+    ruled = []
     for unit_id in expected:
         unit = units.get(unit_id)
         if unit is None:
             continue
         decision = per_decision.get(unit_id, UnitDecisions())
-        state, first, latest = compute_unit_status(by_unit[unit_id], deadline, decision)
-        rows.append(UnitStatus(id=unit.id, name=unit.name, group=unit.group, status=state,
-                               deadline=decision.extended_until or deadline, received_at=first,
-                               submissions=len(by_unit[unit_id]), latest=latest, decision=decision))
+        ruled.append((unit, decision, *compute_unit_status(by_unit[unit_id], deadline, decision)))
     unmatched.sort(key=lambda m: (m.received_at, m.pk))
-    return CampaignStatus(campaign_id=campaign_id, title=title, deadline=deadline, units=tuple(rows),
-                          unmatched=tuple(unmatched))
+    views = submission_views(s, [latest.pk for *_, latest in ruled if latest is not None]
+                             + [m.pk for m in unmatched])
+    rows = tuple(UnitStatus(id=unit.id, name=unit.name, group=unit.group, status=state,
+                            deadline=decision.extended_until or deadline, received_at=first,
+                            submissions=len(by_unit[unit.id]), latest=views[latest.pk] if latest else None,
+                            decision=decision)
+                 for unit, decision, state, first, latest in ruled)
+    return CampaignStatus(campaign_id=campaign_id, title=title, deadline=deadline, units=rows,
+                          unmatched=tuple(views[m.pk] for m in unmatched))
+
+
+def submission_views(s: Session, pks: Sequence[int]) -> dict[int, SubmissionView]:
+    """The messages `pks` as the status shows them, by pk."""
+    if not pks:
+        return {}
+    msgs = s.scalars(select(Message).where(Message.id.in_(pks))).all()
+    atts: dict[int, list[AttachmentRow]] = defaultdict(list)
+    for att in s.scalars(select(AttachmentRow).where(AttachmentRow.message_pk.in_(pks))
+                         .order_by(AttachmentRow.position)).all():
+        atts[att.message_pk].append(att)
+    secs = {sec.message_pk: sec for sec in s.scalars(select(SectionRow).where(SectionRow.message_pk.in_(pks))).all()}
+    return {m.id: _view(m, atts[m.id], secs.get(m.id)) for m in msgs}
 
 
 def _decisions(rows: Sequence[Decision]) -> dict[str, UnitDecisions]:
