@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import functools
 import os
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -49,7 +51,8 @@ SENDERS = (("ldldbaothang@gmail.com", ""),                         # registered
 LIBREOFFICE_SUFFIXES = (".doc", ".odt", ".rtf")
 
 
-def corpus(*, libreoffice: bool = False) -> dict[str, bytes]:
+@functools.cache  # built once per session: a fifth of this module's time was building it again for each test
+def corpus(*, libreoffice: bool = False) -> Mapping[str, bytes]:
     """Every message the project's tests and examples carry, and its documents sent as mail; with
     `libreoffice`, the documents that LibreOffice converts instead, sent as mail."""
     found: dict[str, bytes] = {}
@@ -70,7 +73,7 @@ def corpus(*, libreoffice: bool = False) -> dict[str, bytes]:
     found["document/generated"] = message(SENDERS[0][0], at("2024-02-21 08:00"), msgid="<gen@mail.gmail.com>",
                                           docx=report_docx("LĐLĐ huyện Bảo Thắng", "II. ĐÁNH GIÁ KẾT QUẢ HỌC TẬP "
                                                            "CHUYÊN ĐỀ NĂM 2024", STUDY))
-    return found
+    return MappingProxyType(found)
 
 
 def load(tmp: Path, *, only: tuple[str, ...] = (), libreoffice: bool = False,
@@ -334,6 +337,7 @@ def killing_workers() -> Iterator[list[int]]:
         thread.join()
 
 
+@pytest.mark.slow  # starts (and kills) intake's document worker processes, a few dozen of them
 def test_document_workers_dying_keep_every_message_counted(tmp_path: Path) -> None:
     cfg, total = load(tmp_path, only=("examples/", "document/"), isolate_parsing=True)
     app = make_app(cfg, Clock(NOW))
