@@ -12,7 +12,9 @@ same run measures:
   python-docx;
 - `intake run --once` (SQLite, IMAP, SMTP to the sink) as a subprocess: wall
   time, messages per second, peak RSS of intake and all its children (sampled
-  from /proc), whether every due acknowledgement left;
+  from /proc), and apart: intake's own processes (main and document workers)
+  and LibreOffice's tree (launcher, UNO bridge, oosplash, soffice.bin);
+  whether every due acknowledgement left;
 - `intake run` (the daemon) on a fresh store, so the same backlog again:
   `--backlog-arrivals K` reports APPENDed 1 s apart once it has stored its
   first message, and how long each waits for its acknowledgement (APPEND ->
@@ -266,10 +268,27 @@ def command_of(pid: int, text: str | None = None) -> str:
     text = command_line(pid) if text is None else text
     if text == "?":
         return text
-    for short in ("py-spy", "documents.worker", "mail_worker", "soffice", "intake"):
+    for short in ("py-spy", "reading.harness", "lifeline", "uno_bridge", "oosplash", "soffice", "intake"):
         if short in text:
             return short
     return text[:40]
+
+
+LIBREOFFICE = frozenset({"uno_bridge", "lifeline", "oosplash", "soffice"})  # kinds that start LibreOffice's tree
+
+
+def libreoffice_tree(parents: dict[int, int | None], names: dict[int, str]) -> set[int]:
+    """The processes of LibreOffice's trees: the launcher (lifeline), the UNO bridge, oosplash, soffice.bin and
+    whatever they started; the rest of the tree is intake's own (main process and document workers)."""
+    found: set[int] = set()
+    for pid in parents:
+        current: int | None = pid
+        while current is not None:
+            if names.get(current) in LIBREOFFICE:
+                found.add(pid)
+                break
+            current = parents.get(current)
+    return found
 
 
 def cpu_seconds(pid: int, *, reaped: bool = True) -> float:
@@ -332,7 +351,9 @@ class PeakRss:
         self.pid, self.peak_kb, self.peak_procs = pid, 0, 0
         self.peak_file_kb = 0  # the file-backed part of the peak
         self.peak_anon_kb = 0  # the highest sum of anonymous (RSS less file-backed) memory
-        self.peak_without_soffice_kb = 0  # intake and its workers alone (LibreOffice runs only for .doc)
+        self.peak_own_kb = 0  # intake's own processes (main and workers) alone
+        self.peak_libreoffice_kb = 0  # LibreOffice's trees (launcher, bridge, oosplash, soffice.bin) alone
+        self.at_own_peak: list[tuple[str, int]] = []  # (command, RSS kB) of intake's processes at their peak
         self.at_peak: list[tuple[str, int]] = []  # (command, RSS kB) of each process at the peak
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -357,8 +378,13 @@ class PeakRss:
                 self.cpu[p], self.system[p] = (name, user + system), system
             total = sum(size for _p, (size, _f) in sizes)
             file_backed = sum(f for _p, (_size, f) in sizes)
-            ours = sum(size for p, (size, _f) in sizes if names[p] != "soffice")
-            self.peak_without_soffice_kb = max(self.peak_without_soffice_kb, ours)
+            theirs = libreoffice_tree(parents, names)
+            ours = sum(size for p, (size, _f) in sizes if p not in theirs)
+            if ours > self.peak_own_kb:
+                self.peak_own_kb = ours
+                self.at_own_peak = [(names[p], size) for p, (size, _f) in sizes if size and p not in theirs]
+            self.peak_libreoffice_kb = max(self.peak_libreoffice_kb,
+                                           sum(size for p, (size, _f) in sizes if p in theirs))
             self.peak_anon_kb = max(self.peak_anon_kb, total - file_backed)
             if total > self.peak_kb:
                 self.peak_kb, self.peak_procs, self.peak_file_kb = total, len(sizes), file_backed
@@ -656,7 +682,9 @@ def main() -> int:
               f"peak RSS {peak_kb / 1024:.0f} MB (intake + children)")
         print(f"  of the peak, file-backed (library and mapped file pages): {sampler.peak_file_kb / 1024:.0f} MB; "
               f"peak of anonymous memory: {sampler.peak_anon_kb / 1024:.0f} MB")
-        print(f"  peak RSS without LibreOffice: {sampler.peak_without_soffice_kb / 1024:.0f} MB")
+        print(f"  peak RSS of intake's own processes (main and workers): {sampler.peak_own_kb / 1024:.0f} MB "
+              f"({', '.join(f'{name} {kb / 1024:.0f}' for name, kb in sampler.at_own_peak)}); "
+              f"of LibreOffice's tree apart: {sampler.peak_libreoffice_kb / 1024:.0f} MB")
         print("  CPU: " + ", ".join(f"{name} {seconds:.1f} s ({count} process{'es' if count > 1 else ''}, "
                                     f"kernel {system:.1f} s)"
                                     for name, (count, seconds, system) in sorted(sampler.cpu_by_command().items())))

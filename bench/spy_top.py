@@ -22,10 +22,8 @@ FRAME = re.compile(r"^(?P<func>[^ ]+) \((?P<file>[^:]+)(?::(?P<line>\d+))?\)$")
 
 
 def process_kind(root: str) -> str:
-    if "documents.worker" in root:
-        return "document worker"
-    if "mail_worker" in root:
-        return "mail worker"
+    if "reading.harness" in root:
+        return "worker"
     if "soffice" in root:
         return "soffice"
     return "intake main"

@@ -8,7 +8,6 @@ nothing else defines an intake exception.
     ├── ConfigError                  bad or unreadable configuration (CLI exit 2)
     ├── UsageError                   bad command-line usage or staff input (CLI exit 2)
     ├── ParseError                   input from a stranger that cannot be used
-    │   ├── EmailParseError          the message itself is broken
     │   └── DocumentError            an attachment cannot be read as a report
     │       ├── UnreadableDocument   corrupt, truncated, over a size limit
     │       ├── EncryptedDocument    password-protected
@@ -52,10 +51,6 @@ class UsageError(IntakeError):
 
 class ParseError(IntakeError):
     """Input from a stranger that cannot be used."""
-
-
-class EmailParseError(ParseError):
-    """The email message itself cannot be parsed."""
 
 
 class DocumentError(ParseError):

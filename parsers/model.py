@@ -98,7 +98,6 @@ class Outline:
 
     blocks: tuple[Block, ...]
     issuer: str | None = None          # issuing body named in the header block
-    closing_start: int | None = None   # index of the first block of the closing block
     legacy_encodings: tuple[str, ...] = ()  # e.g. ("tcvn3",) when text was converted
 
 

@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .layout import BULLET, NumberKind, closing_starts, split_number
+from .layout import BULLET, NumberKind, split_number
 from .model import Block, BlockKind, Outline
 from .vietnamese import clean, fold
 
@@ -290,14 +290,6 @@ def _find_issuer(items: list[RawBlock]) -> tuple[str | None, int]:
     return None, 0
 
 
-# ---------------------------------------------------------------- closing
-
-
-def _find_closing(blocks: Sequence[Block], body_start: int) -> int | None:
-    """First closing block after the header (the formulas live in `layout`)."""
-    return next((i for i in closing_starts(blocks) if i >= body_start), None)
-
-
 # ---------------------------------------------------------------- entry point
 
 
@@ -331,10 +323,7 @@ def infer(raw: Sequence[RawBlock], legacy_encodings: tuple[str, ...] = ()) -> Ou
     levels = _assign_levels(cands)
 
     blocks: list[Block] = []
-    body_start = 0
-    for index, (item, final, level) in enumerate(zip(items, cands, levels, strict=True)):
-        if index == header_items:
-            body_start = len(blocks)
+    for item, final, level in zip(items, cands, levels, strict=True):
         if final is not None:
             if not final.text:
                 continue
@@ -347,14 +336,10 @@ def infer(raw: Sequence[RawBlock], legacy_encodings: tuple[str, ...] = ()) -> Ou
                 continue
             text = "\n".join("\t".join(cell.replace("\n", " ") for cell in row) for row in rows)
             blocks.append(Block(BlockKind.TABLE, text, rows=rows))
-    if header_items >= len(items):
-        body_start = len(blocks)
     for block in blocks:
         _ = block.folded  # the matching key, computed once here for every later use
-    closing = _find_closing(blocks, body_start)
     return Outline(
         blocks=tuple(blocks),
         issuer=issuer,
-        closing_start=closing,
         legacy_encodings=legacy_encodings,
     )

@@ -85,11 +85,6 @@ def address_key(address: str) -> str:
     return f"{local}@{domain}" if local else address.strip().lower()
 
 
-def name_score(text: str, name: str) -> float:
-    """0-100: how well `text` (a header line, a display name) names the unit called `name`."""
-    return _score(name_key(text), name_key(name))
-
-
 def match_name(text: str, units: Sequence[UnitName]) -> tuple[str | None, float]:
     """The unit whose name or alias best matches `text`, if clearly above the threshold."""
     key = name_key(text)

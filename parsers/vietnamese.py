@@ -1,4 +1,4 @@
-"""Vietnamese text: display cleanup, matching keys, numbering, legacy encodings.
+"""Vietnamese text: display cleanup, matching keys, legacy encodings.
 
 Pure functions, no I/O. Legacy-font text (TCVN3/ABC `.Vn*` fonts, VNI `VNI-*`
 fonts) arrives as Latin-1 look-alike characters; `detect_encoding` decides by
@@ -26,7 +26,6 @@ __all__ = [
     "font_encoding_hint",
     "is_vietnamese_syllable",
     "normalize_tone_placement",
-    "strip_numbering",
     "tcvn3_to_unicode",
     "to_unicode",
     "unicode_to_tcvn3",
@@ -221,20 +220,6 @@ def fold(text: str) -> str:
     # Ð/ð look-alikes too (fold(fold(x)) == fold(x)); replace() is far cheaper than translate() here.
     folded = stripped.replace("đ", "d").replace("Đ", "d").replace("ð", "d").replace("Ð", "d").casefold()
     return _NON_ALNUM_RE.sub(" ", folded).strip()
-
-
-# ---------------------------------------------------------- strip_numbering()
-
-
-def strip_numbering(text: str) -> tuple[str, str]:
-    """Split a leading item number or bullet from a heading: see `layout.strip_numbering`.
-
-    The numbering grammar lives in parsers/layout.py with the rest of the
-    layout knowledge; this name stays for callers of the text utilities.
-    """
-    from .layout import strip_numbering as split  # layout imports this module: import late
-
-    return split(text)
 
 
 # ----------------------------------------------------------- legacy decoding

@@ -33,7 +33,6 @@ TONES: Final[tuple[str, ...]] = (GRAVE, HOOK, TILDE, ACUTE, DOT)
 CIRCUMFLEX: Final = "\u0302"
 BREVE: Final = "\u0306"
 HORN: Final = "\u031b"
-MODIFIERS: Final[frozenset[str]] = frozenset({CIRCUMFLEX, BREVE, HORN})
 
 # The twelve Vietnamese vowels (small, untoned, NFC).
 VOWELS: Final[tuple[str, ...]] = ("a", "ă", "â", "e", "ê", "i", "o", "ô", "ơ", "u", "ư", "y")

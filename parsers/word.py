@@ -28,14 +28,13 @@ from lxml import etree
 from .docx_numbering import Numbering, to_int, w, wval
 from .docx_styles import RunProps, Styles, read_rpr, without_table_styles
 from .errors import EncryptedDocument, UnreadableDocument, UnsupportedDocument
+from .filetype import OLE_MAGIC, ZIP_MAGIC
 from .model import Outline
 from .structure import RawBlock, RawCell, RawParagraph, RawTable, infer
 from .vietnamese import Encoding, detect_encoding, font_encoding_hint, to_unicode
 
 __all__ = ["DocxLimits", "parse_docx", "read_ooxml"]
 
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ZIP_MAGIC = b"PK\x03\x04"
 MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 
@@ -238,7 +237,6 @@ class _Para:
     num_ilvl: int | None      # set when the paragraph has automatic numbering
     bullet: bool              # automatic bullet
     bold: bool                # (nearly) all visible characters bold
-    any_bold: bool
     left_bold: bool           # the part before the first tab is bold
     caps: bool                # w:caps on (nearly) all visible characters
     size: int | None          # largest font size (half-points)
@@ -385,7 +383,6 @@ class _Walker:
             num_ilvl=num_ilvl,
             bullet=bullet,
             bold=bool(visible) and bold_chars >= 0.9 * total,
-            any_bold=bold_chars > 0,
             left_bold=left_bold and bool(visible),
             caps=bool(visible) and caps_chars >= 0.9 * total,
             size=max(sizes) if sizes else None,

@@ -13,15 +13,15 @@ from intake.parsers.errors import IntakeError
 from intake.processor.catalog import Catalog, mirror_config, read_catalog
 from intake.processor.config import Config
 from intake.processor.documents import DocumentReader, ReaderLimits
-from intake.processor.documents.pool import DocumentPool, ReadAhead
 from intake.processor.i18n import in_english
-from intake.processor.ingest.mailparse import MailLimits, MailParser
 from intake.processor.ingest.pipeline import Pipeline, RunCounts
 from intake.processor.mailbox import Mailbox, open_mailbox
 from intake.processor.ops.health import record_check
+from intake.processor.reading.harness import InProcess, Reading, Workers
 from intake.processor.scheduler import build_scheduler
-from intake.processor.sending import DeliveryCounts, Transport, deliver_pending, open_transport
+from intake.processor.sending import DeliveryCounts, deliver_pending, open_transport
 from intake.processor.sending.reminders import Reminders
+from intake.processor.sending.transport import Transport
 from intake.store.kinds import utcnow
 from intake.store.repository import Store
 from intake.store.status import CampaignStatus
@@ -46,31 +46,24 @@ class App:
     mailbox_factory: Callable[[], Mailbox] | None = None
     transport_factory: Callable[[], Transport] | None = None
     reader: DocumentReader = field(init=False)
-    pool: DocumentPool | None = field(init=False, default=None)  # worker processes, when isolate_parsing
+    reading: Reading = field(init=False)  # worker processes (`isolate_parsing`), else in this process
     pipeline: Pipeline = field(init=False)
     reminders: Reminders = field(init=False)
     scheduler: schedule.Scheduler = field(init=False)  # the daemon calls run_pending() / idle_seconds
 
     def __post_init__(self) -> None:
         self.reader = DocumentReader(ReaderLimits())
-        mail = MailParser(MailLimits(max_bytes=self.cfg.mailbox.max_message_mb * 1024 * 1024),
-                          isolate=self.cfg.isolate_parsing)
-        if self.cfg.isolate_parsing:
-            self.pool = DocumentPool(self.reader)  # workers start with the first document
-            self.pipeline = Pipeline(self.cfg, self.store, self.pool.read, clock=self.clock, parse_mail=mail.parse)
-            self.pipeline.documents = ReadAhead(
-                self.pool, self.pipeline.campaign_queries, max_mail_bytes=mail.limits.max_bytes,
-                on_read=lambda raw, parsed: self.store.keep_files(raw, [a.data for a in parsed.attachments]))
-        else:
-            self.pipeline = Pipeline(self.cfg, self.store, self.reader.read, clock=self.clock,
-                                     parse_mail=mail.parse)
+        max_mail_bytes = self.cfg.mailbox.max_message_mb * 1024 * 1024
+        # Workers start with the first message they are given.
+        self.reading = (Workers(self.reader, max_mail_bytes) if self.cfg.isolate_parsing
+                        else InProcess(self.reader, max_mail_bytes))
+        self.pipeline = Pipeline(self.cfg, self.store, self.reading, clock=self.clock)
         self.reminders = Reminders(self.cfg, self.store, self.clock, self.catalog)
         self.scheduler = build_scheduler(self.reminders, self.send_pending)
 
     def close(self) -> None:
-        """Stop the document workers (the store is the caller's to close)."""
-        if self.pool is not None:
-            self.pool.close()
+        """Stop the workers (the store is the caller's to close)."""
+        self.reading.close()
 
     def open_mailbox(self) -> Mailbox:
         return self.mailbox_factory() if self.mailbox_factory else open_mailbox(self.cfg.mailbox)

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from intake.parsers.errors import UsageError
 from intake.parsers.guide import TemplateHeading
-from intake.processor.config import CampaignConfig, Config, RemindPoint, UnitConfig, remind_offset
+from intake.processor.config import CampaignConfig, Config, RemindPoint, remind_offset
+from intake.processor.units import UnitConfig
 from intake.store.catalog import CampaignEntry, CatalogStore, UnitEntry
 from intake.store.kinds import Source
 from intake.store.repository import Store

@@ -17,11 +17,12 @@ from zoneinfo import ZoneInfo
 from intake.parsers.errors import UsageError
 from intake.parsers.guide import TemplateHeading
 from intake.processor.catalog import Catalog
-from intake.processor.config import REMIND_RE, CampaignConfig, RemindPoint, UnitConfig, remind_offset
+from intake.processor.config import REMIND_RE, CampaignConfig, RemindPoint, remind_offset
 from intake.processor.guidance import required_of
 from intake.processor.roster_file import EMAIL_RE, ID_RE, RosterRow
 from intake.processor.staff_dates import parse_staff_datetime
 from intake.processor.times import deadline_time, local_time
+from intake.processor.units import UnitConfig
 from intake.store.kinds import Source
 
 ALL = ("all", "*", "tất cả")

@@ -35,7 +35,7 @@ from intake.processor.ops.memory import steady_heap
 from intake.processor.ops.owner import check_store_owner
 from intake.processor.ops.probes import schema_problem
 from intake.processor.services import DecisionView, Office
-from intake.processor.staff.export import EXPORTERS, check_output
+from intake.processor.staff.export import CSV_DIALECTS, EXPORTERS, check_output
 from intake.processor.staff.report import print_status_table, staff_console, status_json
 from intake.processor.staff.text import decision_line, message_lines
 from intake.processor.times import deadline_time
@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", required=True, choices=tuple(EXPORTERS), help=_("what to write"))
     export.add_argument("-o", "--output", required=True, metavar=_("FILE"),
                         help=_("file to write (its folder must exist; its extension is the format's)"))
-    export.add_argument("--dialect", default="vn", choices=("vn", "excel-sep", "plain"),
+    export.add_argument("--dialect", default="vn", choices=tuple(CSV_DIALECTS),
                         help=_("csv only: vn = ';' and decimal comma with a BOM (Excel, Vietnamese settings); "
                                "excel-sep = vn plus a 'sep=;' line; plain = RFC 4180 for programs"))
     remind = sub.add_parser("remind", help=_("email the units still missing, now"))

@@ -25,7 +25,9 @@ from intake.parsers.errors import ConfigError, UsageError
 from intake.parsers.guide import TemplateHeading
 from intake.processor.guidance import required_of, template_of
 from intake.processor.i18n import N_, _
+from intake.processor.roster_file import read_roster
 from intake.processor.staff_dates import from_toml_date, parse_staff_datetime
+from intake.processor.units import UnitConfig
 from intake.store.kinds import Source
 
 T = TypeVar("T")
@@ -46,11 +48,6 @@ class Secret:
 
     def __repr__(self) -> str:
         return f"Secret({self.source!r}, {'set' if self.value else 'unset'})"
-
-    def require(self, key: str) -> str:
-        if not self.value:
-            raise ConfigError(_("no secret found in {source}", source=self.source), key=key)
-        return self.value
 
 
 @dataclass(frozen=True)
@@ -144,16 +141,6 @@ class AcknowledgeConfig:
     language: str = "vi"
     max_age_days: int = 14
     max_per_hour: int = 5
-
-
-@dataclass(frozen=True)
-class UnitConfig:
-    id: str
-    name: str
-    aliases: tuple[str, ...] = ()
-    emails: tuple[str, ...] = ()
-    group: str = ""
-    source: Source = Source.CONFIG   # from the config (read-only in the store) or staff's
 
 
 @dataclass(frozen=True)
@@ -578,9 +565,6 @@ def _units_from_toml(items: list[Any], path: str) -> list[UnitConfig]:
 
 
 def _units_from_csv(file_: Path, path: str) -> list[UnitConfig]:
-    # Imported here: roster_file builds UnitConfig, defined in this module.
-    from intake.processor.roster_file import read_roster
-
     try:
         rows = read_roster(file_.name if file_.suffix.lower() == ".xlsx" else f"{file_.name}.csv", file_.read_bytes(),
                            Source.CONFIG)

@@ -4,7 +4,7 @@ The file is treated as an upload from anyone: its name serves for its suffix
 only and never reaches the file system (the kind is judged by the bytes,
 `parsers.filetype.sniff`); Word
 files are read by the document reader's child process under its memory, CPU
-and time limits (`DocumentReader.read_isolated`, LibreOffice for .doc); a PDF
+and time limits (a worker of `processor/reading/harness.py`, LibreOffice for .doc); a PDF
 goes through poppler's `pdftotext` under `prlimit` with a timeout, in a
 private temporary directory where the file is named by its SHA-256; plain
 text is decoded here (UTF-8, UTF-16 with its BOM, else Windows-1258). Every
@@ -31,6 +31,7 @@ from intake.parsers.guideline import DateRole, GuidelineFacts, Sourced, parse_gu
 from intake.parsers.layout import heading_display
 from intake.parsers.model import Attachment, BlockKind, FileKind, Outline
 from intake.processor.documents import DocumentReader
+from intake.processor.reading.harness import Workers
 
 __all__ = [
     "MAX_TEXT_CHARS",
@@ -125,15 +126,17 @@ def guideline_text(filename: str, data: bytes, reader: DocumentReader) -> str:
 
 def _word(filename: str, data: bytes, reader: DocumentReader, sniffed: Sniffed) -> str:
     try:
-        outline = reader.read_isolated(Attachment(filename, "", data))
+        # One worker of the harness for this upload, under the attachment limits (no LibreOffice kept).
+        with Workers(reader, max_mail_bytes=0, workers=1, keep_libreoffice=False) as one:
+            outline = one.read_document(Attachment(filename, "", data)).unwrap()
     except EncryptedDocument as exc:
         raise UsageError(ENCRYPTED) from exc
     except DocumentError as exc:
         raise UsageError(UNREADABLE_WORD.format(reason=exc)) from exc
-    return outline_text(outline)
+    return document_text(outline)
 
 
-def outline_text(outline: Outline) -> str:
+def document_text(outline: Outline) -> str:
     """An outline's text in document order: a paragraph a line (automatic numbers rendered), a table cell a line."""
     lines: list[str] = []
     for block in outline.blocks:

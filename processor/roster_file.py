@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from openpyxl import load_workbook
 
 from intake.parsers.errors import UsageError
-from intake.processor.config import UnitConfig
+from intake.processor.units import UnitConfig
 from intake.store.kinds import Source
 
-COLUMNS = ("id", "name", "aliases", "emails", "group")
+ROSTER_COLUMNS = ("id", "name", "aliases", "emails", "group")
 ID_RE = re.compile(r"^[\w.-]{1,100}$")   # what a command line and a URL take without quoting
 EMAIL_RE = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
 MAX_ROWS = 5000
@@ -56,7 +56,7 @@ def rows_of(table: Sequence[Sequence[str]], filename: str, source: Source = Sour
         raise UsageError(f"{filename}: tệp trống")
     header = [h.strip().lower() for h in table[0]]
     if not {"id", "name"} <= set(header):
-        raise UsageError(f"{filename}: dòng đầu phải là tên cột: {','.join(COLUMNS)}")
+        raise UsageError(f"{filename}: dòng đầu phải là tên cột: {','.join(ROSTER_COLUMNS)}")
     if len(table) - 1 > MAX_ROWS:
         raise UsageError(f"{filename}: quá {MAX_ROWS} dòng")
     rows = []

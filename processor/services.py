@@ -35,7 +35,7 @@ from intake.processor.catalog_edit import (
     unit_changes,
     unit_of,
 )
-from intake.processor.config import CampaignConfig, UnitConfig
+from intake.processor.config import CampaignConfig
 from intake.processor.guidance import template_from_guideline
 from intake.processor.guideline import read_guideline
 from intake.processor.guideline_campaign import form_from_guideline, overridden, require_complete
@@ -45,9 +45,10 @@ from intake.processor.sending.reminders import Plan, ResendRequest
 from intake.processor.staff.export import render
 from intake.processor.staff.report import owes_something
 from intake.processor.staff.rows import ExportContext
-from intake.processor.staff.text import STATE_VI as MESSAGE_STATE_VI
+from intake.processor.staff.text import MESSAGE_STATE_VI
 from intake.processor.staff_dates import parse_staff_datetime
 from intake.processor.teaching import answer_changed, corrected_ack_key, exemplar_json, learned_reason, needs_help
+from intake.processor.units import UnitConfig
 from intake.store.catalog import CatalogStore, Change
 from intake.store.kinds import CATALOG_KINDS, DecisionKind, MessageState
 from intake.store.status import CampaignStatus, UnitState, UnitStatus

@@ -21,10 +21,11 @@ import dataclasses
 from collections.abc import Collection, Sequence
 from typing import Any
 
+import msgspec
+
 from intake.parsers.guide import Exemplar, Guide
 from intake.parsers.model import Confidence
 from intake.processor.config import CampaignConfig
-from intake.processor.documents import from_json_as
 from intake.store.views import Lesson, MessageView, SectionView
 
 __all__ = ["answer_changed", "campaign_guide", "corrected_ack_key", "exemplar_json", "exemplars_of", "learned_reason",
@@ -46,7 +47,7 @@ def exemplar_json(exemplar: Exemplar) -> dict[str, Any]:
 
 def exemplars_of(lessons: Sequence[Lesson], campaign_id: str, unlearned: Collection[int] = ()) -> list[Exemplar]:
     """The exemplars of the campaign's active staff choices, but those revoked for one report (`unlearned`)."""
-    return [from_json_as(Exemplar, lesson.exemplar) for lesson in lessons
+    return [msgspec.convert(lesson.exemplar, Exemplar) for lesson in lessons
             if lesson.campaign_id == campaign_id and lesson.decision_id not in unlearned]
 
 

@@ -21,10 +21,9 @@ from sqlalchemy import RowMapping, Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from intake.parsers.errors import UsageError
-from intake.store.db import Database
+from intake.store.db import Database, insert_ignore
 from intake.store.kinds import DecisionKind, Source
 from intake.store.models import Campaign, CatalogState, Decision, Unit, UnitAddress
-from intake.store.repository import insert_ignore
 
 __all__ = ["CampaignEntry", "CatalogRows", "CatalogStore", "Change", "UnitEntry"]
 

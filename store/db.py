@@ -3,7 +3,7 @@
 SQLite follows the dialect docs' recipe for writers under contention: the
 driver's own transaction handling off, `BEGIN IMMEDIATE` on every begin, WAL,
 and a busy timeout on every connection. Two refinements for a process with
-several threads (the pipeline, the sender alongside it, the read-ahead):
+several threads (the pipeline, the sender alongside it, the dashboard):
 
 - its own writers take turns on a lock in the process before they ask SQLite
   for the write lock. SQLite's busy handler polls in sleeps of 1, 2, 5, 10 ...
@@ -20,12 +20,14 @@ several threads (the pipeline, the sender alongside it, the read-ahead):
 """
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Insert, Table
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -43,9 +45,6 @@ from intake.store.schema import (
 
 # Both run Core statements: the store's helpers take either.
 Executor = Session | Connection
-# An open transaction of the store, handed to a caller's callback (`Store.ingest`'s on_new) that passes
-# it back to store methods (their `within`): the caller never runs anything on it itself.
-Transaction = Connection
 # Loggers of the store's libraries: quiet unless `-vv` asks for them (processor/ops/logs.py).
 STORE_LIBRARY_LOGGERS = ("sqlalchemy", "alembic")
 
@@ -131,3 +130,16 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def insert_ignore(s: Executor, model: Any, keys: list[str], values: dict[str, Any]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike; True when the row went in."""
+    done = s.execute(_insert_ignoring(dialect_of(s).name, model.__table__, tuple(keys)), values)
+    return bool(getattr(done, "rowcount", 0) == 1)
+
+
+@functools.lru_cache(maxsize=32)
+def _insert_ignoring(dialect: str, table: Table, keys: tuple[str, ...]) -> Insert:
+    """The statement for `insert_ignore`, built once per table; the values come with each execution."""
+    insert_into = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert_into(table).on_conflict_do_nothing(index_elements=list(keys))

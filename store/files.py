@@ -10,7 +10,6 @@ import contextlib
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 from intake.parsers.errors import StoreError
@@ -31,18 +30,16 @@ class FileStore:
         """Store `data`; return (sha256, path relative to root). Idempotent."""
         return self.put_many([(data, suffix)])[0]
 
-    def put_many(self, items: list[tuple[bytes, str]],
-                 known: Callable[[bytes], str | None] | None = None) -> list[tuple[str, str]]:
+    def put_many(self, items: list[tuple[bytes, str]]) -> list[tuple[str, str]]:
         """Store each (data, suffix): every file written first, then each flushed to disk and renamed.
 
         Flushing after all the writes lets the file system commit them together: the first
-        fsync usually carries the others' data, so a message and its attachments cost about one.
-        `known(data)` is the SHA-256 already computed of that very object, or None."""
+        fsync usually carries the others' data, so a message and its attachments cost about one."""
         placed: list[tuple[str, str]] = []
         pending: list[tuple[int, str, Path]] = []
         try:
             for data, suffix in items:
-                digest = (known(data) if known is not None else None) or sha256_hex(data)
+                digest = sha256_hex(data)
                 rel = self.relative_path(digest, suffix)
                 placed.append((digest, rel))
                 target = self.root / rel

@@ -21,10 +21,9 @@ from contextlib import contextmanager
 
 from sqlalchemy import Table, delete, or_, select, update
 
-from intake.store.db import Database, Executor
+from intake.store.db import Database, Executor, insert_ignore
 from intake.store.holders import holder_is_dead, new_holder
 from intake.store.models import Lease, utcnow
-from intake.store.repository import insert_ignore
 
 __all__ = ["MAILBOX_TTL", "MESSAGE_TTL", "Leases", "holder_is_dead", "message_lease", "new_holder"]
 

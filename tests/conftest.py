@@ -59,7 +59,7 @@ SLOW_MODULES = {
     "test_backup": "intake's CLI as a process", "test_init": "intake's CLI on a terminal",
     "test_catalog_cli": "intake's CLI as a process", "test_catalog_daemon": "intake's daemon as a process",
     "test_guideline_files": "LibreOffice, pdftotext", "test_kill9": "LibreOffice, intake as a process",
-    "test_web_catalog_browser": "Chromium",
+    "test_web_catalog_browser": "Chromium", "test_libreoffice": "LibreOffice, intake's daemon as a process",
 }
 # What a fast-tier test must not start (a test that does belongs to a module above, or is marked slow).
 _SLOW_PROGRAM = re.compile(r"(^|/)(soffice\S*|chromium|node|dovecot|postgres|initdb|pg_ctl|runuser|intake)$")

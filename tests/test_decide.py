@@ -27,7 +27,6 @@ from intake.processor.catalog import Catalog
 from intake.processor.config import parse_config
 from intake.processor.ingest.decide import (
     STAFF_NO_SECTION,
-    UNREADABLE_EMAIL,
     ReadAttachment,
     Rules,
     Verdict,
@@ -94,7 +93,7 @@ def outline(*headings_and_bodies: tuple[str, str], issuer: str | None = None) ->
     for heading, body in headings_and_bodies:
         blocks += [Block(BlockKind.PARAGRAPH, heading, level=1), Block(BlockKind.PARAGRAPH, body)]
     blocks.append(Block(BlockKind.PARAGRAPH, "Trên đây là báo cáo của đơn vị."))
-    return Outline(blocks=tuple(blocks), issuer=issuer, closing_start=len(blocks) - 1)
+    return Outline(blocks=tuple(blocks), issuer=issuer)
 
 
 def word(position: int, doc: Outline | None, *, size: int = 100, problem: Problem | None = None,
@@ -114,7 +113,7 @@ NO_SECTION = outline(("I. TÌNH HÌNH CHUNG", "Triển khai kịp thời."), ("I
 FACTS = KnownFacts(registered={"ldldbaothang@gmail.com": "ldld-bao-thang"})
 
 
-def run(email: ParsedEmail | None, reads: list[ReadAttachment], *, r: Rules | None = None,
+def run(email: ParsedEmail, reads: list[ReadAttachment], *, r: Rules | None = None,
         facts: KnownFacts = FACTS, received: dt.datetime = RECEIVED, now: dt.datetime = NOW) -> Verdict:
     return decide(PK, received, email, reads, r or rules(), facts, now)
 
@@ -277,13 +276,6 @@ def test_a_readable_report_hides_the_broken_files_beside_it() -> None:
 def test_problems_without_a_readable_report(reads: list[ReadAttachment], problems: tuple[Problem, ...]) -> None:
     verdict = run(parsed(attachments=len(reads)), reads)
     assert verdict.problems == problems and not verdict.record.has_report and verdict.section is None
-
-
-def test_an_unreadable_email_is_recorded_with_no_attachment() -> None:
-    verdict = run(None, [])
-    assert verdict.record.state == MessageState.PROCESSED and verdict.record.error == UNREADABLE_EMAIL
-    assert verdict.problems == (Problem.NO_ATTACHMENT,) and verdict.campaign_id == "chuyen-de-2024"
-    assert verdict.ack is None
 
 
 # -- campaign choice ----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import threading
 import time
 import unicodedata
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import docx
@@ -23,14 +24,9 @@ from msoffcrypto.format.ooxml import OOXMLFile
 from intake.parsers.errors import EncryptedDocument, UnreadableDocument, UnsupportedDocument
 from intake.parsers.model import Attachment, Outline
 from intake.parsers.word import DocxLimits
-from intake.processor.documents import (
-    LIMIT_EXCEEDED,
-    NO_LIBREOFFICE,
-    DocumentReader,
-    ReaderLimits,
-    outline_from_json,
-    outline_to_json,
-)
+from intake.processor.documents import NO_LIBREOFFICE, DocumentReader, ReaderLimits
+from intake.processor.reading.harness import Workers
+from intake.processor.reading.wire import LIMIT_EXCEEDED
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "documents"
 OCTET = "application/octet-stream"
@@ -183,7 +179,7 @@ def test_docx_needs_no_libreoffice(tmp_path: Path) -> None:
 def test_not_word_is_unsupported(
     reader: DocumentReader, name: str, data: bytes, label: str, isolated: bool
 ) -> None:
-    read = reader.read_isolated if isolated else reader.read
+    read = read_isolated(reader) if isolated else reader.read
     with pytest.raises(UnsupportedDocument, match=re.escape(label)):
         read(Attachment(name, OCTET, data))
 
@@ -199,7 +195,7 @@ def test_not_word_is_unsupported(
 )
 @pytest.mark.parametrize("isolated", [False, True])
 def test_broken_docx_is_unreadable(reader: DocumentReader, data: bytes, isolated: bool) -> None:
-    read = reader.read_isolated if isolated else reader.read
+    read = read_isolated(reader) if isolated else reader.read
     with pytest.raises(UnreadableDocument):
         read(Attachment("Bao cao.DOCX", OCTET, data))
 
@@ -215,7 +211,7 @@ def test_broken_doc_is_unreadable(reader: DocumentReader) -> None:
 def test_encrypted_docx(reader: DocumentReader, isolated: bool) -> None:
     out = io.BytesIO()
     OOXMLFile(io.BytesIO(make_docx(BODY))).encrypt("mật khẩu", out)
-    read = reader.read_isolated if isolated else reader.read
+    read = read_isolated(reader) if isolated else reader.read
     with pytest.raises(EncryptedDocument):
         read(Attachment("bc.docx", OCTET, out.getvalue()))
     with pytest.raises(EncryptedDocument):
@@ -224,7 +220,7 @@ def test_encrypted_docx(reader: DocumentReader, isolated: bool) -> None:
 
 def test_over_max_bytes(tmp_path: Path) -> None:
     small = DocumentReader(ReaderLimits(max_bytes=1000, work_dir=str(private_dir(tmp_path / "w"))))
-    for read in (small.read, small.read_isolated):
+    for read in (small.read, read_isolated(small)):
         with pytest.raises(UnreadableDocument, match="too large"):
             read(Attachment("bc.docx", OCTET, fixture("sample.docx")))
 
@@ -235,7 +231,7 @@ def test_missing_soffice_is_unsupported(tmp_path: Path, isolated: bool) -> None:
     limits = ReaderLimits(soffice=str(tmp_path / "bin" / "soffice"), work_dir=str(work))
     missing = DocumentReader(limits)
     assert missing.soffice is None
-    read = missing.read_isolated if isolated else missing.read
+    read = read_isolated(missing) if isolated else missing.read
     for name in ("sample.doc", "sample.rtf", "html-saved-as.doc"):
         with pytest.raises(UnsupportedDocument) as caught:
             read(Attachment(name, OCTET, fixture(name)))
@@ -243,6 +239,15 @@ def test_missing_soffice_is_unsupported(tmp_path: Path, isolated: bool) -> None:
 
 
 # ---------------------------------------------------------------- zip bombs and isolation
+
+
+def read_isolated(reader: DocumentReader) -> Callable[[Attachment], Outline]:
+    """`reader.read` in a worker of the harness (one worker, a LibreOffice per conversion), as a
+    guideline upload is read."""
+    def read(att: Attachment) -> Outline:
+        with Workers(reader, 1 << 40, workers=1, keep_libreoffice=False) as one:
+            return one.read_document(att).unwrap()
+    return read
 
 
 def docx_with_document_xml(path: Path, inflated_bytes: int) -> bytes:
@@ -273,7 +278,7 @@ def test_zip_bomb_is_unreadable_without_parent_memory_growth(reader: DocumentRea
     reset_hwm()
     before = vm_hwm_kb()
     with pytest.raises(UnreadableDocument):
-        reader.read_isolated(Attachment("bomb.docx", OCTET, data))
+        read_isolated(reader)(Attachment("bomb.docx", OCTET, data))
     assert vm_hwm_kb() - before < 50 * 1024
     # In-process the package checks refuse it too, before inflating anything.
     with pytest.raises(UnreadableDocument, match=r"too large|zip bomb"):
@@ -289,7 +294,7 @@ def test_memory_limit_stops_what_the_package_checks_let_through(tmp_path: Path) 
     before = vm_hwm_kb()
     started = time.monotonic()
     with pytest.raises(UnreadableDocument) as caught:
-        reader.read_isolated(Attachment("bomb.docx", OCTET, data))
+        read_isolated(reader)(Attachment("bomb.docx", OCTET, data))
     assert str(caught.value) == LIMIT_EXCEEDED
     assert time.monotonic() - started < 60
     assert vm_hwm_kb() - before < 50 * 1024
@@ -298,40 +303,31 @@ def test_memory_limit_stops_what_the_package_checks_let_through(tmp_path: Path) 
 def test_isolated_and_in_process_outlines_are_equal(reader: DocumentReader) -> None:
     for name in ("sample.docx", "sample.doc"):
         att = Attachment(name, OCTET, fixture(name))
-        assert reader.read_isolated(att) == reader.read(att)
-
-
-def test_outline_json_round_trip(reader: DocumentReader) -> None:
-    outline = reader.read(Attachment("bc.docx", OCTET, fixture("sample.docx")))
-    assert outline_from_json(outline_to_json(outline)) == outline
-    with pytest.raises((TypeError, ValueError, KeyError)):
-        outline_from_json({"blocks": [{"kind": "paragraph", "text": 5}]})
+        assert read_isolated(reader)(att) == reader.read(att)
 
 
 CORPUS_DOCS = sorted((Path(__file__).resolve().parent / "corpus" / "docs").glob("*.docx"))
 
 
 @pytest.mark.parametrize("path", CORPUS_DOCS, ids=lambda p: p.stem)
-def test_json_is_what_asdict_gives_and_reads_back_strictly(path: Path) -> None:
-    import dataclasses
-    import json
+def test_what_a_worker_sends_reads_back_equal_and_strictly(path: Path) -> None:
+    import msgspec
 
-    from intake.parsers.model import SectionResult
     from intake.parsers.section import find_section
     from intake.parsers.word import parse_docx
-    from intake.processor.documents import from_json_as, to_json
+    from intake.processor.reading import wire
 
     outline = parse_docx(path.read_bytes())
     section = find_section(outline, "Đánh giá kết quả học tập, quán triệt Chuyên đề năm 2024")
-    for value in (outline, section):
-        wire = json.loads(json.dumps(to_json(value)))
-        assert wire == json.loads(json.dumps(dataclasses.asdict(value)))
-        assert from_json_as(type(value), wire) == value
-    wire = json.loads(json.dumps(to_json(section)))
-    for broken in ({**wire, "score": "high"}, {**wire, "confidence": "certain"}, {**wire, "candidates": {}},
-                   {**wire, "figures": {**wire["figures"], "members": 1.5}}, [wire]):
-        with pytest.raises((TypeError, ValueError)):
-            from_json_as(SectionResult, broken)
+    read = wire.DocumentRead(outline=outline, sections={"c": section})
+    assert wire.decode_reply(wire.encode(read)) == read
+    plain = msgspec.to_builtins(read)
+    broken_sections = ({**plain["sections"]["c"], "score": "high"}, {**plain["sections"]["c"], "confidence": "certain"},
+                       {**plain["sections"]["c"], "candidates": {}},
+                       {**plain["sections"]["c"], "figures": {**plain["sections"]["c"]["figures"], "members": 1.5}})
+    for broken in broken_sections:
+        with pytest.raises(wire.MalformedReply):
+            wire.decode_reply(msgspec.msgpack.encode({**plain, "sections": {"c": broken}}))
 
 
 # ---------------------------------------------------------------- conversion hygiene
@@ -382,7 +378,7 @@ def test_isolated_conversion_timeout(tmp_path: Path) -> None:
     work = private_dir(tmp_path / "work")
     slow = DocumentReader(ReaderLimits(soffice=str(script), work_dir=str(work), timeout_seconds=2))
     with pytest.raises(UnreadableDocument, match="timed out"):
-        slow.read_isolated(Attachment("bc.doc", OCTET, fixture("sample.doc")))
+        read_isolated(slow)(Attachment("bc.doc", OCTET, fixture("sample.doc")))
 
 
 def test_conversions_run_one_at_a_time(reader: DocumentReader) -> None:
@@ -390,7 +386,7 @@ def test_conversions_run_one_at_a_time(reader: DocumentReader) -> None:
     results: list[Outline | BaseException] = []
 
     def run(isolated: bool, name: str) -> None:
-        read = reader.read_isolated if isolated else reader.read
+        read = read_isolated(reader) if isolated else reader.read
         try:
             results.append(read(Attachment(name, OCTET, fixture(name))))
         except (UnreadableDocument, UnsupportedDocument) as exc:

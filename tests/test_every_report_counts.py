@@ -30,8 +30,9 @@ from test_hostile_parse import BROKEN
 from test_never_acknowledge import CASES as NEVER_ACKNOWLEDGE
 
 import intake.processor.ingest.pipeline as pipeline_module
+import intake.processor.reading.work as work_module
 from intake.parsers.errors import HeaderError
-from intake.parsers.model import Attachment, Outline, Problem
+from intake.parsers.model import Outline, Problem
 from intake.processor.app import App
 from intake.processor.config import Config
 from intake.processor.services import Office
@@ -169,7 +170,7 @@ def _raise(what: str) -> Callable[..., Any]:
 
 FAULTS: dict[str, tuple[str, Callable[..., Any]]] = {
     # A bug or a library's error while reading a document (not a DocumentError: nothing expects it).
-    "reading a document raises": ("documents.read", _raise("document reader")),
+    "reading a document raises": ("read_document", _raise("document reader")),
     "deciding raises": ("decide", _raise("decide")),
 }
 
@@ -185,7 +186,7 @@ def test_a_fault_while_processing_keeps_every_message_counted_and_retry_recovers
             if where == "decide":
                 patch.setattr(pipeline_module, "decide", injected)
             else:
-                patch.setattr(app.pipeline.documents, "read", injected)
+                patch.setattr(work_module, "read_document", injected)
             app.run_once()
             ended = assert_every_message_counts(app)
             assert ended["failed"] > 0
@@ -295,7 +296,7 @@ def worker_pids() -> list[int]:
             parent = (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
         except (OSError, IndexError):
             continue
-        if b"intake.processor.documents.worker" in command and parent == mine:
+        if b"intake.processor.reading.harness" in command and parent == mine:
             found.append(int(entry.name))
     return found
 
@@ -362,14 +363,15 @@ def test_retry_of_an_unknown_or_a_healthy_message_exits_2(tmp_path: Path, monkey
     assert code == 0 and "Không có thư nào bị lỗi" in out
 
 
-def test_a_document_read_fault_records_the_reason_not_a_traceback(tmp_path: Path) -> None:
+def test_a_document_read_fault_records_the_reason_not_a_traceback(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     cfg, _ = load(tmp_path, only=("document/",))
     app = make_app(cfg, Clock(NOW))
 
-    def reader(_att: Attachment) -> Outline:
+    def reader(*_args: object) -> Outline:
         raise MemoryError("injected: out of memory")
 
-    app.pipeline.documents.read = reader  # type: ignore[method-assign]
+    monkeypatch.setattr(work_module, "read_document", reader)
     try:
         app.run_once()
         with app.store.session() as s:

@@ -21,7 +21,7 @@ from intake.parsers.errors import ConfigError, UsageError
 from intake.processor.config import ReportConfig, parse_config
 from intake.processor.staff.export import EXPORTERS, check_output, render
 from intake.processor.staff.export_docx import REVIEW_NOTE
-from intake.processor.staff.formatting import clean, csv_cell, sentence, vn_int, vn_number, vn_percent
+from intake.processor.staff.formatting import csv_cell, sentence, vn_int, vn_number, vn_percent, xml_safe
 from intake.processor.staff.rows import ExportContext
 from intake.store.status import CampaignStatus, SubmissionView, UnitDecisions, UnitState, UnitStatus
 from intake.store.views import SectionView
@@ -124,7 +124,7 @@ def test_vietnamese_numbers() -> None:
     assert (vn_number(98.5), vn_number(100.0), vn_number(1234.5), vn_number(97)) == ("98,5", "100", "1.234,5", "97")
     assert (vn_percent(98.47), vn_percent(None)) == ("98,5%", "")
     assert sentence("Gia hạn đến 17:00 06/03/2024.", "tệp: a.docx") == "Gia hạn đến 17:00 06/03/2024; tệp: a.docx."
-    assert clean("a\x00b\ud800c\U0001f600") == "a\ufffdb\ufffdc\U0001f600"
+    assert xml_safe("a\x00b\ud800c\U0001f600") == "a\ufffdb\ufffdc\U0001f600"
     assert (csv_cell("=1"), csv_cell("-x"), csv_cell("@a"), csv_cell("+1"), csv_cell("a=1")) == (
         "'=1", "'-x", "'@a", "'+1", "a=1")
 

@@ -73,10 +73,12 @@ def test_the_guide_is_plain_serialisable_values() -> None:
     guide = Guide(exemplars=(Exemplar("viec thuc hien 7 dam trong doan vien", "roman", 0, 3),),
                   template=(TemplateHeading("I. Tình hình chung", 1), TemplateHeading("II. Kết quả", 1)),
                   required=1)
-    from intake.processor.documents import from_json_as, to_json  # the wire format document workers use
-    wire = json.loads(json.dumps(to_json(guide)))
-    assert wire == json.loads(json.dumps(dataclasses.asdict(guide)))
-    assert from_json_as(Guide, wire) == guide
+    import msgspec  # the codec of the worker boundary, and of a lesson's exemplar in the store
+
+    plain = json.loads(json.dumps(msgspec.to_builtins(guide)))
+    assert plain == json.loads(json.dumps(dataclasses.asdict(guide)))
+    assert msgspec.convert(plain, Guide) == guide
+    assert msgspec.msgpack.decode(msgspec.msgpack.encode(guide), type=Guide) == guide
     with pytest.raises(dataclasses.FrozenInstanceError):
         guide.required = 0  # type: ignore[misc]
 

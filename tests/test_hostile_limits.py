@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,10 +16,17 @@ from test_hostile_parse import BROKEN
 
 from intake.parsers.email import parse_email
 from intake.processor.config import parse_config
-from intake.processor.ingest.mailparse import OVER_LIMITS, MailLimits, MailParser, decode_reply, encode_reply
+from intake.processor.documents import DocumentReader, ReaderLimits
+from intake.processor.reading.harness import OVER_LIMITS, Workers
 from intake.store.models import Message, MessageState
 
-ISOLATED = MailParser(isolate=True)
+NO_LIMIT = 1 << 40
+
+
+@pytest.fixture(scope="module")
+def workers() -> Iterator[Workers]:
+    with Workers(DocumentReader(), NO_LIMIT, workers=1) as pool:
+        yield pool
 
 
 def big(mb: int) -> bytes:
@@ -33,21 +41,13 @@ def big(mb: int) -> bytes:
 
 @pytest.mark.parametrize("raw", [hostile(), BROKEN["two Subject headers"][0], CASES["every header at once"],
                                  BROKEN["binary garbage"][0], BROKEN["1,000 multipart levels"][0]])
-def test_isolated_parse_equals_the_in_process_one(raw: bytes) -> None:
-    assert ISOLATED.parse(raw) == parse_email(raw)
-
-
-def test_reply_round_trip_and_malformed_replies() -> None:
-    parsed = parse_email(hostile())
-    assert decode_reply(encode_reply(parsed)) == parsed
-    good = encode_reply(parsed)
-    for bad in (good + b"x", good[:-1], b"[]\n", b"{\n"):
-        with pytest.raises((ValueError, KeyError, TypeError)):
-            decode_reply(bad)
+def test_isolated_parse_equals_the_in_process_one(workers: Workers, raw: bytes) -> None:
+    assert workers.read_message(raw, ()).email == parse_email(raw)
 
 
 def test_worker_out_of_memory_gives_the_headers_and_the_reason() -> None:
-    parsed = MailParser(MailLimits(memory_mb=1), isolate=True).parse(hostile())
+    with Workers(DocumentReader(ReaderLimits(memory_mb=1)), NO_LIMIT, workers=1) as starved:
+        parsed = starved.read_message(hostile(), ()).email
     assert parsed.from_address == REGISTERED and parsed.attachments == ()
     assert parsed.body_unparsed == OVER_LIMITS
 

@@ -293,15 +293,15 @@ def test_a_message_whose_deciding_fails_is_stored_alone_and_recorded_as_failed(
 
     monkeypatch.setattr(pipeline, "decide", decide)
     monkeypatch.setattr(Store, "ingest", ingest)
-    # Document workers read each message ahead: their parse is what lets it be decided as it is stored.
+    # Read in the workers, decided, then stored with its decision in one transaction.
     app = make_app(dataclasses.replace(build_config(tmp_path, dovecot), isolate_parsing=True))
     try:
         _leftover, fetched, sent = app.run_once()
     finally:
         app.close()
     assert (fetched.new, fetched.processed, fetched.failed, sent.sent) == (3, 2, 1, 2)
-    # Decided in the transaction that stored it, except the one that failed: rolled back, stored alone.
-    assert ingests == [str(uids[0]), str(uids[1]), str(uids[1]), str(uids[2])]
+    # One write for each, the failed one included: stored with its attribution and the failure.
+    assert ingests == [str(uids[0]), str(uids[1]), str(uids[2])]
     with app.store.session() as s:
         rows = s.execute(select(Message.state, Message.error, Message.reference, Message.from_address,
                                 Message.problems).order_by(Message.id)).all()

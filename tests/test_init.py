@@ -16,7 +16,7 @@ from servers.dovecot import DovecotServer
 from servers.smtp import SmtpServer
 
 from intake.processor.config import load_config
-from intake.processor.ops.init import Asker, ask_password, env_line, read_roster
+from intake.processor.ops.init import Asker, ask_password, env_line, guess_roster
 
 ROSTER_SEMICOLON = (
     "Tên đơn vị;Email;Nhóm\n"
@@ -38,12 +38,12 @@ def _servers(dovecot: DovecotServer, smtp: SmtpServer) -> list[str]:
 def test_a_roster_csv_with_commas_or_semicolons(tmp_path: Path) -> None:
     semi = tmp_path / "semi.csv"
     semi.write_bytes("\ufeff".encode() + ROSTER_SEMICOLON.encode())  # as Excel saves "CSV UTF-8"
-    rows = read_roster(semi)
+    rows = guess_roster(semi)
     assert [r["id"] for r in rows] == ["ldld-huyen-bao-thang", "ldld-huyen-bat-xat", "cong-doan-nganh-y-te"]
     assert rows[1]["emails"] == "ldldbatxat@gmail.com;vanthu.batxat@gmail.com" and rows[2]["group"] == "nganh"
     comma = tmp_path / "comma.csv"
     comma.write_text(ROSTER_COMMA, encoding="utf-8")
-    assert read_roster(comma) == [{"id": "ldld-sa-pa", "name": "LĐLĐ thị xã Sa Pa", "aliases": "",
+    assert guess_roster(comma) == [{"id": "ldld-sa-pa", "name": "LĐLĐ thị xã Sa Pa", "aliases": "",
                                    "emails": "ldldsapa@gmail.com", "group": ""}]
 
 

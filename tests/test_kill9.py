@@ -193,7 +193,7 @@ def test_sender_killed_mid_send_has_its_row_taken_at_once_by_the_next_run(
 
 
 def test_profiles_of_dead_processes_are_cleared_when_libreoffice_is_kept_again(tmp_path: Path) -> None:
-    from intake.processor.documents.office import Office, clear_stale_profiles
+    from intake.processor.documents.libreoffice import LibreOffice, clear_stale_profiles
 
     dead = subprocess.Popen(["true"])
     dead.wait()
@@ -203,6 +203,6 @@ def test_profiles_of_dead_processes_are_cleared_when_libreoffice_is_kept_again(t
     for profile in (stale, ours, alive):
         (profile / "user").mkdir(parents=True)
         (profile / ".lock").write_text("vm,1234")
-    Office("/usr/bin/soffice", tmp_path, 1024)  # a daemon starting
+    LibreOffice("/usr/bin/soffice", tmp_path, 1024)  # a daemon starting
     assert not stale.exists() and ours.exists() and alive.exists()
     assert clear_stale_profiles(tmp_path) == []

@@ -1,9 +1,20 @@
 """The report's section tree (parsers/layout.py) on hand-built outlines of real layouts."""
 from __future__ import annotations
 
-import pytest
+import unicodedata
 
-from intake.parsers.layout import NumberKind, build_tree, closing_starts, number_kind, split_number
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from intake.parsers.layout import (
+    NumberKind,
+    build_tree,
+    closing_starts,
+    number_kind,
+    split_number,
+    strip_numbering,
+)
 from intake.parsers.model import Block, BlockKind, Outline
 
 
@@ -141,3 +152,85 @@ def test_number_values() -> None:
     assert number_kind("IV.") is not None and number_kind("IV.").value == 4  # type: ignore[union-attr]
     assert number_kind("đ)").value == 5  # type: ignore[union-attr]
     assert number_kind("Phần thứ hai") is not None
+
+
+# ------------------------------------------------------------ strip_numbering (the numbering grammar)
+
+
+@pytest.mark.parametrize(
+    ("text", "number", "rest"),
+    [
+        ("III. Đánh giá kết quả", "III.", "Đánh giá kết quả"),
+        ("I.", "I.", ""),
+        ("II- Kết quả", "II-", "Kết quả"),
+        ("IV/ Kết luận", "IV/", "Kết luận"),
+        ("XII.Tổng hợp", "XII.", "Tổng hợp"),
+        ("I - TÌNH HÌNH", "I -", "TÌNH HÌNH"),
+        ("II\tĐÁNH GIÁ", "II", "ĐÁNH GIÁ"),
+        ("2. Nội dung", "2.", "Nội dung"),
+        ("2.1. Nội dung", "2.1.", "Nội dung"),
+        ("2.1.3 Chi tiết", "2.1.3", "Chi tiết"),
+        ("2- Kết quả", "2-", "Kết quả"),
+        ("2/ Kết quả", "2/", "Kết quả"),
+        ("2) Kết quả", "2)", "Kết quả"),
+        ("2)Kết quả", "2)", "Kết quả"),
+        ("3.Nội dung", "3.", "Nội dung"),
+        ("a) Một", "a)", "Một"),
+        ("b. Hai", "b.", "Hai"),
+        ("đ) Năm", "đ)", "Năm"),
+        ("A. MỤC TIÊU", "A.", "MỤC TIÊU"),
+        ("(1) Một", "(1)", "Một"),
+        ("ii) hai", "ii)", "hai"),
+        ("Phần I: Mở đầu", "Phần I:", "Mở đầu"),
+        ("Mục 2. Nội dung", "Mục 2.", "Nội dung"),
+        ("PHẦN THỨ HAI", "PHẦN THỨ HAI", ""),
+        ("PHẦN THỨ HAI: ĐÁNH GIÁ", "PHẦN THỨ HAI:", "ĐÁNH GIÁ"),
+        ("Chương III - Tổ chức", "Chương III -", "Tổ chức"),
+        ("- gạch đầu dòng", "-", "gạch đầu dòng"),
+        ("-Đánh giá", "-", "Đánh giá"),
+        ("+ cộng", "+", "cộng"),
+        ("• chấm", "•", "chấm"),
+        ("* sao", "*", "sao"),
+        ("\u00a0 III.\tĐánh giá", "III.", "Đánh giá"),
+    ],
+)
+def test_strip_numbering(text: str, number: str, rest: str) -> None:
+    assert strip_numbering(text) == (number, rest)
+
+
+def test_strip_numbering_nfd_input() -> None:
+    nfd = unicodedata.normalize("NFD", "PHẦN THỨ HAI: ĐÁNH GIÁ")
+    assert strip_numbering(nfd) == ("PHẦN THỨ HAI:", "ĐÁNH GIÁ")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Iran là một quốc gia",
+        "Việc làm",
+        "I",
+        "Đ/c Nguyễn Văn A",
+        "T.Ư Đoàn",
+        "12/5/2024 họp",
+        "2024 là năm",
+        "1.234 người tham gia",
+        "-5% so với cùng kỳ",
+        "Mục tiêu chung",
+        "Phần mở đầu",
+        "e-mail",
+        "XI măng",
+        "Cộng hòa",
+        "Mi sợi",
+        "",
+    ],
+)
+def test_strip_numbering_leaves_real_words(text: str) -> None:
+    assert strip_numbering(text) == ("", text)
+
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=30))
+def test_strip_numbering_is_total(text: str) -> None:
+    number, rest = strip_numbering(text)
+    assert (rest in unicodedata.normalize("NFC", text)) if number else (rest == text)

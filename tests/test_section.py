@@ -44,7 +44,7 @@ BODY = ("Ban Thường vụ tổ chức 01 hội nghị quán triệt cho cán b
 
 def report(*middle: Block, closing: bool = True) -> Outline:
     blocks = PREAMBLE + middle + (CLOSING if closing else ())
-    return Outline(blocks=blocks, closing_start=len(PREAMBLE) + len(middle) if closing else None)
+    return Outline(blocks=blocks)
 
 
 def section_with(heading: Block) -> tuple[Block, ...]:
@@ -258,7 +258,6 @@ def test_heading_inside_closing_block_is_ignored() -> None:
     outline = Outline(
         blocks=(h("Công tác tuyên truyền", numbering="I."), p("Nội dung."),
                 p("Trên đây là báo cáo kết quả học tập, quán triệt Chuyên đề năm 2024.")),
-        closing_start=2,
     )
     assert not find_section(outline, TITLE).found
 
@@ -399,7 +398,7 @@ def _renormalise(outline: Outline, form: str) -> Outline:
     def conv(block: Block) -> Block:
         return Block(block.kind, unicodedata.normalize(form, block.text), numbering=block.numbering,
                      level=block.level, style=block.style, bold=block.bold, rows=block.rows)
-    return Outline(blocks=tuple(conv(b) for b in outline.blocks), closing_start=outline.closing_start)
+    return Outline(blocks=tuple(conv(b) for b in outline.blocks))
 
 
 VARIANTS = [

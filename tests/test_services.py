@@ -11,9 +11,9 @@ from staffkit import STUDY, Clock, at, drop, make_app, make_config, message, rep
 
 from intake.parsers.errors import UsageError
 from intake.processor.app import App
-from intake.processor.config import UnitConfig
 from intake.processor.services import Office, resolve_unit
 from intake.processor.staff_dates import parse_staff_datetime
+from intake.processor.units import UnitConfig
 
 HEADING = "II. ĐÁNH GIÁ KẾT QUẢ HỌC TẬP CHUYÊN ĐỀ NĂM 2024"
 NOW = at("2024-02-28 12:00")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -13,12 +12,12 @@ from pathlib import Path
 import pytest
 
 import intake.store.engine as engine_module
-import intake.store.files as files_module
 from intake.parsers.errors import StoreError
 from intake.store.catalog import CampaignEntry, CatalogStore, UnitEntry
-from intake.store.kinds import Source
+from intake.store.kinds import OutgoingKind, OutgoingState, Source
 from intake.store.models import Message, MessageState
-from intake.store.repository import Store
+from intake.store.records import AttachmentRecord, Attribution, MessageRecord, OutgoingMail, ack_key
+from intake.store.repository import NewMessage, Store
 from intake.store.status import CampaignStatus, UnitState
 from intake.store.users import Accounts
 
@@ -54,39 +53,54 @@ def test_ingest_is_idempotent_by_mailbox_key_and_by_identity(store_url: str, tmp
     store.close()
 
 
-def test_files_kept_ahead_are_found_in_place_by_ingest(store_url: str, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_new_message_is_written_with_its_decision_under_the_id_it_was_decided_for(
+        store_url: str, tmp_path: Path) -> None:
     store = make_store(store_url, tmp_path)
-    attachment = bytes(range(256)) * 40
-    digests = store.keep_files(RAW, [attachment])
-    assert digests == [hashlib.sha256(RAW).hexdigest(), hashlib.sha256(attachment).hexdigest()]
-    files = sorted(p for p in (tmp_path / "files").rglob("*") if p.is_file())
-    kept = {p: p.stat().st_ino for p in files}
-    hashed: list[bytes] = []
-    monkeypatch.setattr(files_module, "sha256_hex", lambda data: hashed.append(data) or "0" * 64)
-
-    def known(data: bytes) -> str | None:  # what the read-ahead answers: only for these very objects
-        return dict(zip(map(id, (RAW, attachment)), digests or [], strict=True)).get(id(data))
-
-    got = store.ingest("imap:x", "INBOX", 7, "1", RAW, T0, attachments=[attachment], known=known)
-    assert hashed == []  # both digests came from keep_files
-    assert got.new and len(files) == 2 and store.raw_of(got.message_pk)[1] == RAW
-    # Neither file was written again: the same inodes (a rewrite renames a new file over the old).
-    assert {p: p.stat().st_ino for p in files} == kept
-    assert sorted(p for p in (tmp_path / "files").rglob("*") if p.is_file()) == files
+    arrival = store.arrival(RAW, "a@x.vn", T0)
+    assert arrival.existing is None and not arrival.facts.acknowledged
+    attachment = AttachmentRecord(0, "bc.docx", "application/octet-stream", bytes(range(256)) * 40, "docx")
+    record = MessageRecord(MessageState.PROCESSED, T0, from_address="a@x.vn", reference="TN24-00001",
+                           attachments=(attachment,))
+    mail = OutgoingMail(kind=OutgoingKind.ACK, dedupe_key=ack_key(arrival.pk), to_address="a@x.vn", subject="s",
+                        our_message_id="<ack@x.vn>", raw=b"ack", state=OutgoingState.PENDING, created_at=T0,
+                        message_pk=arrival.pk)
+    got = store.ingest("imap:x", "INBOX", 7, "1", RAW, T0,
+                       NewMessage(arrival.pk, Attribution("TN24-00001", "a@x.vn"), T0, record, mail))
+    assert got.new and got.message_pk == arrival.pk and not got.taken
+    assert store.state_of(got.message_pk) == MessageState.PROCESSED
+    assert store.known_facts(got.message_pk, "a@x.vn", T0).acknowledged  # its acknowledgement, same commit
+    assert store.attachment_file(got.message_pk, 0) is not None
+    # Met again (another UIDVALIDITY): not new, and what came with it is not written.
+    again = store.arrival(RAW, "a@x.vn", T0)
+    assert again.existing == got.message_pk
+    assert not store.ingest("imap:x", "INBOX", 8, "1", RAW, T0).new
     store.close()
 
 
-def test_files_that_cannot_be_kept_ahead_are_left_to_ingest_which_reports_it(
-        store_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_an_id_another_writer_took_meanwhile_writes_nothing(store_url: str, tmp_path: Path) -> None:
+    store = make_store(store_url, tmp_path)
+    arrival = store.arrival(RAW, "a@x.vn", T0)
+    other = store.ingest("imap:x", "INBOX", 7, "2", RAW + b"other", T0)  # took the id meanwhile
+    assert other.message_pk == arrival.pk
+    got = store.ingest("imap:x", "INBOX", 7, "1", RAW, T0,
+                       NewMessage(arrival.pk, Attribution("TN24-00001"), T0, failure="RuntimeError: x"))
+    assert got.taken and not got.new
+    assert store.seen_keys("imap:x", "INBOX", 7) == {"2"}  # no ledger entry: it is decided again
+    again = store.arrival(RAW, "a@x.vn", T0)
+    failed = store.ingest("imap:x", "INBOX", 7, "1", RAW, T0,
+                          NewMessage(again.pk, Attribution("TN24-00002", "a@x.vn"), T0, failure="RuntimeError: x"))
+    assert failed.new and store.state_of(failed.message_pk) == MessageState.FAILED
+    view = store.message_view(failed.message_pk)
+    assert view.error == "RuntimeError: x" and view.reference == "TN24-00002"
+    store.close()
+
+
+def test_files_that_cannot_be_written_leave_nothing_stored(store_url: str, tmp_path: Path) -> None:
     store = make_store(store_url, tmp_path)
     raw = RAW + b"blocked"
     blocker = tmp_path / "files" / hashlib.sha256(raw).hexdigest()[:2]
     blocker.parent.mkdir(parents=True, exist_ok=True)
     blocker.write_bytes(b"a file where the folder should be")
-    with caplog.at_level(logging.INFO, logger="intake.store.repository"):
-        assert store.keep_files(raw, []) is None  # logged, not raised: the read-ahead thread goes on
-    assert "its ingest will try again" in caplog.text
     with pytest.raises(StoreError, match="cannot write"):
         store.ingest("imap:x", "INBOX", 7, "2", raw, T0)
     assert store.messages_in_state(MessageState.STORED) == []

@@ -1,8 +1,14 @@
 """structure.infer on hand-built raw blocks: no OOXML, only formatting facts."""
 from __future__ import annotations
 
-from intake.parsers.model import BlockKind
+from intake.parsers.layout import closing_starts
+from intake.parsers.model import BlockKind, Outline
 from intake.parsers.structure import RawCell, RawParagraph, RawTable, infer
+
+
+def _closing(outline: Outline) -> int | None:
+    """Where the report's closing block starts (parsers/layout.py `closing_starts`)."""
+    return next(iter(closing_starts(outline.blocks)), None)
 
 
 def _cell(*texts: str, bold: bool = False) -> RawCell:
@@ -41,7 +47,7 @@ def test_header_table_title_block_levels_and_closing() -> None:
     assert levels["I. KẾT QUẢ ĐẠT ĐƯỢC"] == 1
     assert levels["1. Công tác tuyên truyền"] == 2
     assert levels["Tổ chức 12 buổi sinh hoạt chuyên đề cho đoàn viên."] is None
-    assert outline.closing_start == texts.index("Nơi nhận:")
+    assert _closing(outline) == texts.index("Nơi nhận:")
 
 
 def test_levels_from_style_numbering_and_formatting_facts() -> None:
@@ -67,4 +73,4 @@ def test_formatting_only_documents_rank_by_size_then_capitals() -> None:
     ]
     outline = infer(raw)
     assert [b.level for b in outline.blocks] == [1, 2, None, 2]
-    assert outline.issuer is None and outline.closing_start is None
+    assert outline.issuer is None and _closing(outline) is None

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from intake.parsers.unit import UnitName, address_key, identify_unit, match_name, name_key, name_score
+from intake.parsers.unit import UnitName, address_key, identify_unit, match_name, name_key
 
 ROSTER = (
     UnitName("ldld-bao-thang", ("LĐLĐ huyện Bảo Thắng", "Liên đoàn Lao động huyện Bảo Thắng")),
@@ -55,9 +55,11 @@ def test_no_match(text: str) -> None:
 
 
 def test_bao_thang_never_matches_bao_yen() -> None:
-    assert name_score("LĐLĐ huyện Bảo Thắng", "LĐLĐ huyện Bảo Yên") < 90
-    assert name_score("LĐLĐ huyện Bảo Yên", "LĐLĐ huyện Bảo Thắng") < 90
-    assert name_score("LĐLĐ huyện Bảo Yên", "LĐLĐ huyện Bảo Yên") == 100
+    """Alone on the roster, the other district is still no match: only the district word differs."""
+    thang, yen = UnitName("thang", ("LĐLĐ huyện Bảo Thắng",)), UnitName("yen", ("LĐLĐ huyện Bảo Yên",))
+    assert match_name("LĐLĐ huyện Bảo Thắng", [yen])[0] is None
+    assert match_name("LĐLĐ huyện Bảo Yên", [thang])[0] is None
+    assert match_name("LĐLĐ huyện Bảo Yên", [thang, yen])[0] == "yen"
 
 
 def test_ambiguous_text_matches_nobody() -> None:

@@ -23,7 +23,6 @@ from intake.parsers.vietnamese import (
     font_encoding_hint,
     is_vietnamese_syllable,
     normalize_tone_placement,
-    strip_numbering,
     tcvn3_to_unicode,
     to_unicode,
     unicode_to_tcvn3,
@@ -403,80 +402,6 @@ def test_normalize_tone_placement() -> None:
     assert normalize_tone_placement("HOÀ") == "HÒA"
 
 
-# ------------------------------------------------------------ strip_numbering
-
-
-@pytest.mark.parametrize(
-    ("text", "number", "rest"),
-    [
-        ("III. Đánh giá kết quả", "III.", "Đánh giá kết quả"),
-        ("I.", "I.", ""),
-        ("II- Kết quả", "II-", "Kết quả"),
-        ("IV/ Kết luận", "IV/", "Kết luận"),
-        ("XII.Tổng hợp", "XII.", "Tổng hợp"),
-        ("I - TÌNH HÌNH", "I -", "TÌNH HÌNH"),
-        ("II\tĐÁNH GIÁ", "II", "ĐÁNH GIÁ"),
-        ("2. Nội dung", "2.", "Nội dung"),
-        ("2.1. Nội dung", "2.1.", "Nội dung"),
-        ("2.1.3 Chi tiết", "2.1.3", "Chi tiết"),
-        ("2- Kết quả", "2-", "Kết quả"),
-        ("2/ Kết quả", "2/", "Kết quả"),
-        ("2) Kết quả", "2)", "Kết quả"),
-        ("2)Kết quả", "2)", "Kết quả"),
-        ("3.Nội dung", "3.", "Nội dung"),
-        ("a) Một", "a)", "Một"),
-        ("b. Hai", "b.", "Hai"),
-        ("đ) Năm", "đ)", "Năm"),
-        ("A. MỤC TIÊU", "A.", "MỤC TIÊU"),
-        ("(1) Một", "(1)", "Một"),
-        ("ii) hai", "ii)", "hai"),
-        ("Phần I: Mở đầu", "Phần I:", "Mở đầu"),
-        ("Mục 2. Nội dung", "Mục 2.", "Nội dung"),
-        ("PHẦN THỨ HAI", "PHẦN THỨ HAI", ""),
-        ("PHẦN THỨ HAI: ĐÁNH GIÁ", "PHẦN THỨ HAI:", "ĐÁNH GIÁ"),
-        ("Chương III - Tổ chức", "Chương III -", "Tổ chức"),
-        ("- gạch đầu dòng", "-", "gạch đầu dòng"),
-        ("-Đánh giá", "-", "Đánh giá"),
-        ("+ cộng", "+", "cộng"),
-        ("• chấm", "•", "chấm"),
-        ("* sao", "*", "sao"),
-        ("\u00a0 III.\tĐánh giá", "III.", "Đánh giá"),
-    ],
-)
-def test_strip_numbering(text: str, number: str, rest: str) -> None:
-    assert strip_numbering(text) == (number, rest)
-
-
-def test_strip_numbering_nfd_input() -> None:
-    nfd = unicodedata.normalize("NFD", "PHẦN THỨ HAI: ĐÁNH GIÁ")
-    assert strip_numbering(nfd) == ("PHẦN THỨ HAI:", "ĐÁNH GIÁ")
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Iran là một quốc gia",
-        "Việc làm",
-        "I",
-        "Đ/c Nguyễn Văn A",
-        "T.Ư Đoàn",
-        "12/5/2024 họp",
-        "2024 là năm",
-        "1.234 người tham gia",
-        "-5% so với cùng kỳ",
-        "Mục tiêu chung",
-        "Phần mở đầu",
-        "e-mail",
-        "XI măng",
-        "Cộng hòa",
-        "Mi sợi",
-        "",
-    ],
-)
-def test_strip_numbering_leaves_real_words(text: str) -> None:
-    assert strip_numbering(text) == ("", text)
-
-
 # ------------------------------------------------------------------ properties
 
 _ALPHABET = "".join(VIETNAMESE_LETTERS) + "abcdeghiklmnopqrstuvxyABCDEGHIKLMNOPQRSTUVXY0123456789 ,.;:-()"
@@ -497,5 +422,4 @@ def test_clean_and_fold_are_total_and_idempotent(text: str) -> None:
     once = clean(text)
     assert clean(once) == once
     assert fold(fold(text)) == fold(text)
-    assert isinstance(strip_numbering(text), tuple)
     detect_encoding(text)

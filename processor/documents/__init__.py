@@ -1,14 +1,11 @@
 """Attachments into Outlines: classify, convert legacy formats, parse, isolate.
 
-`DocumentReader.read` works in-process: it classifies the attachment by its
-bytes, parses a .docx directly, and converts .doc/.rtf/.odt/HTML-as-.doc to
-.docx with LibreOffice first. `DocumentReader.read_isolated` runs the same
-`read` in a child process (`python -m intake.processor.documents.worker`) under
-an address-space limit, a CPU limit and a wall-clock timeout, because the bytes
-come from strangers (zip bombs, pathological XML, converter hangs).
-
-Both raise only `UnreadableDocument`, `EncryptedDocument` or
-`UnsupportedDocument` for problems with the document itself.
+`DocumentReader.read` classifies the attachment by its bytes, parses a .docx
+directly, and converts .doc/.rtf/.odt/HTML-as-.doc to .docx with LibreOffice
+first. It raises only `UnreadableDocument`, `EncryptedDocument` or
+`UnsupportedDocument` for problems with the document itself. The bytes come
+from strangers (zip bombs, pathological XML, converter hangs): intake runs it
+in a worker process under limits (`processor/reading/harness.py`).
 
 Conversions go to `office.Office` (one LibreOffice kept running, driven
 through UNO) when the reader is given one, as the pool's workers are; else
@@ -22,33 +19,24 @@ line.
 """
 from __future__ import annotations
 
-import dataclasses
-import enum
 import fcntl
-import functools
 import hashlib
-import json
 import logging
 import os
-import pickle
 import shutil
 import signal
 import stat
 import subprocess
-import sys
 import tempfile
 import threading
 import time
-import types
 import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from intake.parsers.errors import (
-    DocumentError,
     EncryptedDocument,
     UnreadableDocument,
     UnsupportedDocument,
@@ -58,21 +46,11 @@ from intake.parsers.model import Attachment, FileKind, Outline
 from intake.parsers.word import DocxLimits, parse_docx
 from intake.processor.documents import lifeline
 
-__all__ = [
-    "LIMIT_EXCEEDED",
-    "NO_LIBREOFFICE",
-    "DocumentReader",
-    "ReaderLimits",
-    "from_json_as",
-    "outline_from_json",
-    "outline_to_json",
-]
+__all__ = ["NO_LIBREOFFICE", "DocumentReader", "ReaderLimits"]
 
 log = logging.getLogger(__name__)
 
 NO_LIBREOFFICE = "LibreOffice is not installed: cannot convert legacy .doc"
-LIMIT_EXCEEDED = "exceeded memory/time limit"
-WORKER_MODULE = "intake.processor.documents.worker"
 
 # Input suffix and LibreOffice import filter per sniffed format. The suffix is
 # fixed by the format, never taken from the sender's file name.
@@ -299,50 +277,6 @@ class DocumentReader:
             raise UnsupportedDocument(f"cannot convert: work directory {root} is not private to this user")
         return root
 
-    # ------------------------------------------------------------ isolated
-
-    def read_isolated(self, att: Attachment) -> Outline:
-        """`read` in a child process under memory, CPU and wall-clock limits.
-
-        Errors raised in the child come back as the same DocumentError classes;
-        a child killed or out of memory/time gives
-        `UnreadableDocument("exceeded memory/time limit")`.
-        """
-        limits = self.limits
-        if len(att.data) > limits.max_bytes:
-            raise UnreadableDocument(f"file too large ({len(att.data)} bytes > {limits.max_bytes})")
-        request = pickle.dumps((att, dataclasses.replace(limits, soffice=self._soffice or "")))
-        command = [
-            sys.executable, "-I", "-m", WORKER_MODULE,
-            "--memory-mb", str(limits.memory_mb),
-            "--cpu-seconds", str(max(1, int(limits.timeout_seconds + 0.999))),
-        ]
-        try:
-            proc = subprocess.Popen(
-                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                start_new_session=True,
-            )
-        except OSError as exc:
-            raise UnreadableDocument(f"cannot start the document worker: {exc}") from exc
-        try:
-            stdout, stderr = proc.communicate(request, timeout=limits.worker_wall_seconds)
-        except subprocess.TimeoutExpired as exc:
-            # SIGTERM first so that the worker kills its LibreOffice, then everything.
-            with suppress(ProcessLookupError):
-                proc.terminate()
-            try:
-                proc.communicate(timeout=3)
-            except subprocess.TimeoutExpired:
-                _kill_group(proc.pid)
-                proc.communicate()
-            log.warning("document worker killed after %.0f s", limits.worker_wall_seconds)
-            raise UnreadableDocument(LIMIT_EXCEEDED) from exc
-        finally:
-            _kill_group(proc.pid)
-            if proc.poll() is None:
-                proc.wait()
-        return _worker_result(proc.returncode, stdout, stderr)
-
 
 # How each kind of file becomes an outline (or why it cannot); kinds not here are judged by their name.
 READERS: dict[FileKind, Callable[[DocumentReader, Attachment, Sniffed], Outline]] = {
@@ -352,33 +286,6 @@ READERS: dict[FileKind, Callable[[DocumentReader, Attachment, Sniffed], Outline]
     FileKind.ENCRYPTED: DocumentReader._encrypted,
     FileKind.PDF: DocumentReader._not_word,
     FileKind.IMAGE: DocumentReader._not_word,
-}
-
-
-def _worker_result(returncode: int, stdout: bytes, stderr: bytes) -> Outline:
-    """The Outline, or the re-raised error, from a finished worker."""
-    if returncode < 0:
-        log.warning("document worker died of signal %d", -returncode)
-        raise UnreadableDocument(LIMIT_EXCEEDED)
-    try:
-        reply = json.loads(stdout)
-    except ValueError:
-        reply = None
-    if not isinstance(reply, dict):
-        tail = stderr.decode("utf-8", "replace").strip().splitlines()[-5:]
-        log.error("document worker failed (exit status %d): %s", returncode, " | ".join(tail))
-        raise UnreadableDocument(f"document reader failed (exit status {returncode})")
-    if "outline" in reply:
-        try:
-            return outline_from_json(reply["outline"])
-        except (TypeError, ValueError, KeyError) as exc:
-            raise UnreadableDocument(f"document worker sent a malformed outline: {exc}") from exc
-    error_class = _ERRORS.get(str(reply.get("error")), UnreadableDocument)
-    raise error_class(str(reply.get("message", "")))
-
-
-_ERRORS: dict[str, type[DocumentError]] = {
-    cls.__name__: cls for cls in (UnreadableDocument, EncryptedDocument, UnsupportedDocument)
 }
 
 
@@ -421,138 +328,3 @@ def prepare_profile(profile: Path) -> None:
         for path, name, value in _PROFILE_ITEMS
     )
     settings.write_text(_PROFILE_SETTINGS.format(items=items), encoding="utf-8")
-
-
-# ---------------------------------------------------------------- Outline <-> JSON
-
-
-def outline_to_json(outline: Outline) -> dict[str, Any]:
-    """A JSON-ready dict of an Outline (enums as their values, tuples as lists)."""
-    return typing.cast(dict[str, Any], to_json(outline))
-
-
-def to_json(value: Any) -> Any:
-    """A frozen dataclass of parsers.model as JSON-ready values: objects for dataclasses, lists for
-    tuples, str enums as they are (a str), numbers, None. `dataclasses.asdict` gives the same, but
-    deep-copies every value on the way (a millisecond per outline)."""
-    if type(value) in _PLAIN:
-        return value
-    if isinstance(value, tuple):
-        return [to_json(item) for item in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {name: to_json(getattr(value, name)) for name in _field_names(type(value))}
-    if isinstance(value, str | int | float):  # str enums, and subclasses of the plain types
-        return value
-    raise TypeError(f"not JSON-ready: {type(value).__name__}")
-
-
-_PLAIN = frozenset({str, int, float, bool, type(None)})
-
-
-@functools.cache
-def _field_names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(cls))
-
-
-def outline_from_json(data: Any) -> Outline:
-    """The Outline `outline_to_json` made; strict about the shape."""
-    return from_json_as(Outline, data)
-
-
-T = typing.TypeVar("T")
-
-
-def from_json_as(cls: type[T], data: Any) -> T:
-    """A frozen dataclass of parsers.model (Outline, SectionResult) from its `to_json` JSON."""
-    value = _decoder(typing.cast(Any, cls))(data)
-    assert isinstance(value, cls)
-    return value
-
-
-@functools.cache
-def _fields_of(cls: type) -> tuple[tuple[str, Any], ...]:
-    """(name, resolved type hint) of each field: resolving hints is slow, so once per class."""
-    hints = typing.get_type_hints(cls)
-    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
-
-
-Decoder = Callable[[Any], Any]
-
-
-@functools.cache
-def _decoder(hint: Any) -> Decoder:
-    """The strict decoder of values of type `hint`, made once per type from its hints: checking
-    each value against its type anew was more than a millisecond per outline."""
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        return _dataclass_decoder(hint)
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin is tuple:
-        return _tuple_decoder(args)
-    if origin in (typing.Union, types.UnionType):
-        return _union_decoder(args)
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return typing.cast(Decoder, hint)  # ValueError for a value it does not have
-    if hint is float:
-        return _float
-    if hint in (str, int, bool):
-        return functools.partial(_exactly, hint)
-    raise TypeError(f"unsupported field type {hint!r}")
-
-
-def _dataclass_decoder(cls: type) -> Decoder:
-    fields = [(name, _decoder(hint)) for name, hint in _fields_of(cls)]
-
-    def decode(value: Any) -> Any:
-        if not isinstance(value, dict):
-            raise TypeError(f"{cls.__name__}: expected an object")
-        return cls(**{name: field(value[name]) for name, field in fields if name in value})
-    return decode
-
-
-def _tuple_decoder(args: tuple[Any, ...]) -> Decoder:
-    if len(args) == 2 and args[1] is Ellipsis:
-        item = _decoder(args[0])
-
-        def decode_all(value: Any) -> tuple[Any, ...]:
-            if not isinstance(value, list):
-                raise TypeError("expected a list")
-            return tuple([item(one) for one in value])
-        return decode_all
-    items = [_decoder(arg) for arg in args]
-
-    def decode_each(value: Any) -> tuple[Any, ...]:
-        if not isinstance(value, list):
-            raise TypeError("expected a list")
-        return tuple(decode(one) for decode, one in zip(items, value, strict=True))
-    return decode_each
-
-
-def _union_decoder(args: tuple[Any, ...]) -> Decoder:
-    optional = type(None) in args
-    alternatives = [_decoder(arg) for arg in args if arg is not type(None)]
-
-    def decode(value: Any) -> Any:
-        if value is None and optional:
-            return None
-        errors: list[Exception] = []
-        for alternative in alternatives:
-            try:
-                return alternative(value)
-            except (TypeError, ValueError) as exc:
-                errors.append(exc)
-        raise TypeError(f"no alternative matches: {errors}")
-    return decode
-
-
-def _float(value: Any) -> float:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if type(value) is not float:
-        raise TypeError(f"expected float, got {type(value).__name__}")
-    return value
-
-
-def _exactly(kind: type, value: Any) -> Any:
-    if type(value) is not kind:
-        raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
-    return value

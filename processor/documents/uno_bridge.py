@@ -2,7 +2,7 @@
 
     /usr/bin/python3 -I uno_bridge.py --soffice PATH --profile DIR --pipe NAME --memory-mb N
 
-Not imported by intake: `office.Office` starts it. It sets its address-space
+Not imported by intake: `libreoffice.LibreOffice` starts it. It sets its address-space
 limit (which the LibreOffice it starts inherits), starts LibreOffice
 listening on a private pipe, connects, and writes one JSON line:
 
@@ -46,7 +46,8 @@ def props(**values: object) -> tuple[object, ...]:
     return tuple(out)
 
 
-def say(message: dict[str, object]) -> None:
+def reply(message: dict[str, object]) -> None:
+    """One JSON line to the parent (processor/documents/office.py) on stdout."""
     sys.stdout.write(json.dumps(message) + "\n")
     sys.stdout.flush()
 
@@ -111,18 +112,18 @@ def main() -> int:
         try:
             desktop = connect(office, args.pipe)
         except RuntimeError as exc:
-            say({"ready": False, "error": str(exc)})
+            reply({"ready": False, "error": str(exc)})
             return 3
-        say({"ready": True, "pid": office.pid})
+        reply({"ready": True, "pid": office.pid})
         for line in sys.stdin:
             try:
                 convert(desktop, json.loads(line))
             except Exception as exc:  # noqa: BLE001 - UNO's errors have no common base here; each is answered
-                say({"ok": False, "error": f"{type(exc).__name__}: {exc}"[:500]})
+                reply({"ok": False, "error": f"{type(exc).__name__}: {exc}"[:500]})
                 if office.poll() is not None:
                     return 3
                 continue
-            say({"ok": True})
+            reply({"ok": True})
         with contextlib.suppress(Exception):  # LibreOffice is killed below either way
             desktop.terminate()  # type: ignore[attr-defined]
         return 0

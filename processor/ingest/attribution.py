@@ -20,8 +20,9 @@ from zoneinfo import ZoneInfo
 from intake.parsers.email import parse_email_headers
 from intake.parsers.model import ParsedEmail, Problem
 from intake.parsers.unit import UnitMatch, UnitName, address_key, identify_unit
-from intake.processor.config import AcknowledgeConfig, CampaignConfig, Config, SendingConfig, UnitConfig
+from intake.processor.config import AcknowledgeConfig, CampaignConfig, Config, SendingConfig
 from intake.processor.sending.acknowledge import AckPolicy
+from intake.processor.units import UnitConfig
 from intake.store.kinds import MatchMethod
 from intake.store.records import Attribution
 

@@ -30,8 +30,7 @@ from intake.processor.sending.acknowledge import AckFacts, AckPlan, plan_ack
 from intake.store.kinds import MatchMethod, MessageState
 from intake.store.records import AttachmentRecord, KnownFacts, MessageRecord
 
-UNREADABLE_EMAIL = "not a readable email"
-NO_CAMPAIGN = "no campaign takes this message (none in the catalog, or all closed)"
+NO_CAMPAIGN_TAKES = "no campaign takes this message (none in the catalog, or all closed)"
 STAFF_NO_SECTION = "staff: no section in this report"
 
 
@@ -78,16 +77,11 @@ class Verdict:
         return self.record.section
 
 
-def decide(message_pk: int, received_at: dt.datetime, parsed: ParsedEmail | None,
+def decide(message_pk: int, received_at: dt.datetime, parsed: ParsedEmail,
            reads: Sequence[ReadAttachment], rules: Rules, facts: KnownFacts, now: dt.datetime,
            found: Mapping[tuple[int, str], SectionResult] | None = None) -> Verdict:
     """SPEC's rules applied to one message (see the module's doc). `found`: sections the document
     stage already found, by (attachment position, campaign id); the rest are found here."""
-    if parsed is None:
-        camp = campaign_by_time(rules, received_at, None)
-        record = MessageRecord(state=MessageState.PROCESSED, processed_at=now, problems=(Problem.NO_ATTACHMENT,),
-                               error=UNREADABLE_EMAIL, campaign_id=camp.id if camp is not None else None)
-        return Verdict(record=record, ack=None, no_ack=UNREADABLE_EMAIL, sections={})
     base = MessageRecord(state=MessageState.PROCESSED, processed_at=now, from_address=parsed.from_address,
                          from_name=parsed.from_name, subject=parsed.subject, date_header=parsed.date_header,
                          has_word_file=any(r.word for r in reads),
@@ -129,7 +123,7 @@ def decide(message_pk: int, received_at: dt.datetime, parsed: ParsedEmail | None
         section=section if report is not None else None,
         issuer=report.outline.issuer if report is not None and report.outline is not None else None)
     if campaign is None:  # recorded, with its unit, for staff to see; there is no deadline to acknowledge against
-        return Verdict(record=record, ack=None, no_ack=NO_CAMPAIGN, sections=sections)
+        return Verdict(record=record, ack=None, no_ack=NO_CAMPAIGN_TAKES, sections=sections)
     ack_facts = AckFacts(
         message_pk=message_pk, received_at=received_at, reference=record.reference, unit_id=match.unit_id,
         unit_name=rules.unit_name(match.unit_id), has_word_file=record.has_word_file,

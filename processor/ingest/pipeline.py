@@ -1,14 +1,18 @@
-"""The pipeline: mailbox -> store raw -> parse -> read documents -> decide -> record + acknowledge.
+"""The pipeline: mailbox -> read (worker) -> decide -> store and record + acknowledge, one transaction.
 
 The deciding is `decide.decide` (pure); this module does the I/O around it.
 
-Each message's files (raw bytes, attachments) are on disk before its row is
-written. A message a document worker read ahead is decided while it is
-stored, and its row, every result and the acknowledgement to send are
-committed in one transaction; any other message is stored (committed) first
-and processed after, in a transaction of its own. A crash at any point
-leaves a message either not stored (fetched again: no ledger entry, no
-`after`), stored-unprocessed (processed on the next run) or fully recorded.
+A new message is read first (parsed, its Word files read and their sections
+found, in a worker process: `processor/reading`), then decided from what the
+store knew in a read snapshot (`Store.arrival`: no write lock held while
+deciding and composing), then stored: its files flushed to disk, then its
+row, attribution, every result and the acknowledgement to send in one
+transaction (`Store.ingest`). When reading, deciding or composing fails, the
+message is stored the same way with its attribution and the failure. A
+crash at any point leaves a message either not stored (fetched again: no
+ledger entry, no `after`) or fully recorded. Messages stored by an earlier
+version and left `stored`, `retry` and re-evaluations are processed apart
+(`process`, under the message's lease).
 """
 from __future__ import annotations
 
@@ -21,41 +25,39 @@ from dataclasses import dataclass
 
 from jinja2 import Environment
 
-from intake.parsers.email import parse_email, parse_email_headers
 from intake.parsers.errors import (
     DocumentError,
-    EmailParseError,
     EncryptedDocument,
     StoreError,
     UnsupportedDocument,
 )
 from intake.parsers.filetype import classify, is_word_candidate
-from intake.parsers.model import Attachment, Outline, ParsedEmail, Problem
+from intake.parsers.model import Attachment, Outline, Problem, SectionResult
 from intake.processor.catalog import Catalog, read_catalog
 from intake.processor.config import Config
-from intake.processor.documents.pool import CampaignQuery, Inline, Sections, find_sections
 from intake.processor.ingest.attribution import Attributor, Rules
 from intake.processor.ingest.decide import ReadAttachment, Verdict, decide
 from intake.processor.mailbox import Mailbox, MailboxItem
 from intake.processor.ops.logs import log_message
+from intake.processor.reading.harness import Reading
+from intake.processor.reading.wire import CampaignQuery, DocumentRead, MessageRead
+from intake.processor.reading.work import find_sections
 from intake.processor.sending.acknowledge import compose_ack, not_composed
 from intake.processor.sending.compose import template_env
 from intake.processor.teaching import campaign_guide, exemplars_of
 from intake.store.catalog import CatalogStore
-from intake.store.db import Transaction
 from intake.store.kinds import MessageState
 from intake.store.leases import MAILBOX_TTL, MESSAGE_TTL, Leases, message_lease
-from intake.store.records import KnownFacts, OutgoingMail
-from intake.store.repository import FAILURE_CHARS, Ingested, Store
+from intake.store.records import Attribution, KnownFacts, OutgoingMail
+from intake.store.repository import FAILURE_CHARS, Ingested, NewMessage, Store
 from intake.store.summary import MessageSummary, summary_of
 from intake.store.views import Lesson
 
 log = logging.getLogger(__name__)
 
-Reader = Callable[[Attachment], Outline]
 # Acknowledgements to one address are limited per this window (`[acknowledge] max_per_hour`).
 RATE_WINDOW = dt.timedelta(hours=1)
-BATCH = 50  # items between two writes of the `after` marks and message leases given back
+BATCH = 50  # items between two writes of the `after` marks
 RENEW_EVERY = 60.0  # seconds between renewals of the mailbox lease (MAILBOX_TTL is ten minutes)
 
 
@@ -74,16 +76,12 @@ class RunCounts:
 
 
 class Pipeline:
-    def __init__(self, cfg: Config, store: Store, read_document: Reader, clock: Callable[[], dt.datetime],
-                 env: Environment | None = None, documents: Sections | None = None,
-                 parse_mail: Callable[[bytes], ParsedEmail] = parse_email) -> None:
+    def __init__(self, cfg: Config, store: Store, reading: Reading, clock: Callable[[], dt.datetime],
+                 env: Environment | None = None) -> None:
         self.cfg = cfg
-        self.parse_mail = parse_mail  # MailParser.parse: size cap, child process under limits
         self.leases = Leases(store.db)
         self.store = store
-        self.read_document = read_document
-        # Where outlines and sections come from: a worker pool reading ahead, or `read_document` inline.
-        self.documents = documents if documents is not None else Inline(read_document)
+        self.reading = reading  # worker processes under limits (`Workers`), or `InProcess`
         self.clock = clock
         self.env = env or template_env()
         self.catalog = read_catalog(store)
@@ -97,7 +95,6 @@ class Pipeline:
         self.catalog = catalog
         self.campaign_queries = self.queries()
         self.rules = Rules.for_config(self.cfg, catalog)
-        self.documents.use_campaigns(self.campaign_queries)
 
     def queries(self, unlearned: frozenset[int] = frozenset()) -> tuple[CampaignQuery, ...]:
         """What the finder looks for in each campaign, with what staff's choices taught it
@@ -167,25 +164,21 @@ class Pipeline:
         self.finish_after(mailbox)
         fetched = new = processed = failed = 0
         # What a crash may lose without harm is done in batches: the `after` actions (one IMAP
-        # command for the batch) and their marks, and the message leases given back. An `after`
-        # not marked is applied again, a lease left behind by a dead holder is taken over.
+        # command for the batch) and their marks. An `after` not marked is applied again.
         after_done: list[tuple[str, int, str]] = []
-        done_leases: list[str] = []
         renewed = time.monotonic()
         try:
-            for item in self.documents.ahead(mailbox.fetch_new(self.store)):
+            for item, read in self.reading.read_messages(mailbox.fetch_new(self.store), self.campaign_queries):
                 fetched += 1
-                got, decided = self._store(mailbox, item)
+                got, ok = self._take(mailbox, item, read)
                 mailbox.after_stored(item)
                 after_done.append((item.folder, item.uidvalidity, item.key))
                 if got.new:
                     new += 1
-                    ok = decided or self._process_leased(got.message_pk, (item.received_at, item.raw))
-                    done_leases.append(message_lease(got.message_pk))
                     processed += ok
                     failed += not ok
                 if len(after_done) >= BATCH:
-                    self._write_batch(mailbox, after_done, done_leases)
+                    self._write_batch(mailbox, after_done)
                 if stop is not None and stop():
                     break
                 if time.monotonic() - renewed >= RENEW_EVERY:
@@ -195,50 +188,66 @@ class Pipeline:
                         break
                     renewed = time.monotonic()
         finally:
-            self._write_batch(mailbox, after_done, done_leases)
+            self._write_batch(mailbox, after_done)
         return RunCounts(fetched=fetched, new=new, processed=processed, failed=failed)
 
-    def _store(self, mailbox: Mailbox, item: MailboxItem) -> tuple[Ingested, bool]:
-        """Store the item. A new message a worker read ahead is also decided and recorded in the
-        transaction that stores it (True): one commit instead of two, and a crash before it leaves
-        nothing but files, the message being fetched again. When deciding fails, nothing of it is
-        committed: the message is stored alone and processed apart, which records the failure."""
-        early = self.documents.parsed(item.raw)  # a worker's, when it read the message ahead
-        attachments = [a.data for a in early.attachments] if early else ()
-        attribute = Attributor(self.rules, item.raw, item.received_at)  # who sent it: written with the row
-        if early is not None:
-            summaries: list[MessageSummary | None] = []
+    def _take(self, mailbox: Mailbox, item: MailboxItem, read: Callable[[], MessageRead]) -> tuple[Ingested, bool]:
+        """Read, decide and store one mailbox item; (what the store did, whether processing succeeded).
 
-            def decide_now(c: Transaction, pk: int) -> None:
-                self.leases.take_message(c, pk)
-                summaries.append(self._process(pk, (item.received_at, item.raw), within=c))
-            try:
-                got = self.store.ingest(mailbox.identity, item.folder, item.uidvalidity, item.key, item.raw,
-                                        item.received_at, on_new=decide_now, attachments=attachments,
-                                        known=self.documents.digest_of, attribute=attribute)
-            except StoreError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - rolled back; stored and processed apart below, which logs it
-                log.info("deciding item %s while storing it failed (%s): storing it alone", item.key,
-                         type(exc).__name__)
-            else:
-                if got.new:
-                    log_message(self.store, got.message_pk, self.catalog.campaigns, summaries[0])
-                return got, got.new
-        got = self.store.ingest(mailbox.identity, item.folder, item.uidvalidity, item.key, item.raw,
-                                item.received_at, on_new=self.leases.take_message, attachments=attachments,
-                                known=self.documents.digest_of, attribute=attribute)
-        return got, False
+        Deciding uses a read snapshot of the store (`Store.arrival`) and holds no lock; the message's row,
+        attribution and results (or its failure) are then written in one transaction. When another
+        writer took the id it was decided for meanwhile, it is decided again."""
+        place = (mailbox.identity, item.folder, item.uidvalidity, item.key)
+        attribute = Attributor(self.rules, item.raw, item.received_at)  # who sent it: from the header alone
+        message: MessageRead | Exception
+        try:
+            message = read()
+        except StoreError:
+            raise
+        except Exception as exc:
+            log.exception("reading item %s failed", item.key)
+            message = exc
+        while True:
+            now = self.clock()
+            sender = message.email.from_address if isinstance(message, MessageRead) else ""
+            arrival = self.store.arrival(item.raw, sender, now - RATE_WINDOW)
+            if arrival.existing is not None:
+                return self.store.ingest(*place, item.raw, item.received_at), True
+            new, summary = self._decided(arrival.pk, attribute(arrival.pk, arrival.facts.registered),
+                                         item.received_at, message, arrival.facts, now)
+            got = self.store.ingest(*place, item.raw, item.received_at, new)
+            if not got.taken:
+                break
+            log.info("message id %s was taken by another writer: deciding item %s again", arrival.pk, item.key)
+        log_message(self.store, got.message_pk, self.catalog.campaigns, summary)
+        return got, not new.failure
 
-    def _write_batch(self, mailbox: Mailbox, after_done: list[tuple[str, int, str]], done_leases: list[str]) -> None:
-        """Apply the queued `after` actions, then record them as done; give the message leases back."""
+    def _decided(self, message_pk: int, attribution: Attribution, received_at: dt.datetime,
+                 message: MessageRead | Exception, facts: KnownFacts, now: dt.datetime
+                 ) -> tuple[NewMessage, MessageSummary | None]:
+        """What `Store.ingest` writes with the new message: its decision, or why there is none; and the
+        summary for the log (None: read it from the store)."""
+        try:
+            if isinstance(message, Exception):
+                raise message
+            verdict = self._verdict(message_pk, received_at, message, facts, now)
+            mail = self._compose(verdict, now)
+        except StoreError:
+            raise
+        except Exception as exc:  # the per-message boundary: stored with its attribution and the reason
+            if exc is not message:
+                log.exception("processing message %s failed", message_pk)
+            return NewMessage(message_pk, attribution, now, failure=failure_reason(exc)), None
+        summary = summary_of(verdict.record, received_at, mail.state.value if mail is not None else None)
+        return NewMessage(message_pk, attribution, now, verdict.record, mail), summary
+
+    def _write_batch(self, mailbox: Mailbox, after_done: list[tuple[str, int, str]]) -> None:
+        """Apply the queued `after` actions, then record them as done."""
         try:
             mailbox.flush_after()
             self.store.mark_after_done_many(mailbox.identity, after_done)
         finally:
-            self.leases.release(*done_leases)
             after_done.clear()
-            done_leases.clear()
 
     def finish_after(self, mailbox: Mailbox) -> None:
         """Apply `after` to items an earlier run stored but stopped before flagging or moving."""
@@ -279,11 +288,10 @@ class Pipeline:
                 return True  # processed meanwhile by the lease's previous holder
             return self._process_leased(message_pk)
 
-    def _process_leased(self, message_pk: int, stored: tuple[dt.datetime, bytes] | None = None) -> bool:
-        """Process a stored message whose lease this process holds; `stored` (received time, raw bytes)
-        when the caller has them."""
+    def _process_leased(self, message_pk: int) -> bool:
+        """Process a stored message whose lease this process holds."""
         try:
-            summary = self._process(message_pk, stored)
+            summary = self._process(message_pk)
         except StoreError:
             # The store failed (disk full, database gone), not the message: its transaction is rolled
             # back, it stays `stored`, and the round stops; the next round processes it.
@@ -298,46 +306,41 @@ class Pipeline:
         log_message(self.store, message_pk, self.catalog.campaigns, summary)
         return True
 
-    def _process(self, message_pk: int, stored: tuple[dt.datetime, bytes] | None,
-                 within: Transaction | None = None) -> MessageSummary | None:
-        """Decide about one message and record it; the summary for the log (None: read it from the store).
-        `within`: the transaction storing the message, which records the decision too."""
-        received_at, raw = stored if stored is not None else self.store.raw_of(message_pk)
+    def _process(self, message_pk: int) -> MessageSummary | None:
+        """Decide about one stored message and record it; the summary for the log (None: read it from the store)."""
+        received_at, raw = self.store.raw_of(message_pk)
+        message = self.reading.read_message(raw, self.campaign_queries)
         now = self.clock()
-        verdict, facts = self._verdict(message_pk, received_at, raw, now, within)
+        facts = self.store.known_facts(message_pk, message.email.from_address, now - RATE_WINDOW)
+        verdict = self._verdict(message_pk, received_at, message, facts, now)
         mail = self._compose(verdict, now)
-        self.store.record(message_pk, verdict.record, mail, known=self.documents.digest_of, within=within)
+        self.store.record(message_pk, verdict.record, mail)
         if facts.acknowledged:
             return None  # the acknowledgement's state is the earlier one's, in the store
         return summary_of(verdict.record, received_at, mail.state.value if mail is not None else None)
 
-    def _verdict(self, message_pk: int, received_at: dt.datetime, raw: bytes, now: dt.datetime,
-                 within: Transaction | None = None, *, again: bool = False) -> tuple[Verdict, KnownFacts]:
-        """What `decide` says of the message now, and what the store knew. `again`: as if it had
-        never been acknowledged (a corrected acknowledgement staff asked for)."""
-        try:
-            # Parsed by the worker that read the message ahead, else here (under the mail limits).
-            parsed: ParsedEmail | None = self.documents.parsed(raw) or self.parse_mail(raw)
-        except EmailParseError as exc:  # its header still says who sent it
-            log.warning("message %s is not a readable email: %s", message_pk, exc)
-            parsed = parse_email_headers(raw, f"not a readable email: {exc}")
-        reads: list[ReadAttachment] = []
-        if parsed is not None:
-            # Auto-replies and bulk mail are recorded, never counted: their files are kept, not parsed.
-            parse = self.rules.policy.never_acknowledge(parsed) is None
-            reads = [self._read(i, att, parse=parse) for i, att in enumerate(parsed.attachments)]
-        facts = self.store.known_facts(message_pk, parsed.from_address if parsed else "", now - RATE_WINDOW,
-                                       within=within)
-        if again:
-            facts = dataclasses.replace(facts, acknowledged=False, recent_to_sender=0)
+    def _verdict(self, message_pk: int, received_at: dt.datetime, message: MessageRead, facts: KnownFacts,
+                 now: dt.datetime) -> Verdict:
+        """What `decide` says of the message now, given what the store knew (`facts`)."""
+        parsed = message.email
+        # Auto-replies and bulk mail are recorded, never counted: their files are kept, not parsed.
+        parse = self.rules.policy.never_acknowledge(parsed) is None
+        reads = [self._read(i, att, message.documents.get(i), parse=parse) for i, att in enumerate(parsed.attachments)]
         # Left out of its campaign's guide: a lesson staff revoked for this message, and the message's
         # own choice (the finder's candidates beside it stay the finder's).
         unlearned = facts.unlearned | {x.decision_id for x in self.lessons if x.message_pk == message_pk}
         queries = self.queries(unlearned) if unlearned else self.campaign_queries
-        sections = self.documents.sections if queries is self.campaign_queries else find_sections
         found = {(r.position, cid): section for r in reads if r.outline is not None
-                 for cid, section in sections(r.outline, queries).items()}
-        return decide(message_pk, received_at, parsed, reads, self.rules, facts, now, found), facts
+                 for cid, section in self._sections(r.outline, message.documents.get(r.position), queries).items()}
+        return decide(message_pk, received_at, parsed, reads, self.rules, facts, now, found)
+
+    def _sections(self, outline: Outline, read: DocumentRead | None,
+                  queries: tuple[CampaignQuery, ...]) -> dict[str, SectionResult]:
+        """The sections of `queries` in the outline: the worker's, when it looked for these very queries
+        (the campaigns' of this round, `campaign_queries`; a message's own unlearned lessons are not)."""
+        if read is not None and queries is self.campaign_queries and all(q.id in read.sections for q in queries):
+            return {q.id: read.sections[q.id] for q in queries}
+        return find_sections(outline, queries)
 
     def corrected_ack(self, message_pk: int, dedupe_key: str) -> tuple[OutgoingMail | None, str | None]:
         """The acknowledgement the message would get now, under `dedupe_key`, threaded to it; nothing is
@@ -345,7 +348,11 @@ class Pipeline:
         self.refresh()
         received_at, raw = self.store.raw_of(message_pk)
         now = self.clock()
-        verdict, _facts = self._verdict(message_pk, received_at, raw, now, again=True)
+        message = self.reading.read_message(raw, self.campaign_queries)
+        facts = self.store.known_facts(message_pk, message.email.from_address, now - RATE_WINDOW)
+        # As if it had never been acknowledged: a corrected acknowledgement staff asked for.
+        facts = dataclasses.replace(facts, acknowledged=False, recent_to_sender=0)
+        verdict = self._verdict(message_pk, received_at, message, facts, now)
         if verdict.ack is None:
             return None, verdict.no_ack
         # Staff asked for it: neither the age limit nor the hourly rate holds it back.
@@ -366,15 +373,19 @@ class Pipeline:
             log.exception("composing the acknowledgement of message %s failed", verdict.ack.message_pk)
             return not_composed(verdict.ack, failure_reason(exc), now)
 
-    def _read(self, position: int, att: Attachment, *, parse: bool) -> ReadAttachment:
+    def read_document(self, att: Attachment) -> Outline:
+        """One attachment's outline, read as the pipeline reads it (`show`'s candidate texts); DocumentError."""
+        return self.reading.read_document(att).unwrap()
+
+    def _read(self, position: int, att: Attachment, read: DocumentRead | None, *, parse: bool) -> ReadAttachment:
         kind = classify(att.filename, att.content_type, att.data)
         word = is_word_candidate(att.filename, kind)
         if not word or not parse:
             return ReadAttachment(position=position, attachment=att, kind=kind, word=word)
         problem: Problem | None = None
         try:
-            return ReadAttachment(position=position, attachment=att, kind=kind, word=word,
-                                  outline=self.documents.read(att))
+            outline = (read or self.reading.read_document(att)).unwrap()
+            return ReadAttachment(position=position, attachment=att, kind=kind, word=word, outline=outline)
         except EncryptedDocument as exc:
             problem, detail = Problem.ENCRYPTED_ATTACHMENT, str(exc)
         except UnsupportedDocument as exc:

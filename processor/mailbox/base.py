@@ -23,6 +23,10 @@ class MailboxItem:
     raw: bytes
 
 
+# Seconds between two looks for new arrivals while a backlog is handed out (new mail first).
+NEWS_EVERY = 0.5
+
+
 class Ledger(Protocol):
     """The store's record of what each mailbox folder has already yielded."""
 

@@ -23,11 +23,10 @@ from pathlib import Path
 from intake.parsers.email import header_block, topmost_received_at
 from intake.parsers.errors import MailboxError
 from intake.processor.i18n import _
-from intake.processor.mailbox.base import Ledger, MailboxItem
+from intake.processor.mailbox.base import NEWS_EVERY, Ledger, MailboxItem
 
 log = logging.getLogger(__name__)
 FOLDER = "INBOX"
-NEWS_EVERY = 0.5  # seconds between two looks at new/ while a backlog is handed out
 
 
 def received_time(raw: bytes, mtime: float) -> dt.datetime:

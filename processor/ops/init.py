@@ -179,7 +179,7 @@ def _roster_check(text: str) -> str | None:
     if (missing := _file_check(text)) is not None:
         return missing
     try:
-        read_roster(Path(text))
+        guess_roster(Path(text))
     except InitError as exc:
         return str(exc)
     return None
@@ -319,7 +319,7 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:60]
 
 
-def read_roster(path: Path) -> list[dict[str, str]]:
+def guess_roster(path: Path) -> list[dict[str, str]]:
     """Rows of id,name,aliases,emails,group from a staff CSV (`,` or `;`, BOM or not)."""
     try:
         text = path.expanduser().read_bytes().decode("utf-8-sig")
@@ -373,7 +373,7 @@ def _q(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def render(a: Answers, units: int, today: dt.date, data_dir: Path | None = None) -> str:
+def render_config(a: Answers, units: int, today: dt.date, data_dir: Path | None = None) -> str:
     oauth = a.auth == "oauth"
     since = parse_staff_datetime(a.opens, TZ, dt.datetime.now(TZ), day_starts=True)[0].date() - dt.timedelta(days=30)
     def login(env: str) -> str:
@@ -459,7 +459,7 @@ def init(args: argparse.Namespace, environ: Mapping[str, str], console: Console 
         console.print("Thiết lập intake: trả lời các câu hỏi (Enter = giữ giá trị trong ngoặc vuông).")
     try:
         answers = collect(args, Asker(interactive, console), today)
-        rows = read_roster(Path(answers.roster)) if answers.roster else []
+        rows = guess_roster(Path(answers.roster)) if answers.roster else []
     except InitError as exc:
         console.print(f"intake init: {exc}")
         return 2
@@ -471,7 +471,7 @@ def init(args: argparse.Namespace, environ: Mapping[str, str], console: Console 
         return 2
     write_units(rows, units_csv)
     data_dir = Path(args.data_dir).absolute() if args.data_dir else None
-    target.write_text(render(answers, len(rows), today, data_dir), encoding="utf-8")
+    target.write_text(render_config(answers, len(rows), today, data_dir), encoding="utf-8")
     env = dict(environ)
     env_file = folder / "intake.env"
     if answers.password:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from intake.parsers.errors import StoreError
 from intake.processor.config import Config
 from intake.processor.documents import DocumentReader, ReaderLimits
-from intake.processor.documents.office import Office
+from intake.processor.documents.libreoffice import LibreOffice
 from intake.processor.i18n import N_, _
 from intake.store.schema import SchemaOutdated, probe_store
 
@@ -44,9 +44,10 @@ def probe_libreoffice(cfg: Config) -> str:
     """Never a failure: without LibreOffice only legacy .doc reports are affected, and the line says how."""
     soffice = DocumentReader(ReaderLimits()).soffice
     if soffice:
-        if not Office.available():
+        if not LibreOffice.available():
             return _("found {path} (legacy .doc reports are converted, each by a LibreOffice of its own: "
                      "install python3-uno to keep one running)", path=soffice)
-        return _("found {path} (legacy .doc reports are converted by one LibreOffice kept running)", path=soffice)
+        return _("found {path} (legacy .doc reports are converted by one LibreOffice, started by the first one "
+                 "and stopped after 5 idle minutes)", path=soffice)
     return _("WARNING: not found: .doc reports will be recorded as unsupported_attachment "
              "(install it: apt-get install libreoffice-writer-nogui)")

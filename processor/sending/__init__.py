@@ -6,11 +6,14 @@ import logging
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from intake.parsers.errors import PermanentSendError, SendError
 from intake.processor.config import OutboxConfig, SendingConfig
 from intake.processor.i18n import in_english
+from intake.processor.sending.outbox import OutboxTransport
+from intake.processor.sending.smtp import SmtpTransport
+from intake.processor.sending.transport import Envelope, Transport
 from intake.store.holders import new_holder
 from intake.store.kinds import OutgoingKind, OutgoingState
 
@@ -25,36 +28,10 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = dt.timedelta(hours=1)
 
 
-@dataclass(frozen=True)
-class Envelope:
-    """One mail as a transport sends it: plain values, no store row."""
-
-    sender: str                    # the envelope sender (MAIL FROM)
-    recipients: tuple[str, ...]
-    raw: bytes                     # the whole message, headers included
-    label: str                     # stable name of this mail ("000012-ack"): a resend replaces, never duplicates
-
-
-class Transport(Protocol):
-    def send(self, envelope: Envelope) -> None:
-        """Deliver one message; SendError (transient) or PermanentSendError."""
-        ...
-
-    def probe(self) -> str:
-        """For check-config: whether mail can go out, in one line; SendError when not."""
-        ...
-
-    def close(self) -> None: ...
-
-
 def open_transport(cfg: SendingConfig) -> Transport:
     """The one factory for transports, so tests can swap it."""
     if isinstance(cfg, OutboxConfig):
-        from intake.processor.sending.outbox import OutboxTransport
-
         return OutboxTransport(cfg.outbox_dir)
-    from intake.processor.sending.smtp import SmtpTransport
-
     return SmtpTransport(cfg)
 
 

@@ -34,7 +34,6 @@ class Composed:
     subject: str
     message_id: str
     raw: bytes
-    threaded: bool = False  # In-Reply-To and References written
 
 
 # Reply prefixes mail programs put before a subject: English, Outlook in Vietnamese
@@ -102,8 +101,8 @@ VERBATIM = frozenset({"date"})
 _VERBATIM_VALUE = re.compile(r"(?!.*=\?)[!-~]+(?: [!-~]+)*")
 
 
-MAX_LINE = 78  # RFC 5322's recommended limit, the SMTP policy's max_line_length
-MAX_LINE_HARD = 998  # RFC 5322 2.1.1: no line longer, CR LF not counted
+HEADER_LINE = 78  # RFC 5322's recommended limit, the SMTP policy's max_line_length
+HEADER_LINE_HARD = 998  # RFC 5322 2.1.1: no line longer, CR LF not counted
 
 
 class _Ids(str):
@@ -120,12 +119,12 @@ def _fold_ids(name: str, ids: str, linesep: str) -> str:
     """`name: ids` in lines of 78 where the ids allow it; a longer id alone on its line (at most 998).
 
     An id too long for the field's first line starts on the next one (RFC 5322 FWS may
-    begin with CR LF), so any id of up to MAX_LINE_HARD - 1 characters is written whole."""
+    begin with CR LF), so any id of up to HEADER_LINE_HARD - 1 characters is written whole."""
     lines = [f"{name}:"]
     for one in ids.split(" "):
         current = lines[-1]
         first_id = len(lines) == 1 and current == f"{name}:"
-        if len(current) + 1 + len(one) <= MAX_LINE or (first_id and len(current) + 1 + len(one) <= MAX_LINE_HARD):
+        if len(current) + 1 + len(one) <= HEADER_LINE or (first_id and len(current) + 1 + len(one) <= HEADER_LINE_HARD):
             lines[-1] = f"{current} {one}"
         else:
             lines.append(f" {one}")
@@ -145,7 +144,7 @@ def _encoded(name: str, text: str, tail: str = "") -> _Encoded:
     """`text` as UTF-8 encoded words folded for header `name`, then `tail` (an `<address>`)."""
     lines = Header(text, "utf-8", header_name=name).encode(linesep="\n").split("\n")
     if tail:
-        room = MAX_LINE - (len(name) + 2 if len(lines) == 1 else 0)
+        room = HEADER_LINE - (len(name) + 2 if len(lines) == 1 else 0)
         if len(lines[-1]) + 1 + len(tail) > room:
             lines.append(" " + tail)
         else:
@@ -285,7 +284,7 @@ def _composed(mail: _Mail, thread: tuple[str, ...]) -> Composed:
     msg.add_alternative(mail.html, subtype="html", cte="quoted-printable")
     raw = msg.as_bytes()
     check_headers(raw)
-    return Composed(subject=mail.subject, message_id=mail.message_id, raw=raw, threaded=bool(thread))
+    return Composed(subject=mail.subject, message_id=mail.message_id, raw=raw)
 
 
 def _address(name: str, address: str, header: str | None = None) -> Address | str:
@@ -325,8 +324,8 @@ def check_headers(raw: bytes) -> None:
     for line in lines:
         if b"\r" in line or b"\n" in line or b"\x00" in line:
             raise HeaderError("composed header holds a bare CR, LF or NUL")
-        if len(line) > MAX_LINE_HARD:
-            raise HeaderError(f"composed header line of {len(line)} characters (RFC 5322: at most {MAX_LINE_HARD})")
+        if len(line) > HEADER_LINE_HARD:
+            raise HeaderError(f"composed header line of {len(line)} characters (RFC 5322: at most {HEADER_LINE_HARD})")
         text = line.decode("ascii", errors="replace")
         if text[:1] in (" ", "\t") and seen:
             values[seen[-1]] += text

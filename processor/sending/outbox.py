@@ -7,7 +7,7 @@ from pathlib import Path
 
 from intake.parsers.errors import SendError
 from intake.processor.i18n import _
-from intake.processor.sending import Envelope
+from intake.processor.sending.transport import Envelope
 
 
 class OutboxTransport:

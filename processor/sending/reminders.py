@@ -37,11 +37,12 @@ from intake.parsers.errors import UsageError
 from intake.parsers.headers import usable_address
 from intake.parsers.model import Problem
 from intake.processor.catalog import Catalog, read_catalog
-from intake.processor.config import CampaignConfig, Config, UnitConfig
+from intake.processor.config import CampaignConfig, Config
 from intake.processor.sending import STALE_AFTER  # a reminder point further back: recorded as skipped
 from intake.processor.sending.compose import compose, template_env
 from intake.processor.staff.report import PROBLEM_VI, STATE_VI
 from intake.processor.times import deadline_time, local_time
+from intake.processor.units import UnitConfig
 from intake.store.kinds import OutgoingKind, OutgoingState
 from intake.store.records import OutgoingMail
 from intake.store.repository import Store

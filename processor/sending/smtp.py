@@ -18,7 +18,7 @@ from collections.abc import Callable
 from intake.parsers.errors import IntakeError, PermanentSendError, SendError
 from intake.processor.config import SmtpConfig
 from intake.processor.i18n import _, with_detail
-from intake.processor.sending import Envelope
+from intake.processor.sending.transport import Envelope
 
 log = logging.getLogger(__name__)
 

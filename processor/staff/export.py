@@ -3,7 +3,7 @@
 Every format is built from the same rows (`rows.status_rows`), in roster order,
 unit names first, times in the configured zone, numbers formatted by
 `formatting` (1.234; 98,5%). Text from strangers passes through
-`formatting.clean`/`csv_cell` before it reaches a file. The DOCX compiler
+`formatting.xml_safe`/`csv_cell` before it reaches a file. The DOCX compiler
 lives in `export_docx`. `EXPORTERS` is the registry every caller (CLI, web,
 services) goes through; `check_output` is the CLI's guard for `-o`.
 """
@@ -23,12 +23,12 @@ from intake.processor.sending.compose import template_env
 from intake.processor.staff.formatting import (
     FIGURE_KEYS,
     FIGURE_TITLES,
-    clean,
     csv_cell,
     figures_sentence,
     one_line,
     vn_int,
     vn_percent,
+    xml_safe,
 )
 from intake.processor.staff.report import STATE_VI
 from intake.processor.staff.rows import (
@@ -51,18 +51,17 @@ class CsvDialect:
     decimal: str
     bom: bool
     sep_line: bool
-    help: str
 
 
+# What each is for: `intake export --dialect`'s help and README's "csv".
 CSV_DIALECTS = {
-    "vn": CsvDialect(";", ",", True, False,
-                     "UTF-8 with BOM, ';' between cells, decimal comma: Excel under Vietnamese regional "
-                     "settings (list separator ';') opens it in columns"),
-    "excel-sep": CsvDialect(";", ",", True, True,
-                            "as vn, plus a first line 'sep=;' so that Excel under any regional settings "
-                            "splits the columns"),
-    "plain": CsvDialect(",", ".", False, False,
-                        "RFC 4180 for programs: UTF-8 without BOM, ',' between cells, decimal point"),
+    # UTF-8 with BOM, ';' between cells, decimal comma: Excel under Vietnamese regional
+    # settings (list separator ';') opens it in columns.
+    "vn": CsvDialect(";", ",", True, False),
+    # As vn, plus a first line 'sep=;' so that Excel under any regional settings splits the columns.
+    "excel-sep": CsvDialect(";", ",", True, True),
+    # RFC 4180 for programs: UTF-8 without BOM, ',' between cells, decimal point.
+    "plain": CsvDialect(",", ".", False, False),
 }
 
 
@@ -110,11 +109,11 @@ def export_html(status: CampaignStatus, ctx: ExportContext) -> bytes:
                 ("Tệp báo cáo", v["Tệp báo cáo"]), ("Địa chỉ gửi", v["Địa chỉ gửi"]),
                 ("Mục đánh giá riêng", v["Mục đánh giá riêng"]), ("Số liệu", figures_sentence(figures)),
                 ("Mã đơn vị", v["Mã đơn vị"])) if text],
-            "text": clean(section.text) if section is not None and section.found else "",
+            "text": xml_safe(section.text) if section is not None and section.found else "",
         })
     page = template_env().get_template("report.html.j2").render(
-        campaign_id=clean(status.campaign_id), title=clean(status.title),
-        office=clean(ctx.report.office or ctx.report.parent),
+        campaign_id=xml_safe(status.campaign_id), title=xml_safe(status.title),
+        office=xml_safe(ctx.report.office or ctx.report.parent),
         units=units, counts=[(STATE_VI[s], s.value, counts[s]) for s in UnitState], total_units=len(status.units),
         totals={"submissions": vn_int(total.submissions), "figures": _figures_short(
             {k: v for k, v in total.figures.items() if v is not None})},
@@ -157,12 +156,6 @@ EXPORTERS: dict[str, Callable[[CampaignStatus, ExportContext], bytes]] = {
     "csv": export_csv, "xlsx": export_xlsx, "html": export_html, "docx": export_docx,
 }
 FORMATS = tuple(EXPORTERS)
-CONTENT_TYPES: dict[str, str] = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "html": "text/html; charset=utf-8",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-}
 SUFFIXES = {"csv": (".csv", ".txt"), "xlsx": (".xlsx",), "html": (".html", ".htm"), "docx": (".docx",)}
 
 

@@ -13,7 +13,7 @@ the title), the "Nơi nhận" list 11 pt as the decree wants; page numbers
 centred in the top margin from page 2. Theme fonts, colours and borders of
 python-docx's default styles are stripped (LIBRARY-NOTES, python-docx
 "Writing"). Bold only on the header block, headings, table header rows and
-totals. Every text from a unit passes through `formatting.clean`.
+totals. Every text from a unit passes through `formatting.xml_safe`.
 """
 from __future__ import annotations
 
@@ -33,16 +33,17 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from intake.processor.staff.formatting import (
-    clean,
     figures_sentence,
     lower_first,
     one_line,
     sentence,
     vn_int,
     vn_percent,
+    xml_safe,
 )
 from intake.processor.staff.report import STATE_VI, review_needed
 from intake.processor.staff.rows import (
+    FONT,
     ExportContext,
     status_rows,
     totals,
@@ -52,7 +53,6 @@ from intake.processor.staff.rows import (
 from intake.processor.times import local_time, prose_deadline, prose_time
 from intake.store.status import CampaignStatus, UnitState, UnitStatus
 
-FONT = "Times New Roman"
 BODY_PT = 13
 TEXT_WIDTH_MM = 165  # A4 210 - 30 - 15
 DOTS = "…………"
@@ -153,7 +153,7 @@ def _para(container: Any, text: str = "", *, bold: bool = False, italic: bool = 
           align: Any = None, after: float | None = None, indent_mm: float | None = None) -> Paragraph:
     para: Paragraph = container.add_paragraph()
     if text:
-        run = para.add_run(clean(text))
+        run = para.add_run(xml_safe(text))
         run.bold, run.italic = bold or None, italic or None
         if size:
             run.font.size = Pt(size)
@@ -261,7 +261,7 @@ def _header_block(doc: DocumentObject, status: CampaignStatus, ctx: ExportContex
 
 def _heading(doc: DocumentObject, text: str, level: int) -> Paragraph:
     para = doc.add_paragraph(style=f"Heading {level}")
-    para.add_run(clean(text))
+    para.add_run(xml_safe(text))
     para.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
     return para
 
@@ -281,7 +281,7 @@ def _table(doc: DocumentObject, header: Sequence[str], rows: Sequence[Sequence[s
         is_bold = r == 0 or r > len(rows) - total_rows
         for c, (cell, text) in enumerate(zip(table.rows[r].cells, values, strict=True)):
             para = cell.paragraphs[0]
-            run = para.add_run(clean(text))
+            run = para.add_run(xml_safe(text))
             run.font.size = Pt(size)
             if is_bold:
                 run.bold = True
@@ -397,7 +397,7 @@ def _unit_section(doc: DocumentObject, number: int, unit: UnitStatus, ctx: Expor
 def _section_text(doc: DocumentObject, text: str) -> None:
     """Paragraphs as paragraphs; runs of tab-separated lines (table rows in SPEC's text) as a table."""
     table_rows: list[list[str]] = []
-    for line in [*clean(text).split("\n"), ""]:
+    for line in [*xml_safe(text).split("\n"), ""]:
         if "\t" in line:
             table_rows.append([cell.strip() for cell in line.split("\t")])
             continue

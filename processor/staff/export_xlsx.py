@@ -13,7 +13,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from intake.processor.staff.formatting import FIGURE_KEYS, FIGURE_TITLES, clean
+from intake.processor.staff.formatting import FIGURE_KEYS, FIGURE_TITLES, xml_safe
 from intake.processor.staff.rows import (
     FONT,
     Column,
@@ -60,13 +60,13 @@ def workbook(status: CampaignStatus, ctx: ExportContext) -> bytes:
 
 def _sheet_title(text: str) -> str:
     bad = set("[]:*?/\\")
-    return "".join("-" if c in bad else c for c in clean(text))[:31] or "Sheet"
+    return "".join("-" if c in bad else c for c in xml_safe(text))[:31] or "Sheet"
 
 
 def _title_block(ws: Worksheet, lines: list[tuple[str, int, bool]], width: int) -> int:
     """Merged lines across the table's width; returns the row of the table's header."""
     for row, (text, size, bold) in enumerate(lines, start=1):
-        _as_text(ws.cell(row=row, column=1, value=clean(text))).font = Font(name=FONT, size=size, bold=bold)
+        _as_text(ws.cell(row=row, column=1, value=xml_safe(text))).font = Font(name=FONT, size=size, bold=bold)
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
         ws.cell(row=row, column=1).alignment = Alignment(horizontal="center" if row <= 2 else "left")
         ws.row_dimensions[row].height = size * 1.45
@@ -92,7 +92,7 @@ def _body_row(ws: Worksheet, row: int, columns: tuple[Column, ...], values: list
         if isinstance(value, dt.datetime):
             value = value.replace(tzinfo=None)  # Excel has no zones: the local wall-clock time
         elif isinstance(value, str):
-            value = clean(value)
+            value = xml_safe(value)
             lines = max(lines, _wrapped_lines(value, column.width))
         cell = _as_text(ws.cell(row=row, column=col, value=value))
         cell.font = Font(name=FONT, size=11, bold=bold)

@@ -20,19 +20,19 @@ REPLACEMENT = "\ufffd"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def clean(text: str | None) -> str:
+def xml_safe(text: str | None) -> str:
     """Text safe for XML 1.0 (docx, xlsx, html): forbidden characters become U+FFFD."""
     return _NOT_XML.sub(REPLACEMENT, text or "")
 
 
 def one_line(text: str | None) -> str:
-    """`clean`, with line breaks and tabs folded into single spaces (names, subjects)."""
-    return " ".join(clean(text).split())
+    """`xml_safe`, with line breaks and tabs folded into single spaces (names, subjects)."""
+    return " ".join(xml_safe(text).split())
 
 
 def csv_cell(text: str) -> str:
     """A cell that a spreadsheet shows as text, never evaluates (OWASP: prefix a quote)."""
-    text = clean(text)
+    text = xml_safe(text)
     return f"'{text}" if text.startswith(FORMULA_START) else text
 
 

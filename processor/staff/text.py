@@ -19,7 +19,7 @@ KIND_VI = {"excuse": "miễn nộp", "extend": "gia hạn", "link": "đăng ký 
            "campaign_edit": "sửa đợt báo cáo", "campaign_close": "kết thúc đợt báo cáo",
            "learned": "học từ lựa chọn của cán bộ", "corrected_ack": "gửi lại xác nhận đã sửa",
            "resend": "đề nghị gửi lại"}
-STATE_VI = {"stored": "chưa xử lý", "processed": "đã xử lý", "ignored": "bỏ qua (thư tự động)",
+MESSAGE_STATE_VI = {"stored": "chưa xử lý", "processed": "đã xử lý", "ignored": "bỏ qua (thư tự động)",
             "failed": "xử lý lỗi"}
 OUTGOING_VI = {"pending": "chờ gửi", "sending": "đang gửi", "sent": "đã gửi", "failed": "gửi lỗi",
                "skipped": "không gửi"}
@@ -33,7 +33,7 @@ def message_lines(view: MessageView, tz: ZoneInfo) -> list[str]:
              else f"Người gửi: {view.from_address}",
              f"Tiêu đề: {view.subject}",
              f"Thời điểm nhận: {local_time(view.received_at, tz)}",
-             f"Tình trạng xử lý: {STATE_VI.get(view.state, view.state)}"
+             f"Tình trạng xử lý: {MESSAGE_STATE_VI.get(view.state, view.state)}"
              + (f" ({view.ignore_reason})" if view.ignore_reason else "")
              + (" — đã bỏ qua theo quyết định của cán bộ" if view.dismissed else "")]
     unit = f"{view.unit_name} ({view.unit_id})" if view.unit_id else "chưa xác định"

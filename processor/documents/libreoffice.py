@@ -1,7 +1,7 @@
-"""One LibreOffice kept running for conversions, restarted when it dies, hangs or has served enough.
+"""One LibreOffice for conversions: started when a legacy document first needs it, stopped when idle.
 
 Starting LibreOffice costs about a second of CPU and 200 MB for every
-converted .doc; kept running, a conversion costs a tenth of that. `Office`
+converted .doc; kept running, a conversion costs a tenth of that. `LibreOffice`
 starts `uno_bridge.py` with the system Python (Debian's python3-uno; intake's
 own interpreter has no UNO), which starts LibreOffice under the reader's
 memory limit with a profile of its own (no network, no macros) and converts
@@ -9,8 +9,11 @@ one file at a time on request. A conversion that misses its deadline, or a
 LibreOffice that dies, gets the bridge and LibreOffice killed as one process
 group and the profile removed; the next conversion starts afresh. After
 `recycle_after` conversions it is restarted too, so that leaks stay bounded.
+Nothing starts it but a conversion, and after `IDLE_SECONDS` without one it
+is stopped (it holds about 200 MB): a daemon that reads only .docx never
+runs LibreOffice, one that read a .doc this morning no longer holds it.
 
-`Office.available()` says whether the system Python has UNO; without it
+`LibreOffice.available()` says whether the system Python has UNO; without it
 `DocumentReader` runs one LibreOffice per conversion, as before.
 
 Paths: the caller (a document worker, through the pool) names a source and a
@@ -84,8 +87,12 @@ def process_alive(pid: int) -> bool:
     return True
 
 
-class Office:
-    """A LibreOffice process kept for conversions; thread-safe (one conversion at a time)."""
+class LibreOffice:
+    """LibreOffice for conversions: started by the first conversion that needs it, kept for the next ones,
+    stopped once none came for `idle_seconds` (a daemon with no .doc to read holds no LibreOffice).
+
+    Thread-safe: conversions take turns on one lock, and the idle stopper (one thread, started with the
+    first LibreOffice) and close() take the same lock, so neither ever stops a conversion in flight."""
 
     def __init__(self, soffice: str, work_root: Path, memory_mb: int, *, recycle_after: int = 200,
                  python: str = SYSTEM_PYTHON, idle_seconds: float = IDLE_SECONDS) -> None:
@@ -94,20 +101,28 @@ class Office:
         self.memory_mb = memory_mb
         self.recycle_after = max(1, recycle_after)
         self.python = python
+        self.idle_seconds = idle_seconds
         self.started = 0  # LibreOffice instances started so far (tests, logs)
-        self._lock = threading.Lock()
+        # One lock for the process and everything about it; the idle stopper waits on it.
+        self._lock = threading.Condition(threading.Lock())
         self._proc: subprocess.Popen[bytes] | None = None
         self._profile: Path | None = None
         self._buffer = b""
         self._served = 0
-        self.idle_seconds = idle_seconds
-        self._idle_timer: threading.Timer | None = None
+        self._last_used = 0.0  # time.monotonic() when the last conversion ended
+        self._closed = False
+        self._stopper: threading.Thread | None = None
         self._lifeline: int | None = None  # the write end of the running bridge's lifeline
         clear_stale_profiles(work_root)
 
     @staticmethod
     def available(python: str = SYSTEM_PYTHON) -> bool:
         return uno_python(python)
+
+    def running(self) -> bool:
+        """Whether a LibreOffice is running for conversions now."""
+        with self._lock:
+            return self._proc is not None
 
     # -- conversions ------------------------------------------------------------
 
@@ -119,37 +134,46 @@ class Office:
         self._check_inside(source)
         self._check_inside(target)
         with self._lock:
-            proc = self._running(timeout)
-            request = {"source": str(source), "target": str(target), "filter": infilter}
+            if self._closed:
+                raise UnreadableDocument("LibreOffice could not convert the file: intake is stopping")
             try:
-                assert proc.stdin is not None
-                proc.stdin.write(json.dumps(request).encode("utf-8") + b"\n")
-                proc.stdin.flush()
-            except OSError as exc:
+                return self._convert(source, target, infilter, timeout)
+            finally:
+                self._last_used = time.monotonic()  # the idle time counts from here
+
+    def _convert(self, source: Path, target: Path, infilter: str | None, timeout: float) -> str:
+        proc = self._running(timeout)
+        request = {"source": str(source), "target": str(target), "filter": infilter}
+        try:
+            assert proc.stdin is not None
+            proc.stdin.write(json.dumps(request).encode("utf-8") + b"\n")
+            proc.stdin.flush()
+        except OSError as exc:
+            self._stop_now()
+            raise UnreadableDocument(f"LibreOffice could not convert the file: it stopped ({exc})") from exc
+        reply = self._read_reply(time.monotonic() + timeout, "the conversion")
+        self._served += 1
+        if reply.get("ok") is True:
+            if self._served >= self.recycle_after:
                 self._stop_now()
-                raise UnreadableDocument(f"LibreOffice could not convert the file: it stopped ({exc})") from exc
-            reply = self._read_reply(time.monotonic() + timeout, "the conversion")
-            self._served += 1
-            self._stop_when_idle()
-            if reply.get("ok") is True:
-                if self._served >= self.recycle_after:
-                    self._stop_now()
-                return ""
-            error = str(reply.get("error", "no reason given"))
-            if proc.poll() is not None:
-                self._stop_now()
-            return error
+            return ""
+        error = str(reply.get("error", "no reason given"))
+        if proc.poll() is not None:
+            self._stop_now()
+        return error
 
     def _stop_when_idle(self) -> None:
-        if self._idle_timer is not None:
-            self._idle_timer.cancel()
-        self._idle_timer = threading.Timer(self.idle_seconds, self._stop_idle)
-        self._idle_timer.daemon = True
-        self._idle_timer.start()
-
-    def _stop_idle(self) -> None:
+        """The idle stopper's loop, until close(): stop LibreOffice once no conversion used it for
+        `idle_seconds`. It holds the lock only between conversions, so it never stops one in flight."""
         with self._lock:
-            if self._proc is not None:
+            while not self._closed:
+                if self._proc is None:
+                    self._lock.wait()  # until a conversion starts one, or close()
+                    continue
+                left = self._last_used + self.idle_seconds - time.monotonic()
+                if left > 0:
+                    self._lock.wait(left)
+                    continue
                 log.info("LibreOffice unused for %.0f s: stopped until the next conversion", self.idle_seconds)
                 self._stop_now()
 
@@ -187,6 +211,10 @@ class Office:
             raise UnreadableDocument(f"LibreOffice could not convert the file: {ready.get('error', 'did not start')}")
         self.started += 1
         log.info("LibreOffice started for conversions (pid %s) in %.1f s", ready.get("pid"), time.monotonic() - began)
+        if self._stopper is None:
+            self._stopper = threading.Thread(target=self._stop_when_idle, name="libreoffice-idle", daemon=True)
+            self._stopper.start()
+        self._lock.notify_all()  # the stopper: a LibreOffice to watch
         return proc
 
     def _read_reply(self, deadline: float, during: str) -> dict[str, Any]:
@@ -234,10 +262,11 @@ class Office:
             shutil.rmtree(profile, ignore_errors=True)
 
     def close(self) -> None:
-        """Let LibreOffice end (EOF to the bridge), then make sure it did; the profile is removed."""
+        """Let LibreOffice end (EOF to the bridge), then make sure it did; the profile is removed.
+        A conversion in flight ends first; none starts after."""
         with self._lock:
-            if self._idle_timer is not None:
-                self._idle_timer.cancel()
+            self._closed = True
+            self._lock.notify_all()  # the stopper leaves
             proc = self._proc
             if proc is not None and proc.stdin is not None:
                 with suppress(OSError):
@@ -245,3 +274,6 @@ class Office:
                 with suppress(subprocess.TimeoutExpired):
                     proc.wait(timeout=10)
             self._stop_now()
+            stopper = self._stopper
+        if stopper is not None:
+            stopper.join()
