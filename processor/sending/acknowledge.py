@@ -21,6 +21,7 @@ from intake.processor.sending.compose import compose, reply_subject
 from intake.processor.times import zone_label
 from intake.store.kinds import OutgoingKind, OutgoingState
 from intake.store.records import OutgoingMail, ack_key
+from intake.store.status import UnitState, timeliness
 
 NOT_COMPOSED = "acknowledgement not composed"
 
@@ -152,7 +153,7 @@ def ack_context(sending: SendingConfig, tz: ZoneInfo, parsed: ParsedEmail, campa
         "general_deadline": campaign.deadline.astimezone(tz),
         "received_at": received,
         "zone": zone_label(received),
-        "on_time": facts.received_at < (extended or campaign.deadline),
+        "on_time": timeliness(facts.received_at, extended or campaign.deadline) is UnitState.ON_TIME,
         "files": [{"filename": a["filename"], "note": file_note(a, facts.has_report).value} for a in facts.files],
         "has_report": facts.has_report,
         "section_found": bool(section and section.found),
