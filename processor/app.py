@@ -104,10 +104,13 @@ class App:
         """The roster and campaigns as the store has them now (the config's and staff's)."""
         return read_catalog(self.store)
 
-    def status(self, campaign_id: str | None) -> CampaignStatus:
-        catalog = self.catalog()
-        camp = catalog.campaign(campaign_id)
-        return self.store.campaign_status(camp.id, camp.title, camp.deadline, camp.unit_ids(catalog.units))
+    def status(self, campaign_id: str | None, catalog: Catalog | None = None) -> CampaignStatus:
+        """The campaign's status, its reads in one snapshot (the caller's, when it has one open); `catalog`
+        when the caller has read it already, in that snapshot."""
+        with self.store.db.reading():
+            catalog = catalog or self.catalog()
+            camp = catalog.campaign(campaign_id)
+            return self.store.campaign_status(camp.id, camp.title, camp.deadline, camp.unit_ids(catalog.units))
 
 
 class _SendingAlongside:

@@ -129,8 +129,8 @@ class Office:
 
     # -- status ------------------------------------------------------------------
 
-    def status(self, campaign_id: str | None) -> CampaignStatus:
-        return self.app.status(campaign_id)
+    def status(self, campaign_id: str | None, catalog: Catalog | None = None) -> CampaignStatus:
+        return self.app.status(campaign_id, catalog)
 
     def missing(self, campaign_id: str | None) -> CampaignStatus:
         """Units missing, late, or whose latest report has problems; never an excused unit."""

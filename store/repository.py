@@ -42,7 +42,8 @@ from intake.store.models import (
 from intake.store.outgoing import QUEUED, OutgoingQueue, queue_mail
 from intake.store.records import Attribution, KnownFacts, MessageRecord, OutgoingMail, ack_key
 from intake.store.roster import Roster
-from intake.store.status import CampaignStatus, campaign_status, candidate_json, section_view
+from intake.store.status import CampaignStatus, candidate_json
+from intake.store.status_reads import campaign_status, section_view
 from intake.store.views import (
     AttachmentView,
     MessageView,

@@ -1,31 +1,18 @@
-"""Who has sent what for one campaign: SPEC's status rules over the store.
+"""Who has sent what for one campaign: SPEC's status rules and what they show.
 
-`compute_unit_status` is the rule itself (pure); `campaign_status` gathers
-its inputs with a handful of queries inside the caller's transaction
-(`Store.campaign_status`).
+`compute_unit_status` and `timeliness` are the rules themselves (pure, no
+database code loaded: the acknowledgement's "on time" asks `timeliness` too);
+store/status_reads.py gathers their inputs from the store (`Store.campaign_status`).
 """
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import Any, Protocol, TypeVar
 
 from intake.parsers.model import Candidate
-from intake.store.kinds import UnitState, timeliness
-from intake.store.models import (
-    AttachmentRow,
-    Decision,
-    DecisionKind,
-    Message,
-    MessageState,
-    SectionRow,
-    Unit,
-)
+from intake.store.kinds import MessageState, UnitState, timeliness
 from intake.store.views import SectionView
 
 COUNTED_STATES = (MessageState.PROCESSED, MessageState.FAILED)
@@ -96,8 +83,22 @@ class CampaignStatus:
         return out
 
 
-def compute_unit_status(messages: Sequence[SubmissionView], deadline: dt.datetime,
-                        decision: UnitDecisions) -> tuple[UnitState, dt.datetime | None, SubmissionView | None]:
+class Counted(Protocol):
+    """What the status rule reads of a message."""
+
+    @property
+    def pk(self) -> int: ...
+    @property
+    def received_at(self) -> dt.datetime: ...
+    @property
+    def counts(self) -> bool: ...
+
+
+CountedT = TypeVar("CountedT", bound=Counted)
+
+
+def compute_unit_status(messages: Sequence[CountedT], deadline: dt.datetime,
+                        decision: UnitDecisions) -> tuple[UnitState, dt.datetime | None, CountedT | None]:
     """SPEC: excused if excused; missing until a readable report (or a message whose processing
     failed); then on time or late by the earliest such message; `latest` is the latest such
     message, else the latest message."""
@@ -123,91 +124,6 @@ def message_status(state: str, unit_id: str | None, has_report: bool, received_a
     if not has_report:
         return "no_report"
     return UnitState.ON_TIME.value if deadline is None else timeliness(received_at, deadline).value
-
-
-def campaign_status(s: Session, campaign_id: str, title: str, deadline: dt.datetime,
-                    expected: Sequence[str]) -> CampaignStatus:
-    """The campaign's status, read inside the caller's transaction `s`."""
-    units = {u.id: u for u in s.scalars(select(Unit).where(Unit.id.in_(expected))).all()}
-    # A failed message whose header says auto-reply, bulk or our own is ignored with that reason.
-    msgs = s.scalars(select(Message).where(
-        Message.campaign_id == campaign_id, Message.state.in_(COUNTED_STATES),
-        Message.ignore_reason.is_(None))).all()
-    pks = [m.id for m in msgs]
-    atts: dict[int, list[AttachmentRow]] = defaultdict(list)
-    secs: dict[int, SectionRow] = {}
-    if pks:
-        for att in s.scalars(select(AttachmentRow).where(AttachmentRow.message_pk.in_(pks))
-                             .order_by(AttachmentRow.position)).all():
-            atts[att.message_pk].append(att)
-        secs = {sec.message_pk: sec for sec in s.scalars(
-            select(SectionRow).where(SectionRow.message_pk.in_(pks))).all()}
-    decisions = s.scalars(select(Decision).where(
-        Decision.campaign_id == campaign_id, Decision.revoked_at.is_(None),
-        Decision.kind.in_((DecisionKind.EXCUSE, DecisionKind.EXTEND)))
-        .order_by(Decision.decided_at, Decision.id)).all()
-    dismissed = set(s.scalars(select(Decision.message_pk).where(
-        Decision.kind == DecisionKind.DISMISS, Decision.revoked_at.is_(None),
-        Decision.message_pk.is_not(None))).all())
-    views = [_view(m, atts[m.id], secs.get(m.id)) for m in msgs]
-    unit_of = {m.id: m.unit_id for m in msgs}
-    per_decision = _decisions(decisions)
-
-    by_unit: dict[str, list[SubmissionView]] = defaultdict(list)
-    unmatched: list[SubmissionView] = []
-    for view in views:
-        unit_id = unit_of[view.pk]
-        if unit_id is None:
-            if view.pk not in dismissed:
-                unmatched.append(view)
-        else:
-            by_unit[unit_id].append(view)
-    rows = []
-    for unit_id in expected:
-        unit = units.get(unit_id)
-        if unit is None:
-            continue
-        decision = per_decision.get(unit_id, UnitDecisions())
-        state, first, latest = compute_unit_status(by_unit[unit_id], deadline, decision)
-        rows.append(UnitStatus(id=unit.id, name=unit.name, group=unit.group, status=state,
-                               deadline=decision.extended_until or deadline, received_at=first,
-                               submissions=len(by_unit[unit_id]), latest=latest, decision=decision))
-    unmatched.sort(key=lambda m: (m.received_at, m.pk))
-    return CampaignStatus(campaign_id=campaign_id, title=title, deadline=deadline, units=tuple(rows),
-                          unmatched=tuple(unmatched))
-
-
-def _decisions(rows: Sequence[Decision]) -> dict[str, UnitDecisions]:
-    out: dict[str, UnitDecisions] = {}
-    for row in rows:  # in decision order: the latest of each kind wins
-        if row.unit_id is None:
-            continue
-        cur = out.get(row.unit_id, UnitDecisions())
-        if row.kind == DecisionKind.EXCUSE:
-            cur = UnitDecisions(excused=True, excuse_reason=row.reason, extended_until=cur.extended_until,
-                               decided_by=row.decided_by)
-        else:
-            cur = UnitDecisions(excused=cur.excused, excuse_reason=cur.excuse_reason, extended_until=row.until,
-                               decided_by=row.decided_by)
-        out[row.unit_id] = cur
-    return out
-
-
-def _view(m: Message, atts: Sequence[AttachmentRow], sec: SectionRow | None) -> SubmissionView:
-    report = next((a.filename for a in atts if a.is_report), None)
-    section = section_view(sec) if sec is not None else None
-    return SubmissionView(pk=m.id, message_id=m.message_id, from_address=m.from_address, from_name=m.from_name,
-                       subject=m.subject, received_at=m.received_at, attachments=tuple(a.filename for a in atts),
-                       report_attachment=report, has_report=m.has_report, problems=tuple(m.problems or ()),
-                       section=section, reference=m.reference, match=str(m.match),
-                          note=m.error or "", failed=m.state == MessageState.FAILED)
-
-
-def section_view(sec: SectionRow) -> SectionView:
-    return SectionView(found=sec.found, heading=sec.heading, text=sec.text, figures=dict(sec.figures or {}),
-                       score=sec.score, reason=sec.reason, confidence=sec.confidence or "sure",
-                       candidates=tuple(candidate_of(c) for c in sec.candidates or ()),
-                       chosen_by=sec.chosen_by or "finder")
 
 
 def candidate_of(data: dict[str, Any]) -> Candidate:

@@ -101,7 +101,8 @@ def _no_slow_programs(event: str, args: tuple[Any, ...]) -> None:
         return
     argv = [str(a) for a in args[1]] if isinstance(args[1], list | tuple) else [str(args[1])]
     program = str(args[0] or argv[0])
-    if _SLOW_PROGRAM.search(program) or any(_SLOW_ARGUMENT.search(a) for a in argv):
+    # An argument too: a launcher (processor/documents/lifeline.py) starts LibreOffice as its argument.
+    if any(_SLOW_PROGRAM.search(a) or _SLOW_ARGUMENT.search(a) for a in (program, *argv)):
         raise RuntimeError(f"{_fast_test[0]} is in the fast tier but starts {' '.join(argv[:4])}: mark it slow "
                            f"(@pytest.mark.slow) or add its module to SLOW_MODULES in tests/conftest.py")
 

@@ -33,7 +33,7 @@ from starlette.routing import Route
 
 from intake.parsers.errors import IntakeError, UsageError
 from intake.parsers.vietnamese import fold
-from intake.processor.catalog import NO_CAMPAIGN
+from intake.processor.catalog import NO_CAMPAIGN, Catalog
 from intake.processor.config import Config
 from intake.processor.i18n import in_english
 from intake.processor.staff.export import EXPORTERS
@@ -141,9 +141,11 @@ class Dashboard:
 
     def page(self, request: Request, template: str, status_code: int = 200, **ctx: Any) -> HTMLResponse:
         ctx.setdefault("campaign_id", None)
+        if "campaigns" not in ctx:  # a page that read the catalog in its snapshot gives them
+            ctx["campaigns"] = self.office.catalog().campaigns
         html = self.env.get_template(template).render(
             request=request, user=request.scope.get("user_name"), csrf=csrf_token(request),
-            campaigns=self.office.catalog().campaigns, flash=request.session.pop("flash", None),
+            flash=request.session.pop("flash", None),
             zone=zone_words(self.cfg.timezone, self.clock()), now=self.clock(), **ctx)
         return HTMLResponse(html, status_code=status_code)
 
@@ -167,9 +169,10 @@ class Dashboard:
 
         return await run_in_threadpool(in_snapshot)
 
-    def campaign_id(self, chosen: str | None) -> str:
-        """The campaign asked for, else the latest one that has opened, else the first."""
-        campaigns = self.office.catalog().campaigns
+    def campaign_id(self, chosen: str | None, catalog: Catalog | None = None) -> str:
+        """The campaign asked for, else the latest one that has opened, else the first (of `catalog`
+        when the caller has read it)."""
+        campaigns = (catalog or self.office.catalog()).campaigns
         ids = [c.id for c in campaigns]
         if chosen in ids:
             return str(chosen)
@@ -214,8 +217,13 @@ class Dashboard:
 
     async def overview(self, request: Request) -> Response:
         q = request.query_params
-        camp = self.campaign_id(q.get("campaign"))
-        status: CampaignStatus = await self.read(self.office.status, camp)
+
+        def reads() -> tuple[Catalog, str, CampaignStatus]:
+            catalog = self.office.catalog()
+            camp = self.campaign_id(q.get("campaign"), catalog)
+            return catalog, camp, self.office.status(camp, catalog)
+
+        catalog, camp, status = await self.read(reads)
         units = list(status.units)
         state, group, text = q.get("status", ""), q.get("group", ""), q.get("q", "").strip()
         if state == "review":
@@ -232,7 +240,8 @@ class Dashboard:
             units.sort(key=SORTS[sort], reverse=q.get("order") == "desc")
         groups = sorted({u.group for u in status.units if u.group})
         return self.page(request, "overview.html.j2", status=status, units=units, counts=status.counts(),
-                         campaign_id=camp, groups=groups, states=list(UnitState), f_status=state, f_group=group,
+                         campaign_id=camp, campaigns=catalog.campaigns, groups=groups, states=list(UnitState),
+                         f_status=state, f_group=group,
                          f_q=text, sort=sort, order=q.get("order", ""), review=sum(map(needs_review, status.units)))
 
     async def search(self, request: Request) -> Response:
@@ -251,19 +260,23 @@ class Dashboard:
 
     async def unit(self, request: Request) -> Response:
         unit_id = request.path_params["unit_id"]
-        camp = self.campaign_id(request.query_params.get("campaign"))
-        known = {u.id: u for u in self.office.catalog().units}
-        if unit_id not in known:
+
+        def reads() -> tuple[Catalog, str, CampaignStatus | None, list[MessageView], list[DecisionView]]:
+            catalog = self.office.catalog()
+            camp = self.campaign_id(request.query_params.get("campaign"), catalog)
+            if catalog.unit(unit_id) is None:
+                return catalog, camp, None, [], []
+            return (catalog, camp, self.office.status(camp, catalog), self.office.unit_messages(unit_id),
+                    self.office.decisions(None))
+
+        catalog, camp, status, messages, every = await self.read(reads)
+        known = {u.id: u for u in catalog.units}
+        if status is None:
             return self.problem(request, "Không có đơn vị này trong danh sách.", 404)
-
-        def reads() -> tuple[CampaignStatus, list[MessageView], list[DecisionView]]:
-            return self.office.status(camp), self.office.unit_messages(unit_id), self.office.decisions(None)
-
-        status, messages, every = await self.read(reads)
         row = next((u for u in status.units if u.id == unit_id), None)
         decisions = [d for d in every if d.unit_id == unit_id]
         return self.page(request, "unit.html.j2", unit=known[unit_id], row=row, messages=messages,
-                         decisions=decisions, campaign_id=camp, expected=row is not None)
+                         decisions=decisions, campaign_id=camp, campaigns=catalog.campaigns, expected=row is not None)
 
     async def message(self, request: Request) -> Response:
         ref = request.query_params.get("ref", "").strip()
@@ -287,10 +300,15 @@ class Dashboard:
         return attachment_response(found.data, found.filename)
 
     async def unmatched(self, request: Request) -> Response:
-        camp = self.campaign_id(request.query_params.get("campaign"))
-        status: CampaignStatus = await self.read(self.office.status, camp)
-        units = sorted(self.office.catalog().units, key=lambda u: fold(u.name))
-        return self.page(request, "unmatched.html.j2", messages=status.unmatched, units=units, campaign_id=camp)
+        def reads() -> tuple[Catalog, str, CampaignStatus]:
+            catalog = self.office.catalog()
+            camp = self.campaign_id(request.query_params.get("campaign"), catalog)
+            return catalog, camp, self.office.status(camp, catalog)
+
+        catalog, camp, status = await self.read(reads)
+        units = sorted(catalog.units, key=lambda u: fold(u.name))
+        return self.page(request, "unmatched.html.j2", messages=status.unmatched, units=units, campaign_id=camp,
+                         campaigns=catalog.campaigns)
 
     async def decisions(self, request: Request) -> Response:
         camp = self.campaign_id(request.query_params.get("campaign"))
