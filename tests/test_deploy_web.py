@@ -18,8 +18,8 @@ from opskit import INTAKE
 from webkit import PASSWORD, SECRET, USER, example_site, free_port, site_app
 
 from intake.processor.services import Office
-from intake.processor.web.app import create_app
 from intake.processor.web.server import serving_in_thread
+from intake.processor.web.site import create_app
 from intake.store.users import Accounts
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -26,7 +26,7 @@ from webkit import PASSWORD, SECRET, USER
 from intake.parsers.errors import UsageError
 from intake.processor.services import Office
 from intake.processor.web.accounts import hash_password
-from intake.processor.web.app import create_app
+from intake.processor.web.site import create_app
 from intake.store.models import utcnow
 from intake.store.users import Accounts
 from intake.store.views import MessageView

@@ -35,9 +35,10 @@ from intake.processor.config import load_config, parse_config
 from intake.processor.services import Office
 from intake.processor.times import local_time
 from intake.processor.web.accounts import PER_ACCOUNT, PER_ADDRESS, WINDOW, LoginResult, Logins, hash_password
-from intake.processor.web.app import create_app, safe_filename
+from intake.processor.web.app import safe_filename
 from intake.processor.web.render import section_blocks
 from intake.processor.web.security import CSP, safe_next, session_secret
+from intake.processor.web.site import create_app
 from intake.store.users import Accounts
 
 GET_PAGES = ["/", "/?status=late", "/search?q=TN24-00005", "/units/ldld-bao-thang", "/messages?ref=TN24-00005",

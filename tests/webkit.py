@@ -70,8 +70,8 @@ def site_app(path: Path) -> App:
 @contextmanager
 def served_site(root: Path) -> Iterator[tuple[str, Office]]:
     """The example site in `root`, served by uvicorn on a loopback port: (its URL, its Office)."""
-    from intake.processor.web.app import create_app
     from intake.processor.web.server import serving_in_thread
+    from intake.processor.web.site import create_app
 
     app = site_app(example_site(root))
     office = Office(app)

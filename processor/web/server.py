@@ -11,8 +11,8 @@ import uvicorn
 from starlette.applications import Starlette
 
 from intake.parsers.errors import IntakeError
-from intake.processor.web.app import create_app
 from intake.processor.web.security import session_secret
+from intake.processor.web.site import create_app
 from intake.store.users import Accounts
 
 if TYPE_CHECKING:
