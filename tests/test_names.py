@@ -17,10 +17,6 @@ CONVENTIONS = {"main", "T"}
 # that this list only shrinks.
 KNOWN = {
     "decide": "ingest/decide.py (branch `worker`) and parsers/section.py (branch `finder`)",
-    "CONFIDENCE_VI": "web/render.py copies staff/text.py (branch `fast` owns processor/web)",
-    "MATCH_VI": "web/render.py copies staff/text.py with other words (branch `fast`)",
-    "MESSAGE_STATE_VI": "web/render.py copies staff/text.py with other words (branch `fast`)",
-    "OUTGOING_VI": "web/render.py copies staff/text.py with other words (branch `fast`)",
 }
 
 

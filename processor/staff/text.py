@@ -9,19 +9,21 @@ from intake.processor.times import deadline_time, local_time
 from intake.store.kinds import CATALOG_KINDS
 from intake.store.views import DecisionView, MessageView
 
-MATCH_VI = {"address": "theo địa chỉ đã đăng ký", "document_header": "theo tên đơn vị trong văn bản",
-            "display_name": "theo tên người gửi", "none": "chưa xác định"}
+# How a unit was recognised, as "nhận ra qua …" completes it (the dashboard and `intake show`).
+MATCH_VI = {"address": "địa chỉ đã đăng ký", "document_header": "tên đơn vị trong văn bản",
+            "display_name": "tên người gửi", "none": "chưa xác định"}
 CONFIDENCE_VI = {"sure": "chắc chắn", "review": "cần xem lại"}
 CHOSEN_VI = {"finder": "tự động", "staff": "cán bộ chọn"}
-KIND_VI = {"excuse": "miễn nộp", "extend": "gia hạn", "link": "đăng ký địa chỉ", "section": "chọn mục",
+# A decision's kind (staff's `decisions` list and the dashboard's, which capitalises it).
+KIND_VI = {"excuse": "miễn nộp", "extend": "gia hạn", "link": "gán địa chỉ", "section": "chọn mục",
            "dismiss": "bỏ qua thư", "unit_add": "thêm đơn vị", "unit_edit": "sửa đơn vị",
            "unit_remove": "bỏ đơn vị khỏi danh sách", "campaign_add": "tạo đợt báo cáo",
            "campaign_edit": "sửa đợt báo cáo", "campaign_close": "kết thúc đợt báo cáo",
            "learned": "học từ lựa chọn của cán bộ", "corrected_ack": "gửi lại xác nhận đã sửa",
-           "resend": "đề nghị gửi lại"}
-MESSAGE_STATE_VI = {"stored": "chưa xử lý", "processed": "đã xử lý", "ignored": "bỏ qua (thư tự động)",
-            "failed": "xử lý lỗi"}
-OUTGOING_VI = {"pending": "chờ gửi", "sending": "đang gửi", "sent": "đã gửi", "failed": "gửi lỗi",
+           "resend": "đề nghị gửi lại", "revoke": "huỷ quyết định"}
+MESSAGE_STATE_VI = {"stored": "đang chờ xử lý", "processed": "đã xử lý", "ignored": "bỏ qua (thư tự động)",
+                    "failed": "lỗi xử lý"}
+OUTGOING_VI = {"pending": "đang chờ gửi", "sending": "đang gửi", "sent": "đã gửi", "failed": "gửi lỗi",
                "skipped": "không gửi"}
 TEXT_PREVIEW = 600
 
@@ -37,7 +39,8 @@ def message_lines(view: MessageView, tz: ZoneInfo) -> list[str]:
              + (f" ({view.ignore_reason})" if view.ignore_reason else "")
              + (" — đã bỏ qua theo quyết định của cán bộ" if view.dismissed else "")]
     unit = f"{view.unit_name} ({view.unit_id})" if view.unit_id else "chưa xác định"
-    lines.append(f"Đơn vị: {unit}, {MATCH_VI.get(view.match, view.match)}")
+    lines.append(f"Đơn vị: {unit}, nhận ra qua {MATCH_VI.get(view.match, view.match)}" if view.unit_id
+                 else f"Đơn vị: {unit}")
     lines.append(f"Đợt báo cáo: {view.campaign_id or '-'}")
     lines.append("Tệp đính kèm:" if view.attachments else "Tệp đính kèm: không có")
     for att in view.attachments:

@@ -501,7 +501,7 @@ class Dashboard:
             row, camp, back = await self._decision_form(request, form)
             if not confirmed:
                 return self.confirm(request, title="Xác nhận huỷ quyết định", lines=[
-                    f"Quyết định: {render.DECISION_VI.get(str(row.kind), str(row.kind))} — {row.unit_name}",
+                    f"Quyết định: {render.decision_vi(row.kind)} — {row.unit_name}",
                     f"Do {row.decided_by} ghi lúc {local_time(row.decided_at, self.cfg.timezone)}"],
                     action=request.url.path, fields={"campaign": camp, "next": back}, button="Huỷ quyết định",
                     back=back, danger=True)

@@ -14,26 +14,20 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from intake.processor.staff.formatting import FIGURE_TITLES
 from intake.processor.staff.report import PROBLEM_VI, STATE_VI
+from intake.processor.staff.text import CONFIDENCE_VI, KIND_VI, MATCH_VI, MESSAGE_STATE_VI, OUTGOING_VI
 from intake.processor.times import deadline_time, local_time
 from intake.store.kinds import CATALOG_KINDS, UnitState
 
 STATE_CLASS = {UnitState.MISSING: "missing", UnitState.ON_TIME: "on-time", UnitState.LATE: "late",
                UnitState.EXCUSED: "excused"}
-DECISION_VI = {"excuse": "Miễn nộp", "extend": "Gia hạn", "link": "Gán địa chỉ", "section": "Chọn mục",
-               "dismiss": "Bỏ qua thư", "revoke": "Huỷ quyết định", "unit_add": "Thêm đơn vị",
-               "unit_edit": "Sửa đơn vị", "unit_remove": "Bỏ đơn vị", "campaign_add": "Tạo đợt báo cáo",
-               "campaign_edit": "Sửa đợt báo cáo", "campaign_close": "Kết thúc đợt báo cáo",
-               "learned": "Học từ lựa chọn", "corrected_ack": "Gửi lại xác nhận đã sửa", "resend": "Đề nghị gửi lại"}
-CONFIDENCE_VI = {"sure": "chắc chắn", "review": "cần xem lại"}
-FIGURE_VI = {"participants": "Số tham gia học tập", "members": "Tổng số đoàn viên", "rate_percent": "Tỷ lệ (%)",
-             "sessions": "Số buổi/hội nghị"}
-MATCH_VI = {"address": "địa chỉ đã đăng ký", "document_header": "tên trong văn bản",
-            "display_name": "tên người gửi", "none": "chưa xác định"}
-MESSAGE_STATE_VI = {"stored": "đang chờ xử lý", "processed": "đã xử lý", "ignored": "bỏ qua (thư tự động)",
-                    "failed": "lỗi xử lý"}
-OUTGOING_VI = {"pending": "đang chờ gửi", "sending": "đang gửi", "sent": "đã gửi", "failed": "gửi lỗi",
-               "skipped": "không gửi"}
+
+
+def decision_vi(kind: object) -> str:
+    """A decision's kind as a label (capitalised `KIND_VI`)."""
+    words = KIND_VI.get(str(kind), str(kind))
+    return words[:1].upper() + words[1:]
 
 
 @dataclass(frozen=True)
@@ -97,10 +91,10 @@ def environment(tz: ZoneInfo, group_label: Callable[[str], str] = str) -> Enviro
     env.filters["state_vi"] = lambda state: STATE_VI.get(UnitState(state), str(state))
     env.filters["state_class"] = lambda state: STATE_CLASS.get(UnitState(state), "")
     env.filters["problem_vi"] = lambda code: PROBLEM_VI.get(code, code)
-    env.filters["decision_vi"] = lambda kind: DECISION_VI.get(str(kind), str(kind))
+    env.filters["decision_vi"] = decision_vi
     env.globals["catalog_kinds"] = CATALOG_KINDS  # changes of the roster or campaigns: not revoked
     env.filters["confidence_vi"] = lambda c: CONFIDENCE_VI.get(str(c), str(c))
-    env.filters["figure_vi"] = lambda key: FIGURE_VI.get(key, key)
+    env.filters["figure_vi"] = lambda key: FIGURE_TITLES.get(key, key)
     env.filters["match_vi"] = lambda m: MATCH_VI.get(str(m), str(m))
     env.filters["message_state_vi"] = lambda m: MESSAGE_STATE_VI.get(str(m), str(m))
     env.filters["outgoing_vi"] = lambda m: OUTGOING_VI.get(str(m), str(m))
