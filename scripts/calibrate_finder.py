@@ -25,6 +25,8 @@ Procedure (deterministic, repeatable):
    weights, penalties, then threshold / sure level / margin / the wide-margin
    route to sure), passes until no
    single change improves the utility; ties keep the earlier (smaller) value.
+   The structural rules (`RULES`: `deeper`, `group`) are fixed by reasoning and
+   not searched; `--fix deeper=1 --fix group=0` measures without them.
 4. Held-out figures: leave one document out (LODO): for each document of
    real-dev, the search runs on every other document (and the corpus) and
    the result scores that document's cases; summed over documents, this is
