@@ -1,6 +1,7 @@
 """find_section on hand-built outlines: wording variants, near misses, boundaries."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import unicodedata
 from pathlib import Path
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from intake.parsers.model import Block, BlockKind, Confidence, Outline
-from intake.parsers.section import THRESHOLD, find_section, numbering_rank
+from intake.parsers.section import THRESHOLD, WEIGHTS, decide, find_section, numbering_rank, prepare
 
 TITLE = "Đánh giá kết quả tổ chức học tập, quán triệt và triển khai Chuyên đề năm 2024"
 
@@ -648,3 +649,56 @@ def test_generated_corpus_is_answered_right_and_never_wrong_as_sure(path: Path) 
     if exp["found"]:
         assert result.heading == exp["heading"]
         assert result.text.startswith(exp["text_startswith"]) and result.text.endswith(exp["text_endswith"])
+
+
+def _plan(*parts: tuple[str, tuple[tuple[str, str], ...]]) -> Outline:
+    """A plan with Roman parts, each of numbered items (heading, body)."""
+    middle: list[Block] = []
+    for k, (part, items) in enumerate(parts):
+        middle.append(h(part, numbering=("I.", "II.", "III.")[k]))
+        for n, (item, body) in enumerate(items, start=1):
+            middle += [h(item, level=2, numbering=f"{n}."), p(body)]
+    return Outline(blocks=(p("ỦY BAN NHÂN DÂN TỈNH"), p("KẾ HOẠCH"), p("Cải cách hành chính năm 2026"),
+                           *middle, p("Nơi nhận:"), p("- Như trên;")))
+
+
+def test_one_conjunct_of_x_and_y_gives_way_to_the_part_saying_both() -> None:
+    """"Trách nhiệm triển khai và nguồn kinh phí ...": "2. Kinh phí thực hiện" says one half, its
+    sibling "1. Công tác triển khai" the other; the answer is their part, and it is not sure."""
+    title = "Trách nhiệm triển khai và nguồn kinh phí thực hiện kế hoạch cải cách hành chính năm 2026"
+    outline = _plan(
+        ("MỤC TIÊU, NHIỆM VỤ", (
+            ("Cải cách thể chế", "Hoàn thiện thể chế, rà soát văn bản quy phạm pháp luật trong năm 2026."),
+            ("Cải cách thủ tục hành chính", "Rà soát, đơn giản hóa thủ tục hành chính năm 2026."))),
+        ("TỔ CHỨC THỰC HIỆN", (
+            ("Công tác triển khai",
+             "Các sở, ngành có trách nhiệm xây dựng kế hoạch triển khai thực hiện và báo cáo định kỳ."),
+            ("Kinh phí thực hiện", "Kinh phí thực hiện Kế hoạch được bố trí từ nguồn ngân sách nhà nước năm 2026."))),
+    )
+    result = find_section(outline, title)
+    assert result.found and result.heading == "II. TỔ CHỨC THỰC HIỆN"
+    assert "Kinh phí thực hiện Kế hoạch" in result.text and "trách nhiệm xây dựng" in result.text
+    assert result.confidence is Confidence.REVIEW
+    without = decide(prepare(outline, title), dataclasses.replace(WEIGHTS, group=0.0))
+    assert without.heading == "2. Kinh phí thực hiện"
+
+
+def test_a_part_whose_own_sub_item_says_more_of_the_title_is_review() -> None:
+    """The part names the index, its sub-item "2. Các yếu tố ... chỉ số" the other half of the
+    title: part versus sub-item is then a clerk's call, not sure, and the reason says why."""
+    title = "Các yếu tố tác động đến kết quả Chỉ số hiệu quả quản trị và hành chính công (PAPI)"
+    factors = "Các yếu tố ảnh hưởng đến kết quả chỉ số"
+    outline = _plan(
+        ("CHỈ SỐ CẢI CÁCH HÀNH CHÍNH (PAR INDEX)", (
+            ("Kết quả năm 2024", "Chỉ số PAR INDEX năm 2024 đạt 85,2 điểm."),
+            (factors, "Một số nhiệm vụ cải cách thể chế chưa hoàn thành đúng hạn."))),
+        ("CHỈ SỐ HIỆU QUẢ QUẢN TRỊ VÀ HÀNH CHÍNH CÔNG (PAPI)", (
+            ("Kết quả Chỉ số năm 2024", "Chỉ số PAPI năm 2024 đạt 44,1 điểm, xếp thứ 20."),
+            (factors, "Vẫn còn tồn tại hành vi tham nhũng vặt trong khu vực công; người dân chưa hài lòng."))),
+    )
+    prepared = prepare(outline, title)
+    part = next(k for k, n in enumerate(prepared.tree.nodes) if n.heading.startswith("II."))
+    assert prepared.features[part].deeper >= WEIGHTS.deeper
+    result = find_section(outline, title)
+    assert result.found and result.heading == "II. CHỈ SỐ HIỆU QUẢ QUẢN TRỊ VÀ HÀNH CHÍNH CÔNG (PAPI)"
+    assert result.confidence is Confidence.REVIEW and "sub-items says more of the title" in result.reason
