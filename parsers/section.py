@@ -662,7 +662,7 @@ def choose(prepared: Prepared, weights: Weights = WEIGHTS,
     return scored, best, best_score, second
 
 
-def decide(prepared: Prepared, weights: Weights = WEIGHTS, guide: Guide | None = None) -> SectionResult:
+def judge(prepared: Prepared, weights: Weights = WEIGHTS, guide: Guide | None = None) -> SectionResult:
     """The result for prepared evidence under `weights` (the calibration calls this)."""
     tree = prepared.tree
     nodes = tree.nodes
@@ -765,7 +765,7 @@ def find_section(outline: Outline, section_title: str, keywords: Sequence[str] =
     `guide` is what the campaign taught (staff's choices in other reports, the
     guideline's outline; see parsers/guide.py); without one nothing changes.
     """
-    return decide(prepare(outline, section_title, keywords), guide=guide)
+    return judge(prepare(outline, section_title, keywords), guide=guide)
 
 
 def section_at(outline: Outline, block: int) -> SectionResult:

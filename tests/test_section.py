@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from intake.parsers.model import Block, BlockKind, Confidence, Outline
-from intake.parsers.section import THRESHOLD, WEIGHTS, decide, find_section, numbering_rank, prepare
+from intake.parsers.section import THRESHOLD, WEIGHTS, find_section, judge, numbering_rank, prepare
 
 TITLE = "Đánh giá kết quả tổ chức học tập, quán triệt và triển khai Chuyên đề năm 2024"
 
@@ -679,7 +679,7 @@ def test_one_conjunct_of_x_and_y_gives_way_to_the_part_saying_both() -> None:
     assert result.found and result.heading == "II. TỔ CHỨC THỰC HIỆN"
     assert "Kinh phí thực hiện Kế hoạch" in result.text and "trách nhiệm xây dựng" in result.text
     assert result.confidence is Confidence.REVIEW
-    without = decide(prepare(outline, title), dataclasses.replace(WEIGHTS, group=0.0))
+    without = judge(prepare(outline, title), dataclasses.replace(WEIGHTS, group=0.0))
     assert without.heading == "2. Kinh phí thực hiện"
 
 
