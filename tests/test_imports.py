@@ -177,3 +177,13 @@ def test_an_import_names_the_module_it_runs(statement: str, expected: set[str]) 
     node = ast.parse(statement).body[0]
     assert isinstance(node, ast.Import | ast.ImportFrom)
     assert set(_targets(node, "intake.store.repository", False, known)) == expected
+
+
+def test_every_package_folder_is_installed() -> None:
+    """pyproject.toml lists the packages by name: a new folder left out works from the source tree and in
+    the editable install, yet is missing from a real install (the contract check's `pip install .`)."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    folders = {name for name, path in module_files().items() if path.name == "__init__.py"}
+    assert folders - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
