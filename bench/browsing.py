@@ -43,6 +43,13 @@ from opskit import backlog  # noqa: E402
 from webkit import PASSWORD, USER, clone_site, example_site, free_port  # noqa: E402
 
 INTAKE = ROOT / ".venv" / "bin" / "intake"
+WEB_UNIT = ROOT / "deploy" / "intake-web.service"
+
+
+def web_niceness() -> int:
+    """The dashboard's niceness as deployed (`Nice=` in deploy/intake-web.service): the bench runs it so."""
+    found = re.search(r"^Nice=(-?\d+)$", WEB_UNIT.read_text(encoding="utf-8"), re.MULTILINE)
+    return int(found.group(1)) if found else 0
 
 
 def site(root: Path, messages: int) -> Path:
@@ -88,7 +95,9 @@ class Browsing:
         self.base = f"http://127.0.0.1:{self.port}"
         text = config.read_text(encoding="utf-8").replace("[web]\n", f'[web]\nlisten = "127.0.0.1:{self.port}"\n', 1)
         config.write_text(text, encoding="utf-8")
-        self.server = subprocess.Popen([str(INTAKE), "--config", str(config), "-q", "serve"],
+        # As deployed: the dashboard at a lower CPU priority than the daemon (deploy/intake-web.service).
+        self.server = subprocess.Popen(["nice", "-n", str(web_niceness()), str(INTAKE), "--config", str(config),
+                                        "-q", "serve"],
                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.stop = threading.Event()
         self.measuring = threading.Event()
