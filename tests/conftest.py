@@ -54,7 +54,7 @@ SERVER_FIXTURES = frozenset({"dovecot", "dovecot_tls", "smtp_server", "smtp_star
 SERVER_CLASSES = frozenset({"DovecotServer", "SmtpServer", "PostgresServer"})
 # Modules whose tests start LibreOffice, the browser or intake's CLI as a process, most of them.
 SLOW_MODULES = {
-    "test_documents": "LibreOffice", "test_documents_pool": "LibreOffice", "test_web_browser": "Chromium",
+    "test_documents": "LibreOffice", "test_reading_workers": "LibreOffice", "test_web_browser": "Chromium",
     "test_ops": "intake's CLI as a process", "test_faults": "intake's CLI as a process, tmpfs mounts",
     "test_backup": "intake's CLI as a process", "test_init": "intake's CLI on a terminal",
     "test_catalog_cli": "intake's CLI as a process", "test_catalog_daemon": "intake's daemon as a process",

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 from test_documents import fixture, private_dir
-from test_documents_pool import reader, sample, workers
 from test_kill9 import INTAKE, descendants, drop_mail, libreoffice_of, ps, still_running, write_config
+from test_reading_workers import reader, sample, workers
 
 from intake.parsers.errors import UnreadableDocument
 from intake.processor.documents.libreoffice import LibreOffice

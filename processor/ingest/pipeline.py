@@ -308,16 +308,20 @@ class Pipeline:
 
     def _process(self, message_pk: int) -> MessageSummary | None:
         """Decide about one stored message and record it; the summary for the log (None: read it from the store)."""
-        received_at, raw = self.store.raw_of(message_pk)
-        message = self.reading.read_message(raw, self.campaign_queries)
         now = self.clock()
-        facts = self.store.known_facts(message_pk, message.email.from_address, now - RATE_WINDOW)
+        received_at, message, facts = self._stored(message_pk, now)
         verdict = self._verdict(message_pk, received_at, message, facts, now)
         mail = self._compose(verdict, now)
         self.store.record(message_pk, verdict.record, mail)
         if facts.acknowledged:
             return None  # the acknowledgement's state is the earlier one's, in the store
         return summary_of(verdict.record, received_at, mail.state.value if mail is not None else None)
+
+    def _stored(self, message_pk: int, now: dt.datetime) -> tuple[dt.datetime, MessageRead, KnownFacts]:
+        """A stored message read again: its received time, its reading, and what the store knows of it."""
+        received_at, raw = self.store.raw_of(message_pk)
+        message = self.reading.read_message(raw, self.campaign_queries)
+        return received_at, message, self.store.known_facts(message_pk, message.email.from_address, now - RATE_WINDOW)
 
     def _verdict(self, message_pk: int, received_at: dt.datetime, message: MessageRead, facts: KnownFacts,
                  now: dt.datetime) -> Verdict:
@@ -346,10 +350,8 @@ class Pipeline:
         """The acknowledgement the message would get now, under `dedupe_key`, threaded to it; nothing is
         recorded. (None, why) when there is none to send (no campaign, nobody to answer ...)."""
         self.refresh()
-        received_at, raw = self.store.raw_of(message_pk)
         now = self.clock()
-        message = self.reading.read_message(raw, self.campaign_queries)
-        facts = self.store.known_facts(message_pk, message.email.from_address, now - RATE_WINDOW)
+        received_at, message, facts = self._stored(message_pk, now)
         # As if it had never been acknowledged: a corrected acknowledgement staff asked for.
         facts = dataclasses.replace(facts, acknowledged=False, recent_to_sender=0)
         verdict = self._verdict(message_pk, received_at, message, facts, now)
